@@ -1,0 +1,324 @@
+// Downloads one file the way a careful admin would over a flaky link: stream to `<name>.part`,
+// SHA-256 while streaming, resume with Range + If-Range, bounded redirects, retries and time,
+// and rename into place only once size and digest check out.
+//
+// Redirects use undici's redirect interceptor. Retries are our own loop rather than undici's
+// retry interceptor because the interceptor keeps its resume point in memory only and resumes
+// with If-Match: it cannot pick up a `.part` left by an earlier run (validators must live beside
+// it on disk), it fails instead of starting over when a server answers a range with 200, and it
+// has no bound on total time or a way to honour a Retry-After longer than its maximum backoff.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { request, type Dispatcher } from 'undici';
+import { ChecksumError, InterruptedError, NetworkError, ProvisionError, UsageError, filesystemError, throwIfAborted } from '../errors';
+import { cacheDir } from './cache-dir';
+import { USER_AGENT, describeCause, header, isRetryableError, makeDispatcher, sleep } from './http';
+import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from './net-options';
+import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** An HTTP answer that is not the file; retryable for 5xx and 429. */
+class HttpStatus extends Error {
+  constructor(readonly status: number, readonly headers: Headers) {
+    super(`HTTP ${status}`);
+  }
+}
+/** The `.part` cannot be continued (range refused, Content-Range off): start over at once. */
+class Restart extends Error {}
+/** A failure no retry will fix (too many redirects). */
+class Fatal extends Error {}
+
+interface Meta {
+  url: string;
+  etag: string | null;
+  lastModified: string | null;
+}
+
+interface Ctx {
+  r: DownloadRequest;
+  net: ResolvedNetOptions;
+  dispatcher: Dispatcher;
+  partPath: string;
+  metaPath: string;
+  emit: (e: ProgressEvent) => void;
+}
+
+/** Per-release cache folder: the tag of a GitHub release download URL, else a hash of the URL. */
+export function cacheSubdir(url: string): string {
+  const m = /\/releases\/download\/([\w.+-]+)\/[^/]+$/.exec(new URL(url).pathname);
+  return m && m[1] !== '.' && m[1] !== '..' ? m[1] : `url-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
+}
+
+export function normalizeSha256(digest: string | null | undefined): string | undefined {
+  if (!digest) return undefined;
+  const m = /^(?:sha256:)?([0-9a-f]{64})$/i.exec(digest.trim());
+  return m ? m[1].toLowerCase() : undefined;
+}
+
+export async function download(r: DownloadRequest): Promise<DownloadResult> {
+  if (!r.fileName || r.fileName !== path.basename(r.fileName) || r.fileName === '..' || r.fileName === '.') {
+    throw new UsageError(`refusing to download to ${JSON.stringify(r.fileName)}: a plain file name is needed`);
+  }
+  const dir = r.destDir ?? path.join(cacheDir(), cacheSubdir(r.url));
+  await fs.mkdir(dir, { recursive: true }).catch((e) => {
+    throw filesystemError(e, 'create the download folder', dir);
+  });
+  const finalPath = path.join(dir, r.fileName);
+  const emit = (e: ProgressEvent): void => r.onProgress?.(e);
+  throwIfAborted(r.signal);
+
+  const expectedSha = normalizeSha256(r.expectedSha256);
+  const cached = await cacheHit(finalPath, r.expectedSize, expectedSha);
+  if (cached) {
+    emit({ type: 'done', fileName: r.fileName, bytes: cached.size, fromCache: true });
+    return { path: finalPath, ...cached, fromCache: true };
+  }
+
+  const partPath = `${finalPath}.part`;
+  const metaPath = `${finalPath}.part.json`;
+  const net = resolveNet(r.net);
+  const { dispatcher, close } = makeDispatcher(net);
+  let got: { size: number; sha256: string };
+  try {
+    got = await transferWithRetries({ r, net, dispatcher, partPath, metaPath, emit });
+  } finally {
+    await close();
+  }
+  await checkAndPlace(r, got, expectedSha, partPath, metaPath, finalPath);
+  emit({ type: 'done', fileName: r.fileName, bytes: got.size, fromCache: false });
+  return { path: finalPath, ...got, fromCache: false };
+}
+
+async function checkAndPlace(
+  r: DownloadRequest,
+  got: { size: number; sha256: string },
+  expectedSha: string | undefined,
+  partPath: string,
+  metaPath: string,
+  finalPath: string,
+): Promise<void> {
+  let problem: string | null = null;
+  if (r.expectedSize !== undefined && got.size !== r.expectedSize) {
+    problem = `${got.size} bytes arrived, GitHub announced ${r.expectedSize}`;
+  } else if (expectedSha && got.sha256 !== expectedSha) {
+    problem = `SHA-256 ${got.sha256} differs from the announced digest sha256:${expectedSha}`;
+  }
+  if (problem) {
+    await removeQuietly(partPath, metaPath);
+    throw new ChecksumError(`download of ${r.url} is corrupt: ${problem}; it was deleted, retry later or report a broken release asset`);
+  }
+  try {
+    await fs.rename(partPath, finalPath);
+  } catch (e) {
+    throw filesystemError(e, 'move the finished download to', finalPath);
+  }
+  await removeQuietly(metaPath);
+  await writeSidecar(finalPath, got.sha256);
+}
+
+/** A file already in place counts only once re-hashed against the announced or recorded digest. */
+async function cacheHit(
+  finalPath: string,
+  expectedSize: number | undefined,
+  expectedSha: string | undefined,
+): Promise<{ size: number; sha256: string } | null> {
+  const st = await fs.stat(finalPath).catch(() => null);
+  if (!st?.isFile()) return null;
+  if (expectedSize !== undefined && st.size !== expectedSize) return null;
+  const recorded = await readSidecar(finalPath);
+  if (!expectedSha && !recorded) return null;
+  const sha256 = await hashFile(finalPath, createHash('sha256'));
+  if ((expectedSha && sha256 !== expectedSha) || (recorded && sha256 !== recorded)) return null;
+  return { size: st.size, sha256 };
+}
+
+/** `<file>.sha256` in sha256sum format: records what was downloaded, so a cache hit can be re-checked. */
+async function writeSidecar(finalPath: string, sha256: string): Promise<void> {
+  const tmp = `${finalPath}.sha256.part`;
+  try {
+    await fs.writeFile(tmp, `${sha256}  ${path.basename(finalPath)}\n`);
+    await fs.rename(tmp, `${finalPath}.sha256`);
+  } catch (e) {
+    await removeQuietly(tmp);
+    throw filesystemError(e, 'write', `${finalPath}.sha256`);
+  }
+}
+
+async function readSidecar(finalPath: string): Promise<string | null> {
+  const text = await fs.readFile(`${finalPath}.sha256`, 'utf8').catch(() => '');
+  const m = /^([0-9a-f]{64})\s/.exec(text);
+  return m ? m[1] : null;
+}
+
+/** Feeds a file into `hash` (which stays usable) and returns the digest so far. */
+async function hashFile(file: string, hash: Hash): Promise<string> {
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.copy().digest('hex');
+}
+
+async function removeQuietly(...files: string[]): Promise<void> {
+  await Promise.all(files.map((f) => fs.rm(f, { force: true }).catch(() => undefined)));
+}
+
+async function transferWithRetries(ctx: Ctx): Promise<{ size: number; sha256: string }> {
+  const { r, net } = ctx;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transferOnce(ctx);
+    } catch (err) {
+      if (r.signal?.aborted) throw interrupted(ctx);
+      if (err instanceof ProvisionError) throw err;
+      const v = verdict(err, attempt, net);
+      const tooLate = Date.now() - started + v.delayMs > net.maxTotalMs;
+      if (!v.retry || attempt > net.maxRetries || tooLate) {
+        const tries = attempt > 1 ? ` (after ${attempt} attempts${tooLate && v.retry ? `, ${Math.round(net.maxTotalMs / 1000)} s allowed` : ''})` : '';
+        const kept = (await fileSize(ctx.partPath)) > 0 ? `; the partial file ${ctx.partPath} is kept and the next run resumes it` : '';
+        throw new NetworkError(`download of ${r.url} failed: ${v.cause}${tries}${kept}`, { cause: err });
+      }
+      ctx.emit({ type: 'retry', fileName: r.fileName, attempt, delayMs: v.delayMs, reason: v.cause });
+      await sleep(v.delayMs, r.signal).catch(() => {
+        throw interrupted(ctx);
+      });
+    }
+  }
+}
+
+function interrupted(ctx: Ctx): InterruptedError {
+  return new InterruptedError(`interrupted; the partial download ${ctx.partPath} is kept for the next run, nothing was placed under its final name`);
+}
+
+function verdict(err: unknown, attempt: number, net: ResolvedNetOptions): { retry: boolean; delayMs: number; cause: string } {
+  if (err instanceof Restart) return { retry: true, delayMs: 0, cause: err.message };
+  if (err instanceof Fatal) return { retry: false, delayMs: 0, cause: err.message };
+  if (err instanceof HttpStatus) {
+    const retry = err.status === 429 || err.status >= 500;
+    const after = retryAfterMs(err.headers['retry-after']);
+    return { retry, delayMs: after ?? backoffMs(attempt, net), cause: `HTTP ${err.status}` };
+  }
+  return { retry: isRetryableError(err), delayMs: backoffMs(attempt, net), cause: describeCause(err) };
+}
+
+async function fileSize(file: string): Promise<number> {
+  return (await fs.stat(file).catch(() => null))?.size ?? 0;
+}
+
+async function readMeta(metaPath: string, url: string): Promise<Meta | null> {
+  try {
+    const m = JSON.parse(await fs.readFile(metaPath, 'utf8')) as Meta;
+    return m.url === url && (m.etag || m.lastModified) ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One GET: continue the `.part` when it can be continued, else (re)write it from byte 0. */
+async function transferOnce(ctx: Ctx): Promise<{ size: number; sha256: string }> {
+  const { r, partPath } = ctx;
+  let offset = await fileSize(partPath);
+  const meta = offset > 0 ? await readMeta(ctx.metaPath, r.url) : null;
+  if (offset > 0 && (!meta || (r.expectedSize !== undefined && offset >= r.expectedSize))) {
+    // Without a validator If-Range cannot protect us from splicing two versions of the file.
+    ctx.emit({ type: 'restart', fileName: r.fileName, reason: 'the partial file cannot be resumed safely' });
+    offset = 0;
+  }
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: '*/*', 'accept-encoding': 'identity' };
+  if (offset > 0 && meta) {
+    headers.range = `bytes=${offset}-`;
+    headers['if-range'] = (meta.etag ?? meta.lastModified) as string;
+  }
+  const res = await request(r.url, { method: 'GET', headers, dispatcher: ctx.dispatcher, signal: r.signal });
+  try {
+    offset = await acceptResponse(ctx, res.statusCode, res.headers as Headers, offset);
+    return await receive(ctx, res.body, res.headers as Headers, res.statusCode, offset);
+  } catch (err) {
+    res.body.destroy();
+    throw err;
+  }
+}
+
+/** Checks the status and Content-Range; returns the offset the body continues from. */
+async function acceptResponse(ctx: Ctx, status: number, h: Headers, offset: number): Promise<number> {
+  const { r } = ctx;
+  if (status >= 300 && status < 400) throw new Fatal(`too many redirects (more than ${ctx.net.maxRedirections})`);
+  if (status === 416 && offset > 0) {
+    await removeQuietly(ctx.partPath, ctx.metaPath);
+    throw new Restart('the server refused to resume (HTTP 416)');
+  }
+  if (status !== 200 && status !== 206) throw new HttpStatus(status, h);
+  if (status === 206) {
+    const cr = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header(h, 'content-range') ?? '');
+    if (offset === 0 || !cr || Number(cr[1]) !== offset) {
+      await removeQuietly(ctx.partPath, ctx.metaPath);
+      throw new Restart(`the server's Content-Range (${header(h, 'content-range') ?? 'none'}) does not continue at byte ${offset}`);
+    }
+    checkAnnouncedSize(r, cr[3] === '*' ? null : Number(cr[3]));
+    return offset;
+  }
+  if (offset > 0) {
+    ctx.emit({ type: 'restart', fileName: r.fileName, reason: 'the server sent the whole file (range ignored or file changed)' });
+  }
+  const len = header(h, 'content-length');
+  checkAnnouncedSize(r, len === undefined ? null : Number(len));
+  return 0;
+}
+
+function checkAnnouncedSize(r: DownloadRequest, serverSize: number | null): void {
+  if (r.expectedSize !== undefined && serverSize !== null && serverSize !== r.expectedSize) {
+    throw new ChecksumError(`download of ${r.url} is the wrong file: the server sends ${serverSize} bytes, GitHub announced ${r.expectedSize}; nothing was kept`);
+  }
+}
+
+async function receive(
+  ctx: Ctx,
+  body: NodeJS.ReadableStream,
+  h: Headers,
+  status: number,
+  offset: number,
+): Promise<{ size: number; sha256: string }> {
+  const { r, partPath } = ctx;
+  const etag = header(h, 'etag');
+  // A weak ETag cannot guard a byte range (RFC 9110 13.1.5); Last-Modified can.
+  const meta: Meta = { url: r.url, etag: etag && !etag.startsWith('W/') ? etag : null, lastModified: header(h, 'last-modified') ?? null };
+  await writeFileOrFail(ctx.metaPath, JSON.stringify(meta));
+  const hash = createHash('sha256');
+  if (offset > 0) await hashFile(partPath, hash);
+  const len = Number(header(h, 'content-length'));
+  const total = status === 206 || Number.isNaN(len) ? (r.expectedSize ?? null) : len + offset;
+  ctx.emit({ type: 'start', fileName: r.fileName, url: r.url, total, resumedFrom: offset });
+  let bytes = offset;
+  let lastEmit = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      const now = Date.now();
+      if (now - lastEmit >= 100) {
+        lastEmit = now;
+        ctx.emit({ type: 'progress', fileName: r.fileName, bytes, total });
+      }
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(body, meter, createWriteStream(partPath, { flags: offset > 0 ? 'a' : 'w' }));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.syscall && e.path) throw filesystemError(err, 'write', partPath);
+    throw err;
+  }
+  ctx.emit({ type: 'progress', fileName: r.fileName, bytes, total });
+  return { size: bytes, sha256: hash.digest('hex') };
+}
+
+async function writeFileOrFail(file: string, text: string): Promise<void> {
+  try {
+    await fs.writeFile(file, text);
+  } catch (e) {
+    throw filesystemError(e, 'write', file);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './types';
+export { cacheDir } from './cache-dir';
+export { download, cacheSubdir, normalizeSha256 } from './download';
+export { downloadWithSignature, type WithSignatureOptions } from './with-signature';
+export { DEFAULT_NET, netOptionsFromEnv, resolveNet, type NetOptions } from './net-options';

@@ -1,0 +1,60 @@
+// Fetches an asset and its detached signature concurrently; if either fails, the other is
+// stopped (its `.part` kept for resuming) and the first real failure is reported.
+import * as path from 'node:path';
+import { InterruptedError } from '../errors';
+import type { AssetChoice } from '../releases/types';
+import { cacheDir } from './cache-dir';
+import { cacheSubdir, download } from './download';
+import type { NetOptions } from './net-options';
+import type { DownloadResult, ProgressEvent } from './types';
+
+export interface WithSignatureOptions {
+  destDir?: string;
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+  net?: NetOptions;
+}
+
+export async function downloadWithSignature(
+  choice: AssetChoice,
+  o: WithSignatureOptions = {},
+): Promise<{ archive: DownloadResult; signature: DownloadResult | null }> {
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort(o.signal?.reason);
+  if (o.signal?.aborted) throw new InterruptedError();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const common = {
+    destDir: o.destDir ?? path.join(cacheDir(), cacheSubdir(choice.url)),
+    signal: stop.signal,
+    onProgress: o.onProgress,
+    net: o.net,
+  };
+  const failFast = <T>(p: Promise<T>): Promise<T> =>
+    p.catch((err: unknown) => {
+      stop.abort(err);
+      throw err;
+    });
+  try {
+    const settled = await Promise.allSettled([
+      failFast(download({ ...common, url: choice.url, fileName: choice.name, expectedSize: choice.size, expectedSha256: choice.digest ?? undefined })),
+      choice.signatureUrl
+        ? failFast(download({
+            ...common,
+            url: choice.signatureUrl,
+            fileName: `${choice.name}.asc`,
+            expectedSize: choice.signatureSize ?? undefined,
+            expectedSha256: choice.signatureDigest ?? undefined,
+          }))
+        : Promise.resolve(null),
+    ]);
+    const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+    if (errors.length > 0) {
+      if (o.signal?.aborted) throw errors.find((e) => e instanceof InterruptedError) ?? new InterruptedError();
+      throw errors.find((e) => !(e instanceof InterruptedError)) ?? errors[0];
+    }
+    const [archive, signature] = settled.map((s) => (s as PromiseFulfilledResult<DownloadResult | null>).value);
+    return { archive: archive as DownloadResult, signature };
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,170 @@
+// The GitHub REST calls the catalog needs: one release by tag, and the paginated release list.
+// Through undici with its redirect and retry interceptors (5xx and connection errors are retried
+// with backoff); rate limits (403/429) are explained with their reset time rather than waited out.
+import { request } from 'undici';
+import { InterruptedError, NetworkError, ReleaseNotFoundError } from '../errors';
+import { USER_AGENT, describeCause, header, makeDispatcher } from '../fetch/http';
+import { resolveNet } from '../fetch/net-options';
+import { comparePep440, isPep440 } from './pep440';
+import type { ApiOptions, Release, ReleaseSummary } from './types';
+
+export const DEFAULT_API_URL = 'https://api.github.com';
+export const DEFAULT_REPO = 'borgbackup/borg';
+
+interface GhAsset {
+  name: string;
+  size: number;
+  browser_download_url: string;
+  digest?: string | null;
+}
+interface GhRelease {
+  tag_name: string;
+  name: string | null;
+  published_at: string | null;
+  prerelease: boolean;
+  draft?: boolean;
+  assets?: GhAsset[];
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+function apiBase(o: ApiOptions): string {
+  return (o.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
+}
+
+async function apiGet(url: string, o: ApiOptions): Promise<ApiResponse> {
+  const { dispatcher, close } = makeDispatcher(resolveNet(o.net), true);
+  const headers: Record<string, string> = {
+    accept: 'application/vnd.github+json',
+    'user-agent': USER_AGENT,
+    'x-github-api-version': '2022-11-28',
+  };
+  if (o.token) headers.authorization = `Bearer ${o.token}`;
+  try {
+    const res = await request(url, { method: 'GET', headers, dispatcher, signal: o.signal });
+    const text = await res.body.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    return { status: res.statusCode, headers: res.headers as Headers, body };
+  } catch (err) {
+    if (o.signal?.aborted) throw new InterruptedError();
+    const status = (err as { statusCode?: number }).statusCode;
+    const cause = status ? `HTTP ${status} after retries` : describeCause(err);
+    throw new NetworkError(`GitHub API request ${url} failed: ${cause}; check the network or --api-url and retry`, { cause: err });
+  } finally {
+    await close();
+  }
+}
+
+/** A one-line explanation of a non-2xx API answer (rate limit with its reset time, bad token, ...). */
+function apiFailure(url: string, r: ApiResponse, tokenSet: boolean): NetworkError {
+  const remaining = header(r.headers, 'x-ratelimit-remaining');
+  const message = (r.body as { message?: string } | null)?.message;
+  if ((r.status === 403 || r.status === 429) && (remaining === '0' || header(r.headers, 'retry-after'))) {
+    return new NetworkError(`GitHub API rate limit reached (${url}, HTTP ${r.status}): ${resetText(r.headers)}; ${tokenSet ? 'wait for the reset' : 'wait for the reset, or set GITHUB_TOKEN to raise the limit'}`);
+  }
+  if (r.status === 401) {
+    return new NetworkError(`GitHub API refused the token (${url}, HTTP 401): check GITHUB_TOKEN or unset it`);
+  }
+  return new NetworkError(`GitHub API request ${url} failed: HTTP ${r.status}${message ? ` (${message})` : ''}`);
+}
+
+function resetText(h: Headers): string {
+  const reset = Number(header(h, 'x-ratelimit-reset'));
+  const retryAfter = Number(header(h, 'retry-after'));
+  const at = Number.isFinite(reset) && reset > 0 ? reset * 1000 : Number.isFinite(retryAfter) ? Date.now() + retryAfter * 1000 : NaN;
+  if (Number.isNaN(at)) return 'no reset time given';
+  const minutes = Math.max(0, Math.ceil((at - Date.now()) / 60000));
+  return `it resets at ${new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z')} (in ${minutes} min)`;
+}
+
+function toRelease(g: GhRelease): Release {
+  return {
+    ...toSummary(g),
+    assets: (g.assets ?? []).map((a) => ({
+      name: a.name,
+      size: a.size,
+      url: a.browser_download_url,
+      digest: typeof a.digest === 'string' && a.digest ? a.digest : null,
+    })),
+  };
+}
+
+function toSummary(g: GhRelease): ReleaseSummary {
+  return {
+    tag: g.tag_name,
+    version: g.tag_name.replace(/^v(?=\d)/, ''),
+    name: g.name ?? g.tag_name,
+    publishedAt: g.published_at,
+    prerelease: g.prerelease,
+  };
+}
+
+function isRelease(x: unknown): x is GhRelease {
+  return typeof x === 'object' && x !== null && typeof (x as GhRelease).tag_name === 'string';
+}
+
+/** One release by version, "1.4.2" or "v1.4.2" (both tag spellings are tried). */
+export async function getRelease(version: string, o: ApiOptions = {}): Promise<Release> {
+  const bare = version.trim().replace(/^v(?=\d)/, '');
+  const repo = o.repo ?? DEFAULT_REPO;
+  for (const tag of [...new Set([version.trim(), bare, `v${bare}`])]) {
+    const url = `${apiBase(o)}/repos/${repo}/releases/tags/${encodeURIComponent(tag)}`;
+    const r = await apiGet(url, o);
+    if (r.status === 404) continue;
+    if (r.status !== 200) throw apiFailure(url, r, Boolean(o.token));
+    if (!isRelease(r.body)) throw new NetworkError(`GitHub API answered ${url} with something that is not a release`);
+    return toRelease(r.body);
+  }
+  throw new ReleaseNotFoundError(await notFoundMessage(bare, o));
+}
+
+async function notFoundMessage(version: string, o: ApiOptions): Promise<string> {
+  const repo = o.repo ?? DEFAULT_REPO;
+  let near: string[] = [];
+  try {
+    near = nearestVersions(version, (await listReleases({ ...o, limit: 300 })).map((r) => r.version));
+  } catch (err) {
+    if (err instanceof InterruptedError) throw err;
+  }
+  const list = near.length ? `the nearest releases are ${near.join(', ')}` : 'no release list could be read';
+  return `borg release ${version} does not exist in ${repo}: ${list} (see borg-provision releases)`;
+}
+
+/** Up to two releases below and two above the requested version, nearest first within each side. */
+export function nearestVersions(version: string, versions: string[], each = 2): string[] {
+  const known = [...new Set(versions)].filter(isPep440).sort(comparePep440);
+  if (!isPep440(version)) return known.slice(-2 * each).reverse();
+  const below = known.filter((v) => comparePep440(v, version) < 0).slice(-each).reverse();
+  const above = known.filter((v) => comparePep440(v, version) > 0).slice(0, each);
+  return [...below, ...above];
+}
+
+/** The most recent releases (GitHub's order: newest first), following Link rel="next". Drafts skipped. */
+export async function listReleases(o: ApiOptions & { limit?: number } = {}): Promise<ReleaseSummary[]> {
+  const limit = Math.max(1, o.limit ?? 30);
+  const out: ReleaseSummary[] = [];
+  let url: string | null = `${apiBase(o)}/repos/${o.repo ?? DEFAULT_REPO}/releases?per_page=${Math.min(limit, 100)}`;
+  for (let page = 0; url && out.length < limit && page < 50; page++) {
+    const r = await apiGet(url, o);
+    if (r.status !== 200) throw apiFailure(url, r, Boolean(o.token));
+    if (!Array.isArray(r.body)) throw new NetworkError(`GitHub API answered ${url} with something that is not a release list`);
+    for (const g of r.body) if (isRelease(g) && !g.draft) out.push(toSummary(g));
+    url = nextLink(header(r.headers, 'link'));
+  }
+  return out.slice(0, limit);
+}
+
+function nextLink(link: string | undefined): string | null {
+  const m = link ? /<([^>]+)>\s*;\s*rel="next"/.exec(link) : null;
+  return m ? m[1] : null;
+}
