@@ -1,0 +1,162 @@
+// Safe extraction of a verified archive into a staging directory. Every entry is checked before
+// tar writes it; one bad entry aborts the whole extraction (we never skip and carry on), and the
+// caller removes the staging directory. node-tar has its own guards (preservePaths: false, symlink
+// checks); ours come first so the verdict does not depend on tar's warning behaviour.
+import { createReadStream } from 'node:fs';
+import * as path from 'node:path';
+import { ArchiveError, InterruptedError, filesystemError, isProvisionError } from '../errors';
+
+const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
+
+export interface EntryInfo {
+  path: string;
+  type: string;
+  linkpath?: string;
+}
+
+/**
+ * Tracks what the archive has created so far, to catch a symlink (inside or out) that a later
+ * entry would write through: `a -> .` followed by `a/../../etc/x` style tricks.
+ */
+export class EntryGuard {
+  private readonly symlinks = new Set<string>();
+  private readonly files = new Set<string>();
+
+  /** Throws ArchiveError when the entry is unsafe; returns its normalised relative path. */
+  check(e: EntryInfo): string {
+    const rel = normaliseEntryPath(e.path);
+    if (!ALLOWED_TYPES.has(e.type)) {
+      throw new ArchiveError(`archive entry ${quote(e.path)} is a ${describeType(e.type)}; a borg build holds only files, directories and links`);
+    }
+    this.refuseThroughSymlink(e.path, rel);
+    if (e.type === 'SymbolicLink') {
+      const target = e.linkpath ?? '';
+      if (path.posix.isAbsolute(target)) throw escaping(e, `symlink to absolute path ${quote(target)}`);
+      const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(rel), target));
+      if (resolved === '..' || resolved.startsWith('../')) throw escaping(e, `symlink pointing outside (${quote(target)})`);
+      this.symlinks.add(rel);
+    } else if (e.type === 'Link') {
+      // Hard link targets are archive-root relative and must be a regular file seen earlier.
+      const target = normaliseEntryPath(e.linkpath ?? '', e);
+      if (!this.files.has(target)) throw escaping(e, `hard link to ${quote(e.linkpath ?? '')}, which is not a file in the archive`);
+      this.refuseThroughSymlink(e.path, target);
+      this.files.add(rel);
+    } else if (e.type !== 'Directory') {
+      this.files.add(rel);
+      this.symlinks.delete(rel);
+    }
+    return rel;
+  }
+
+  private refuseThroughSymlink(original: string, rel: string): void {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const ancestor = parts.slice(0, i).join('/');
+      if (this.symlinks.has(ancestor)) {
+        throw new ArchiveError(`archive entry ${quote(original)} is written through the symlink ${quote(ancestor)}; refusing the archive`);
+      }
+    }
+  }
+}
+
+/** `./borg-dir//x` -> `borg-dir/x`; refuses absolute paths and any `..` component. */
+export function normaliseEntryPath(p: string, e: EntryInfo = { path: p, type: 'File' }): string {
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p) || p.includes('\\')) throw escaping(e, 'absolute path');
+  const parts = p.split('/').filter((s) => s !== '' && s !== '.');
+  if (parts.includes('..')) throw escaping(e, '".." component');
+  if (parts.length === 0) return '.';
+  return parts.join('/');
+}
+
+function escaping(e: EntryInfo, why: string): ArchiveError {
+  return new ArchiveError(`archive entry ${quote(e.path)} escapes the install directory (${why}); refusing the archive`);
+}
+
+function describeType(type: string): string {
+  const names: Record<string, string> = {
+    CharacterDevice: 'character device',
+    BlockDevice: 'block device',
+    FIFO: 'FIFO',
+  };
+  return names[type] ?? `entry of unsupported type "${type}"`;
+}
+
+function quote(s: string): string {
+  return JSON.stringify(s);
+}
+
+export interface UnpackOptions {
+  archive: string;
+  /** An existing, empty directory on the prefix's filesystem. */
+  dest: string;
+  signal?: AbortSignal;
+}
+
+/** Extracts a gzip (or plain) tar archive; rejects with ArchiveError/FilesystemError/InterruptedError. */
+export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number }> {
+  const tar = await import('tar');
+  if (o.signal?.aborted) throw new InterruptedError();
+  const guard = new EntryGuard();
+  let entries = 0;
+  let failure: unknown;
+  return new Promise((resolve, reject) => {
+    const source = createReadStream(o.archive);
+    const unpack = new tar.Unpack({
+      cwd: o.dest,
+      strict: true,
+      preservePaths: false,
+      preserveOwner: false,
+      // Never create setuid/setgid/sticky files, whatever the archive says.
+      filter: (_p, entry) => {
+        const e = entry as import('tar').ReadEntry;
+        try {
+          guard.check({ path: e.path, type: e.type, linkpath: e.linkpath });
+        } catch (err) {
+          stop(err);
+          return false;
+        }
+        if (typeof e.mode === 'number') e.mode &= 0o777;
+        entries++;
+        return true;
+      },
+    });
+    const stop = (err: unknown): void => {
+      if (failure) return;
+      failure = err;
+      source.destroy();
+      unpack.abort(err instanceof Error ? err : new Error(String(err)));
+    };
+    const onAbort = (): void => stop(new InterruptedError());
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    // node-tar silently ignores entries of unknown types; we refuse them.
+    unpack.on('ignoredEntry', (e: import('tar').ReadEntry) => {
+      if (!failure) stop(new ArchiveError(`archive entry ${quote(e.path)} has an unsupported type "${e.type}"; refusing the archive`));
+    });
+    let settled = false;
+    const finish = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      o.signal?.removeEventListener('abort', onAbort);
+      const cause = failure ?? err;
+      if (cause === undefined) resolve({ entries });
+      else reject(toUnpackError(cause, o));
+    };
+    source.on('error', (err) => finish(err));
+    unpack.on('error', (err: unknown) => finish(err));
+    unpack.on('close', () => finish());
+    // Destroying the source on abort may leave the parser waiting; settle once it is closed.
+    source.on('close', () => {
+      // Give writes already in flight a moment to land, so the caller's cleanup removes them.
+      if (failure) setTimeout(() => finish(), 50);
+    });
+    source.pipe(unpack);
+  });
+}
+
+function toUnpackError(err: unknown, o: UnpackOptions): unknown {
+  if (isProvisionError(err)) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code && /^E[A-Z]+$/.test(code) && code !== 'EEXIST') return filesystemError(err, 'unpack into', o.dest);
+  const msg = err instanceof Error ? err.message : String(err);
+  return new ArchiveError(`${path.basename(o.archive)} is not a valid tar.gz archive (${msg}); download it again`);
+}
