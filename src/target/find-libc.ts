@@ -1,0 +1,79 @@
+// Finding a root's libc the way its own loader would: the PT_INTERP of <root>/bin/sh names the
+// dynamic loader; libc.so.6 sits beside it. If /bin/sh cannot tell (a script, missing, stripped),
+// the usual multiarch and lib directories are searched, glibc before musl.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { BadInputError, ElfFormatError } from '../errors';
+import { ALL_TRIPLETS, archOf } from './arch';
+import { parseElf } from './elf-file';
+import { isElfFile, readInputFile } from './read-file';
+import { realRoot, resolveInRoot, targetView } from './root-path';
+
+const MUSL_LOADER = /^ld-musl-[^/]+\.so\.1$/;
+
+interface ShellFacts {
+  interpreter: string | null;
+  triplets: string[];
+}
+
+/** The host path of the target's libc (symlinks resolved inside root); BadInputError when none. */
+export async function findLibc(root?: string): Promise<string> {
+  const base = root === undefined ? '/' : await realRoot(root);
+  const sh = await shellFacts(base);
+  for (const candidate of await candidates(base, sh)) {
+    const host = await resolveInRoot(base, candidate);
+    if (host && (await isRegularFile(host))) return host;
+  }
+  const where = root === undefined ? 'on this machine' : `under --root ${root}`;
+  throw new BadInputError(
+    `no libc found ${where} (looked beside the loader of /bin/sh and in the usual lib directories); pass --libc with the target's libc.so.6`,
+  );
+}
+
+async function shellFacts(base: string): Promise<ShellFacts> {
+  const none: ShellFacts = { interpreter: null, triplets: ALL_TRIPLETS };
+  const sh = await resolveInRoot(base, '/bin/sh');
+  if (!sh || !(await isElfFile(sh))) return none;
+  try {
+    const image = parseElf(await readInputFile(sh), sh);
+    return { interpreter: image.interpreter, triplets: archOf(image.identity, image.header.flags).triplets };
+  } catch (err) {
+    // A broken /bin/sh is no reason to give up: the directory search may still find libc.
+    if (err instanceof ElfFormatError || err instanceof BadInputError) return none;
+    throw err;
+  }
+}
+
+/** Target paths to try, in order. */
+async function candidates(base: string, sh: ShellFacts): Promise<string[]> {
+  const list: string[] = [];
+  const interp = sh.interpreter;
+  if (interp && MUSL_LOADER.test(path.posix.basename(interp))) return [interp];
+  if (interp) {
+    const loader = await resolveInRoot(base, interp);
+    if (loader) list.push(path.posix.join(path.posix.dirname(targetView(base, loader)), 'libc.so.6'));
+    list.push(path.posix.join(path.posix.dirname(interp), 'libc.so.6'));
+  }
+  for (const t of sh.triplets) list.push(`/lib/${t}/libc.so.6`, `/usr/lib/${t}/libc.so.6`);
+  list.push('/lib64/libc.so.6', '/usr/lib64/libc.so.6', '/lib/libc.so.6', '/usr/lib/libc.so.6');
+  list.push(...(await muslLoaders(base)));
+  return [...new Set(list)];
+}
+
+async function muslLoaders(base: string): Promise<string[]> {
+  const lib = await resolveInRoot(base, '/lib');
+  if (!lib) return [];
+  try {
+    return (await fs.readdir(lib)).filter((n) => MUSL_LOADER.test(n)).sort().map((n) => `/lib/${n}`);
+  } catch {
+    return [];
+  }
+}
+
+async function isRegularFile(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,7 @@
+// src/target/: what we provision. Public API of the stage (see docs/architecture.md).
+export { inspectLibc, requireGlibc, readElfNeeds } from './libc';
+export { findLibc } from './find-libc';
+export { resolveLibcTarget } from './resolve-target';
+export { isElfFile } from './read-file';
+export { pathReport } from './mounts';
+export * from './types';

@@ -1,0 +1,77 @@
+// Reading input files with one-line, typed failures. Files are opened non-blocking so that a FIFO
+// or device passed by mistake is refused instead of hanging the read.
+import { constants, promises as fs } from 'node:fs';
+import { BadInputError } from '../errors';
+import { ELF_MAGIC } from './elf-file';
+
+// Larger than any libc or shared library; a bound against reading a disk image by mistake.
+const MAX_BYTES = 1 << 30;
+
+function openError(err: unknown, file: string): BadInputError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    ENOENT: 'does not exist',
+    ENOTDIR: 'does not exist (a parent is not a directory)',
+    EACCES: 'is not readable (permission denied): run as a user who may read it',
+    EPERM: 'is not readable (operation not permitted)',
+    ELOOP: 'is a symbolic link loop',
+    EISDIR: 'is a directory, not a file',
+  };
+  const detail = (code && why[code]) ?? `cannot be read (${(err as Error).message})`;
+  return new BadInputError(`${file} ${detail}`, { cause: err });
+}
+
+async function openRegular(file: string): Promise<{ fh: fs.FileHandle; size: number }> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw openError(err, file);
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new BadInputError(`${file} is a directory, not a file`);
+    if (!st.isFile()) throw new BadInputError(`${file} is not a regular file`);
+    if (st.size > MAX_BYTES) throw new BadInputError(`${file} is too large (${st.size} bytes) to be a library`);
+    return { fh, size: st.size };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+
+/** The whole file, read once. BadInputError (exit 2) for missing, unreadable or non-regular files. */
+export async function readInputFile(file: string): Promise<Buffer> {
+  const { fh } = await openRegular(file);
+  try {
+    return await fh.readFile();
+  } catch (err) {
+    throw openError(err, file);
+  } finally {
+    await fh.close();
+  }
+}
+
+const NOT_A_FILE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
+
+/**
+ * Whether the file starts with the ELF magic. Missing paths, directories and other non-regular
+ * files are simply not ELF (false); a file that exists but cannot be read is a BadInputError.
+ */
+export async function isElfFile(file: string): Promise<boolean> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if (NOT_A_FILE.has((err as NodeJS.ErrnoException).code ?? '')) return false;
+    throw openError(err, file);
+  }
+  try {
+    if (!(await fh.stat()).isFile()) return false;
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    return bytesRead === 4 && head.equals(ELF_MAGIC);
+  } finally {
+    await fh.close();
+  }
+}
