@@ -1,0 +1,14 @@
+// The pinned key and the signature policy (docs/verify.md). Public API of the verify stage.
+export {
+  PINNED_FINGERPRINT,
+  BORG_SIGNING_SUBKEY,
+  bundledKeyPath,
+  configDir,
+  refreshedKeyPath,
+  normalizeFingerprint,
+  groupFingerprint,
+} from './pinned';
+export { loadSigningKey } from './signing-key';
+export type { SigningKey, KeySource, LoadSigningKeyOptions } from './signing-key';
+export { verifyDetachedFile } from './verify-file';
+export type { VerifyOptions, VerifyResult } from './verify-file';

@@ -1,0 +1,53 @@
+// Where borg's signing key lives and how its fingerprints are written. No openpgp here, so commands
+// and other stages can name the pinned fingerprint without loading the OpenPGP library.
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/**
+ * Primary fingerprint of Thomas Waldmann's release key (RSA 4096, 2009). Every key file we are
+ * handed is judged by its PRIMARY fingerprint against this value; subkeys are trusted only through
+ * their binding to this primary key.
+ */
+export const PINNED_FINGERPRINT = '6D5BEF9ADD2075805747B70F9F88FB52FAF7B393';
+
+/** Releases are signed by this subkey of the pinned key (informational; any bound signing subkey counts). */
+export const BORG_SIGNING_SUBKEY = '2F81AFFBAB04E11FE8EE65D4243ACFA951F78E01';
+
+export const REFRESHED_KEY_NAME = 'borg-signing-key.asc';
+
+/**
+ * The export shipped with the package. Resolved from this module's own location so it works both
+ * from src/verify (ts-jest) and dist/verify (the built CLI): both are two levels below the root.
+ */
+export function bundledKeyPath(): string {
+  return path.resolve(__dirname, '..', '..', 'keys', 'borg-signing-key.asc');
+}
+
+/** `$XDG_CONFIG_HOME/borg-provision`, else `~/.config/borg-provision` (XDG: relative values are ignored). */
+export function configDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(env.HOME || os.homedir(), '.config');
+  return path.join(base, 'borg-provision');
+}
+
+/** Where `key refresh` keeps the current copy of the pinned key. */
+export function refreshedKeyPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(configDir(env), REFRESHED_KEY_NAME);
+}
+
+/**
+ * Accepts a fingerprint as users paste it (spaces, lower case, `0x` prefix) and returns 40 upper-case
+ * hex digits, or null when it is not a v4 fingerprint. Short or long key IDs are NOT accepted: they
+ * can be forged cheaply, a fingerprint cannot.
+ */
+export function normalizeFingerprint(input: string): string | null {
+  const hex = input.replace(/\s+/g, '').replace(/^0x/i, '').toUpperCase();
+  return /^[0-9A-F]{40}$/.test(hex) ? hex : null;
+}
+
+/** `6D5B EF9A DD20 7580 5747  B70F 9F88 FB52 FAF7 B393`, the way gpg prints it for humans. */
+export function groupFingerprint(fpr: string): string {
+  const groups = fpr.toUpperCase().match(/.{1,4}/g) ?? [];
+  if (groups.length !== 10) return groups.join(' ');
+  return `${groups.slice(0, 5).join(' ')}  ${groups.slice(5).join(' ')}`;
+}
