@@ -265,13 +265,13 @@ export function patchVersionNeed(file: string): void {
   fs.writeFileSync(file, buf);
 }
 
-/** Every path under a directory with type, size and mode: a before/after snapshot for "nothing changed". */
+/** Every path under the roots with type, content hash and mode: a before/after snapshot for "nothing changed". */
 export function snapshotTree(...roots: string[]): string[] {
   const out: string[] = [];
   const walk = (p: string): void => {
     const st = fs.lstatSync(p, { throwIfNoEntry: false });
     if (!st) return;
-    const kind = st.isDirectory() ? 'd' : st.isSymbolicLink() ? `l:${fs.readlinkSync(p)}` : st.isFile() ? `f:${st.size}:${st.mtimeMs}` : 'o';
+    const kind = st.isDirectory() ? 'd' : st.isSymbolicLink() ? `l:${fs.readlinkSync(p)}` : st.isFile() ? `f:${createHash('sha256').update(fs.readFileSync(p)).digest('hex').slice(0, 16)}` : 'o';
     out.push(`${p} ${kind} ${(st.mode & 0o7777).toString(8)}`);
     if (st.isDirectory()) for (const n of fs.readdirSync(p).sort()) walk(path.join(p, n));
   };

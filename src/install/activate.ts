@@ -1,0 +1,108 @@
+// Activation and rollback. The order keeps the user's working borg until the new one has proved
+// itself: rename the staged build into `borg-dir-<version>` (moving a --force'd old copy aside),
+// switch `current`, write the wrapper, run the smoke test; on any failure, including an interrupt,
+// put every one of those back as it was.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { FilesystemError, filesystemError } from '../errors';
+import { smokeTest, type SmokeResult } from './smoke';
+import { ONEFILE_MARKER, readCurrent, removeTree, tmpName, versionDir, writeCurrent } from './store';
+import { inspectWrapper, writeWrapper, wrapperPath, wrapperScript, foreignWrapperError } from './wrapper';
+
+export interface ActivateOptions {
+  prefix: string;
+  binDir: string;
+  version: string;
+  /** The complete staged build directory (manifest included), on the prefix's filesystem. */
+  staged: string;
+  /** Replace an installed copy of the same version. */
+  replace: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ActivateResult {
+  dir: string;
+  previous: string | null;
+  wrapper: string;
+  smoke: SmokeResult;
+}
+
+export async function activate(o: ActivateOptions): Promise<ActivateResult> {
+  const dir = versionDir(o.prefix, o.version);
+  const previous = await readCurrent(o.prefix);
+  const oldWrapper = await inspectWrapper(o.binDir);
+  if (oldWrapper.state === 'foreign') throw foreignWrapperError(o.binDir);
+  let aside: string | null = null;
+  let placed = false;
+  try {
+    if (o.replace && (await exists(dir))) {
+      aside = tmpName(o.prefix, 'old');
+      await fs.rename(dir, aside);
+    }
+    await fs.rename(o.staged, dir);
+    placed = true;
+    const smoke = await switchTo(o.prefix, o.binDir, o.version, previous, oldWrapper.text, o.signal);
+    if (aside) await removeTree(aside);
+    return { dir, previous, wrapper: wrapperPath(o.binDir), smoke };
+  } catch (err) {
+    await undoPlacement(dir, placed, aside);
+    throw placementError(err, dir);
+  }
+}
+
+/**
+ * Points `current` and the wrapper at `version` and smoke-tests it; on failure restores the
+ * previous `current` and wrapper text and rethrows. Used by `install` and `use`.
+ */
+export async function switchTo(
+  prefix: string,
+  binDir: string,
+  version: string,
+  previous: string | null,
+  previousWrapper: string | null,
+  signal?: AbortSignal,
+): Promise<SmokeResult> {
+  try {
+    await ensureOneFileTmp(prefix, version);
+    await writeCurrent(prefix, version);
+    await writeWrapper(binDir, wrapperScript(prefix));
+    return await smokeTest(wrapperPath(binDir), version, signal);
+  } catch (err) {
+    await writeCurrent(prefix, previous).catch(() => undefined);
+    await writeWrapper(binDir, previousWrapper).catch(() => undefined);
+    if (err instanceof Error && err.name === 'SmokeTestError') {
+      const back = previous ? `borg ${previous} is current again` : 'no borg is current';
+      err.message = `${err.message}; rolled back: ${back}`;
+    }
+    throw err;
+  }
+}
+
+/** One-file builds unpack into `<prefix>/tmp` (set as TMPDIR by the wrapper): private, exec-capable. */
+async function ensureOneFileTmp(prefix: string, version: string): Promise<void> {
+  if (!(await exists(path.join(versionDir(prefix, version), ONEFILE_MARKER)))) return;
+  const tmp = path.join(prefix, 'tmp');
+  try {
+    await fs.mkdir(tmp, { recursive: true, mode: 0o700 });
+    await fs.chmod(tmp, 0o700);
+  } catch (err) {
+    throw filesystemError(err, 'create the one-file TMPDIR', tmp);
+  }
+}
+
+async function undoPlacement(dir: string, placed: boolean, aside: string | null): Promise<void> {
+  if (placed) await removeTree(dir).catch(() => undefined);
+  if (aside) await fs.rename(aside, dir).catch(() => undefined);
+}
+
+function placementError(err: unknown, dir: string): unknown {
+  if (err instanceof Error && 'exitCode' in err) return err;
+  if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (err as NodeJS.ErrnoException).code === 'EEXIST') {
+    return new FilesystemError(`${dir} already exists; use --force to replace it`);
+  }
+  return filesystemError(err, 'activate', dir);
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.lstat(p).then(() => true, () => false);
+}

@@ -1,0 +1,106 @@
+// The compatibility check before activation: every ELF file of the unpacked build must be for the
+// target's machine and need no GLIBC_x.y newer than the target's glibc release. This is what stops
+// "GLIBC_2.38 not found" and "failed to map segment" from ever reaching the user.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { CompatibilityError, InterruptedError, isProvisionError } from '../errors';
+import type { ElfIdentity, ElfNeeds } from '../target/types';
+import { compareDotted, parseDotted } from '../util/dotted-version';
+
+export interface ElfReader {
+  isElfFile(file: string): Promise<boolean>;
+  readElfNeeds(file: string): Promise<ElfNeeds>;
+}
+
+export interface ScanTarget {
+  /** glibc release the build must fit, e.g. "2.31". */
+  glibc: string;
+  /** Expected machine and class; null skips that check (unknown arch). */
+  elf: Pick<ElfIdentity, 'class' | 'machine'> | null;
+  arch: string;
+}
+
+export interface ElfScanResult {
+  elfFiles: number;
+  /** Highest GLIBC_x.y any file needs, or null when none needs one. */
+  maxGlibcNeeded: string | null;
+}
+
+/** e_machine and class of the arches borg publishes builds for (and a few more). */
+const ARCH_ELF: Record<string, Pick<ElfIdentity, 'class' | 'machine'>> = {
+  x86_64: { class: 64, machine: 62 },
+  arm64: { class: 64, machine: 183 },
+  aarch64: { class: 64, machine: 183 },
+  i386: { class: 32, machine: 3 },
+  i686: { class: 32, machine: 3 },
+  armhf: { class: 32, machine: 40 },
+  s390x: { class: 64, machine: 22 },
+  ppc64le: { class: 64, machine: 21 },
+  riscv64: { class: 64, machine: 243 },
+};
+
+export function elfIdentityForArch(arch: string): Pick<ElfIdentity, 'class' | 'machine'> | null {
+  return ARCH_ELF[arch] ?? null;
+}
+
+/** "GLIBC_2.34" -> "2.34"; null for GLIBC_PRIVATE, GLIBC_ABI_DT_RELR and non-glibc names. */
+export function glibcVersionOf(need: string): string | null {
+  const m = /^GLIBC_(.+)$/.exec(need);
+  return m && parseDotted(m[1]) ? m[1] : null;
+}
+
+/** Walks `root` (without following symlinks) and checks every ELF file; throws CompatibilityError. */
+export async function scanElfTree(root: string, target: ScanTarget, reader: ElfReader, signal?: AbortSignal): Promise<ElfScanResult> {
+  let elfFiles = 0;
+  let maxGlibcNeeded: string | null = null;
+  for await (const file of regularFiles(root)) {
+    if (signal?.aborted) throw new InterruptedError();
+    if (!(await reader.isElfFile(file))) continue;
+    elfFiles++;
+    const rel = path.relative(root, file);
+    const needs = await readNeeds(reader, file, rel);
+    checkMachine(needs.elf, target, rel);
+    for (const need of needs.needs) {
+      for (const v of need.versions) {
+        const g = glibcVersionOf(v);
+        if (!g) continue;
+        if (compareDotted(g, target.glibc) > 0) {
+          throw new CompatibilityError(
+            `${rel} needs GLIBC_${g} (from ${need.library}) but the target has glibc ${target.glibc}; ` +
+              'choose a build for an older glibc (see `borg-provision releases`)',
+          );
+        }
+        if (maxGlibcNeeded === null || compareDotted(g, maxGlibcNeeded) > 0) maxGlibcNeeded = g;
+      }
+    }
+  }
+  return { elfFiles, maxGlibcNeeded };
+}
+
+async function readNeeds(reader: ElfReader, file: string, rel: string): Promise<ElfNeeds> {
+  try {
+    return await reader.readElfNeeds(file);
+  } catch (err) {
+    const why = isProvisionError(err) || err instanceof Error ? err.message : String(err);
+    throw new CompatibilityError(`cannot read the ELF file ${rel} of the build (${why}); refusing it`);
+  }
+}
+
+function checkMachine(elf: ElfIdentity, target: ScanTarget, rel: string): void {
+  if (!target.elf) return;
+  if (elf.machine !== target.elf.machine || elf.class !== target.elf.class) {
+    throw new CompatibilityError(
+      `${rel} is built for another machine (ELF${elf.class}, e_machine ${elf.machine}) than the target's ${target.arch}; ` +
+        'choose the build for this arch',
+    );
+  }
+}
+
+async function* regularFiles(dir: string): AsyncGenerator<string> {
+  const entries = await fs.readdir(dir, { withFileTypes: true });
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) yield* regularFiles(p);
+    else if (e.isFile()) yield p;
+  }
+}

@@ -1,0 +1,303 @@
+// `install`: target -> catalog -> fetch -> verify -> unpack -> ELF check -> activate -> smoke test.
+// Nothing from a download is unpacked or run before its signature (or, for a local build, its
+// manifest's SHA-256) has passed. All writes under the prefix go to temporary names that are
+// removed on any failure or interrupt; the previous `current` stays until the new one has run.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ChecksumError, CompatibilityError, InterruptedError, SignatureError, UsageError, filesystemError, isProvisionError } from '../errors';
+import type { AssetChoice } from '../releases/types';
+import type { LibcTarget } from '../target/types';
+import { activate } from './activate';
+import { elfIdentityForArch, scanElfTree, type ScanTarget } from './elf-scan';
+import { checkOneDirLayout, stageOneFile } from './layout';
+import { hashFile, resolveLocalSource, type LocalSource } from './local-source';
+import { acquireLock } from './lock';
+import { checkPlace } from './places';
+import { checkVersionString, readCurrent, readManifest, removeStaleTemps, removeTree, tmpName, versionDir, writeManifest, type InstallManifest } from './store';
+import { unpackArchive } from './unpack';
+import { inspectWrapper, foreignWrapperError, onPath, wrapperPath } from './wrapper';
+
+export interface InstallOptions {
+  version?: string;
+  prefix: string;
+  binDir: string;
+  apiUrl?: string;
+  token?: string;
+  /** Judge builds against this glibc/arch instead of the running machine's. */
+  glibc?: string;
+  arch?: string;
+  asset?: string;
+  allowUnsigned?: boolean;
+  strictKeyExpiry?: boolean;
+  signingKey?: string;
+  fingerprint?: string;
+  from?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  signal?: AbortSignal;
+  /** Progress and warning lines for the command to render. */
+  onStep?: (line: string) => void;
+  onWarning?: (line: string) => void;
+}
+
+export interface Verification {
+  status: 'good' | 'good-expired-key' | 'unsigned' | 'sha256-manifest';
+  signingFingerprint: string | null;
+  primaryFingerprint: string | null;
+  keySource: string | null;
+  hash: string | null;
+  warnings: string[];
+}
+
+export interface InstallPlan {
+  version: string;
+  asset: string;
+  kind: 'onedir' | 'onefile';
+  source: InstallManifest['source'];
+  archiveUrl: string;
+  signatureUrl: string | null;
+  target: { glibc: string; arch: string };
+  assetGlibc: string | null;
+  prefix: string;
+  dir: string;
+  binDir: string;
+  wrapper: string;
+  checks: string[];
+}
+
+export interface InstallResult {
+  action: 'installed' | 'reinstalled' | 'already-installed' | 'dry-run';
+  version: string;
+  current: boolean;
+  previous: string | null;
+  plan: InstallPlan;
+  verification: Verification | null;
+  glibcNeeded: string | null;
+  elfFiles: number;
+  smoke: string | null;
+  warnings: string[];
+}
+
+type Source = { kind: 'release'; choice: AssetChoice; version: string } | { kind: 'local'; local: LocalSource };
+
+export async function install(o: InstallOptions): Promise<InstallResult> {
+  const warnings: string[] = [];
+  const warn = (w: string): void => {
+    warnings.push(w);
+    o.onWarning?.(w);
+  };
+  const step = (s: string): void => o.onStep?.(s);
+  const prefix = path.resolve(o.prefix);
+  const binDir = path.resolve(o.binDir);
+  if (o.version) checkVersionString(o.version);
+  const target = await import('../target');
+
+  // Before any download: places that cannot run borg, and a bin-dir we would clobber.
+  await checkPlace('--prefix', prefix, target.pathReport);
+  await checkPlace('--bin-dir', binDir, target.pathReport);
+  if ((await inspectWrapper(binDir)).state === 'foreign') throw foreignWrapperError(binDir);
+  if (!onPath(binDir)) warn(`${binDir} is not on PATH: add it, or run ${wrapperPath(binDir)} by its full path`);
+
+  const scanTarget = await resolveScanTarget(o, target);
+  const source = await resolveSource(o, scanTarget);
+  const version = source.kind === 'release' ? source.version : source.local.version;
+  const plan = makePlan(source, version, scanTarget, prefix, binDir);
+  throwIfAborted(o.signal);
+
+  const installed = await readManifest(plan.dir);
+  if (o.dryRun) return result('dry-run', plan, await readCurrent(prefix), null, null, warnings);
+  if (installed && !o.force) {
+    const current = (await readCurrent(prefix)) === version;
+    if (!current) warn(`borg ${version} is installed but not current: run borg-provision use ${version}`);
+    return { ...result('already-installed', plan, await readCurrent(prefix), null, null, warnings), current };
+  }
+
+  await fs.mkdir(prefix, { recursive: true }).catch((err) => {
+    throw filesystemError(err, 'create the prefix', prefix);
+  });
+  const lock = await acquireLock(prefix);
+  let staging: string | null = null;
+  try {
+    await removeStaleTemps(prefix);
+    const fetched = await obtain(source, o, step);
+    const verification = await verifyArchive(source, fetched, o, step, warn);
+    throwIfAborted(o.signal);
+
+    staging = tmpName(prefix, 'staging');
+    await fs.mkdir(staging, { mode: 0o755 }).catch((err) => {
+      throw filesystemError(err, 'create a staging directory in', prefix);
+    });
+    step(`unpacking ${plan.asset}`);
+    const built =
+      plan.kind === 'onedir'
+        ? (await unpackArchive({ archive: fetched.archive, dest: staging, signal: o.signal }), await checkOneDirLayout(staging, plan.asset))
+        : await stageOneFile(fetched.archive, staging);
+    step('checking every ELF file against the target glibc');
+    const scan = await scanElfTree(built, scanTarget, target, o.signal);
+    await writeManifest(built, manifestFor(plan, source, fetched, verification, scan.maxGlibcNeeded)).catch((err) => {
+      throw filesystemError(err, 'write the manifest in', built);
+    });
+    throwIfAborted(o.signal);
+
+    step(`activating borg ${version} and running borg -V`);
+    const act = await activate({ prefix, binDir, version, staged: built, replace: !!o.force, signal: o.signal });
+    return {
+      action: installed ? 'reinstalled' : 'installed',
+      version,
+      current: true,
+      previous: act.previous,
+      plan,
+      verification,
+      glibcNeeded: scan.maxGlibcNeeded,
+      elfFiles: scan.elfFiles,
+      smoke: act.smoke.output,
+      warnings,
+    };
+  } catch (err) {
+    throw o.signal?.aborted && !isProvisionError(err) ? new InterruptedError() : err;
+  } finally {
+    if (staging) await removeTree(staging).catch(() => undefined);
+    await lock.release().catch(() => undefined);
+  }
+}
+
+function result(
+  action: InstallResult['action'],
+  plan: InstallPlan,
+  current: string | null,
+  verification: Verification | null,
+  smoke: string | null,
+  warnings: string[],
+): InstallResult {
+  return { action, version: plan.version, current: current === plan.version, previous: current, plan, verification, glibcNeeded: null, elfFiles: 0, smoke, warnings };
+}
+
+type TargetModule = typeof import('../target');
+
+async function resolveScanTarget(o: InstallOptions, target: TargetModule): Promise<ScanTarget> {
+  if (o.glibc && !/^\d+\.\d+(\.\d+)?$/.test(o.glibc)) throw new UsageError(`--glibc ${o.glibc} is not a glibc release like 2.31`);
+  let machine: LibcTarget | null = null;
+  if (!o.glibc || !o.arch) machine = target.requireGlibc(await target.resolveLibcTarget({}));
+  const glibc = o.glibc ?? machine!.libc.release ?? machine!.libc.maxSymbolVersion;
+  if (!glibc) throw new CompatibilityError('cannot tell the glibc release of this machine; pass --glibc');
+  const arch = o.arch ?? machine!.arch;
+  const elf = o.arch ? elfIdentityForArch(o.arch) : { class: machine!.elf.class, machine: machine!.elf.machine };
+  return { glibc, arch, elf };
+}
+
+async function resolveSource(o: InstallOptions, t: ScanTarget): Promise<Source> {
+  const selectOpts = { allowUnsigned: o.allowUnsigned, asset: o.asset };
+  if (o.from) return { kind: 'local', local: await resolveLocalSource(path.resolve(o.from), o.version, t, selectOpts) };
+  if (!o.version) throw new UsageError('give the borg version to install, e.g. borg-provision install 1.4.2');
+  const releases = await import('../releases');
+  const release = await releases.getRelease(o.version, { apiUrl: o.apiUrl, token: o.token, signal: o.signal });
+  const choice = releases.requireSelected(releases.selectAsset(release, t, selectOpts), selectOpts);
+  if (choice.kind !== 'onedir' && choice.kind !== 'onefile') throw new UsageError(`${choice.name} is not a borg binary`);
+  return { kind: 'release', choice, version: release.version };
+}
+
+function makePlan(s: Source, version: string, t: ScanTarget, prefix: string, binDir: string): InstallPlan {
+  const local = s.kind === 'local' ? s.local : null;
+  const asset = local ? local.asset : (s as { choice: AssetChoice }).choice;
+  const checks = [
+    local?.build
+      ? `SHA-256 of ${local.asset} against its build manifest (a locally built, unsigned archive)`
+      : `OpenPGP signature ${local ? (local.signature ?? 'none') : ((asset as AssetChoice).signatureUrl ?? 'none')}`,
+    'archive entries stay inside the install directory (no .., absolute paths, links out, devices)',
+    `every ELF file needs at most glibc ${t.glibc}, machine ${t.arch}`,
+    `borg -V through the wrapper prints ${version}`,
+  ];
+  return {
+    version,
+    asset: local ? local.asset : (asset as AssetChoice).name,
+    kind: local ? local.kind : ((asset as AssetChoice).kind as 'onedir' | 'onefile'),
+    source: local ? (local.build ? 'built locally' : 'file') : 'release',
+    archiveUrl: local ? local.archive : (asset as AssetChoice).url,
+    signatureUrl: local ? local.signature : (asset as AssetChoice).signatureUrl,
+    target: { glibc: t.glibc, arch: t.arch },
+    assetGlibc: local ? local.glibc : (asset as AssetChoice).glibc,
+    prefix,
+    dir: versionDir(prefix, version),
+    binDir,
+    wrapper: wrapperPath(binDir),
+    checks,
+  };
+}
+
+interface Fetched {
+  archive: string;
+  signature: string | null;
+  sha256: string;
+  size: number;
+}
+
+async function obtain(s: Source, o: InstallOptions, step: (l: string) => void): Promise<Fetched> {
+  if (s.kind === 'local') {
+    const h = await hashFile(s.local.archive, o.signal);
+    return { archive: s.local.archive, signature: s.local.signature, ...h };
+  }
+  step(`downloading ${s.choice.name}${s.choice.signatureUrl ? ' and its signature' : ''}`);
+  const fetch = await import('../fetch');
+  const r = await fetch.downloadWithSignature(s.choice, { signal: o.signal });
+  return { archive: r.archive.path, signature: r.signature?.path ?? null, sha256: r.archive.sha256, size: r.archive.size };
+}
+
+async function verifyArchive(
+  s: Source,
+  f: Fetched,
+  o: InstallOptions,
+  step: (l: string) => void,
+  warn: (l: string) => void,
+): Promise<Verification> {
+  const name = s.kind === 'local' ? s.local.asset : s.choice.name;
+  if (s.kind === 'local' && s.local.build) {
+    if (f.sha256 !== s.local.build.sha256) {
+      throw new ChecksumError(`${name} does not match its build manifest (SHA-256 ${f.sha256}, manifest says ${s.local.build.sha256}); rebuild it`);
+    }
+    warn(`${name} is a locally built, UNSIGNED archive: it was checked only by SHA-256 against its build manifest`);
+    return { status: 'sha256-manifest', signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: 'sha256', warnings: [] };
+  }
+  if (!f.signature) {
+    const fromGithub = s.kind === 'local' ? s.local.builtOn === 'github' : s.choice.builtOn === 'github';
+    if (!(fromGithub && o.allowUnsigned)) {
+      const hint = fromGithub ? '; --allow-unsigned accepts a -gh build unverified' : '; put the .asc file beside it';
+      throw new SignatureError(`${name} has no signature (${name}.asc is missing); refusing to install it${hint}`);
+    }
+    warn(`${name} is an UNSIGNED GitHub build, installed unverified because of --allow-unsigned`);
+    return { status: 'unsigned', signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: null, warnings: [] };
+  }
+  step(`verifying the signature of ${name}`);
+  const verify = await import('../verify');
+  const key = await verify.loadSigningKey({ keyFile: o.signingKey, fingerprint: o.fingerprint });
+  const r = await verify.verifyDetachedFile({ file: f.archive, signature: f.signature, key, strictKeyExpiry: o.strictKeyExpiry, signal: o.signal });
+  for (const w of r.warnings) warn(w);
+  return {
+    status: r.status,
+    signingFingerprint: r.signingFingerprint,
+    primaryFingerprint: r.primaryFingerprint,
+    keySource: key.source,
+    hash: r.hash,
+    warnings: r.warnings,
+  };
+}
+
+function manifestFor(plan: InstallPlan, s: Source, f: Fetched, v: Verification, glibcNeeded: string | null): InstallManifest {
+  return {
+    version: plan.version,
+    asset: plan.asset,
+    kind: plan.kind,
+    glibc: plan.assetGlibc,
+    glibcNeeded,
+    arch: plan.target.arch,
+    signer: { fingerprint: v.signingFingerprint, primaryFingerprint: v.primaryFingerprint, verdict: v.status, keySource: v.keySource },
+    size: f.size,
+    sha256: f.sha256,
+    installedAt: new Date().toISOString(),
+    source: plan.source,
+    from: s.kind === 'release' ? s.choice.url : path.resolve(s.local.archive),
+  };
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InterruptedError();
+}

@@ -1,0 +1,182 @@
+// Store, wrapper, lock, smoke test and activation with rollback, on real files and real processes.
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LockedError, SmokeTestError } from '../../src/errors';
+import { activate, switchTo } from '../../src/install/activate';
+import { acquireLock } from '../../src/install/lock';
+import { versionMatches } from '../../src/install/smoke';
+import { listInstalled, readCurrent, writeCurrent, writeManifest, type InstallManifest } from '../../src/install/store';
+import { onPath, shQuote, wrapperScript } from '../../src/install/wrapper';
+import { BorgFixtures, snapshotTree } from '../helpers/borg-fixture';
+
+let fx: BorgFixtures;
+let tmp: string;
+let prefix: string;
+let binDir: string;
+beforeAll(() => {
+  fx = new BorgFixtures();
+});
+afterAll(() => fx.cleanup());
+beforeEach(() => {
+  // Spaces on purpose: the wrapper must quote every path.
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'activate test '));
+  prefix = path.join(tmp, "pre fix's");
+  binDir = path.join(tmp, 'bin dir');
+  fs.mkdirSync(prefix);
+});
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function manifest(version: string): InstallManifest {
+  return {
+    version,
+    asset: 'borg-linux-glibc231-x86_64.tgz',
+    kind: 'onedir',
+    glibc: '2.31',
+    glibcNeeded: '2.34',
+    arch: 'x86_64',
+    signer: { fingerprint: 'AB', primaryFingerprint: 'CD', verdict: 'good', keySource: 'custom' },
+    size: 1,
+    sha256: 'x',
+    installedAt: new Date().toISOString(),
+    source: 'file',
+    from: '/x',
+  };
+}
+
+function stage(version: string, behaviour: 'ok' | 'wrong-version' | 'fail' = 'ok'): string {
+  const parent = fs.mkdtempSync(path.join(prefix, '.staging-test-'));
+  const dir = fx.borgDir(parent, version, behaviour);
+  fs.writeFileSync(path.join(dir, 'borg-provision.json'), JSON.stringify(manifest(version)));
+  return dir;
+}
+
+describe('wrapper script', () => {
+  test('passes sh -n and shellcheck, quotes awkward prefixes', () => {
+    const f = path.join(tmp, 'w.sh');
+    fs.writeFileSync(f, wrapperScript('/data/borg provision/prefix'));
+    const text = wrapperScript("/a b/it's $HOME `x`");
+    fs.writeFileSync(path.join(tmp, 'odd.sh'), text);
+    expect(spawnSync('sh', ['-n', path.join(tmp, 'odd.sh')]).status).toBe(0);
+    expect(spawnSync('sh', ['-n', f]).status).toBe(0);
+    const sc = spawnSync('shellcheck', ['-s', 'sh', f], { encoding: 'utf8' });
+    expect(sc.stdout + sc.stderr).toBe('');
+    expect(sc.status).toBe(0);
+    expect(text).toContain(`prefix=${shQuote("/a b/it's $HOME `x`")}`);
+    expect(text).toContain('exec "$dir/borg.exe" "$@"');
+  });
+
+  test('onPath compares resolved directories', () => {
+    expect(onPath('/x/bin/', '/usr/bin:/x/bin')).toBe(true);
+    expect(onPath('/x/bin', '/usr/bin')).toBe(false);
+  });
+
+  test('versionMatches wants the version as the last token', () => {
+    expect(versionMatches('borg.exe 1.4.2\n', '1.4.2')).toBe(true);
+    expect(versionMatches('borg 1.4.20', '1.4.2')).toBe(false);
+  });
+});
+
+describe('activate', () => {
+  test('installs, passes args through the wrapper, and lists the version as current', async () => {
+    const r = await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    expect(r.smoke.output).toBe('borg.exe 1.4.2');
+    expect(r.previous).toBeNull();
+    expect(fs.lstatSync(r.wrapper).isSymbolicLink()).toBe(false);
+    expect(fs.statSync(r.wrapper).mode & 0o777).toBe(0o755);
+    const out = execFileSync(r.wrapper, ['a b', "c'd"], { encoding: 'utf8' });
+    expect(out).toBe("arg[1]=a b\narg[2]=c'd\n");
+    expect(await readCurrent(prefix)).toBe('1.4.2');
+    const list = await listInstalled(prefix);
+    expect(list.map((v) => [v.version, v.current])).toEqual([['1.4.2', true]]);
+  });
+
+  test('a failing smoke test rolls back to the previous current and wrapper', async () => {
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    const before = snapshotTree(prefix, binDir).filter((l) => !l.includes('.staging-test-'));
+    const staged = stage('1.4.3', 'fail');
+    await expect(activate({ prefix, binDir, version: '1.4.3', staged, replace: false })).rejects.toThrow(
+      /did not run .*failed to map segment.*rolled back: borg 1\.4\.2 is current again/,
+    );
+    expect(await readCurrent(prefix)).toBe('1.4.2');
+    expect(fs.existsSync(path.join(prefix, 'borg-dir-1.4.3'))).toBe(false);
+    const after = snapshotTree(prefix, binDir).filter((l) => !l.includes('.staging-test-'));
+    expect(after).toEqual(before);
+  });
+
+  test('a wrong version with no previous install leaves no current and no wrapper', async () => {
+    const err = await activate({ prefix, binDir, version: '1.4.3', staged: stage('1.4.3', 'wrong-version'), replace: false }).catch((e) => e);
+    expect(err).toBeInstanceOf(SmokeTestError);
+    expect(err.message).toMatch(/printed "borg.exe 0.0.1", not version 1.4.3; rolled back: no borg is current/);
+    expect(await readCurrent(prefix)).toBeNull();
+    expect(fs.existsSync(path.join(binDir, 'borg'))).toBe(false);
+  });
+
+  test('replace swaps a version atomically and a failed replace restores the old copy', async () => {
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    const exe = path.join(prefix, 'borg-dir-1.4.2', 'borg.exe');
+    const ino = fs.statSync(exe).ino;
+    await expect(activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2', 'fail'), replace: true })).rejects.toThrow(SmokeTestError);
+    expect(fs.statSync(exe).ino).toBe(ino);
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: true });
+    expect(fs.statSync(exe).ino).not.toBe(ino);
+    expect(fs.readdirSync(prefix).filter((n) => n.startsWith('.old-'))).toEqual([]);
+  });
+
+  test('switchTo (use) changes current and smoke-tests it', async () => {
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    await activate({ prefix, binDir, version: '1.4.3', staged: stage('1.4.3'), replace: false });
+    await switchTo(prefix, binDir, '1.4.2', '1.4.3', wrapperScript(prefix));
+    expect(await readCurrent(prefix)).toBe('1.4.2');
+    expect(execFileSync(path.join(binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.2\n');
+  });
+
+  test('a one-file build gets TMPDIR under the prefix', async () => {
+    const parent = fs.mkdtempSync(path.join(prefix, '.staging-test-'));
+    const { stageOneFile } = await import('../../src/install/layout');
+    const dir = await stageOneFile(fx.oneFile('borg-linux-glibc231-x86_64', '1.4.2'), parent);
+    await writeManifest(dir, { ...manifest('1.4.2'), kind: 'onefile' });
+    const r = await activate({ prefix, binDir, version: '1.4.2', staged: dir, replace: false });
+    expect(r.smoke.output).toBe('borg.exe 1.4.2');
+    expect(fs.statSync(path.join(prefix, 'tmp')).mode & 0o777).toBe(0o700);
+    // Without the wrapper (no TMPDIR) the one-file fixture refuses to start, like PyInstaller on noexec /tmp.
+    const direct = spawnSync(path.join(prefix, 'borg-dir-1.4.2', 'borg.exe'), ['-V'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+    expect(direct.status).toBe(1);
+  });
+
+  test('a foreign <bin-dir>/borg is never overwritten', async () => {
+    fs.mkdirSync(binDir);
+    fs.writeFileSync(path.join(binDir, 'borg'), '#!/bin/sh\necho mine\n');
+    await expect(activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false })).rejects.toThrow(
+      /was not installed by borg-provision; move it away or choose another --bin-dir/,
+    );
+    expect(fs.readFileSync(path.join(binDir, 'borg'), 'utf8')).toBe('#!/bin/sh\necho mine\n');
+  });
+});
+
+describe('current pointer and lock', () => {
+  test('current is a one-line file replaced by rename; garbage reads as none', async () => {
+    await writeCurrent(prefix, '1.4.2');
+    expect(fs.readFileSync(path.join(prefix, 'current'), 'utf8')).toBe('borg-dir-1.4.2\n');
+    fs.writeFileSync(path.join(prefix, 'current'), '../../etc\n');
+    expect(await readCurrent(prefix)).toBeNull();
+  });
+
+  test('a second lock holder gets LockedError naming the pid; a stale lock is taken over', async () => {
+    const lock = await acquireLock(prefix);
+    const child = spawnSync(process.execPath, ['-e', 'process.exit(0)']);
+    expect(child.status).toBe(0);
+    // Pretend a live other process (our parent, pid 1 here is alive) holds it.
+    fs.writeFileSync(lock.file, `${process.ppid}\n`);
+    const err = await acquireLock(prefix).catch((e) => e);
+    expect(err).toBeInstanceOf(LockedError);
+    expect(err.message).toContain(`pid ${process.ppid}`);
+    // A pid that no longer exists: stale.
+    fs.writeFileSync(lock.file, `${child.pid}\n`);
+    const again = await acquireLock(prefix);
+    expect(fs.readFileSync(again.file, 'utf8')).toBe(`${process.pid}\n`);
+    await again.release();
+    expect(fs.existsSync(again.file)).toBe(false);
+  });
+});
