@@ -1,0 +1,9 @@
+// Public API of the build stage (docs/architecture.md, "src/build/").
+export * from './manifest';
+export { DEBIAN, DEBIAN_RELEASES, debianForGlibc, debianForTarget, parseDebianRelease, type DebianRelease } from './debian';
+export { toolchainFor, normaliseVersion, type Series, type Toolchain } from './series';
+export { makePlan, PROVIDERS, type BuildPlan, type Provider, type PlanOptions } from './plan';
+export { renderVagrantfile, rubyString } from './vagrantfile';
+export { checkPrerequisites, requirePrerequisites } from './prerequisites';
+export { buildWithVagrant, vagrantCommands, type BuildOptions, type BuildResult, type BuildEvent } from './orchestrate';
+export { newestStableVersion } from './sdist';
