@@ -93,6 +93,6 @@ function parseOther(name: string): ParsedAsset {
 function otherOs(name: string): AssetOs | null {
   if (/^borg-mac(os)?/i.test(name)) return 'macos';
   if (/^borg-freebsd/i.test(name)) return 'freebsd';
-  if (/^borg-win/i.test(name) || /\.exe$/i.test(name)) return 'windows';
+  if (/^borg-win/i.test(name)) return 'windows';
   return null;
 }

@@ -1,0 +1,122 @@
+import { NoCompatibleBuildError, UsageError } from '../../src/errors';
+import { noCompatibleMessage, requireSelected, selectAsset, type Release } from '../../src/releases';
+import { BORG_RELEASES, fakeBody } from '../fixtures-data/borg-releases';
+
+function release(tag: string): Release {
+  const f = BORG_RELEASES.find((r) => r.tag === tag)!;
+  return {
+    tag,
+    version: tag,
+    name: tag,
+    publishedAt: f.publishedAt,
+    prerelease: f.prerelease,
+    assets: f.names.map((name) => ({ name, size: fakeBody(tag, name).length, url: `https://example.invalid/${tag}/${name}`, digest: null })),
+  };
+}
+
+// release, target glibc, arch -> chosen asset (null: nothing signed fits)
+const TABLE: [string, string, string, string | null][] = [];
+const expectX86: Record<string, Record<string, string>> = {
+  '1.2.9': { '2.31': 'borg-linuxnew64.tgz', '2.36': 'borg-linuxnewer64.tgz', '2.41': 'borg-linuxnewer64.tgz' },
+  '1.4.1': { '2.31': 'borg-linux-glibc231.tgz', '2.36': 'borg-linux-glibc236.tgz', '2.41': 'borg-linux-glibc236.tgz' },
+  '1.4.2': { '2.31': 'borg-linux-glibc231-x86_64.tgz', '2.36': 'borg-linux-glibc236-x86_64.tgz', '2.41': 'borg-linux-glibc241-x86_64.tgz' },
+  '1.4.5': { '2.31': 'borg-linux-glibc231-x86_64.tgz', '2.36': 'borg-linux-glibc231-x86_64.tgz', '2.41': 'borg-linux-glibc231-x86_64.tgz' },
+  '2.0.0b22': { '2.31': 'borg-linux-glibc231-x86_64.tgz', '2.36': 'borg-linux-glibc231-x86_64.tgz', '2.41': 'borg-linux-glibc231-x86_64.tgz' },
+};
+for (const tag of Object.keys(expectX86)) {
+  for (const glibc of ['2.31', '2.36', '2.41']) {
+    TABLE.push([tag, glibc, 'x86_64', expectX86[tag][glibc]]);
+    TABLE.push([tag, glibc, 'arm64', null]);
+    TABLE.push([tag, glibc, 'i386', null]);
+  }
+}
+
+describe('selectAsset: the table of releases x targets', () => {
+  it.each(TABLE)('borg %s on glibc %s %s -> %s', (tag, glibc, arch, expected) => {
+    const s = selectAsset(release(tag), { glibc, arch });
+    expect(s.selected?.name ?? null).toBe(expected);
+    expect(s.version).toBe(tag);
+    expect(s.target).toEqual({ glibc, arch });
+    // every asset carries its reasons, and paired signatures are folded into their asset
+    for (const a of s.assets) expect(a.reasons.length).toBeGreaterThan(0);
+    expect(s.assets.some((a) => a.name.endsWith('.asc') && !a.name.includes('tar.gz'))).toBe(false);
+    if (expected) {
+      expect(s.selected).toMatchObject({ signed: true, kind: 'onedir', eligible: true, builtOn: 'local' });
+      expect(s.selected!.signatureUrl).toBe(`https://example.invalid/${tag}/${expected}.asc`);
+      expect(s.selected!.reasons.at(-1)).toMatch(/^chosen: signed, one-dir/);
+      const sibling = s.assets.find((a) => a.name === expected.replace(/\.tgz$/, ''))!;
+      expect(sibling.reasons).toContain('not chosen: one-file; the one-dir build starts faster and needs no unpacking');
+    } else {
+      expect(s.assets.filter((a) => a.eligible)).toEqual([]);
+      expect(() => requireSelected(s)).toThrow(NoCompatibleBuildError);
+    }
+  });
+});
+
+describe('selectAsset: reasons', () => {
+  const s = selectAsset(release('1.4.2'), { glibc: '2.36', arch: 'x86_64' });
+  const reasons = (name: string): string[] => s.assets.find((a) => a.name === name)!.reasons;
+
+  it('explains each asset set aside', () => {
+    expect(reasons('borg-linux-glibc241-x86_64.tgz')).toEqual(['needs glibc 2.41, the target has 2.36']);
+    expect(reasons('borg-linux-glibc235-x86_64-gh.tgz')).toEqual(['built on GitHub (-gh), no .asc signature (--allow-unsigned accepts it)']);
+    expect(reasons('borg-linux-glibc235-arm64-gh')).toEqual([
+      'built for arm64, the target is x86_64',
+      'built on GitHub (-gh), no .asc signature (--allow-unsigned accepts it)',
+    ]);
+    expect(reasons('borg-macos-14-arm64-gh')).toEqual(['macOS build, not for Linux']);
+    expect(reasons('borg-freebsd-14-x86_64.tgz')).toEqual(['FreeBSD build, not for Linux']);
+    expect(reasons('borgbackup-1.4.2.tar.gz')[0]).toMatch(/^source distribution/);
+    expect(reasons('00_README.txt')).toEqual(['release notes file, not a binary']);
+  });
+
+  it('explains why a fitting build lost to a higher glibc level', () => {
+    expect(reasons('borg-linux-glibc231-x86_64.tgz')).toEqual([
+      'fits: x86_64, glibc 2.31 <= 2.36, signed, one-dir (.tgz)',
+      'not chosen: borg-linux-glibc236-x86_64.tgz fits a newer glibc level (2.36)',
+    ]);
+    expect(reasons('borg-linux-glibc236-x86_64.tgz')).toEqual([
+      'fits: x86_64, glibc 2.36 <= 2.36, signed, one-dir (.tgz)',
+      'chosen: signed, one-dir (.tgz), the highest glibc level that fits (2.36)',
+    ]);
+  });
+
+  it('keeps an asset whose name it cannot read out, saying so', () => {
+    const r = release('1.4.5');
+    r.assets.push({ name: 'borg-linux-musl-x86_64.tgz', size: 1, url: 'https://example.invalid/x', digest: null });
+    const c = selectAsset(r, { glibc: '2.41', arch: 'x86_64' }).assets.find((a) => a.name === 'borg-linux-musl-x86_64.tgz')!;
+    expect(c).toMatchObject({ eligible: false, glibc: null, reasons: ['unknown asset name: not guessed into an OS, arch or glibc level'] });
+  });
+});
+
+describe('selectAsset: --allow-unsigned, --asset and the hints', () => {
+  it('makes -gh builds eligible only with allowUnsigned, and still prefers a signed one', () => {
+    const arm = selectAsset(release('1.4.5'), { glibc: '2.36', arch: 'arm64' }, { allowUnsigned: true });
+    expect(arm.selected).toMatchObject({ name: 'borg-linux-glibc235-arm64-gh.tgz', signed: false, builtOn: 'github' });
+    expect(arm.selected!.reasons.join(' ')).toMatch(/NOTHING will be verified/);
+    expect(selectAsset(release('1.4.5'), { glibc: '2.31', arch: 'arm64' }, { allowUnsigned: true }).selected).toBeNull();
+    expect(selectAsset(release('2.0.0b22'), { glibc: '2.41', arch: 'arm64' }, { allowUnsigned: true }).selected?.name).toBe('borg-linux-glibc239-arm64-gh.tgz');
+    const x86 = selectAsset(release('1.4.5'), { glibc: '2.36', arch: 'x86_64' }, { allowUnsigned: true });
+    expect(x86.selected?.name).toBe('borg-linux-glibc231-x86_64.tgz');
+    expect(x86.assets.find((a) => a.name === 'borg-linux-glibc235-x86_64-gh.tgz')!.reasons).toContain('not chosen: unsigned, and a signed build fits');
+  });
+
+  it('honours --asset when it fits, and refuses one that does not', () => {
+    const s = selectAsset(release('1.4.2'), { glibc: '2.41', arch: 'x86_64' }, { asset: 'borg-linux-glibc231-x86_64' });
+    expect(s.selected).toMatchObject({ name: 'borg-linux-glibc231-x86_64', kind: 'onefile' });
+    const tooNew = selectAsset(release('1.4.2'), { glibc: '2.31', arch: 'x86_64' }, { asset: 'borg-linux-glibc241-x86_64.tgz' });
+    expect(tooNew.selected).toBeNull();
+    expect(noCompatibleMessage(tooNew, { asset: 'borg-linux-glibc241-x86_64.tgz' })).toMatch(/needs glibc 2.41, the target has 2.31/);
+    expect(() => selectAsset(release('1.4.2'), { glibc: '2.31', arch: 'x86_64' }, { asset: 'borg-nope' })).toThrow(UsageError);
+  });
+
+  it('says what would fit when nothing does', () => {
+    const old = selectAsset(release('1.4.5'), { glibc: '2.28', arch: 'x86_64' });
+    expect(noCompatibleMessage(old)).toBe(
+      'borg 1.4.5 has no signed build for glibc 2.28 on x86_64; an older release has a signed build that fits: 1.4.1 (borg-linux-glibc228, glibc 2.28), 1.2.9 (borg-linuxold64, glibc 2.24); or build one for this target: borg-provision build --vagrant',
+    );
+    const arm = selectAsset(release('1.4.5'), { glibc: '2.36', arch: 'arm64' });
+    expect(noCompatibleMessage(arm)).toMatch(/unsigned GitHub builds fit \(borg-linux-glibc235-arm64-gh, borg-linux-glibc235-arm64-gh.tgz\): --allow-unsigned/);
+    expect(noCompatibleMessage(arm)).toMatch(/borg-provision build --vagrant$/);
+  });
+});
