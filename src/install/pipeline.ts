@@ -38,6 +38,7 @@ export interface InstallOptions {
   /** Progress and warning lines for the command to render. */
   onStep?: (line: string) => void;
   onWarning?: (line: string) => void;
+  onProgress?: (e: import('../fetch/types').ProgressEvent) => void;
 }
 
 export interface Verification {
@@ -190,7 +191,8 @@ async function resolveSource(o: InstallOptions, t: ScanTarget): Promise<Source> 
   if (o.from) return { kind: 'local', local: await resolveLocalSource(path.resolve(o.from), o.version, t, selectOpts) };
   if (!o.version) throw new UsageError('give the borg version to install, e.g. borg-provision install 1.4.2');
   const releases = await import('../releases');
-  const release = await releases.getRelease(o.version, { apiUrl: o.apiUrl, token: o.token, signal: o.signal });
+  const net = (await import('../fetch')).netOptionsFromEnv();
+  const release = await releases.getRelease(o.version, { apiUrl: o.apiUrl, token: o.token, signal: o.signal, net });
   const choice = releases.requireSelected(releases.selectAsset(release, t, selectOpts), selectOpts);
   if (choice.kind !== 'onedir' && choice.kind !== 'onefile') throw new UsageError(`${choice.name} is not a borg binary`);
   return { kind: 'release', choice, version: release.version };
@@ -238,7 +240,7 @@ async function obtain(s: Source, o: InstallOptions, step: (l: string) => void): 
   }
   step(`downloading ${s.choice.name}${s.choice.signatureUrl ? ' and its signature' : ''}`);
   const fetch = await import('../fetch');
-  const r = await fetch.downloadWithSignature(s.choice, { signal: o.signal });
+  const r = await fetch.downloadWithSignature(s.choice, { signal: o.signal, onProgress: o.onProgress, net: fetch.netOptionsFromEnv() });
   return { archive: r.archive.path, signature: r.signature?.path ?? null, sha256: r.archive.sha256, size: r.archive.size };
 }
 
@@ -269,6 +271,7 @@ async function verifyArchive(
   step(`verifying the signature of ${name}`);
   const verify = await import('../verify');
   const key = await verify.loadSigningKey({ keyFile: o.signingKey, fingerprint: o.fingerprint });
+  for (const w of key.warnings) warn(w);
   const r = await verify.verifyDetachedFile({ file: f.archive, signature: f.signature, key, strictKeyExpiry: o.strictKeyExpiry, signal: o.signal });
   for (const w of r.warnings) warn(w);
   return {

@@ -13,8 +13,10 @@ import { Header } from 'tar';
 
 export type Behaviour = 'ok' | 'wrong-version' | 'fail';
 
+// Uses libc (getenv@GLIBC_2.2.5) so the .so has a version need of its own to check.
 const LIB_C = `
-const char *fixture_banner(void) { return "borg.exe"; }
+#include <stdlib.h>
+const char *fixture_banner(void) { const char *b = getenv("FIXTURE_BANNER"); return b ? b : "borg.exe"; }
 `;
 
 // The version comes from -DBORG_VERSION; the behaviour from -DBEHAVIOUR (0 ok, 1 wrong, 2 fail).
