@@ -1,0 +1,112 @@
+// `borg-provision install VERSION`: download, verify, unpack, check and activate a borg build.
+// Thin: parses flags, hands everything to src/install/, renders the outcome.
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base';
+import type { InstallResult } from '../install/pipeline';
+
+export default class Install extends BaseCommand {
+  static override summary = 'Install a verified borg build and make it the current `borg`';
+  static override description =
+    'Chooses the build of VERSION that fits this machine\'s glibc and arch, downloads it with its signature, ' +
+    'verifies the signature against borg\'s pinned key before anything is unpacked, refuses archive entries that ' +
+    'escape, checks every ELF file against the glibc here, activates it under --prefix, installs the wrapper ' +
+    '<bin-dir>/borg and runs `borg -V` through it; on any failure the previous borg stays current.';
+
+  static override examples = [
+    '<%= config.bin %> install 1.4.2',
+    '<%= config.bin %> install 1.4.2 --prefix /root/borg-provision --bin-dir /root/bin',
+    '<%= config.bin %> install 1.4.2 --from ./borg-linux-glibc231-x86_64.tgz   # + .asc beside it',
+    '<%= config.bin %> install --from ./out/borg-dir-1.4.2.tgz                 # a build --vagrant artifact',
+    '<%= config.bin %> install 1.4.2 --dry-run',
+  ];
+
+  static override args = {
+    version: Args.string({ description: 'borg version, e.g. 1.4.2 (optional with --from a build artifact)' }),
+  };
+
+  static override flags = {
+    prefix: Flags.string({ description: 'where versions live (default $XDG_DATA_HOME/borg-provision, else ~/.local/share/borg-provision)' }),
+    'bin-dir': Flags.string({ description: 'where the `borg` wrapper goes (default ~/.local/bin)' }),
+    from: Flags.string({ description: 'install from a local archive (+ .asc beside it), a directory of release assets, or a build --vagrant artifact' }),
+    asset: Flags.string({ description: 'install this asset of the release instead of the best fit' }),
+    'allow-unsigned': Flags.boolean({ description: 'accept an unsigned GitHub-built (-gh) asset, unverified' }),
+    'strict-key-expiry': Flags.boolean({ description: 'refuse a good signature whose key has expired in our copy' }),
+    'signing-key': Flags.string({ description: 'verify with this OpenPGP key file instead of borg\'s pinned key (private mirrors)' }),
+    fingerprint: Flags.string({ description: 'primary fingerprint to trust in --signing-key' }),
+    force: Flags.boolean({ description: 'reinstall a version that is already installed (replaced atomically)' }),
+    'dry-run': Flags.boolean({ description: 'print the plan (asset, URLs, paths, checks) and write nothing' }),
+    glibc: Flags.string({ description: 'judge builds against this glibc release instead of this machine\'s (testing)', hidden: true }),
+    arch: Flags.string({ description: 'judge builds against this arch instead of this machine\'s (testing)', hidden: true }),
+    'api-url': Flags.string({ description: 'GitHub API base URL (a mirror)', hidden: true }),
+  };
+
+  async run(): Promise<InstallResult> {
+    const { args, flags } = await this.parse(Install);
+    const { install } = await import('../install/pipeline');
+    const { defaultBinDir, defaultPrefix } = await import('../install/places');
+    const json = this.jsonEnabled();
+    const r = await install({
+      version: args.version,
+      prefix: flags.prefix ?? defaultPrefix(),
+      binDir: flags['bin-dir'] ?? defaultBinDir(),
+      apiUrl: flags['api-url'],
+      token: process.env.GITHUB_TOKEN || undefined,
+      glibc: flags.glibc,
+      arch: flags.arch,
+      asset: flags.asset,
+      allowUnsigned: flags['allow-unsigned'],
+      strictKeyExpiry: flags['strict-key-expiry'],
+      signingKey: flags['signing-key'],
+      fingerprint: flags.fingerprint,
+      from: flags.from,
+      dryRun: flags['dry-run'],
+      force: flags.force,
+      signal: this.signal,
+      onWarning: (w) => this.warnLine(w),
+      onStep: json ? undefined : (s) => process.stderr.write(`  ${s}\n`),
+      onProgress: json
+        ? undefined
+        : (e) => {
+            if (e.type === 'done') process.stderr.write(`  ${e.fileName}: ${mb(e.bytes)}${e.fromCache ? ' (from cache)' : ''}\n`);
+            if (e.type === 'retry') process.stderr.write(`  ${e.fileName}: retry ${e.attempt} (${e.reason})\n`);
+          },
+    });
+    if (!json) this.render(r);
+    return r;
+  }
+
+  private render(r: InstallResult): void {
+    const p = r.plan;
+    if (r.action === 'dry-run') {
+      this.log(`would install borg ${r.version} from ${p.asset} (${p.source}, ${p.kind})`);
+      this.log(`  archive:   ${p.archiveUrl}`);
+      this.log(`  signature: ${p.signatureUrl ?? '(none)'}`);
+      this.log(`  into:      ${p.dir}`);
+      this.log(`  wrapper:   ${p.wrapper}`);
+      this.log(`  target:    glibc ${p.target.glibc} ${p.target.arch}`);
+      for (const c of p.checks) this.log(`  check:     ${c}`);
+      this.log('nothing was written (--dry-run)');
+      return;
+    }
+    if (r.action === 'already-installed') {
+      this.log(`borg ${r.version} is already installed in ${p.dir}${r.current ? ' and current' : ''}; --force reinstalls it`);
+      return;
+    }
+    const v = r.verification;
+    const how =
+      v?.status === 'good' || v?.status === 'good-expired-key'
+        ? `signature ${v.status === 'good' ? 'good' : 'good (key expired in our copy)'} by ${v.signingFingerprint}`
+        : v?.status === 'sha256-manifest'
+          ? 'UNSIGNED local build, SHA-256 matches its manifest'
+          : 'UNSIGNED (--allow-unsigned)';
+    this.log(`${r.action} borg ${r.version}: ${r.smoke}`);
+    this.log(`  from:     ${p.asset} (${how})`);
+    this.log(`  glibc:    needs ${r.glibcNeeded ?? 'nothing'}, target has ${p.target.glibc} (${r.elfFiles} ELF files checked)`);
+    this.log(`  in:       ${p.dir}`);
+    this.log(`  run as:   ${p.wrapper}${r.previous && r.previous !== r.version ? ` (was ${r.previous})` : ''}`);
+  }
+}
+
+function mb(n: number): string {
+  return `${(n / 1048576).toFixed(1)} MB`;
+}
