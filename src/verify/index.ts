@@ -12,3 +12,7 @@ export { loadSigningKey } from './signing-key';
 export type { SigningKey, KeySource, LoadSigningKeyOptions } from './signing-key';
 export { verifyDetachedFile } from './verify-file';
 export type { VerifyOptions, VerifyResult } from './verify-file';
+export { describeSigningKey } from './describe';
+export type { KeyInfo, SubkeyInfo } from './describe';
+export { refreshSigningKey, keyserverUrl, DEFAULT_KEYSERVER } from './refresh';
+export type { RefreshOptions, RefreshResult } from './refresh';

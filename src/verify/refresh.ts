@@ -1,0 +1,139 @@
+// `key refresh`: fetch the current copy of the pinned key from a keyserver (VKS API, as served by
+// keys.openpgp.org) and keep it in the config dir, only if its PRIMARY fingerprint is the pinned one.
+// A keyserver is not trusted: the fingerprint check is what makes its answer safe to keep, and a
+// refreshed copy can only add what the key's owner signed (new expiry, revocations, subkeys).
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type * as openpgp from 'openpgp';
+import { InterruptedError, NetworkError, SignatureError, UsageError, filesystemError, throwIfAborted } from '../errors';
+import { fingerprintOf, parseKeys, readKeyFile } from './key-file';
+import { PINNED_FINGERPRINT, bundledKeyPath, refreshedKeyPath } from './pinned';
+
+export const DEFAULT_KEYSERVER = 'https://keys.openpgp.org';
+
+/** A key with many third-party signatures can be large, but not this large. */
+const MAX_KEY_BYTES = 4 * 1024 * 1024;
+
+export interface RefreshOptions {
+  /** Base URL of a VKS keyserver; `/vks/v1/by-fingerprint/<FPR>` is appended. */
+  keyserver?: string;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface RefreshResult {
+  url: string;
+  path: string;
+  fingerprint: string;
+  /** False when the stored copy was already byte-for-byte this key. */
+  changed: boolean;
+}
+
+export function keyserverUrl(keyserver: string = DEFAULT_KEYSERVER): string {
+  let base: URL;
+  try {
+    base = new URL(keyserver.endsWith('/') ? keyserver : `${keyserver}/`);
+  } catch {
+    throw new UsageError(`--keyserver "${keyserver}" is not a URL (e.g. ${DEFAULT_KEYSERVER})`);
+  }
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new UsageError(`--keyserver must be an http(s) URL, not ${base.protocol}`);
+  return new URL(`vks/v1/by-fingerprint/${PINNED_FINGERPRINT}`, base).toString();
+}
+
+export async function refreshSigningKey(o: RefreshOptions = {}): Promise<RefreshResult> {
+  const url = keyserverUrl(o.keyserver);
+  const body = await fetchKey(url, o);
+  const armored = await pinnedKeyFrom(body, url);
+  const file = refreshedKeyPath(o.env);
+  const old = await fs.readFile(file, 'utf8').catch(() => null);
+  const changed = old !== armored;
+  if (changed) await writeAtomically(file, armored, o.signal);
+  return { url, path: file, fingerprint: PINNED_FINGERPRINT, changed };
+}
+
+async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
+  throwIfAborted(o.signal);
+  const { Agent, request } = await import('undici');
+  const timeout = o.timeoutMs ?? 30_000;
+  const dispatcher = new Agent({ connect: { timeout } });
+  try {
+    const res = await request(url, {
+      dispatcher,
+      signal: o.signal,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      headers: { accept: 'application/pgp-keys' },
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump().catch(() => undefined);
+      const why = res.statusCode === 404 ? `it has no key ${PINNED_FINGERPRINT}` : `it answered HTTP ${res.statusCode}`;
+      throw new NetworkError(`cannot refresh the signing key from ${url}: ${why}; nothing was changed`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_KEY_BYTES) throw new NetworkError(`the answer of ${url} is larger than any key (${MAX_KEY_BYTES} bytes); nothing was changed`);
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  } catch (err) {
+    if (o.signal?.aborted) throw new InterruptedError();
+    if (err instanceof NetworkError) throw err;
+    const e = err as Error & { code?: string; cause?: { code?: string } };
+    const code = e.code ?? e.cause?.code;
+    throw new NetworkError(`cannot refresh the signing key from ${url}: ${code ? `${code} ` : ''}${e.message}; check the network or --keyserver`, { cause: err });
+  } finally {
+    await dispatcher.close().catch(() => undefined);
+  }
+}
+
+/** The pinned key out of the keyserver's answer, armoured; other keys in the answer are dropped. */
+async function pinnedKeyFrom(body: Uint8Array, url: string): Promise<string> {
+  let keys: openpgp.PublicKey[];
+  try {
+    keys = await parseKeys(body);
+    if (keys.length === 0) throw new Error('no key');
+  } catch (err) {
+    // An HTML error page or a captive portal: the network did not deliver a key.
+    throw new NetworkError(`${url} did not answer with an OpenPGP key (${(err as Error).message.split('\n')[0]}); nothing was changed`, { cause: err });
+  }
+  const key = keys.find((k) => fingerprintOf(k) === PINNED_FINGERPRINT);
+  if (!key) {
+    throw new SignatureError(
+      `${url} served key ${keys.map(fingerprintOf).join(', ')}, not borg's pinned key ${PINNED_FINGERPRINT}: refused, nothing was written`,
+    );
+  }
+  // keys.openpgp.org leaves out user IDs whose owner has not confirmed their email. A v4 key without
+  // user IDs has no self-signature to judge it by and would refuse every signature, so merge what it
+  // does carry (subkey bindings, revocations) into the bundled copy, which has the user IDs.
+  if (key.users.length === 0) {
+    const bundled = (await readKeyFile(bundledKeyPath())).find((k) => fingerprintOf(k) === PINNED_FINGERPRINT);
+    if (!bundled) throw new SignatureError(`the bundled key file does not hold borg's pinned key: reinstall borg-provision`);
+    return (await bundled.update(key)).armor();
+  }
+  return key.armor();
+}
+
+/** Temp file in the same directory, fsync, rename: the old copy stays until the new one is whole. */
+async function writeAtomically(file: string, text: string, signal?: AbortSignal): Promise<void> {
+  throwIfAborted(signal);
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const h = await fs.open(tmp, 'wx', 0o644);
+    try {
+      await h.writeFile(text);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw filesystemError(err, 'write', file);
+  }
+}
