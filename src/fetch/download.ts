@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
 import { ChecksumError, InterruptedError, NetworkError, ProvisionError, UsageError, filesystemError, throwIfAborted } from '../errors';
 import { cacheDir } from './cache-dir';
-import { USER_AGENT, describeCause, header, isRetryableError, makeDispatcher, sleep } from './http';
+import { USER_AGENT, describeCause, errorCode, header, isRetryableError, makeDispatcher, sleep } from './http';
 import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from './net-options';
 import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
 
@@ -195,6 +195,9 @@ function interrupted(ctx: Ctx): InterruptedError {
 function verdict(err: unknown, attempt: number, net: ResolvedNetOptions): { retry: boolean; delayMs: number; cause: string } {
   if (err instanceof Restart) return { retry: true, delayMs: 0, cause: err.message };
   if (err instanceof Fatal) return { retry: false, delayMs: 0, cause: err.message };
+  if (errorCode(err) === 'UND_ERR_INVALID_ARG' && /redirect loop/i.test(String((err as Error).message))) {
+    return { retry: false, delayMs: 0, cause: 'redirect loop' };
+  }
   if (err instanceof HttpStatus) {
     const retry = err.status === 429 || err.status >= 500;
     const after = retryAfterMs(err.headers['retry-after']);
@@ -236,7 +239,8 @@ async function transferOnce(ctx: Ctx): Promise<{ size: number; sha256: string }>
     offset = await acceptResponse(ctx, res.statusCode, res.headers as Headers, offset);
     return await receive(ctx, res.body, res.headers as Headers, res.statusCode, offset);
   } catch (err) {
-    res.body.destroy();
+    // Drop the connection; the body's own 'error' (we caused it) must not go unhandled.
+    res.body.on('error', () => undefined).destroy();
     throw err;
   }
 }

@@ -145,7 +145,10 @@ export async function startGithubServer(o: { repo?: string; pageSize?: number } 
     } else if (f.kind === 'retry-after') {
       sendJson(res, 429, { message: 'Too Many Requests' }, { 'retry-after': String(f.seconds) });
     } else if (f.kind === 'redirect-loop') {
-      res.writeHead(302, { location: selfUrl, 'content-length': 0 });
+      // Each hop a new URL (undici spots an exact repeat itself): only the redirect bound stops it.
+      const u = new URL(selfUrl);
+      u.searchParams.set('hop', String(Number(u.searchParams.get('hop') ?? 0) + 1));
+      res.writeHead(302, { location: u.toString(), 'content-length': 0 });
       res.end();
     } else if (f.kind === 'rate-limit') {
       const reset = Math.floor(Date.now() / 1000) + (f.resetInSeconds ?? 1800);
@@ -231,7 +234,8 @@ export async function startGithubServer(o: { repo?: string; pageSize?: number } 
     const body = a.body.subarray(start);
     res.writeHead(status, { ...headers, 'content-length': body.length });
     if (fault?.kind === 'cut') {
-      res.write(body.subarray(0, fault.afterBytes), () => res.socket?.destroy());
+      // Give the bytes time to reach the client before the reset, or its kernel may drop them.
+      res.write(body.subarray(0, fault.afterBytes), () => setTimeout(() => res.socket?.destroy(), 30));
     } else if (fault?.kind === 'short') {
       res.write(body.subarray(0, Math.max(0, body.length - fault.missingBytes)), () => res.socket?.end());
     } else if (fault?.kind === 'stall') {
