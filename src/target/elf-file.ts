@@ -17,6 +17,9 @@ const EHDR_FIELDS = [
 const EHDR = { 32: defineStruct(EHDR_FIELDS, 32, 16), 64: defineStruct(EHDR_FIELDS, 64, 16) };
 const PHDR_SIZE = { 32: 32, 64: 56 };
 const SHDR_SIZE = { 32: 40, 64: 64 };
+// Linux's binfmt_elf refuses program header tables larger than 64 KiB; so do we, which also
+// bounds the work elfy does on a corrupt e_phnum.
+const MAX_PHDR_BYTES = 65536;
 const SHT_NOBITS = 8;
 const SHT_STRTAB = 3;
 
@@ -65,6 +68,7 @@ function checkTables(src: ElfBytes, cls: 32 | 64, h: ElfHeader): void {
   const size = src.buf.length;
   if (h.phnum > 0) {
     if (h.phentsize < PHDR_SIZE[cls]) throw corrupt(src.file, `program header size ${h.phentsize} is too small`);
+    if (h.phnum * h.phentsize > MAX_PHDR_BYTES) throw corrupt(src.file, `implausibly many program headers (${h.phnum})`);
     if (h.phoff + h.phnum * h.phentsize > size) {
       throw corrupt(src.file, `program headers run past the end of the file (${size} bytes; truncated copy?)`);
     }

@@ -1,7 +1,9 @@
 // The GNU symbol-versioning sections, read by hand: .gnu.version_d (what a library defines) and
 // .gnu.version_r (what a file needs, per library). Their records have the same layout in 32- and
-// 64-bit files. Each chain (vd_next, vda_next, vn_next, vna_next) is walked with a visited set and
-// an entry limit, so a corrupt file is rejected instead of looping.
+// 64-bit files. The chains (vd_next, vda_next, vn_next, vna_next) are unsigned offsets relative to
+// the current entry, so a walk only moves forward: with every entry bounds-checked inside its
+// section and an entry limit, a corrupt chain (even one that would wrap around in 32-bit C
+// arithmetic, the classic verdef "cycle") ends in ElfFormatError instead of a loop.
 import type { VersionNeed } from './types';
 import { corrupt, defineStruct, readCString, readStruct, type Struct } from './elf-struct';
 import { findSection, linkedStrings, sectionData, type ElfImage } from './elf-file';
@@ -23,7 +25,7 @@ const MAX_ENTRIES = 65536;
 
 /**
  * Walks a chain of records linked by relative `next` offsets (0 ends it), starting at `first`.
- * Stops after `count` records when count > 0. Rejects offsets outside the section and revisits.
+ * Stops after `count` records when count > 0, and rejects records outside the section.
  */
 function* chain<K extends string>(
   image: ElfImage,
@@ -33,13 +35,10 @@ function* chain<K extends string>(
   count: number,
   what: string,
 ): Generator<[number, Record<K | 'next', number>]> {
-  const seen = new Set<number>();
   const src = { ...image, buf: data };
   const limit = count > 0 ? Math.min(count, MAX_ENTRIES) : MAX_ENTRIES;
   let at = first;
   for (let n = 0; n < limit; n++) {
-    if (seen.has(at)) throw corrupt(image.file, `${what} chain loops back to offset ${at}`);
-    seen.add(at);
     const rec = readStruct(src, struct, at, `${what} entry`);
     yield [at, rec];
     if (rec.next === 0) return;

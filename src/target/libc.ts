@@ -14,7 +14,11 @@ const MUSL_MARKER = 'ld-musl-';
 
 /** Parses one libc (read once into memory). ElfFormatError/BadInputError (exit 2) on bad input. */
 export async function inspectLibc(libcPath: string): Promise<LibcTarget> {
-  const buf = await readInputFile(libcPath);
+  return libcFromBytes(await readInputFile(libcPath), libcPath);
+}
+
+/** inspectLibc on bytes already in memory (the fuzz test drives this directly). */
+export function libcFromBytes(buf: Buffer, libcPath: string): LibcTarget {
   const image = parseElf(buf, libcPath);
   const names = archOf(image.identity, image.header.flags);
   const target = (family: 'glibc' | 'musl', versions: string[], release: string | null, build: string | null) => ({
@@ -50,6 +54,10 @@ export function requireGlibc<T extends LibcTarget>(t: T): T {
 
 /** What an ELF file needs from each library (.gnu.version_r). ElfFormatError if not a valid ELF. */
 export async function readElfNeeds(file: string): Promise<ElfNeeds> {
-  const image = parseElf(await readInputFile(file), file);
+  return needsFromBytes(await readInputFile(file), file);
+}
+
+export function needsFromBytes(buf: Buffer, file: string): ElfNeeds {
+  const image = parseElf(buf, file);
   return { elf: image.identity, needs: readVersionNeeds(image) };
 }
