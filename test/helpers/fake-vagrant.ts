@@ -1,9 +1,9 @@
-// Puts the stand-in `vagrant` (and `virsh`) of fake-vagrant.js first on PATH for a test, and reads
+// Puts the stand-in `vagrant` (and `virsh`) of fake-vagrant-bin.js first on PATH for a test, and reads
 // back the calls it recorded.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const FAKE_VAGRANT_JS = path.join(__dirname, 'fake-vagrant.js');
+export const FAKE_VAGRANT_JS = path.join(__dirname, 'fake-vagrant-bin.js');
 
 export interface FakeCall {
   tool: 'vagrant' | 'virsh';
@@ -33,6 +33,13 @@ export function installFakeVagrant(dir: string, borgDirParent: string, tools: Ar
     const wrapper = `#!/bin/sh\nFAKE_TOOL=${tool} exec '${process.execPath}' '${FAKE_VAGRANT_JS}' "$@"\n`;
     fs.writeFileSync(path.join(binDir, tool), wrapper, { mode: 0o755 });
   }
+  // The few real tools the fake needs, and nothing else: the real vagrant in /usr/bin must never run.
+  const toolDir = path.join(dir, 'fake-tools');
+  fs.mkdirSync(toolDir, { recursive: true });
+  for (const t of ['sh', 'tar', 'gzip']) {
+    const real = ['/usr/bin', '/bin'].map((d) => path.join(d, t)).find((p) => fs.existsSync(p));
+    if (real) fs.symlinkSync(real, path.join(toolDir, t));
+  }
   const callLog = path.join(dir, 'fake-vagrant-calls.jsonl');
   const calls = (): FakeCall[] =>
     fs.existsSync(callLog)
@@ -42,8 +49,7 @@ export function installFakeVagrant(dir: string, borgDirParent: string, tools: Ar
     binDir,
     callLog,
     env: (extra = {}) => ({
-      // /usr/bin and /bin for tar and sh; the real vagrant there comes after the fake.
-      PATH: `${binDir}:/usr/bin:/bin`,
+      PATH: `${binDir}:${toolDir}`,
       FAKE_VAGRANT_LOG: callLog,
       FAKE_VAGRANT_BORG_DIR: borgDirParent,
       FAKE_VAGRANT_FAIL: '',
