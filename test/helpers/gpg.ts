@@ -56,6 +56,8 @@ export interface SignOptions {
   out?: string;
   /** ASCII armour (default true). */
   armor?: boolean;
+  /** More gpg options, e.g. ['--textmode'] or ['--default-sig-expire', '1d']. */
+  extraArgs?: string[];
 }
 
 export interface GpgvStatusLine {
@@ -136,6 +138,7 @@ export async function signDetached(home: GpgHome, keyFpr: string, file: string, 
   const args = ['--local-user', `${keyFpr}!`, '--detach-sign', '--output', out];
   if (o.armor !== false) args.unshift('--armor');
   if (o.digest) args.unshift('--digest-algo', o.digest);
+  if (o.extraArgs) args.unshift(...o.extraArgs);
   await gpg(home, [...args, file], o.at);
   return out;
 }

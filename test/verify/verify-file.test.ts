@@ -1,0 +1,136 @@
+// verifyDetachedFile beyond the gpgv table: result fields, RSA keys, signature-file refusals,
+// dates, missing files, interruption, and that file handles are not leaked.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BadInputError, InterruptedError, SignatureError } from '../../src/errors';
+import { SigningKey, loadSigningKey, verifyDetachedFile } from '../../src/verify';
+import { GpgHome, TestKey, genSigningKey, makeGpgHome, signDetached, writeKeyFile } from '../helpers/gpg';
+
+describe('verifyDetachedFile', () => {
+  let home: GpgHome;
+  let dir: string;
+  let ed: TestKey;
+  let rsa: TestKey;
+  let edKey: SigningKey;
+  let rsaKey: SigningKey;
+  let data: string;
+  const f = (n: string): string => path.join(dir, n);
+
+  beforeAll(async () => {
+    home = await makeGpgHome();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bp-verify-file-'));
+    data = f('borg.tgz');
+    await fs.writeFile(data, Buffer.alloc(2 * 1024 * 1024 + 5, 7));
+    ed = await genSigningKey(home, { name: 'Ed Mirror', at: '20240101T000000' });
+    rsa = await genSigningKey(home, { name: 'RSA Mirror', algo: 'rsa2048', primaryUsage: 'cert' });
+    edKey = await loadSigningKey({ keyFile: await writeKeyFile(home, ed.primary, f('ed.asc'), { armor: true }), fingerprint: ed.primary });
+    rsaKey = await loadSigningKey({ keyFile: await writeKeyFile(home, rsa.primary, f('rsa.gpg')), fingerprint: rsa.primary });
+  }, 40000);
+
+  afterAll(async () => {
+    await home?.cleanup();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const refusal = async (p: Promise<unknown>): Promise<Error> => {
+    const err = await p.then(
+      () => new Error('expected a refusal'),
+      (e: Error) => e,
+    );
+    return err;
+  };
+
+  it('reports who signed, when and with which hash (RSA subkey like borg\'s, binary signature)', async () => {
+    const sig = await signDetached(home, rsa.signingSubkey as string, data, { out: f('rsa.sig'), armor: false, digest: 'SHA512' });
+    const r = await verifyDetachedFile({ file: data, signature: sig, key: rsaKey });
+    expect(r).toEqual({
+      status: 'good',
+      primaryFingerprint: rsa.primary,
+      signingFingerprint: rsa.signingSubkey,
+      signatureCreated: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      hash: 'SHA512',
+      warnings: [],
+      keySource: 'custom',
+      keyExpiredAt: null,
+    });
+    expect(Math.abs(Date.parse(r.signatureCreated) - Date.now())).toBeLessThan(10 * 60 * 1000);
+  });
+
+  it('treats a certify-only primary key as no signing key (only its subkey signs)', async () => {
+    // gpg will not even sign with a certify-only key; the policy our verification applies agrees.
+    const signing = await rsaKey.publicKey.getSigningKey(undefined, null);
+    expect(signing.getFingerprint().toUpperCase()).toBe(rsa.signingSubkey);
+    await expect(rsaKey.publicKey.getSigningKey(rsaKey.publicKey.getKeyID(), null)).rejects.toThrow(/Could not find valid signing key/);
+  });
+
+  it('refuses a text-mode signature, a signature file with two signatures, and an empty one', async () => {
+    const notes = f('notes.txt');
+    await fs.writeFile(notes, 'borg 1.4.2\nsigned in text mode\n');
+    const text = await signDetached(home, ed.signingSubkey as string, notes, { out: f('text.asc'), extraArgs: ['--textmode'] });
+    expect((await refusal(verifyDetachedFile({ file: notes, signature: text, key: edKey }))).message).toMatch(/not a signature over a binary file/);
+
+    const one = await signDetached(home, ed.signingSubkey as string, data, { out: f('one.sig'), armor: false });
+    const two = await signDetached(home, ed.primary, data, { out: f('two.sig'), armor: false });
+    const both = f('both.sig');
+    await fs.writeFile(both, Buffer.concat([await fs.readFile(one), await fs.readFile(two)]));
+    const e2 = await refusal(verifyDetachedFile({ file: data, signature: both, key: edKey }));
+    expect(e2).toBeInstanceOf(SignatureError);
+    expect(e2.message).toMatch(/holds 2 signatures; expected exactly one/);
+
+    const empty = f('empty.asc');
+    await fs.writeFile(empty, '');
+    expect(await refusal(verifyDetachedFile({ file: data, signature: empty, key: edKey }))).toBeInstanceOf(SignatureError);
+  });
+
+  it('refuses a signature dated in the future and an expired signature', async () => {
+    const future = await signDetached(home, ed.signingSubkey as string, data, { out: f('future.asc'), at: '20400101T000000' });
+    const e1 = await refusal(verifyDetachedFile({ file: data, signature: future, key: edKey }));
+    expect(e1).toBeInstanceOf(SignatureError);
+    expect(e1.message).toMatch(/dated in the future \(2040-01-01.*check the system clock/);
+
+    const expired = await signDetached(home, ed.signingSubkey as string, data, {
+      out: f('expired-sig.asc'),
+      at: '20240601T000000',
+      extraArgs: ['--default-sig-expire', '1d'],
+    });
+    const e2 = await refusal(verifyDetachedFile({ file: data, signature: expired, key: edKey }));
+    expect(e2).toBeInstanceOf(SignatureError);
+    expect(e2.message).toMatch(/expired on 2024-06-02/);
+  });
+
+  it('says which file is missing: the signature (exit 5) or the data (exit 2)', async () => {
+    const sig = await signDetached(home, ed.signingSubkey as string, data, { out: f('ok.asc') });
+    const e1 = await refusal(verifyDetachedFile({ file: data, signature: f('nope.asc'), key: edKey }));
+    expect(e1).toBeInstanceOf(SignatureError);
+    expect(e1.message).toMatch(/signature file .*nope\.asc is missing/);
+    const e2 = await refusal(verifyDetachedFile({ file: f('nope.tgz'), signature: sig, key: edKey }));
+    expect(e2).toBeInstanceOf(BadInputError);
+    expect(e2.message).toMatch(/cannot verify .*nope\.tgz: no such file/);
+  });
+
+  it('stops with InterruptedError when the signal fires, and closes the file', async () => {
+    const big = f('sparse-big.tgz');
+    const h = await fs.open(big, 'w');
+    await h.truncate(2 * 1024 * 1024 * 1024); // sparse: no disk used, but 2 GiB to read
+    await h.close();
+    const sig = await signDetached(home, ed.signingSubkey as string, f('ok-data'), { out: f('any.asc') }).catch(async () => {
+      await fs.writeFile(f('ok-data'), 'x');
+      return signDetached(home, ed.signingSubkey as string, f('ok-data'), { out: f('any.asc') });
+    });
+    const fdsBefore = (await fs.readdir('/proc/self/fd')).length;
+
+    const pre = new AbortController();
+    pre.abort();
+    expect(await refusal(verifyDetachedFile({ file: big, signature: sig, key: edKey, signal: pre.signal }))).toBeInstanceOf(InterruptedError);
+
+    const ac = new AbortController();
+    const started = Date.now();
+    setTimeout(() => ac.abort(), 150);
+    const err = await refusal(verifyDetachedFile({ file: big, signature: sig, key: edKey, signal: ac.signal }));
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await fs.readdir('/proc/self/fd')).length).toBeLessThanOrEqual(fdsBefore);
+    await fs.rm(big);
+  });
+});
