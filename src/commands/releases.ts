@@ -1,0 +1,143 @@
+// `borg-provision releases [VERSION]`: the recent borg releases, or one release's assets and the
+// build chosen for the target with the reasons; `--download DIR` fetches the choice and its
+// signature (not verified here: that is `install`'s job).
+import { Args, Flags } from '@oclif/core';
+import * as fs from 'node:fs';
+import { BaseCommand } from '../cli/base';
+import { NoCompatibleBuildError, UsageError } from '../errors';
+import type { AssetChoice, ReleaseSummary, Selection } from '../releases/types';
+import type { DownloadResult } from '../fetch/types';
+
+type Target = { glibc: string; arch: string; source: string };
+type DownloadReport = { dir: string; archive: DownloadResult; signature: DownloadResult | null; verified: false };
+export type ReleasesResult = { releases: ReleaseSummary[] } | (Selection & { targetSource: string; download?: DownloadReport });
+
+export default class Releases extends BaseCommand {
+  static override summary = 'List borg releases, or show which build of one release fits the target and why';
+  static override description =
+    'Without VERSION: the recent releases (tag, date, pre-release). With VERSION: every asset of that release, ' +
+    'whether it fits the target (glibc release and arch of this machine, of --root, of --libc, or given by ' +
+    '--glibc/--arch) and why, and the build install would choose. --download DIR fetches the choice and its .asc ' +
+    'signature into DIR without verifying them. GITHUB_TOKEN, when set, is sent to the API (never printed).';
+
+  static override examples = [
+    '<%= config.bin %> releases',
+    '<%= config.bin %> releases 1.4.5',
+    '<%= config.bin %> releases 1.4.2 --glibc 2.31 --arch x86_64 --json',
+    '<%= config.bin %> releases 1.2.9 --libc /mnt/truenas-root/lib/x86_64-linux-gnu/libc.so.6',
+    '<%= config.bin %> releases 1.4.5 --download ./borg-1.4.5',
+  ];
+
+  static override args = {
+    version: Args.string({ description: 'borg version, e.g. 1.4.5, 2.0.0b22 or v1.4.2' }),
+  };
+
+  static override flags = {
+    'api-url': Flags.string({ description: 'GitHub API base URL (a mirror)', default: 'https://api.github.com' }),
+    limit: Flags.integer({ description: 'how many releases to list', default: 15, min: 1, max: 300 }),
+    libc: Flags.string({ description: 'judge builds against this libc.so.6 (e.g. copied from the TrueNAS box)' }),
+    root: Flags.string({ description: 'judge builds against the libc of this mounted root filesystem' }),
+    glibc: Flags.string({ description: 'judge builds against this glibc release (X.Y) instead of reading a libc' }),
+    arch: Flags.string({ description: 'judge builds for this arch (x86_64, arm64, i386, ...)' }),
+    asset: Flags.string({ description: 'choose this asset of the release instead of the best fit' }),
+    'allow-unsigned': Flags.boolean({ description: 'let unsigned GitHub-built (-gh) assets be chosen; nothing about them can be verified' }),
+    download: Flags.string({ description: 'download the chosen asset and its .asc signature into this directory (not verified)' }),
+  };
+
+  async run(): Promise<ReleasesResult | undefined> {
+    const { args, flags } = await this.parse(Releases);
+    const { netOptionsFromEnv } = await import('../fetch/net-options');
+    const api = { apiUrl: flags['api-url'], token: process.env.GITHUB_TOKEN || undefined, signal: this.signal, net: netOptionsFromEnv() };
+    if (!args.version) return this.list(flags, api);
+    const target = await resolveTarget(flags);
+    checkDownloadDir(flags.download);
+    const { getRelease, selectAsset, noCompatibleMessage } = await import('../releases');
+    const release = await getRelease(args.version, api);
+    const opts = { allowUnsigned: flags['allow-unsigned'], asset: flags.asset };
+    const selection = selectAsset(release, { glibc: target.glibc, arch: target.arch }, opts);
+    const result = { ...selection, targetSource: target.source };
+    if (!selection.selected) return this.noneFits(result, new NoCompatibleBuildError(noCompatibleMessage(selection, opts)));
+    if (!this.jsonEnabled()) this.render(result);
+    if (!selection.selected.signed) {
+      this.warnLine(`${selection.selected.name} is UNSIGNED (built on GitHub): nothing about it can be verified against borg's signing key`);
+    }
+    if (flags.download) return { ...result, download: await this.download(selection.selected, flags.download, api.net) };
+    return result;
+  }
+
+  private async list(flags: { limit: number; [k: string]: unknown }, api: object): Promise<ReleasesResult> {
+    for (const f of ['libc', 'root', 'glibc', 'arch', 'asset', 'download', 'allow-unsigned']) {
+      if (flags[f]) throw new UsageError(`--${f} needs a VERSION: borg-provision releases VERSION --${f} ...`);
+    }
+    const { listReleases } = await import('../releases');
+    const releases = await listReleases({ ...api, limit: flags.limit });
+    if (!this.jsonEnabled()) {
+      this.log(`${releases.length} most recent borg releases, newest first:`);
+      for (const r of releases) this.log(`  ${r.tag.padEnd(12)} ${(r.publishedAt ?? '').slice(0, 10).padEnd(10)}  ${r.prerelease ? 'pre-release' : ''}`.trimEnd());
+    }
+    return { releases };
+  }
+
+  /** Exit 3 with the one-line reason; --json still gets every asset and its reasons. */
+  private noneFits(result: Selection & { targetSource: string }, err: NoCompatibleBuildError): undefined {
+    if (this.jsonEnabled()) {
+      this.logJson({ ...result, error: { kind: err.kind, exitCode: err.exitCode, message: err.message } });
+      process.stderr.write(`borg-provision: error: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return undefined;
+    }
+    this.render(result);
+    throw err;
+  }
+
+  private render(s: Selection & { targetSource: string }): void {
+    const t = `glibc ${s.target.glibc} ${s.target.arch} (${s.targetSource})`;
+    const c = s.selected;
+    this.log(c ? `borg ${s.version} for ${t}: ${c.name} (${c.signed ? 'signed' : 'UNSIGNED'}, ${c.kind}, glibc ${c.glibc})` : `borg ${s.version} for ${t}: no build fits`);
+    const width = Math.max(...s.assets.map((a) => a.name.length));
+    for (const a of s.assets) {
+      const mark = a === c ? '*' : a.eligible ? '+' : '-';
+      this.log(`  ${mark} ${a.name.padEnd(width)}  ${a.reasons.join('; ')}`);
+    }
+  }
+
+  private async download(choice: AssetChoice, dir: string, net: object): Promise<DownloadReport> {
+    const { downloadWithSignature } = await import('../fetch');
+    const { createProgressBar, formatBytes } = await import('../cli/progress');
+    const bar = createProgressBar({ enabled: !this.jsonEnabled() });
+    let got;
+    try {
+      got = await downloadWithSignature(choice, { destDir: dir, signal: this.signal, onProgress: bar.onProgress, net });
+    } finally {
+      bar.done();
+    }
+    if (!this.jsonEnabled()) {
+      const a = got.archive;
+      this.log(`downloaded ${a.path} (${formatBytes(a.size)}, sha256 ${a.sha256}${a.fromCache ? ', already there' : ''})`);
+      if (got.signature) this.log(`downloaded ${got.signature.path}`);
+      this.log('NOT verified yet: `borg-provision install` checks the signature against borg\'s pinned key before using it');
+    }
+    return { dir, archive: got.archive, signature: got.signature, verified: false };
+  }
+}
+
+async function resolveTarget(flags: { glibc?: string; arch?: string; libc?: string; root?: string }): Promise<Target> {
+  const { normalizeArch, KNOWN_ARCHES } = await import('../releases/asset-name');
+  if (flags.glibc !== undefined && !/^\d+\.\d+$/.test(flags.glibc)) {
+    throw new UsageError(`--glibc ${flags.glibc} is not a glibc release: give it as X.Y, e.g. 2.31`);
+  }
+  const arch = flags.arch === undefined ? undefined : normalizeArch(flags.arch);
+  if (arch === null) throw new UsageError(`--arch ${flags.arch} is not an arch borg builds for: use one of ${KNOWN_ARCHES.join(', ')}`);
+  if (flags.libc && flags.root) throw new UsageError('--libc and --root both name a target: give one');
+  if (flags.glibc && arch) return { glibc: flags.glibc, arch, source: 'given' };
+  const { resolveLibcTarget, requireGlibc } = await import('../target');
+  const t = requireGlibc(await resolveLibcTarget({ libc: flags.libc, root: flags.root }));
+  const source = flags.libc ?? (flags.root ? `root ${flags.root}` : 'this machine');
+  return { glibc: flags.glibc ?? (t.libc.release as string), arch: arch ?? t.arch, source };
+}
+
+function checkDownloadDir(dir: string | undefined): void {
+  if (dir === undefined) return;
+  const st = fs.statSync(dir, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) throw new UsageError(`--download ${dir} exists and is not a directory`);
+}
