@@ -5,3 +5,5 @@ export { resolveLibcTarget } from './resolve-target';
 export { isElfFile } from './read-file';
 export { pathReport } from './mounts';
 export * from './types';
+export { detectTarget } from './report';
+export { fittingBuild } from './build-fit';

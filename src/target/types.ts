@@ -78,9 +78,35 @@ export interface BorgOnPath {
   version: string | null;
 }
 
+/** The family of borg's published Linux builds that fits a target (no network involved). */
+export interface BuildFit {
+  /** The best fitting family, e.g. "borg-linux-glibc236". */
+  assetFamily: string;
+  glibcLevel: string;
+  /** Locally built and OpenPGP-signed (true), or GitHub-built "-gh" without a signature. */
+  signed: boolean;
+  /** Older families that also run there, best first. */
+  alsoFits: string[];
+  note: string;
+}
+
+/** What detect looked at: the running machine, a --root tree, or a --libc file alone. */
+export interface ReportSource {
+  kind: 'running' | 'root' | 'libc';
+  /** The --root directory (real path), or null. */
+  root: string | null;
+  /** The libc path as the target sees it (inside --root), e.g. "/usr/lib/x86_64-linux-gnu/libc.so.6". */
+  libcTargetPath: string | null;
+  /** Mount flags, sudo context and borg on PATH describe the running machine only. */
+  hostChecked: boolean;
+}
+
 export interface TargetReport extends LibcTarget {
   system: SystemReport;
   paths: PathReport[];
   sudo: SudoReport;
   borg: BorgOnPath[];
+  source?: ReportSource;
+  /** The build family that would be installed; null when none fits (or not glibc). */
+  wouldInstall?: BuildFit | null;
 }

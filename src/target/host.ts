@@ -1,0 +1,64 @@
+// Facts about the running machine and the person running us: the sudo context, the paths an
+// install could use and whether they can hold executables, and any borg already on PATH.
+import { execFile } from 'node:child_process';
+import { constants, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathReport, readMountInfo } from './mounts';
+import type { BorgOnPath, PathReport, SudoReport } from './types';
+
+const BORG_VERSION_TIMEOUT_MS = 3000;
+
+export function homeDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HOME || os.homedir();
+}
+
+/** The default install prefix: $XDG_DATA_HOME/borg-provision, else ~/.local/share/borg-provision. */
+export function defaultPrefix(env: NodeJS.ProcessEnv = process.env): string {
+  const data = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(homeDir(env), '.local', 'share');
+  return path.join(data, 'borg-provision');
+}
+
+/** /tmp (PyInstaller one-file builds unpack there), $HOME, /root and the default prefix. */
+export async function installPathReports(env: NodeJS.ProcessEnv = process.env): Promise<PathReport[]> {
+  const mounts = await readMountInfo();
+  const paths = [...new Set(['/tmp', homeDir(env), '/root', defaultPrefix(env)])];
+  return Promise.all(paths.map((p) => pathReport(p, mounts)));
+}
+
+export async function sudoReport(env: NodeJS.ProcessEnv = process.env): Promise<SudoReport> {
+  const uid = process.getuid?.() ?? -1;
+  const runUserDir = `/run/user/${uid}`;
+  const runUserDirExists = await fs.stat(runUserDir).then((s) => s.isDirectory(), () => false);
+  return { sudoUser: env.SUDO_USER || null, uid, runUserDir, runUserDirExists };
+}
+
+/** Every `borg` on PATH (absolute entries only: never ./borg), with what `borg -V` says. */
+export async function borgOnPath(env: NodeJS.ProcessEnv = process.env): Promise<BorgOnPath[]> {
+  const dirs = [...new Set((env.PATH ?? '').split(':').filter((d) => path.isAbsolute(d)))];
+  const found: string[] = [];
+  for (const dir of dirs) {
+    const file = path.join(dir, 'borg');
+    const ok = await fs
+      .stat(file)
+      .then((s) => s.isFile() && fs.access(file, constants.X_OK).then(() => true))
+      .catch(() => false);
+    if (ok) found.push(file);
+  }
+  return Promise.all(found.map(async (file) => ({ path: file, version: await borgVersion(file) })));
+}
+
+function borgVersion(file: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      ['-V'],
+      { timeout: BORG_VERSION_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, encoding: 'utf8' },
+      (err, stdout) => {
+        // "borg 1.4.5" or "borg.exe 1.4.5": the version is the last word of the first line.
+        const word = err ? undefined : stdout.split('\n')[0].trim().split(/\s+/).pop();
+        resolve(word && /^\d+\.\d+/.test(word) ? word : null);
+      },
+    );
+  });
+}

@@ -1,0 +1,39 @@
+// detectTarget: the whole picture `borg-provision detect` shows. The libc is parsed while the
+// system files, mounts and borg on PATH are read, all concurrently.
+import { fittingBuild } from './build-fit';
+import { borgOnPath, installPathReports, sudoReport } from './host';
+import { resolveLibcTarget } from './resolve-target';
+import { realRoot, targetView } from './root-path';
+import { readSystem, systemFromLibc } from './system';
+import type { LibcTarget, ReportSource, TargetReport } from './types';
+
+export async function detectTarget(o: { libc?: string; root?: string }): Promise<TargetReport> {
+  const root = o.root === undefined ? null : await realRoot(o.root);
+  const running = !o.libc && !root;
+  const [target, system, paths, sudo, borg] = await Promise.all([
+    resolveLibcTarget({ libc: o.libc, root: root ?? undefined }),
+    o.libc && !root ? null : readSystem(root ?? '/'),
+    running ? installPathReports() : [],
+    sudoReport(),
+    running ? borgOnPath() : [],
+  ]);
+  const source: ReportSource = {
+    kind: running ? 'running' : root ? 'root' : 'libc',
+    root,
+    libcTargetPath: o.libc ? null : root ? targetView(root, target.libc.path) : target.libc.path,
+    hostChecked: running,
+  };
+  return {
+    ...target,
+    system: system ?? systemFromLibc(target),
+    paths,
+    sudo,
+    borg,
+    source,
+    wouldInstall: wouldInstall(target),
+  };
+}
+
+function wouldInstall(t: LibcTarget) {
+  return t.libc.family === 'glibc' && t.libc.release ? fittingBuild(t.libc.release, t.arch) : null;
+}
