@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readBuildManifest } from '../../src/build/manifest';
 import { BorgFixtures } from '../helpers/borg-fixture';
+import { buildElf, releaseString } from '../helpers/elf-writer';
 import { runCli, jsonOf, type CliOptions, type CliResult } from '../helpers/cli';
 import { installFakeVagrant, type FakeVagrant } from '../helpers/fake-vagrant';
 import { genSigningKey, makeGpgHome, signDetached, writeKeyFile, type GpgHome } from '../helpers/gpg';
@@ -68,7 +69,7 @@ async function build(o: { fail?: string; args?: string[]; env?: Record<string, s
   const defaults: Array<[string, string]> = [['--debian', 'bookworm'], ['--from-sdist', sdist]];
   const args = [
     'build', '--vagrant', VERSION, '--output', out, '--work-dir', work, '--signing-key', keyFile, '--fingerprint', fingerprint,
-    ...defaults.filter(([flag]) => !extra.includes(flag)).flat(), ...extra,
+    ...defaults.filter(([flag]) => !extra.includes(flag) && !(flag === '--debian' && extra.includes('--libc'))).flat(), ...extra,
   ];
   const env = { ...fake.env({ FAKE_VAGRANT_FAIL: o.fail ?? '', ...o.env }), HOME: dir, XDG_CACHE_HOME: path.join(dir, 'cache'), XDG_CONFIG_HOME: path.join(dir, 'config') };
   const r = await runCli(args, { env, onSpawn: o.onSpawn, timeoutMs: 45000 });
@@ -278,6 +279,38 @@ describe('bad usage', () => {
     const { r, out } = await build({ args: ['--from-sdist', other] });
     expect(r.code).toBe(2);
     expect(errorLine(r)).toContain(`is not borgbackup-${VERSION}.tar.gz`);
+    expectNothingIn(out);
+  });
+});
+
+describe('the Debian release comes from the target libc', () => {
+  /** A libc-shaped ELF (x86-64) with glibc's embedded release string, like Debian's. */
+  function libcFile(name: string, release: string, build: string): string {
+    const file = path.join(tmp, 'libcs', name, 'libc.so.6');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const versions = ['libc.so.6', 'GLIBC_2.2.5', `GLIBC_${release}`];
+    fs.writeFileSync(file, buildElf({ machine: 62, verdefs: versions, rodata: releaseString(release, build) }).buf);
+    return file;
+  }
+
+  test.each([
+    ['2.31', 'Debian GLIBC 2.31-13+deb11u11', 'debian/bullseye64'], // TrueNAS 22.12
+    ['2.36', 'Debian GLIBC 2.36-9+deb12u10', 'debian/bookworm64'], // TrueNAS 25.04
+    ['2.41', 'Debian GLIBC 2.41-12', 'debian/trixie64'], // TrueNAS 26.04
+  ])('--libc with glibc %s (%s) builds on %s', async (release, build_, box) => {
+    const libc = libcFile(release, release, build_);
+    const { r, work } = await build({ args: ['--libc', libc, '--dry-run'] });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(work, 'Vagrantfile'), 'utf8')).toContain(`config.vm.box = '${box}'`);
+  });
+
+  test('--debian newer than the target libc is refused at once (exit 3)', async () => {
+    const libc = libcFile('old', '2.31', 'Debian GLIBC 2.31-13+deb11u11');
+    const { r, fake, out } = await build({ args: ['--libc', libc, '--debian', 'bookworm'] });
+    expect(r.code).toBe(3);
+    expect(errorLine(r)).toBe('borg-provision: error: a bookworm build needs glibc 2.36 but the target has 2.31: use --debian bullseye');
+    expect(fake.commands()).toEqual([]);
     expectNothingIn(out);
   });
 });
