@@ -1,0 +1,215 @@
+// `install --from` end to end through the real CLI: the air-gapped path, every refusal with its
+// exit code and one-line message, and "nothing changed on disk" by a before/after snapshot.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { jsonOf } from '../helpers/cli';
+import { BorgFixtures } from '../helpers/borg-fixture';
+import { transplantSubkey } from '../helpers/gpg';
+import { cli, errorLine, install, makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
+
+jest.setTimeout(120000);
+
+const ASSET = 'borg-linux-glibc231-x86_64.tgz';
+let fx: BorgFixtures;
+let sb: Sandbox;
+let keys: Keys;
+let n = 0;
+
+/** A fresh directory holding `file` under the release asset name, signed (unless sign: false). */
+async function release(file: string, o: { name?: string; sign?: boolean | string; digest?: 'SHA1' } = {}): Promise<string> {
+  const dest = placeAs(file, path.join(sb.root, 'assets', `r${++n}`), o.name ?? ASSET);
+  if (o.sign !== false) await keys.sign(dest, typeof o.sign === 'string' ? o.sign : undefined, { digest: o.digest });
+  return dest;
+}
+
+beforeAll(async () => {
+  fx = new BorgFixtures();
+  sb = makeSandbox();
+  keys = await makeKeys(sb.root);
+  // The user already has 1.4.1 working: every refusal below must leave it exactly so.
+  const first = await install(sb, ['1.4.1', '--from', await release(fx.oneDirTgz(ASSET, '1.4.1')), ...keys.keyFlags]);
+  expect(first.code).toBe(0);
+});
+afterAll(async () => {
+  keys.gpg.cleanup();
+  fx.cleanup();
+  sb.cleanup();
+});
+
+async function expectRefusal(args: string[], code: number, message: RegExp): Promise<void> {
+  const before = sb.snapshot();
+  const r = await install(sb, args);
+  expect({ code: r.code, line: errorLine(r) }).toEqual({ code, line: expect.stringMatching(message) });
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  expect(sb.snapshot()).toEqual(before);
+  expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.1\n');
+}
+
+describe('refusals leave the previous install untouched', () => {
+  test('tampered archive', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'));
+    const buf = fs.readFileSync(f);
+    buf[buf.length - 30] ^= 0xff;
+    fs.writeFileSync(f, buf);
+    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, /signature|digest|hash/i);
+  });
+
+  test('signature by another key', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: keys.other.subkey });
+    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, /signature|key/i);
+  });
+
+  test('signature by a subkey without a valid binding', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: keys.other.subkey });
+    const grafted = transplantSubkey(keys.gpg.exportKey(keys.mirror.primary), keys.gpg.exportKey(keys.other.primary));
+    const keyFile = path.join(sb.root, 'grafted.gpg');
+    fs.writeFileSync(keyFile, grafted);
+    await expectRefusal(['1.4.2', '--from', f, '--signing-key', keyFile, '--fingerprint', keys.mirror.primary], 5, /subkey|binding|key/i);
+  });
+
+  test('revoked key', async () => {
+    const revoked = keys.gpg.genKey('Revoked');
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: revoked.subkey });
+    keys.gpg.revoke(revoked.primary);
+    const keyFile = path.join(sb.root, 'revoked.asc');
+    fs.writeFileSync(keyFile, keys.gpg.exportKey(revoked.primary, true));
+    await expectRefusal(['1.4.2', '--from', f, '--signing-key', keyFile, '--fingerprint', revoked.primary], 5, /revoked/i);
+  });
+
+  test('SHA-1 signature', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { digest: 'SHA1' });
+    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, /SHA-?1/i);
+  });
+
+  test('missing .asc', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: false });
+    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, /^borg-linux-glibc231-x86_64\.tgz has no signature \(.*\.asc is missing\)/);
+  });
+
+  test('unsigned -gh build without --allow-unsigned', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: false, name: 'borg-linux-glibc235-x86_64-gh.tgz' });
+    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, /has no signature.*--allow-unsigned accepts a -gh build unverified/);
+  });
+
+  const escaping: [string, () => string, RegExp][] = [
+    ['a ".." entry', () => fx.dotDotTgz('x.tgz'), /"\.\.\/evil" escapes the install directory/],
+    ['an absolute path', () => fx.absoluteTgz('x.tgz', path.join(sb.root, 'outside', 'abs')), /escapes the install directory \(absolute path\)/],
+    ['a symlink pointing out, written through', () => fx.symlinkOutTgz('x.tgz', path.join(sb.root, 'outside')), /symlink to absolute path/],
+    ['a symlink written through', () => fx.symlinkThroughTgz('x.tgz'), /written through the symlink/],
+    ['a hard link out', () => fx.hardlinkOutTgz('x.tgz', '/etc/passwd'), /escapes the install directory/],
+    ['a device file', () => fx.deviceTgz('x.tgz'), /is a character device/],
+  ];
+  test.each(escaping)('signed archive with %s', async (_name, make, message) => {
+    const f = await release(make());
+    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, message);
+    expect(fs.existsSync(path.join(sb.root, 'outside', 'abs'))).toBe(false);
+    expect(fs.existsSync(path.join(sb.root, 'assets', 'evil'))).toBe(false);
+  });
+
+  test('an ELF needing GLIBC_2.99', async () => {
+    const f = await release(fx.needsGlibc299(ASSET, '1.4.2'));
+    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, /^_internal\/libfixture\.so needs GLIBC_2\.99 \(from libc\.so\.6\) but the target has glibc 2\.\d+/);
+  });
+
+  test('a build needing a newer glibc than --glibc', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'));
+    await expectRefusal(['1.4.2', '--from', f, '--glibc', '2.31', '--arch', 'x86_64', ...keys.keyFlags], 5, /needs GLIBC_2\.34 .* target has glibc 2\.31/);
+  });
+
+  test('a failing smoke test rolls back', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2', 'fail'));
+    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 6, /did not run .* rolled back: borg 1\.4\.1 is current again/);
+  });
+
+  test('a build artifact whose SHA-256 does not match its manifest', async () => {
+    const f = fx.buildArtifact('1.4.2', { wrongSha: true });
+    await expectRefusal(['--from', f], 5, /borg-dir-1\.4\.2\.tgz does not match its build manifest/);
+  });
+
+  test('--from a missing path, a bad version', async () => {
+    await expectRefusal(['1.4.2', '--from', path.join(sb.root, 'nope.tgz')], 2, /no such file or directory/);
+    await expectRefusal(['1.4.2; rm -rf /', '--from', path.join(sb.root, 'nope.tgz')], 2, /is not a borg version/);
+  });
+
+  test('--dry-run prints the plan and writes nothing', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'));
+    const before = sb.snapshot();
+    const r = await install(sb, ['1.4.2', '--from', f, '--dry-run', ...keys.keyFlags]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^would install borg 1\.4\.2 from borg-linux-glibc231-x86_64\.tgz \(file, onedir\)/);
+    expect(r.stdout).toContain('nothing was written (--dry-run)');
+    expect(sb.snapshot()).toEqual(before);
+  });
+});
+
+describe('installs from local files', () => {
+  test('signed asset: installed, current, listed with its verdict; same version again is a no-op', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'));
+    const r = await install(sb, ['1.4.2', '--from', path.dirname(f), ...keys.keyFlags, '--json']);
+    expect(r.code).toBe(0);
+    const j = jsonOf<{ action: string; smoke: string; verification: { status: string; primaryFingerprint: string } }>(r);
+    expect(j).toMatchObject({ action: 'installed', smoke: 'borg.exe 1.4.2', verification: { status: 'good', primaryFingerprint: keys.mirror.primary } });
+    expect(r.stderr).toMatch(/warning: trusting signing key .* instead of borg's pinned key/);
+
+    const before = sb.snapshot();
+    const again = await install(sb, ['1.4.2', '--from', f, ...keys.keyFlags]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/borg 1\.4\.2 is already installed .* and current; --force reinstalls it/);
+    expect(sb.snapshot()).toEqual(before);
+
+    const list = jsonOf<{ current: string; versions: { version: string; current: boolean; source: string; signer: { verdict: string } }[] }>(
+      await cli(sb, ['list', '--json']),
+    );
+    expect(list.current).toBe('1.4.2');
+    expect(list.versions.map((v) => [v.version, v.current, v.source, v.signer.verdict])).toEqual([
+      ['1.4.1', false, 'file', 'good'],
+      ['1.4.2', true, 'file', 'good'],
+    ]);
+  });
+
+  test('--force reinstalls; use switches back with a smoke test; uninstall refuses the current one', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'));
+    const exe = path.join(sb.prefix, 'borg-dir-1.4.2', 'borg.exe');
+    const ino = fs.statSync(exe).ino;
+    const r = await install(sb, ['1.4.2', '--from', f, '--force', ...keys.keyFlags]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^reinstalled borg 1\.4\.2: borg\.exe 1\.4\.2/);
+    expect(fs.statSync(exe).ino).not.toBe(ino);
+
+    const use = await cli(sb, ['use', '1.4.1']);
+    expect(use.stdout).toBe('borg 1.4.1 is current (was 1.4.2): borg.exe 1.4.1\n');
+    const before = sb.snapshot();
+    const un = await cli(sb, ['uninstall', '1.4.1']);
+    expect([un.code, errorLine(un)]).toEqual([6, expect.stringMatching(/borg 1\.4\.1 is the current version; switch first/)]);
+    expect(sb.snapshot()).toEqual(before);
+    const missing = await cli(sb, ['use', '9.9.9']);
+    expect([missing.code, errorLine(missing)]).toEqual([2, expect.stringMatching(/borg 9\.9\.9 is not installed .*installed: 1\.4\.1, 1\.4\.2/)]);
+  });
+
+  test('a build --vagrant artifact is installed as "built locally", loudly', async () => {
+    const f = fx.buildArtifact('1.5.0');
+    const r = await install(sb, ['--from', f]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: borg-dir-1\.5\.0\.tgz is a locally built, UNSIGNED archive: it was checked only by SHA-256/);
+    expect(r.stdout).toMatch(/UNSIGNED local build, SHA-256 matches its manifest/);
+    const list = jsonOf<{ versions: { version: string; source: string }[] }>(await cli(sb, ['list', '--json']));
+    expect(list.versions.find((v) => v.version === '1.5.0')?.source).toBe('built locally');
+    const un = await cli(sb, ['uninstall', '1.5.0', '--force', '--json']);
+    expect(jsonOf(un)).toMatchObject({ version: '1.5.0', wasCurrent: true, current: null });
+    expect(fs.existsSync(path.join(sb.prefix, 'borg-dir-1.5.0'))).toBe(false);
+    expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
+    const use = await cli(sb, ['use', '1.4.2']);
+    expect(use.code).toBe(0);
+  });
+
+  test('an unsigned -gh one-file build with --allow-unsigned, run with its own TMPDIR', async () => {
+    const f = await release(fx.oneFile('x', '1.6.0'), { sign: false, name: 'borg-linux-glibc235-x86_64-gh' });
+    const r = await install(sb, ['1.6.0', '--from', f, '--allow-unsigned']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: borg-linux-glibc235-x86_64-gh is an UNSIGNED GitHub build/);
+    expect(fs.statSync(path.join(sb.prefix, 'tmp')).mode & 0o777).toBe(0o700);
+    // Under a sudo-like environment (no TMPDIR, no /run/user) the wrapper still provides one.
+    expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' })).toBe('borg.exe 1.6.0\n');
+  });
+});
