@@ -244,6 +244,20 @@ describe('download: faults, resume, cache', () => {
     expect((await downloadWithSignature(unsigned, { destDir: dest, net })).signature).toBeNull();
   });
 
+  it('really runs the two downloads at once: the signature arrives while the archive stalls', async () => {
+    const rel = await getRelease(TAG, { apiUrl: gh.apiUrl, net });
+    const choice = selectAsset(rel, { glibc: '2.36', arch: 'x86_64' }).selected!;
+    gh.requests.length = 0;
+    gh.setFault({ kind: 'stall', afterBytes: 1000, match: '/assets/1' });
+    const got = await downloadWithSignature(choice, { destDir: dest, net });
+    expect(fs.readFileSync(got.archive.path).equals(body)).toBe(true);
+    const paths = assetRequests().map((q) => q.path.replace(/\?.*/, ''));
+    expect(paths).toEqual(expect.arrayContaining(['/assets/1', '/assets/2']));
+    // the signature was requested before the stalled archive was retried
+    expect(paths.indexOf('/assets/2')).toBeLessThan(paths.lastIndexOf('/assets/1'));
+    expect(paths.filter((p) => p === '/assets/1')).toHaveLength(2);
+  });
+
   it('reports the failing half of a signature download with exit 4', async () => {
     const rel = await getRelease(TAG, { apiUrl: gh.apiUrl, net });
     const choice = selectAsset(rel, { glibc: '2.36', arch: 'x86_64' }).selected!;

@@ -187,6 +187,31 @@ describe('borg-provision releases', () => {
     expect(fs.readdirSync(dir).filter((f) => !f.endsWith('.part') && !f.endsWith('.part.json'))).toEqual([]);
   });
 
+  it('SIGINT during --download exits 130, keeps the .part for resuming, and nothing final', async () => {
+    const dir = path.join(tmp, 'dl-int');
+    gh.setFault({ kind: 'stall', afterBytes: 500, times: 20 });
+    const r = await runCli(['releases', '--api-url', gh.apiUrl, '1.2.9', '--glibc', '2.36', '--arch', 'x86_64', '--download', dir], {
+      env: { ...env, BORG_PROVISION_NET: 'bodyTimeoutMs=20000' },
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          if (fs.existsSync(path.join(dir, 'borg-linuxnewer64.tgz.part'))) {
+            clearInterval(poll);
+            setTimeout(() => child.kill('SIGINT'), 200);
+          }
+        }, 50);
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(oneErrorLine(r)).toMatch(/^borg-provision: error: interrupted; the partial download .*borg-linuxnewer64\.tgz(\.asc)?\.part is kept for the next run/);
+    const files = fs.readdirSync(dir);
+    expect(files).toContain('borg-linuxnewer64.tgz.part');
+    // the small signature may have completed before the interrupt: then it is whole
+    for (const f of files.filter((x) => !/\.part(\.json)?$/.test(x) && !x.endsWith('.sha256'))) {
+      expect(f).toBe('borg-linuxnewer64.tgz.asc');
+      expect(fs.readFileSync(path.join(dir, f)).equals(gh.assetBody('1.2.9', f))).toBe(true);
+    }
+  });
+
   it('judges against a real libc with --libc (this machine\'s own)', async () => {
     const libc = ['/lib/x86_64-linux-gnu/libc.so.6', '/lib/aarch64-linux-gnu/libc.so.6', '/usr/lib64/libc.so.6'].find((p) => fs.existsSync(p));
     const release = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
