@@ -10,6 +10,7 @@ import { isElfFile, readInputFile } from './read-file';
 import { realRoot, resolveInRoot, targetView } from './root-path';
 
 const MUSL_LOADER = /^ld-musl-[^/]+\.so\.1$/;
+const NO_SHELL = { interpreter: null, triplets: ALL_TRIPLETS };
 
 interface ShellFacts {
   interpreter: string | null;
@@ -21,7 +22,7 @@ export async function findLibc(root?: string): Promise<string> {
   const base = root === undefined ? '/' : await realRoot(root);
   const sh = await shellFacts(base);
   for (const candidate of await candidates(base, sh)) {
-    const host = await resolveInRoot(base, candidate);
+    const host = await resolveInRoot(base, candidate).catch(() => null); // a link loop is "not here"
     if (host && (await isRegularFile(host))) return host;
   }
   const where = root === undefined ? 'on this machine' : `under --root ${root}`;
@@ -31,15 +32,15 @@ export async function findLibc(root?: string): Promise<string> {
 }
 
 async function shellFacts(base: string): Promise<ShellFacts> {
-  const none: ShellFacts = { interpreter: null, triplets: ALL_TRIPLETS };
-  const sh = await resolveInRoot(base, '/bin/sh');
-  if (!sh || !(await isElfFile(sh))) return none;
   try {
+    const sh = await resolveInRoot(base, '/bin/sh');
+    if (!sh || !(await isElfFile(sh))) return NO_SHELL;
     const image = parseElf(await readInputFile(sh), sh);
     return { interpreter: image.interpreter, triplets: archOf(image.identity, image.header.flags).triplets };
   } catch (err) {
-    // A broken /bin/sh is no reason to give up: the directory search may still find libc.
-    if (err instanceof ElfFormatError || err instanceof BadInputError) return none;
+    // A broken /bin/sh (link loop, unreadable, corrupt ELF) is no reason to give up: the
+    // directory search may still find libc.
+    if (err instanceof ElfFormatError || err instanceof BadInputError) return NO_SHELL;
     throw err;
   }
 }
@@ -50,7 +51,7 @@ async function candidates(base: string, sh: ShellFacts): Promise<string[]> {
   const interp = sh.interpreter;
   if (interp && MUSL_LOADER.test(path.posix.basename(interp))) return [interp];
   if (interp) {
-    const loader = await resolveInRoot(base, interp);
+    const loader = await resolveInRoot(base, interp).catch(() => null);
     if (loader) list.push(path.posix.join(path.posix.dirname(targetView(base, loader)), 'libc.so.6'));
     list.push(path.posix.join(path.posix.dirname(interp), 'libc.so.6'));
   }
@@ -61,7 +62,7 @@ async function candidates(base: string, sh: ShellFacts): Promise<string[]> {
 }
 
 async function muslLoaders(base: string): Promise<string[]> {
-  const lib = await resolveInRoot(base, '/lib');
+  const lib = await resolveInRoot(base, '/lib').catch(() => null);
   if (!lib) return [];
   try {
     return (await fs.readdir(lib)).filter((n) => MUSL_LOADER.test(n)).sort().map((n) => `/lib/${n}`);

@@ -1,7 +1,7 @@
 // What system a root holds: /etc/os-release, TrueNAS's /etc/version and /data/manifest.json, and
 // the Debian release underneath. Every file is read through resolveInRoot, so a --root image
 // cannot point us at the host's files.
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import type { LibcTarget, OsRelease, SystemReport } from './types';
 import { resolveInRoot } from './root-path';
 
@@ -26,10 +26,10 @@ const TRUENAS: { version: string; codename: string; debian: Debian }[] = [
 const MAX_TEXT = 64 * 1024;
 
 async function readText(root: string, file: string): Promise<string | null> {
-  const host = await resolveInRoot(root, file);
-  if (!host) return null;
   try {
-    const fh = await fs.open(host, 'r');
+    const host = await resolveInRoot(root, file);
+    if (!host) return null;
+    const fh = await fs.open(host, constants.O_RDONLY | constants.O_NONBLOCK); // a FIFO must not hang us
     try {
       if (!(await fh.stat()).isFile()) return null;
       const buf = Buffer.alloc(MAX_TEXT);
