@@ -223,4 +223,14 @@ describe('borg-provision releases', () => {
     expect(j.targetSource).toBe(libc);
     if (process.arch === 'x64') expect(j.target.arch).toBe('x86_64');
   });
+
+  it('reads the target from --root, or from the running machine by default', async () => {
+    const release = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+    for (const [args, source] of [[['--root', '/'], 'root /'], [[], 'this machine']] as const) {
+      const r = await run(['1.4.1', ...args, '--json']);
+      const j = jsonOf<Record<string, any>>(r);
+      expect(j.target.glibc).toBe(release);
+      expect(j.targetSource).toBe(source);
+    }
+  });
 });
