@@ -1,0 +1,125 @@
+// End to end against the GitHub stand-in on 127.0.0.1: install, list, use, uninstall, reinstall,
+// rollback on a failing smoke test, and SIGINT in the middle of a download.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { jsonOf } from '../helpers/cli';
+import { BorgFixtures } from '../helpers/borg-fixture';
+import { startGithubServer, type GithubServer } from '../helpers/github-server';
+import { cli, errorLine, install, makeKeys, makeSandbox, type Keys, type Sandbox } from './sandbox';
+
+jest.setTimeout(120000);
+
+const ASSET = 'borg-linux-glibc231-x86_64.tgz';
+let fx: BorgFixtures;
+let sb: Sandbox;
+let keys: Keys;
+let gh: GithubServer;
+
+async function publish(tag: string, tgz: string, extra: { name: string; body: Buffer }[] = []): Promise<void> {
+  const asc = await keys.sign(tgz);
+  gh.addRelease(tag, [
+    { name: ASSET, body: fs.readFileSync(tgz) },
+    { name: `${ASSET}.asc`, body: fs.readFileSync(asc) },
+    { name: 'borg-macos1012.tgz', body: Buffer.from('not for linux') },
+    ...extra,
+  ], { withDigest: true });
+}
+
+beforeAll(async () => {
+  fx = new BorgFixtures();
+  sb = makeSandbox();
+  keys = await makeKeys(sb.root);
+  gh = await startGithubServer();
+  await publish('1.4.2', fx.oneDirTgz(ASSET, '1.4.2'));
+  await publish('1.4.3', fx.oneDirTgz(ASSET, '1.4.3', 'wrong-version'));
+  await publish('1.4.4', fx.oneDirTgz(ASSET, '1.4.4'));
+  // Served with a stall after 2000 bytes: interrupted in the middle of the transfer.
+  await publish('1.5.0', fx.oneDirTgz(ASSET, '1.5.0'));
+});
+afterAll(async () => {
+  await gh.close();
+  keys.gpg.cleanup();
+  fx.cleanup();
+  sb.cleanup();
+});
+
+const api = (): string[] => ['--api-url', gh.apiUrl, ...keys.keyFlags];
+
+test('install from the release: chosen asset, verified, current, wrapper runs', async () => {
+  const r = await install(sb, ['1.4.2', ...api(), '--json']);
+  expect(r.code).toBe(0);
+  const j = jsonOf<{ action: string; plan: { asset: string; source: string }; verification: { status: string; signingFingerprint: string }; smoke: string }>(r);
+  expect(j).toMatchObject({
+    action: 'installed',
+    plan: { asset: ASSET, source: 'release' },
+    verification: { status: 'good', signingFingerprint: keys.mirror.subkey },
+    smoke: 'borg.exe 1.4.2',
+  });
+  expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.2\n');
+  const manifest = JSON.parse(fs.readFileSync(path.join(sb.prefix, 'borg-dir-1.4.2', 'borg-provision.json'), 'utf8'));
+  expect(manifest).toMatchObject({ version: '1.4.2', asset: ASSET, glibc: '2.31', source: 'release', signer: { verdict: 'good' } });
+  expect(manifest.from).toMatch(new RegExp(`^${gh.apiUrl.replace(/\/[^/]*$/, '').replace(/[.]/g, '\\.').split(':').slice(0, 2).join(':')}.*/${ASSET}$`));
+});
+
+test('a release whose borg prints the wrong version is rolled back', async () => {
+  const before = sb.snapshot();
+  const r = await install(sb, ['1.4.3', ...api()]);
+  expect([r.code, errorLine(r)]).toEqual([6, expect.stringMatching(/printed "borg\.exe 0\.0\.1", not version 1\.4\.3; rolled back: borg 1\.4\.2 is current again/)]);
+  expect(sb.snapshot()).toEqual(before);
+});
+
+test('second version, use, uninstall, reinstall', async () => {
+  expect((await install(sb, ['1.4.4', ...api()])).code).toBe(0);
+  const list = await cli(sb, ['list']);
+  expect(list.stdout).toMatch(/^2 installed in .*, current 1\.4\.4\n/);
+  expect(list.stdout).toMatch(/\* 1\.4\.4 +borg-linux-glibc231-x86_64\.tgz {2}glibc 2\.31 {2}release, good /);
+  expect((await cli(sb, ['use', '1.4.2'])).code).toBe(0);
+  const un = await cli(sb, ['uninstall', '1.4.4']);
+  expect(un.stdout).toMatch(/^removed borg 1\.4\.4 /);
+  const again = await install(sb, ['1.4.4', ...api()]);
+  expect(again.code).toBe(0);
+  expect(again.stdout).toMatch(/^installed borg 1\.4\.4: borg\.exe 1\.4\.4\n.*\(was 1\.4\.2\)/s);
+});
+
+test('the same version again is a no-op without a download; --force downloads and replaces', async () => {
+  const before = sb.snapshot();
+  const count = gh.requests.length;
+  const r = await install(sb, ['1.4.4', ...api()]);
+  expect(r.stdout).toMatch(/already installed .* and current/);
+  expect(sb.snapshot()).toEqual(before);
+  expect(gh.requests.slice(count).filter((q) => q.server === 'assets')).toEqual([]);
+  const forced = await install(sb, ['1.4.4', '--force', ...api()]);
+  expect(forced.stdout).toMatch(/^reinstalled borg 1\.4\.4/);
+});
+
+test('an unknown version is exit 3 and changes nothing', async () => {
+  const before = sb.snapshot();
+  const r = await install(sb, ['9.9.9', ...api()]);
+  expect(r.code).toBe(3);
+  expect(errorLine(r)).toMatch(/9\.9\.9/);
+  expect(sb.snapshot()).toEqual(before);
+});
+
+test('SIGINT during the download: exit 130, nothing changed, no temp leftovers', async () => {
+  const rel = (await (await fetch(`${gh.apiUrl}/repos/${gh.repo}/releases/tags/1.5.0`)).json()) as { assets: { id: number; name: string }[] };
+  const assetPath = `/assets/${rel.assets.find((a) => a.name === ASSET)!.id}`;
+  gh.setFault({ kind: 'stall', afterBytes: 2000, match: assetPath, times: 5 });
+  const before = sb.snapshot();
+  const r = await install(sb, ['1.5.0', ...api()], {
+    onSpawn: (child) => {
+      const timer = setInterval(() => {
+        if (gh.requests.some((q) => q.server === 'assets' && q.path.startsWith(assetPath + '?'))) {
+          clearInterval(timer);
+          setTimeout(() => child.kill('SIGINT'), 200);
+        }
+      }, 20);
+      child.on('exit', () => clearInterval(timer));
+    },
+  });
+  gh.clearFaults();
+  // The fetch stage keeps the .part in the cache for resuming; nothing is in the prefix.
+  expect([r.code, errorLine(r)]).toEqual([130, expect.stringMatching(/^interrupted; the partial download .*\.part is kept for the next run/)]);
+  expect(sb.snapshot()).toEqual(before);
+  expect(fs.readdirSync(sb.prefix).filter((n) => n.startsWith('.'))).toEqual([]);
+});
