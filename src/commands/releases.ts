@@ -138,6 +138,11 @@ async function resolveTarget(flags: { glibc?: string; arch?: string; libc?: stri
 
 function checkDownloadDir(dir: string | undefined): void {
   if (dir === undefined) return;
-  const st = fs.statSync(dir, { throwIfNoEntry: false });
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(dir, { throwIfNoEntry: false });
+  } catch (e) {
+    throw new UsageError(`--download ${dir} cannot be used (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}): give a directory path`);
+  }
   if (st && !st.isDirectory()) throw new UsageError(`--download ${dir} exists and is not a directory`);
 }

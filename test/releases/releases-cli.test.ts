@@ -164,6 +164,21 @@ describe('borg-provision releases', () => {
     expect(gh.requests).toHaveLength(0);
   });
 
+  it('refuses --download below a file (exit 2), and a --libc that is not a libc (exit 2)', async () => {
+    const file = path.join(tmp, 'plain-file');
+    fs.writeFileSync(file, 'x');
+    const r = await run(['1.4.5', '--glibc', '2.36', '--arch', 'x86_64', '--download', path.join(file, 'sub')]);
+    expect(r.code).toBe(2);
+    expect(oneErrorLine(r)).toBe(`borg-provision: error: --download ${path.join(file, 'sub')} cannot be used (ENOTDIR): give a directory path`);
+    const bad = await run(['1.4.5', '--libc', file]);
+    expect(bad.code).toBe(2);
+    expect(oneErrorLine(bad)).toContain(file);
+    const missing = await run(['1.4.5', '--libc', path.join(tmp, 'no-such-libc.so.6')]);
+    expect(missing.code).toBe(2);
+    expect(oneErrorLine(missing)).toContain('no-such-libc.so.6');
+    expect(gh.requests).toHaveLength(0);
+  });
+
   it('--download fetches the choice and its signature, unverified, with no bar on a pipe', async () => {
     const dir = path.join(tmp, 'dl');
     const r = await run(['1.4.5', '--glibc', '2.36', '--arch', 'x86_64', '--download', dir]);
