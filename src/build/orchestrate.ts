@@ -28,7 +28,7 @@ export interface BuildOptions {
   dryRun?: boolean;
   signal?: AbortSignal;
   onEvent?: (e: BuildEvent) => void;
-  /** Grace between SIGTERM and SIGKILL for an interrupted vagrant. */
+  /** Grace between SIGINT and SIGKILL for an interrupted vagrant. */
   killGraceMs?: number;
 }
 

@@ -23,7 +23,7 @@ export interface RunOptions {
   log: WriteStream;
   signal?: AbortSignal;
   onStep?: (step: string) => void;
-  /** Time between SIGTERM and SIGKILL once aborted. */
+  /** Time between SIGINT and SIGKILL once aborted. */
   killGraceMs?: number;
   timeoutMs?: number;
 }
@@ -35,7 +35,14 @@ export function openLog(file: string): WriteStream {
 export function runVagrant(args: string[], o: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     o.log.write(`\n$ vagrant ${args.join(' ')}\n`);
-    const child = spawn('vagrant', args, { cwd: o.cwd, env: { ...process.env, VAGRANT_CWD: o.cwd }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C in the terminal reaches only us, and we interrupt vagrant
+    // exactly once (a second SIGINT would make vagrant skip its cleanup).
+    const child = spawn('vagrant', args, {
+      cwd: o.cwd,
+      env: { ...process.env, VAGRANT_CWD: o.cwd },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const state = { lastStep: null as string | null, scriptError: null as string | null, lastLine: null as string | null };
     const onLine = (line: string): void => {
       const step = STEP_MARKER.exec(line);
@@ -52,10 +59,11 @@ export function runVagrant(args: string[], o: RunOptions): Promise<RunResult> {
 
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
+    // SIGINT is vagrant's graceful stop ("Waiting for cleanup before exiting..."); SIGKILL if it hangs.
     const stop = (): void => {
       aborted = true;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), o.killGraceMs ?? 15000);
+      child.kill('SIGINT');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), o.killGraceMs ?? 60000);
     };
     const timer = o.timeoutMs ? setTimeout(stop, o.timeoutMs) : undefined;
     if (o.signal?.aborted) stop();

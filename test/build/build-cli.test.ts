@@ -139,6 +139,21 @@ test('human output: one line per build step, the verdict and how to install', as
   expect(r.stdout).toContain(`install it with: borg-provision install --from `);
 });
 
+test('--with-tests runs borg\'s test suite step in the VM', async () => {
+  const { r, work } = await build({ args: ['--with-tests'] });
+  expect(r.code).toBe(0);
+  expect(fs.readFileSync(path.join(work, 'Vagrantfile'), 'utf8')).toContain("'WITH_TESTS' => '1'");
+  expect(r.stderr).toContain('  build step: run tests\n');
+});
+
+test('a failed destroy after a good build: the build stands, a warning says how to clean up', async () => {
+  const { r, out, work } = await build({ fail: 'destroy' });
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain(`borg-provision: warning: vagrant destroy -f failed: remove the VM yourself (cd ${work} && vagrant destroy -f)`);
+  expect(r.stdout).toContain('VM: destroy-failed');
+  expect(fs.readdirSync(out)).toHaveLength(2);
+});
+
 test('--keep-vm leaves the VM: no destroy', async () => {
   const { r, fake } = await build({ args: ['--keep-vm'] });
   expect(r.code).toBe(0);
@@ -205,6 +220,8 @@ describe('failures: exit code, one line, VM destroyed, nothing in --output', () 
     expect(r.code).toBe(130);
     expect(errorLine(r)).toBe('borg-provision: error: interrupted; nothing was left half-written');
     expect(fake.commands()).toEqual(['--version', 'plugin', 'up', 'destroy']);
+    // vagrant itself was interrupted exactly once (its graceful stop), then destroyed.
+    expect(fake.calls().filter((c) => c.args[0] === '<SIGINT>').map((c) => c.args[1])).toEqual(['1']);
     expectNothingIn(out);
   });
 

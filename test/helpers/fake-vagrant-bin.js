@@ -53,14 +53,22 @@ function up() {
     fs.copyFileSync(src, path.join(vmHome, m[2]));
   }
   say('==> default: Running provisioner: build (shell)...');
-  for (const step of STEPS) {
+  const steps = /'WITH_TESTS' => '1'/.test(text) ? [...STEPS.slice(0, 8), 'run tests', ...STEPS.slice(8)] : STEPS;
+  for (const step of steps) {
     say(`    default: ==> borg-provision step: ${step}`);
     if (fail === `step:${step}`) {
       process.stderr.write(`    default: ==> borg-provision error: ${step} went wrong\n`);
       die('The SSH command responded with a non-zero exit status. Vagrant\nassumes that this means the command failed.');
     }
     if (fail === 'hang' && step === 'install borg') {
-      process.on('SIGTERM', () => die('Vagrant exited after cleanup due to external interrupt.', 1));
+      // Real vagrant traps SIGINT, cleans up and exits; a second SIGINT would force it out.
+      let interrupts = 0;
+      process.on('SIGINT', () => {
+        interrupts += 1;
+        if (process.env.FAKE_VAGRANT_LOG) fs.appendFileSync(process.env.FAKE_VAGRANT_LOG, `${JSON.stringify({ tool, args: ['<SIGINT>', String(interrupts)], cwd: process.cwd() })}\n`);
+        say('==> default: Waiting for cleanup before exiting...');
+        setTimeout(() => die('Vagrant exited after cleanup due to external interrupt.', 1), 200);
+      });
       setInterval(() => undefined, 1000);
       return;
     }

@@ -56,6 +56,6 @@ export function installFakeVagrant(dir: string, borgDirParent: string, tools: Ar
       ...extra,
     }),
     calls,
-    commands: () => calls().filter((c) => c.tool === 'vagrant').map((c) => c.args[0]!),
+    commands: () => calls().filter((c) => c.tool === 'vagrant' && c.args[0] !== '<SIGINT>').map((c) => c.args[0]!),
   };
 }
