@@ -1,0 +1,88 @@
+// Interrupts and races on a large signed archive (--from, no network): SIGINT while the signature
+// is checked and while the archive is unpacked, and a second install while the first holds the lock.
+// Each leaves the previous version current and nothing else behind.
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BorgFixtures } from '../helpers/borg-fixture';
+import { errorLine, install, makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
+
+jest.setTimeout(180000);
+
+const ASSET = 'borg-linux-glibc231-x86_64.tgz';
+let fx: BorgFixtures;
+let sb: Sandbox;
+let keys: Keys;
+let big: string;
+let small: string;
+
+beforeAll(async () => {
+  fx = new BorgFixtures();
+  sb = makeSandbox();
+  keys = await makeKeys(sb.root);
+  // ~64 MB of incompressible files: verify and unpack each take long enough to be interrupted.
+  const bigTgz = fx.oneDirTgz(ASSET, '2.0.0', 'ok', (d) => {
+    for (let i = 0; i < 8; i++) fs.writeFileSync(path.join(d, '_internal', `blob${i}.bin`), randomBytes(8 << 20));
+  });
+  big = placeAs(bigTgz, path.join(sb.root, 'big'), ASSET);
+  await keys.sign(big);
+  small = placeAs(fx.oneDirTgz(ASSET, '1.4.1'), path.join(sb.root, 'small'), ASSET);
+  await keys.sign(small);
+  expect((await install(sb, ['1.4.1', '--from', small, ...keys.keyFlags])).code).toBe(0);
+});
+afterAll(() => {
+  keys.gpg.cleanup();
+  fx.cleanup();
+  sb.cleanup();
+});
+
+function interruptAt(step: RegExp, signal: NodeJS.Signals = 'SIGINT') {
+  return (child: import('node:child_process').ChildProcess): void => {
+    let seen = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (step.test(seen)) {
+        step = /$^/; // once
+        child.kill(signal);
+      }
+    });
+  };
+}
+
+function assertUntouched(before: string[]): void {
+  expect(sb.snapshot()).toEqual(before);
+  expect(fs.readdirSync(sb.prefix).filter((n) => n.startsWith('.'))).toEqual([]);
+  expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.1\n');
+}
+
+test.each<[string, RegExp, NodeJS.Signals]>([
+  ['verify', /verifying the signature/, 'SIGINT'],
+  ['unpack', /unpacking /, 'SIGINT'],
+  ['unpack (SIGTERM)', /unpacking /, 'SIGTERM'],
+])('interrupted during %s: exit 130, previous version current, no leftovers', async (_n, step, sig) => {
+  const before = sb.snapshot();
+  const r = await install(sb, ['2.0.0', '--from', big, ...keys.keyFlags], { onSpawn: interruptAt(step, sig) });
+  expect([r.code, errorLine(r)]).toEqual([130, 'interrupted; nothing was left half-written']);
+  assertUntouched(before);
+});
+
+test('a second install while the first holds the lock is refused with LockedError; the first completes', async () => {
+  let second: Promise<import('../helpers/cli').CliResult> | null = null;
+  // Start the second one as soon as the first holds the lock (hashing, verifying, unpacking 64 MB).
+  const lockFile = path.join(sb.prefix, '.lock');
+  const poll = setInterval(() => {
+    if (!second && fs.existsSync(lockFile)) {
+      clearInterval(poll);
+      second = install(sb, ['1.4.1', '--from', small, '--force', ...keys.keyFlags]);
+    }
+  }, 5);
+  const first = install(sb, ['2.0.0', '--from', big, '--force', ...keys.keyFlags]);
+  const r1 = await first;
+  clearInterval(poll);
+  const r2 = await second!;
+  expect([r2.code, errorLine(r2)]).toEqual([6, expect.stringMatching(/^another borg-provision \(pid \d+\) is installing into .*; wait for it to finish/)]);
+  expect(r1.code).toBe(0);
+  expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 2.0.0\n');
+  expect(fs.readdirSync(sb.prefix).filter((n) => n.startsWith('.'))).toEqual([]);
+});

@@ -1,0 +1,77 @@
+// Prefixes on real mounts (we run as root here and in CI): a noexec tmpfs is refused before any
+// download, naming the mount; a tiny tmpfs that fills up fails cleanly with nothing left on it.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BorgFixtures } from '../helpers/borg-fixture';
+import { startGithubServer, type GithubServer } from '../helpers/github-server';
+import { errorLine, install, makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
+
+jest.setTimeout(120000);
+
+const ASSET = 'borg-linux-glibc231-x86_64.tgz';
+let fx: BorgFixtures;
+let sb: Sandbox;
+let keys: Keys;
+let gh: GithubServer;
+const mounts: string[] = [];
+
+function mountTmpfs(dir: string, options: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+  mounts.push(dir);
+  return dir;
+}
+
+beforeAll(async () => {
+  expect(process.getuid?.()).toBe(0); // mounting needs root; CI runs the tests as root
+  fx = new BorgFixtures();
+  sb = makeSandbox();
+  keys = await makeKeys(sb.root);
+  gh = await startGithubServer();
+  const tgz = fx.oneDirTgz(ASSET, '1.4.2');
+  const asc = await keys.sign(tgz);
+  gh.addRelease('1.4.2', [
+    { name: ASSET, body: fs.readFileSync(tgz) },
+    { name: `${ASSET}.asc`, body: fs.readFileSync(asc) },
+  ]);
+});
+afterAll(async () => {
+  for (const m of mounts.reverse()) execFileSync('umount', [m]);
+  await gh.close();
+  keys.gpg.cleanup();
+  fx.cleanup();
+  sb.cleanup();
+});
+
+test('a prefix on a noexec mount is refused before any download, naming the mount', async () => {
+  const mnt = mountTmpfs(path.join(sb.root, 'noexec mnt'), 'size=4m,noexec,mode=0755');
+  const before = fs.readdirSync(mnt);
+  const r = await install(sb, ['1.4.2', '--api-url', gh.apiUrl, ...keys.keyFlags, '--prefix', path.join(mnt, 'borg')]);
+  expect(r.code).toBe(6);
+  expect(errorLine(r)).toBe(
+    `--prefix ${path.join(mnt, 'borg')} is on a noexec mount (mount ${mnt}), where borg cannot run; ` +
+      'choose an exec-capable place with --prefix, e.g. /root/.local/share/borg-provision or a dataset on a pool (/mnt/<pool>/...) on TrueNAS',
+  );
+  expect(gh.requests).toEqual([]);
+  expect(fs.readdirSync(mnt)).toEqual(before);
+});
+
+test('a read-only prefix is refused too', async () => {
+  const mnt = mountTmpfs(path.join(sb.root, 'ro mnt'), 'size=1m,ro');
+  const r = await install(sb, ['1.4.2', '--api-url', gh.apiUrl, ...keys.keyFlags, '--prefix', mnt]);
+  expect([r.code, errorLine(r)]).toEqual([6, expect.stringMatching(/^--prefix .* is on a read-only filesystem \(mount .*ro mnt\)/)]);
+  expect(gh.requests).toEqual([]);
+});
+
+test('a full disk fails with exit 6 and leaves nothing on it', async () => {
+  const mnt = mountTmpfs(path.join(sb.root, 'tiny mnt'), 'size=2m,mode=0755');
+  const big = fx.oneDirTgz(ASSET, '1.4.2', 'ok', (d) => fs.writeFileSync(path.join(d, '_internal', 'data.bin'), randomBytes(3 << 20)));
+  const f = placeAs(big, path.join(sb.root, 'full'), ASSET);
+  await keys.sign(f);
+  const r = await install(sb, ['1.4.2', '--from', f, ...keys.keyFlags, '--prefix', mnt]);
+  expect([r.code, errorLine(r)]).toEqual([6, expect.stringMatching(/^cannot unpack into .*: the disk is full: free space or choose another --prefix$/)]);
+  expect(fs.readdirSync(mnt)).toEqual([]);
+  expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
+});
