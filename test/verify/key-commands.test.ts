@@ -164,6 +164,17 @@ describe('key show and key refresh (CLI)', () => {
     expect(await listTree(cfg)).toEqual([]);
   });
 
+  it('key refresh answers an unwritable config directory with exit 6 and leaves no temp file', async () => {
+    const { env, cfg } = await sandbox();
+    await fs.mkdir(cfg, { recursive: true });
+    await fs.writeFile(path.join(cfg, 'borg-provision'), 'a file where the directory should be');
+    const r = await runCli(['key', 'refresh', '--keyserver', `${base}/good`], { env });
+    expect(r.code).toBe(6);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^borg-provision: error: cannot write .*borg-provision\/borg-signing-key\.asc/);
+    expect(await listTree(cfg)).toEqual(['borg-provision']);
+  });
+
   it('key refresh refuses a keyserver that is not an http(s) URL (exit 2)', async () => {
     const { env } = await sandbox();
     const r = await runCli(['key', 'refresh', '--keyserver', 'ftp://keys.example.org'], { env });

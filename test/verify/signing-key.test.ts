@@ -13,7 +13,7 @@ import {
   normalizeFingerprint,
   refreshedKeyPath,
 } from '../../src/verify';
-import { GpgHome, TestKey, exportPublicKey, genSigningKey, makeGpgHome } from '../helpers/gpg';
+import { GpgHome, TestKey, exportPublicKey, genSigningKey, makeGpgHome, revokePrimary, revokeSubkey, transplantSubkey } from '../helpers/gpg';
 
 describe('the bundled borg key', () => {
   it('loads, carries the pinned primary fingerprint and the release signing subkey', async () => {
@@ -154,6 +154,23 @@ describe('choosing the key', () => {
   it('refuses a fingerprint that is not 40 hex digits (exit 2)', async () => {
     await expect(loadSigningKey({ keyFile: aFile, fingerprint: 'FAF7B393' })).rejects.toThrow(/not a 40-hex-digit/);
     await expect(loadSigningKey({ keyFile: aFile, fingerprint: 'FAF7B393' })).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('describes revoked and unbound subkeys and a revoked primary key (key show)', async () => {
+    const c = await genSigningKey(home, { name: 'Described', expire: '3y' });
+    await revokeSubkey(home, c.primary, c.signingSubkey as string);
+    const file = path.join(dir, 'described.gpg');
+    await fs.writeFile(file, transplantSubkey(await exportPublicKey(home, c.primary), await exportPublicKey(home, b.primary)));
+    const info = await describeSigningKey(await loadSigningKey({ keyFile: file, fingerprint: c.primary }));
+    expect(info).toMatchObject({ source: 'custom', pinned: false, revoked: false, expired: false, capabilities: ['certify', 'sign'] });
+    expect(Date.parse(info.expires as string) - Date.now()).toBeGreaterThan(2 * 365 * 86400 * 1000);
+    expect(info.subkeys).toEqual([
+      expect.objectContaining({ fingerprint: c.signingSubkey, revoked: true, bound: true, capabilities: ['sign'] }),
+      expect.objectContaining({ fingerprint: b.signingSubkey, revoked: false, bound: false, capabilities: [] }),
+    ]);
+    await revokePrimary(home, c.primary);
+    await fs.writeFile(file, await exportPublicKey(home, c.primary));
+    expect(await describeSigningKey(await loadSigningKey({ keyFile: file, fingerprint: c.primary }))).toMatchObject({ revoked: true });
   });
 
   it('answers a missing, garbled or non-key file with exit 2', async () => {
