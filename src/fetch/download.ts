@@ -176,9 +176,12 @@ async function transferWithRetries(ctx: Ctx): Promise<{ size: number; sha256: st
       const v = verdict(err, attempt, net);
       const tooLate = Date.now() - started + v.delayMs > net.maxTotalMs;
       if (!v.retry || attempt > net.maxRetries || tooLate) {
-        const tries = attempt > 1 ? ` (after ${attempt} attempts${tooLate && v.retry ? `, ${Math.round(net.maxTotalMs / 1000)} s allowed` : ''})` : '';
+        const tries = attempt > 1 ? ` (after ${attempt} attempts)` : '';
+        const wait = v.retry && tooLate && attempt <= net.maxRetries
+          ? `; waiting ${Math.ceil(v.delayMs / 1000)} s more would pass the ${Math.round(net.maxTotalMs / 1000)} s allowed, retry later`
+          : '';
         const kept = (await fileSize(ctx.partPath)) > 0 ? `; the partial file ${ctx.partPath} is kept and the next run resumes it` : '';
-        throw new NetworkError(`download of ${r.url} failed: ${v.cause}${tries}${kept}`, { cause: err });
+        throw new NetworkError(`download of ${r.url} failed: ${v.cause}${tries}${wait}${kept}`, { cause: err });
       }
       ctx.emit({ type: 'retry', fileName: r.fileName, attempt, delayMs: v.delayMs, reason: v.cause });
       await sleep(v.delayMs, r.signal).catch(() => {

@@ -114,6 +114,29 @@ describe('download: faults, resume, cache', () => {
     expect(fs.readFileSync(r.path).equals(body)).toBe(true);
   });
 
+  it('gives up at once when Retry-After asks for more than the total time allowed', async () => {
+    gh.setFault({ kind: 'retry-after', seconds: 3600 });
+    const t0 = Date.now();
+    const err = await download(req({ net: { ...net, maxTotalMs: 60_000 } })).catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect((err as Error).message).toBe(
+      `download of ${gh.downloadUrl(TAG, NAME)} failed: HTTP 429; waiting 3600 s more would pass the 60 s allowed, retry later`,
+    );
+    expect(left()).toEqual([]);
+  });
+
+  it('retries when the response headers never come (headers timeout), then fails with exit 4', async () => {
+    gh.setFault({ kind: 'hang', times: 10 });
+    const err = await download(req({ net: { ...net, headersTimeoutMs: 300, maxRetries: 1 } })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect((err as Error).message).toBe(
+      `download of ${gh.downloadUrl(TAG, NAME)} failed: timed out waiting for the response headers (after 2 attempts)`,
+    );
+    expect(assetRequests()).toHaveLength(2);
+    expect(left()).toEqual([]);
+  });
+
   it('resumes after a stall longer than the body timeout', async () => {
     gh.setFault({ kind: 'stall', afterBytes: 64 * 1024 });
     const r = await download(req());

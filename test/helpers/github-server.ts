@@ -24,6 +24,7 @@
  *   { kind: 'cut', afterBytes }        send N body bytes, then destroy the connection
  *   { kind: 'short', missingBytes }    announce the full Content-Length, send fewer, close cleanly
  *   { kind: 'stall', afterBytes }      send N bytes, then go silent (until the client gives up)
+ *   { kind: 'hang' }                   accept the request, never answer (no headers)
  *   { kind: 'status', status }         answer with that status (500, 503, 404, ...)
  *   { kind: 'retry-after', seconds }   429 with Retry-After
  *   { kind: 'redirect-loop' }          302 to itself, until clearFaults()
@@ -55,6 +56,7 @@ export type Fault = { match?: string; times?: number; on?: 'api' | 'assets' } & 
   | { kind: 'cut'; afterBytes: number }
   | { kind: 'short'; missingBytes: number }
   | { kind: 'stall'; afterBytes: number }
+  | { kind: 'hang' }
   | { kind: 'status'; status: number }
   | { kind: 'retry-after'; seconds: number }
   | { kind: 'redirect-loop' }
@@ -140,7 +142,9 @@ export async function startGithubServer(o: { repo?: string; pageSize?: number } 
   }
 
   function commonFault(f: Fault, res: http.ServerResponse, selfUrl: string): boolean {
-    if (f.kind === 'status') {
+    if (f.kind === 'hang') {
+      // no answer at all: the client's headers timeout must fire (close() drops the socket)
+    } else if (f.kind === 'status') {
       sendJson(res, f.status, { message: http.STATUS_CODES[f.status] ?? 'error' });
     } else if (f.kind === 'retry-after') {
       sendJson(res, 429, { message: 'Too Many Requests' }, { 'retry-after': String(f.seconds) });
