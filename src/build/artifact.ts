@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
 import { BuildError, ChecksumError, ArchiveError, InterruptedError, filesystemError } from '../errors';
 import { artifactName, manifestPathFor, MANIFEST_KIND, type BuildManifest } from './manifest';
 import { VM_ARTIFACT, VM_BUILD_INFO, type BuildPlan } from './plan';
@@ -46,7 +47,7 @@ interface VmContext {
 
 export async function readBuildInfo(vm: VmContext): Promise<BuildInfo> {
   const chunks: Buffer[] = [];
-  const sink = new (await import('node:stream')).Writable({
+  const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       chunks.push(chunk);
       done();

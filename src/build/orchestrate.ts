@@ -51,7 +51,7 @@ export const LOG_NAME = 'build.log';
 export function vagrantCommands(plan: BuildPlan, workDir: string, keepVm: boolean): string[] {
   return [
     `cd ${shellQuote(workDir)}`,
-    `vagrant up --provider ${plan.provider} --no-color >> ${LOG_NAME} 2>&1`,
+    `vagrant up --provider ${plan.provider} --provision --no-color >> ${LOG_NAME} 2>&1`,
     `vagrant ssh --no-tty -c 'cat ${VM_BUILD_INFO}'`,
     `vagrant ssh --no-tty -c 'cat ${VM_ARTIFACT}' > ${artifactName(plan.version)}`,
     keepVm ? '# --keep-vm: the VM is left running; remove it with: vagrant destroy -f' : 'vagrant destroy -f',
@@ -108,7 +108,8 @@ export async function buildWithVagrant(o: BuildOptions): Promise<BuildResult> {
   try {
     emit({ type: 'phase', name: `start the ${plan.debian} VM (${plan.box}, ${plan.provider})` });
     result.vm = 'kept';
-    const up = await runVagrant(['up', '--provider', plan.provider, '--no-color'], {
+    // --provision: a VM left by an earlier --keep-vm run in this work dir is built again, not reused.
+    const up = await runVagrant(['up', '--provider', plan.provider, '--provision', '--no-color'], {
       cwd: o.workDir,
       log,
       signal,
@@ -132,7 +133,6 @@ export async function buildWithVagrant(o: BuildOptions): Promise<BuildResult> {
     Object.assign(result, { artifact: published.artifact, manifestFile: published.manifest, manifest });
     return result;
   } catch (err) {
-    await fs.rm(tmpArchive, { force: true });
     throw signal?.aborted ? new InterruptedError() : err;
   } finally {
     await fs.rm(tmpArchive, { force: true });

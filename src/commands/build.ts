@@ -96,7 +96,7 @@ export default class Build extends BaseCommand {
       },
     });
     if (!json) this.render(result, plan);
-    return { ...result, plan: { ...plan, toolchain: plan.toolchain }, target };
+    return { ...result, plan, target };
   }
 
   private async resolveTarget(

@@ -97,7 +97,7 @@ describe('a successful build', () => {
     expect(run.r.code).toBe(0);
     expect(run.fake.commands()).toEqual(['--version', 'plugin', 'up', 'ssh', 'ssh', 'destroy']);
     const up = run.fake.calls().find((c) => c.args[0] === 'up')!;
-    expect(up.args).toEqual(['up', '--provider', 'libvirt', '--no-color']);
+    expect(up.args).toEqual(['up', '--provider', 'libvirt', '--provision', '--no-color']);
     expect(up.cwd).toBe(run.work);
     expect(run.fake.calls().some((c) => c.tool === 'virsh' && c.args.join(' ') === '-c qemu:///system version')).toBe(true);
   });
@@ -271,7 +271,7 @@ describe('bad usage', () => {
     expect(r.code).toBe(0);
     expect(fake.calls()).toEqual([]);
     expect(fs.readdirSync(work).sort()).toEqual(['Vagrantfile', 'borg-dir.spec', 'input', 'provision.sh']);
-    expect(r.stdout).toContain('vagrant up --provider libvirt --no-color');
+    expect(r.stdout).toContain('vagrant up --provider libvirt --provision --no-color');
     expect(r.stdout).toContain('vagrant destroy -f');
     expectNothingIn(out);
   });
