@@ -108,7 +108,12 @@ esac
 
 if [ "$WITH_TESTS" = "1" ]; then
   step "run tests"
-  "$VENV/bin/python" -m pip install pytest pytest-xdist
+  # borg's own test requirements when the sdist has them (it does from 1.2 on), else the basics.
+  if [ -f "$SRC/requirements.d/development.txt" ]; then
+    "$VENV/bin/python" -m pip install -r "$SRC/requirements.d/development.txt"
+  else
+    "$VENV/bin/python" -m pip install pytest pytest-xdist pytest-benchmark
+  fi
   (cd "$BUILD" && "$VENV/bin/python" -m pytest -q -n auto --pyargs borg.testsuite)
 fi
 
