@@ -281,6 +281,20 @@ describe('download: faults, resume, cache', () => {
     expect(paths.filter((p) => p === '/assets/1')).toHaveLength(2);
   });
 
+  it('checks the digest and size GitHub announces for a chosen asset (exit 5, nothing final)', async () => {
+    const asc = { name: `${NAME}.asc`, body: Buffer.from('sig') };
+    gh.addRelease('9.9.8', [{ name: NAME, body }, asc], { withDigest: true, announcedDigest: { [NAME]: `sha256:${'ab'.repeat(32)}` } });
+    gh.addRelease('9.9.7', [{ name: NAME, body }, asc], { announcedSize: { [NAME]: SIZE - 1 } });
+    for (const [tag, why] of [['9.9.8', /differs from the announced digest sha256:(ab){32}/], ['9.9.7', /the server sends 262144 bytes, GitHub announced 262143/]] as const) {
+      const choice = selectAsset(await getRelease(tag, { apiUrl: gh.apiUrl, net }), { glibc: '2.36', arch: 'x86_64' }).selected!;
+      const err = await downloadWithSignature(choice, { destDir: dest, net }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ChecksumError);
+      expect((err as Error).message).toMatch(why);
+      expect(left()).not.toContain(NAME);
+      expect(left()).not.toContain(`${NAME}.part`);
+    }
+  });
+
   it('reports the failing half of a signature download with exit 4', async () => {
     const rel = await getRelease(TAG, { apiUrl: gh.apiUrl, net });
     const choice = selectAsset(rel, { glibc: '2.36', arch: 'x86_64' }).selected!;

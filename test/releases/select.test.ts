@@ -81,6 +81,23 @@ describe('selectAsset: reasons', () => {
     ]);
   });
 
+  it('lists a signature whose asset is missing, and treats a late-uploaded local build without .asc as unsigned', () => {
+    const r = release('1.4.5');
+    r.assets = r.assets.filter((a) => a.name !== 'borg-linux-glibc231-x86_64.tgz' && a.name !== 'borg-linux-glibc231-x86_64.asc');
+    const s = selectAsset(r, { glibc: '2.36', arch: 'x86_64' });
+    expect(s.assets.find((a) => a.name === 'borg-linux-glibc231-x86_64.tgz.asc')).toMatchObject({
+      eligible: false,
+      reasons: ['signature whose asset borg-linux-glibc231-x86_64.tgz is not in the release'],
+    });
+    expect(s.assets.find((a) => a.name === 'borg-linux-glibc231-x86_64')).toMatchObject({
+      eligible: false,
+      signed: false,
+      builtOn: 'local',
+      reasons: ['no .asc signature in this release (--allow-unsigned accepts it)'],
+    });
+    expect(s.selected).toBeNull();
+  });
+
   it('keeps an asset whose name it cannot read out, saying so', () => {
     const r = release('1.4.5');
     r.assets.push({ name: 'borg-linux-musl-x86_64.tgz', size: 1, url: 'https://example.invalid/x', digest: null });
