@@ -53,7 +53,8 @@ export default class Build extends BaseCommand {
     if (!flags.vagrant) throw new UsageError('say how to build: `build --vagrant` (the only build method)');
     const build = await import('../build');
     const target = await this.resolveTarget(flags, build);
-    const api = { apiUrl: flags['api-url'], token: process.env.GITHUB_TOKEN || undefined, signal: this.signal };
+    const { netOptionsFromEnv } = await import('../fetch/net-options');
+    const api = { apiUrl: flags['api-url'], token: process.env.GITHUB_TOKEN || undefined, signal: this.signal, net: netOptionsFromEnv() };
     const version = args.version
       ?? versionFromSdistName(flags['from-sdist'])
       ?? (flags['dry-run'] ? undefined : await build.newestStableVersion(api));
