@@ -27,7 +27,7 @@ export interface RefreshResult {
   url: string;
   path: string;
   fingerprint: string;
-  /** False when the stored copy was already byte-for-byte this key. */
+  /** False when the stored copy already held exactly these packets (nothing new from the keyserver). */
   changed: boolean;
 }
 
@@ -45,11 +45,12 @@ export function keyserverUrl(keyserver: string = DEFAULT_KEYSERVER): string {
 export async function refreshSigningKey(o: RefreshOptions = {}): Promise<RefreshResult> {
   const url = keyserverUrl(o.keyserver);
   const body = await fetchKey(url, o);
-  const armored = await pinnedKeyFrom(body, url);
+  const merged = await pinnedKeyFrom(body, url, o.env);
   const file = refreshedKeyPath(o.env);
-  const old = await fs.readFile(file, 'utf8').catch(() => null);
-  const changed = old !== armored;
-  if (changed) await writeAtomically(file, armored, o.signal);
+  // Compare packets, not text: the same key can be armoured differently.
+  const old = (await readKeyFile(file).catch(() => [] as openpgp.PublicKey[])).find((k) => fingerprintOf(k) === PINNED_FINGERPRINT);
+  const changed = !old || Buffer.compare(Buffer.from(old.write()), Buffer.from(merged.write())) !== 0;
+  if (changed) await writeAtomically(file, merged.armor(), o.signal);
   return { url, path: file, fingerprint: PINNED_FINGERPRINT, changed };
 }
 
@@ -90,8 +91,8 @@ async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
   }
 }
 
-/** The pinned key out of the keyserver's answer, armoured; other keys in the answer are dropped. */
-async function pinnedKeyFrom(body: Uint8Array, url: string): Promise<string> {
+/** The pinned key out of the keyserver's answer merged into our copy; other keys are dropped. */
+async function pinnedKeyFrom(body: Uint8Array, url: string, env: NodeJS.ProcessEnv | undefined): Promise<openpgp.PublicKey> {
   let keys: openpgp.PublicKey[];
   try {
     keys = await parseKeys(body);
@@ -106,15 +107,23 @@ async function pinnedKeyFrom(body: Uint8Array, url: string): Promise<string> {
       `${url} served key ${keys.map(fingerprintOf).join(', ')}, not borg's pinned key ${PINNED_FINGERPRINT}: refused, nothing was written`,
     );
   }
-  // keys.openpgp.org leaves out user IDs whose owner has not confirmed their email. A v4 key without
-  // user IDs has no self-signature to judge it by and would refuse every signature, so merge what it
-  // does carry (subkey bindings, revocations) into the bundled copy, which has the user IDs.
-  if (key.users.length === 0) {
-    const bundled = (await readKeyFile(bundledKeyPath())).find((k) => fingerprintOf(k) === PINNED_FINGERPRINT);
-    if (!bundled) throw new SignatureError(`the bundled key file does not hold borg's pinned key: reinstall borg-provision`);
-    return (await bundled.update(key)).armor();
+  // Merge into the copy we already trust rather than replace it: a keyserver (or whoever stands in
+  // for it) can then add what the key's owner signed (new expiry, subkeys, revocations) but cannot
+  // take back a revocation we already hold. It also covers keys.openpgp.org's habit of leaving out
+  // user IDs whose owner has not confirmed an email: a v4 key without user IDs has no
+  // self-signature to judge it by and would refuse every signature; the current copy has them.
+  const base = await currentCopy(env);
+  return base.update(key);
+}
+
+/** The refreshed copy if it holds the pinned key, else the bundled one. */
+async function currentCopy(env: NodeJS.ProcessEnv | undefined): Promise<openpgp.PublicKey> {
+  for (const file of [refreshedKeyPath(env), bundledKeyPath()]) {
+    const keys = await readKeyFile(file).catch(() => [] as openpgp.PublicKey[]);
+    const key = keys.find((k) => fingerprintOf(k) === PINNED_FINGERPRINT);
+    if (key) return key;
   }
-  return key.armor();
+  throw new SignatureError(`the bundled key file does not hold borg's pinned key: reinstall borg-provision`);
 }
 
 /** Temp file in the same directory, fsync, rename: the old copy stays until the new one is whole. */

@@ -120,6 +120,18 @@ describe('key show and key refresh (CLI)', () => {
     expect(show.userIds).toHaveLength(4);
   });
 
+  it('key refresh merges into an existing refreshed copy instead of replacing it', async () => {
+    const { env, stored } = await sandbox();
+    await fs.mkdir(path.dirname(stored), { recursive: true });
+    await fs.copyFile(bundledKeyPath(), stored);
+    const r = await runCli(['key', 'refresh', '--json', '--keyserver', `${base}/stripped`], { env });
+    expect(r.code).toBe(0);
+    expect(jsonOf<{ changed: boolean; key: { source: string; userIds: string[] } }>(r)).toMatchObject({
+      changed: false,
+      key: { source: 'refreshed', userIds: expect.arrayContaining(['Thomas Waldmann <tw@waldmann-edv.de>']) },
+    });
+  });
+
   it('key refresh refuses a key with another primary fingerprint: exit 5, one line, nothing written', async () => {
     const { env, cfg } = await sandbox();
     const r = await runCli(['key', 'refresh', '--keyserver', `${base}/wrong`], { env });
