@@ -122,6 +122,17 @@ describe('a successful build', () => {
     expect(fs.readFileSync(j.log, 'utf8')).toContain('borg-provision step: build binary');
   });
 
+  test('install --from accepts the artifact as built locally', async () => {
+    const home = path.join(tmp, 'install-home');
+    fs.mkdirSync(home);
+    const env = { HOME: home, XDG_DATA_HOME: path.join(home, 'data'), XDG_CACHE_HOME: path.join(home, 'cache'), XDG_CONFIG_HOME: path.join(home, 'config') };
+    const r = await runCli(['install', '--json', '--from', path.join(run.out, `borg-dir-${VERSION}.tgz`), '--prefix', path.join(home, 'prefix'), '--bin-dir', path.join(home, 'bin')], { env });
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    expect(JSON.stringify(jsonOf(r))).toContain('"built locally"');
+    expect(execFileSync(path.join(home, 'bin', 'borg'), ['-V'], { encoding: 'utf8' }).trim()).toMatch(new RegExp(`${VERSION.replace(/\./g, '\\.')}$`));
+  });
+
   test('the verified sdist went into the work dir for upload; the VM got it', () => {
     expect(fs.readFileSync(path.join(run.work, 'input', `borgbackup-${VERSION}.tar.gz`))).toEqual(fs.readFileSync(sdist));
     expect(fs.readFileSync(path.join(run.work, 'Vagrantfile'), 'utf8')).toContain("config.vm.box = 'debian/bookworm64'");
