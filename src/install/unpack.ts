@@ -2,7 +2,8 @@
 // tar writes it; one bad entry aborts the whole extraction (we never skip and carry on), and the
 // caller removes the staging directory. node-tar has its own guards (preservePaths: false, symlink
 // checks); ours come first so the verdict does not depend on tar's warning behaviour.
-import { createReadStream } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
+import * as zlib from 'node:zlib';
 import * as path from 'node:path';
 import { ArchiveError, InterruptedError, filesystemError, isProvisionError } from '../errors';
 
@@ -96,11 +97,21 @@ export interface UnpackOptions {
 export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number }> {
   const tar = await import('tar');
   if (o.signal?.aborted) throw new InterruptedError();
+  const gzipped = await hasGzipMagic(o.archive);
   const guard = new EntryGuard();
   let entries = 0;
   let failure: unknown;
   return new Promise((resolve, reject) => {
-    const source = createReadStream(o.archive);
+    // Gunzip with Node's zlib stream (decompression runs on the libuv thread pool, overlapping
+    // node-tar's parsing and writes on the main thread) rather than node-tar's inline minizlib.
+    const file = createReadStream(o.archive, { highWaterMark: 1 << 20 });
+    const source = gzipped ? file.pipe(zlib.createGunzip({ chunkSize: 256 << 10 })) : file;
+    let unpacked = 0;
+    source.on('data', (chunk: Buffer) => {
+      unpacked += chunk.length;
+      if (unpacked > MAX_UNPACKED_BYTES) stop(new ArchiveError(`${path.basename(o.archive)} unpacks to more than ${MAX_UNPACKED_BYTES >> 30} GiB; refusing it`));
+    });
+    file.on('error', (err) => finish(err));
     const unpack = new tar.Unpack({
       cwd: o.dest,
       strict: true,
@@ -123,6 +134,7 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
     const stop = (err: unknown): void => {
       if (failure) return;
       failure = err;
+      file.destroy();
       source.destroy();
       unpack.abort(err instanceof Error ? err : new Error(String(err)));
     };
@@ -141,7 +153,7 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
       if (cause === undefined) resolve({ entries });
       else reject(toUnpackError(cause, o));
     };
-    source.on('error', (err) => finish(err));
+    source.on('error', (err: Error) => finish(err));
     unpack.on('error', (err: unknown) => finish(err));
     unpack.on('close', () => finish());
     // Destroying the source on abort may leave the parser waiting; settle once it is closed.
@@ -151,6 +163,21 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
     });
     source.pipe(unpack);
   });
+}
+
+/** A borg build is ~80 MB unpacked; anything near this is a decompression bomb. */
+const MAX_UNPACKED_BYTES = 4 * 1024 ** 3;
+
+async function hasGzipMagic(file: string): Promise<boolean> {
+  const h = await fs.open(file, 'r').catch((err) => {
+    throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
+  });
+  try {
+    const { buffer, bytesRead } = await h.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await h.close();
+  }
 }
 
 function toUnpackError(err: unknown, o: UnpackOptions): unknown {
