@@ -80,16 +80,18 @@ export async function verifyDetachedFile(o: VerifyOptions): Promise<VerifyResult
     keyExpiredAt: expiredAt ? expiredAt.toISOString() : null,
   };
   if (expiredAt) {
+    // `key refresh` fetches borg's key only; a custom key must be re-exported by its owner.
+    const fix = o.key.pinned ? 'run `borg-provision key refresh`' : `get a current export of ${o.key.path}`;
     const when = created < expiredAt ? 'before that' : 'after that; its owner has most likely extended the key since';
     if (o.strictKeyExpiry) {
       throw new SignatureError(
-        `the signature is good, but this copy of signing key ${fpr(signer)} expired on ${day(expiredAt)} and --strict-key-expiry is set: run \`borg-provision key refresh\``,
+        `the signature is good, but this copy of signing key ${fpr(signer)} expired on ${day(expiredAt)} and --strict-key-expiry is set: ${fix}`,
       );
     }
     result.status = 'good-expired-key';
     result.warnings.push(
       `good signature, but this copy of the signing key (${o.key.source}) expired on ${day(expiredAt)} ` +
-        `(signature made ${day(created)}, ${when}); accepted like gpg's EXPKEYSIG: run \`borg-provision key refresh\` for the current key`,
+        `(signature made ${day(created)}, ${when}); accepted like gpg's EXPKEYSIG: ${fix} for the current key`,
     );
   }
   return result;

@@ -42,6 +42,8 @@ export interface GenKeyOptions {
   primaryUsage?: 'sign,cert' | 'cert';
   /** Add a signing subkey (default true). */
   signingSubkey?: boolean;
+  /** Also add an encryption subkey after it (borg's key has one). */
+  encryptionSubkey?: boolean;
   /** gpg expiry for primary and subkey: '0' (never, default), '1y', '2d', ... */
   expire?: string;
   /** Make the key at this time: 'YYYYMMDDTHHMMSS' (UTC), via --faked-system-time. */
@@ -127,6 +129,9 @@ export async function genSigningKey(home: GpgHome, o: GenKeyOptions = {}): Promi
   if (o.signingSubkey !== false) {
     await gpg(home, ['--quick-add-key', primary, algo, 'sign', expire], o.at);
     signingSubkey = (await listFingerprints(home, primary))[1];
+  }
+  if (o.encryptionSubkey) {
+    await gpg(home, ['--quick-add-key', primary, algo === 'ed25519' ? 'cv25519' : algo, 'encr', expire], o.at);
   }
   return { primary, signingSubkey, uid };
 }

@@ -97,9 +97,10 @@ describe('our verdict agrees with gpgv read through the same policy', () => {
     const graftRing = await writeRing('graft.gpg', transplantSubkey(await exportPublicKey(home, main.primary), await exportPublicKey(home, donor.primary)));
     const byGraft = await signDetached(home, donor.signingSubkey as string, data, { out: f('by-grafted.asc') });
 
-    // The borg situation: a key made in 2020 expiring after a year, later extended. The OLD copy
-    // (exported before the extension) is expired; a signature made in 2022 postdates its expiry.
-    const exp = await genSigningKey(home, { name: 'Expiring', at: '20200101T000000', expire: '1y' });
+    // The borg situation, in borg's shape (RSA primary [SC], RSA signing and encryption subkeys):
+    // made in 2020 expiring after a year, later extended. The OLD copy (exported before the
+    // extension) is expired; a signature made in 2022 postdates its expiry.
+    const exp = await genSigningKey(home, { name: 'Expiring', algo: 'rsa2048', at: '20200101T000000', expire: '1y', encryptionSubkey: true });
     const expSub = exp.signingSubkey as string;
     const beforeExpiry = await signDetached(home, expSub, data, { out: f('exp-before.asc'), at: '20200601T000000' });
     const oldCopy = await writeRing('exp-old.gpg', await exportPublicKey(home, exp.primary));
