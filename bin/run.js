@@ -1,5 +1,19 @@
 #!/usr/bin/env node
 // Entry point: oclif finds the commands in dist/commands (built by `npm ci` through `prepare`).
-require('@oclif/core')
-  .execute({ dir: __dirname })
-  .catch(require('@oclif/core').handle);
+// Plain `detect` invocations take a fast path that does not load oclif (see
+// src/target/fast-cli.ts for why and what counts as plain); everything else goes to oclif.
+'use strict';
+
+function runOclif() {
+  return require('@oclif/core')
+    .execute({ dir: __dirname })
+    .catch(require('@oclif/core').handle);
+}
+
+const fast = process.argv[2] === 'detect' ? require('../dist/target/fast-cli') : null;
+const plain = fast && fast.plainDetectArgs(process.argv.slice(2));
+if (plain) {
+  fast.runFastDetect(plain).then((outcome) => (outcome === 'fallback' ? runOclif() : undefined));
+} else {
+  runOclif();
+}

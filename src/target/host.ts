@@ -1,6 +1,5 @@
 // Facts about the running machine and the person running us: the sudo context, the paths an
 // install could use and whether they can hold executables, and any borg already on PATH.
-import { execFile } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -34,7 +33,7 @@ export async function sudoReport(env: NodeJS.ProcessEnv = process.env): Promise<
 }
 
 /** Every `borg` on PATH (absolute entries only: never ./borg), with what `borg -V` says. */
-export async function borgOnPath(env: NodeJS.ProcessEnv = process.env): Promise<BorgOnPath[]> {
+export async function borgOnPath(env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<BorgOnPath[]> {
   const dirs = [...new Set((env.PATH ?? '').split(':').filter((d) => path.isAbsolute(d)))];
   const found: string[] = [];
   for (const dir of dirs) {
@@ -45,15 +44,17 @@ export async function borgOnPath(env: NodeJS.ProcessEnv = process.env): Promise<
       .catch(() => false);
     if (ok) found.push(file);
   }
-  return Promise.all(found.map(async (file) => ({ path: file, version: await borgVersion(file) })));
+  return Promise.all(found.map(async (file) => ({ path: file, version: await borgVersion(file, signal) })));
 }
 
-function borgVersion(file: string): Promise<string | null> {
+function borgVersion(file: string, signal?: AbortSignal): Promise<string | null> {
+  // Loaded only when a borg was found: child_process is a noticeable part of detect's start-up.
+  const { execFile } = require('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve) => {
     execFile(
       file,
       ['-V'],
-      { timeout: BORG_VERSION_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, encoding: 'utf8' },
+      { timeout: BORG_VERSION_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, encoding: 'utf8', signal },
       (err, stdout) => {
         // "borg 1.4.5" or "borg.exe 1.4.5": the version is the last word of the first line.
         const word = err ? undefined : stdout.split('\n')[0].trim().split(/\s+/).pop();

@@ -7,3 +7,4 @@ export { pathReport } from './mounts';
 export * from './types';
 export { detectTarget } from './report';
 export { fittingBuild } from './build-fit';
+export { renderSummary } from './summary';

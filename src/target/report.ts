@@ -1,5 +1,6 @@
 // detectTarget: the whole picture `borg-provision detect` shows. The libc is parsed while the
 // system files, mounts and borg on PATH are read, all concurrently.
+import { throwIfAborted } from '../errors';
 import { fittingBuild } from './build-fit';
 import { borgOnPath, installPathReports, sudoReport } from './host';
 import { resolveLibcTarget } from './resolve-target';
@@ -7,7 +8,8 @@ import { realRoot, targetView } from './root-path';
 import { readSystem, systemFromLibc } from './system';
 import type { LibcTarget, ReportSource, TargetReport } from './types';
 
-export async function detectTarget(o: { libc?: string; root?: string }): Promise<TargetReport> {
+/** `signal` stops the one slow part (`borg -V` of each borg on PATH) and throws InterruptedError. */
+export async function detectTarget(o: { libc?: string; root?: string; signal?: AbortSignal }): Promise<TargetReport> {
   const root = o.root === undefined ? null : await realRoot(o.root);
   const running = !o.libc && !root;
   const [target, system, paths, sudo, borg] = await Promise.all([
@@ -15,8 +17,9 @@ export async function detectTarget(o: { libc?: string; root?: string }): Promise
     o.libc && !root ? null : readSystem(root ?? '/'),
     running ? installPathReports() : [],
     sudoReport(),
-    running ? borgOnPath() : [],
+    running ? borgOnPath(process.env, o.signal) : [],
   ]);
+  throwIfAborted(o.signal);
   const source: ReportSource = {
     kind: running ? 'running' : root ? 'root' : 'libc',
     root,

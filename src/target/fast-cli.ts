@@ -1,0 +1,66 @@
+// Start-up fast path for `borg-provision detect`, used by bin/run.js before oclif is loaded.
+// WHY: on Node 20 (no compile cache) merely loading @oclif/core and its plugin costs ~2x a bare
+// `node -e 0`; detect is meant to be instant. Only the plain forms are taken here:
+//   detect [--json] [--libc PATH | --libc=PATH] [--root DIR | --root=DIR]
+// Anything else (help, unknown or repeated flags, values starting with "-", DEBUG set,
+// BORG_PROVISION_FAST_PATH=0) goes to oclif untouched. Output and exit codes are the same as the
+// oclif command's (BaseCommand.catch for typed errors); an unexpected error is not reported here
+// at all: detect is read-only, so oclif simply runs it again and reports it its own way.
+// It lives in src/target/ because bin/run.js must reach it without loading oclif.
+import { InterruptedError, isProvisionError } from '../errors';
+
+export interface FastDetectArgs {
+  json: boolean;
+  libc?: string;
+  root?: string;
+}
+
+/** The detect arguments when they are in the plain form above, else null (use oclif). */
+export function plainDetectArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FastDetectArgs | null {
+  if (argv[0] !== 'detect' || env.DEBUG || env.BORG_PROVISION_FAST_PATH === '0') return null;
+  const out: FastDetectArgs = { json: false };
+  const seen = new Set<string>();
+  for (let i = 1; i < argv.length; i++) {
+    const m = /^--(json|libc|root)(?:=(.*))?$/s.exec(argv[i]);
+    if (!m || seen.has(m[1])) return null;
+    seen.add(m[1]);
+    if (m[1] === 'json') {
+      if (m[2] !== undefined) return null;
+      out.json = true;
+      continue;
+    }
+    const value = m[2] ?? argv[++i];
+    if (value === undefined || value === '' || value.startsWith('-')) return null;
+    out[m[1] as 'libc' | 'root'] = value;
+  }
+  return out;
+}
+
+/** Runs detect without oclif. Resolves 'fallback' when oclif should run the command instead. */
+export async function runFastDetect(args: FastDetectArgs): Promise<'done' | 'fallback'> {
+  // As BaseCommand does: SIGINT/SIGTERM abort the work, which then throws InterruptedError (130).
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort(new InterruptedError());
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { detectTarget, requireGlibc, renderSummary } = await import('./index');
+    const report = requireGlibc(await detectTarget({ libc: args.libc, root: args.root, signal: abort.signal }));
+    process.stdout.write(`${args.json ? JSON.stringify(report, null, 2) : renderSummary(report)}\n`);
+    return 'done';
+  } catch (err) {
+    if (!isProvisionError(err)) return 'fallback';
+    process.exitCode = err.exitCode;
+    fail(args.json, err.kind, err.exitCode, err.message);
+    return 'done';
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+// The same two outputs as BaseCommand.catch.
+function fail(json: boolean, kind: string, exitCode: number, message: string): void {
+  if (json) process.stdout.write(`${JSON.stringify({ error: { kind, exitCode, message } }, null, 2)}\n`);
+  process.stderr.write(`borg-provision: error: ${message}\n`);
+}
