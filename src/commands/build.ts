@@ -55,6 +55,9 @@ export default class Build extends BaseCommand {
     const target = await this.resolveTarget(flags, build);
     const { netOptionsFromEnv } = await import('../fetch/net-options');
     const api = { apiUrl: flags['api-url'], token: process.env.GITHUB_TOKEN || undefined, signal: this.signal, net: netOptionsFromEnv() };
+    if (flags['from-sdist'] && !args.version && !versionFromSdistName(flags['from-sdist'])) {
+      throw new UsageError(`give the borg version of ${flags['from-sdist']}, e.g. build --vagrant 1.4.2 --from-sdist FILE`);
+    }
     const version = args.version
       ?? versionFromSdistName(flags['from-sdist'])
       ?? (flags['dry-run'] ? undefined : await build.newestStableVersion(api));

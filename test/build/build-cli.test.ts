@@ -58,7 +58,7 @@ interface Run {
 }
 
 let n = 0;
-async function build(o: { fail?: string; args?: string[]; env?: Record<string, string>; tools?: Array<'vagrant' | 'virsh'>; onSpawn?: CliOptions['onSpawn'] } = {}): Promise<Run> {
+async function build(o: { version?: string | null; fail?: string; args?: string[]; env?: Record<string, string>; tools?: Array<'vagrant' | 'virsh'>; onSpawn?: CliOptions['onSpawn'] } = {}): Promise<Run> {
   const dir = path.join(tmp, `run-${++n}`);
   fs.mkdirSync(dir);
   const fake = installFakeVagrant(dir, borgTemplate, o.tools);
@@ -66,9 +66,9 @@ async function build(o: { fail?: string; args?: string[]; env?: Record<string, s
   const work = path.join(dir, 'work');
   const extra = o.args ?? [];
   // Defaults a test can replace by passing the flag itself.
-  const defaults: Array<[string, string]> = [['--debian', 'bookworm'], ['--from-sdist', sdist]];
+  const defaults: Array<[string, string]> = [['--debian', 'bookworm'], ['--from-sdist', sdist], ['--output', out]];
   const args = [
-    'build', '--vagrant', VERSION, '--output', out, '--work-dir', work, '--signing-key', keyFile, '--fingerprint', fingerprint,
+    'build', '--vagrant', ...(o.version === null ? [] : [o.version ?? VERSION]), '--work-dir', work, '--signing-key', keyFile, '--fingerprint', fingerprint,
     ...defaults.filter(([flag]) => !extra.includes(flag) && !(flag === '--debian' && extra.includes('--libc'))).flat(), ...extra,
   ];
   const env = { ...fake.env({ FAKE_VAGRANT_FAIL: o.fail ?? '', ...o.env }), HOME: dir, XDG_CACHE_HOME: path.join(dir, 'cache'), XDG_CONFIG_HOME: path.join(dir, 'config') };
@@ -298,6 +298,33 @@ describe('bad usage', () => {
     expect(errorLine(r)).toMatch(message);
     expect(fake.commands()).toEqual([]);
     expectNothingIn(out);
+  });
+
+  test('--from-sdist without VERSION takes the version from the file name', async () => {
+    const { r, work } = await build({ version: null, args: ['--dry-run'] });
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(work, 'Vagrantfile'), 'utf8')).toContain(`'BORG_VERSION' => '${VERSION}'`);
+  });
+
+  test('--from-sdist without VERSION and with another file name (exit 2)', async () => {
+    const odd = path.join(tmp, 'odd', 'borg-source.tgz');
+    fs.mkdirSync(path.dirname(odd), { recursive: true });
+    fs.copyFileSync(sdist, odd);
+    const { r, fake, out } = await build({ version: null, args: ['--from-sdist', odd] });
+    expect(r.code).toBe(2);
+    expect(errorLine(r)).toBe(`borg-provision: error: give the borg version of ${odd}, e.g. build --vagrant 1.4.2 --from-sdist FILE`);
+    expect(fake.commands()).toEqual([]);
+    expectNothingIn(out);
+  });
+
+  test('an --output that is not a directory: exit 6 before any VM', async () => {
+    const file = path.join(tmp, 'not-a-dir');
+    fs.writeFileSync(file, 'x');
+    const { r, fake } = await build({ args: ['--output', file] });
+    expect(r.code).toBe(6);
+    expect(errorLine(r)).toMatch(/^borg-provision: error: cannot write to the output directory .*not-a-dir: /);
+    expect(fake.commands()).toEqual(['--version', 'plugin']);
+    expect(fs.readFileSync(file, 'utf8')).toBe('x');
   });
 
   test('--from-sdist must be the sdist of VERSION (exit 2)', async () => {
