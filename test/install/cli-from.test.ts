@@ -132,6 +132,16 @@ describe('refusals leave the previous install untouched', () => {
     await expectRefusal(['1.4.2; rm -rf /', '--from', path.join(sb.root, 'nope.tgz')], 2, /is not a borg version/);
   });
 
+  test('--json refusals print the error object; a bin-dir off PATH is warned about', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: false });
+    const before = sb.snapshot();
+    const r = await install(sb, ['1.4.2', '--from', f, '--json'], { env: { PATH: '/usr/bin:/bin' } });
+    expect(r.code).toBe(5);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { kind: 'signature', exitCode: 5, message: expect.stringMatching(/has no signature/) } });
+    expect(r.stderr).toContain(`borg-provision: warning: ${sb.binDir} is not on PATH: add it, or run ${path.join(sb.binDir, 'borg')} by its full path`);
+    expect(sb.snapshot()).toEqual(before);
+  });
+
   test('--dry-run prints the plan and writes nothing', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2'));
     const before = sb.snapshot();

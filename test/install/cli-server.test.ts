@@ -62,6 +62,18 @@ test('install from the release: chosen asset, verified, current, wrapper runs', 
   expect(manifest.from).toMatch(new RegExp(`^${gh.apiUrl.replace(/\/[^/]*$/, '').replace(/[.]/g, '\\.').split(':').slice(0, 2).join(':')}.*/${ASSET}$`));
 });
 
+test('--dry-run names the asset, both URLs and the checks, and downloads nothing', async () => {
+  const before = sb.snapshot();
+  const count = gh.requests.length;
+  const r = await install(sb, ['1.4.4', ...api(), '--dry-run', '--json']);
+  expect(r.code).toBe(0);
+  const plan = jsonOf<{ action: string; plan: { asset: string; archiveUrl: string; signatureUrl: string; checks: string[] } }>(r);
+  expect(plan).toMatchObject({ action: 'dry-run', plan: { asset: ASSET, archiveUrl: gh.downloadUrl('1.4.4', ASSET), signatureUrl: gh.downloadUrl('1.4.4', `${ASSET}.asc`) } });
+  expect(plan.plan.checks).toHaveLength(4);
+  expect(gh.requests.slice(count).filter((q) => q.server === 'assets')).toEqual([]);
+  expect(sb.snapshot()).toEqual(before);
+});
+
 test('a release whose borg prints the wrong version is rolled back', async () => {
   const before = sb.snapshot();
   const r = await install(sb, ['1.4.3', ...api()]);
