@@ -2,7 +2,8 @@
 // copy-out, checks, publish, and ALWAYS `vagrant destroy -f` once a VM may exist (unless --keep-vm).
 import { promises as fs, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
-import { BuildError, InterruptedError, filesystemError, throwIfAborted } from '../errors';
+import { BuildError, CompatibilityError, InterruptedError, filesystemError, throwIfAborted } from '../errors';
+import { compareDotted } from '../util/dotted-version';
 import { checkArtifact, copyArtifactOut, manifestFor, publishArtifact, readBuildInfo, type CompatibilityTarget } from './artifact';
 import type { BuildManifest } from './manifest';
 import { artifactName } from './manifest';
@@ -122,6 +123,7 @@ export async function buildWithVagrant(o: BuildOptions): Promise<BuildResult> {
     emit({ type: 'phase', name: 'copy the artifact out of the VM' });
     const vm = { cwd: o.workDir, log, logPath, signal };
     const info = await readBuildInfo(vm);
+    requireVmGlibcFits(info.glibc, o.target.glibc, plan.box);
     await copyArtifactOut(vm, tmpArchive, info.sha256);
 
     emit({ type: 'phase', name: `check every ELF file against glibc ${o.target.glibc}` });
@@ -138,6 +140,16 @@ export async function buildWithVagrant(o: BuildOptions): Promise<BuildResult> {
     await fs.rm(tmpArchive, { force: true });
     if (!o.keepVm) result.vm = await destroyVm(o.workDir, log, emit);
     await new Promise<void>((resolve) => log.end(resolve));
+  }
+}
+
+// The VM's glibc is the floor of the build. With Debian's own boxes it is the planned release's;
+// a --box of another release would make a build that cannot run on the target.
+function requireVmGlibcFits(vmGlibc: string, targetGlibc: string, box: string): void {
+  if (compareDotted(vmGlibc, targetGlibc) > 0) {
+    throw new CompatibilityError(
+      `the build VM (${box}) has glibc ${vmGlibc}, newer than the target's ${targetGlibc}: its build would not run there; use a box of an older Debian release`,
+    );
   }
 }
 

@@ -217,6 +217,16 @@ describe('failures: exit code, one line, VM destroyed, nothing in --output', () 
     expectNothingIn(out);
   });
 
+  test('the VM turns out to have a newer glibc than the target (a --box of another release): exit 5', async () => {
+    const { r, fake, out } = await build({ args: ['--box', 'someone/debian13'], env: { FAKE_VAGRANT_GLIBC: '2.41' } });
+    expect(r.code).toBe(5);
+    expect(errorLine(r)).toBe(
+      "borg-provision: error: the build VM (someone/debian13) has glibc 2.41, newer than the target's 2.36: its build would not run there; use a box of an older Debian release",
+    );
+    expect(fake.commands()).toEqual(['--version', 'plugin', 'up', 'ssh', 'destroy']);
+    expectNothingIn(out);
+  });
+
   test('SIGINT mid-build: vagrant is stopped, the VM destroyed, exit 130', async () => {
     let child: import('node:child_process').ChildProcess | undefined;
     const dir = path.join(tmp, `run-${n + 1}`, 'work', 'build.log');
