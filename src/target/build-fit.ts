@@ -6,14 +6,14 @@ import type { BuildFit } from './types';
 
 // Signed x86_64 families (borg 1.4.x naming; 1.2.x used linuxold64/linux64/linuxnew64/linuxnewer64).
 const SIGNED_X86_64 = [
-  { level: '2.41', family: 'borg-linux-glibc241', note: 'from borg 1.4.2 on' },
-  { level: '2.36', family: 'borg-linux-glibc236', note: 'borg 1.4.0 to 1.4.3' },
-  { level: '2.31', family: 'borg-linux-glibc231', note: 'every borg 1.4 release' },
-  { level: '2.28', family: 'borg-linux-glibc228', note: 'borg 1.4.0 and 1.4.1 only' },
+  { level: '2.41', family: 'borg-linux-glibc241', note: 'published for borg 1.4.2 and 1.4.3' },
+  { level: '2.36', family: 'borg-linux-glibc236', note: 'published for borg 1.4.0 to 1.4.3, and for 1.2.7+ as borg-linuxnewer64' },
+  { level: '2.31', family: 'borg-linux-glibc231', note: 'published for every borg 1.4 release' },
+  { level: '2.28', family: 'borg-linux-glibc228', note: 'published for borg 1.4.0 and 1.4.1' },
 ];
 const UNSIGNED_ARM64 = [
-  { level: '2.39', family: 'borg-linux-glibc239-arm64-gh', note: 'borg 2.0.0b22' },
-  { level: '2.35', family: 'borg-linux-glibc235-arm64-gh', note: 'from borg 1.4.2 on' },
+  { level: '2.39', family: 'borg-linux-glibc239-arm64-gh', note: 'published for borg 2.0.0b22' },
+  { level: '2.35', family: 'borg-linux-glibc235-arm64-gh', note: 'published from borg 1.4.2 on' },
 ];
 
 export function fittingBuild(release: string, arch: string): BuildFit | null {

@@ -24,9 +24,9 @@ function verdict(r: TargetReport): string {
   const head = `glibc ${r.libc.release} on ${r.arch}`;
   const fit = r.wouldInstall;
   if (!fit) return `${head}: no published borg Linux build fits this target; build borg locally for it`;
-  const also = fit.alsoFits.length ? ` (older that also fit: ${fit.alsoFits.join(', ')})` : '';
-  if (fit.signed) return `${head}: borg's signed ${fit.assetFamily} builds fit, ${fit.note}${also}`;
-  return `${head}: only unsigned GitHub-built ${fit.assetFamily} builds fit, ${fit.note}${also}`;
+  const also = fit.alsoFits.length ? `; ${fit.alsoFits.join(', ')} also run here` : '';
+  if (fit.signed) return `${head}: borg's signed ${fit.assetFamily} builds fit (${fit.note})${also}`;
+  return `${head}: only unsigned GitHub-built ${fit.assetFamily} builds fit (${fit.note})${also}`;
 }
 
 function systemLine(r: TargetReport): string {

@@ -118,7 +118,7 @@ test('--root on a TrueNAS tree, human output', async () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(
-      "glibc 2.31 on x86_64: borg's signed borg-linux-glibc231 builds fit, every borg 1.4 release (older that also fit: borg-linux-glibc228)",
+      "glibc 2.31 on x86_64: borg's signed borg-linux-glibc231 builds fit (published for every borg 1.4 release); borg-linux-glibc228 also run here",
     );
     expect(lines[1]).toBe('libc     /usr/lib/x86_64-linux-gnu/libc.so.6  (Debian GLIBC 2.31-13+deb11u11)');
     expect(lines[2]).toMatch(/release 2\.31, highest symbol version GLIBC_2\.30/);
