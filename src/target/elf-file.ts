@@ -60,7 +60,9 @@ function readHeader(buf: Buffer, file: string): { identity: ElfIdentity; header:
   if (!cls) throw corrupt(file, `unknown ELF class ${buf[4]}`);
   if (!endianness) throw corrupt(file, `unknown ELF byte order ${buf[5]}`);
   const src: ElfBytes = { buf, littleEndian: endianness === 'little', file };
-  const header = readStruct(src, EHDR[cls], 0, 'truncated ELF header:');
+  const size = 16 + EHDR[cls].size;
+  if (buf.length < size) throw corrupt(file, `truncated ELF header (${buf.length} of ${size} bytes)`);
+  const header = readStruct(src, EHDR[cls], 0, 'ELF header');
   return { identity: { class: cls, endianness, machine: header.machine }, header, src };
 }
 

@@ -7,6 +7,7 @@ import { findLibc } from '../../src/target';
 import { parseElf } from '../../src/target/elf-file';
 import { readVersionDefinitions, readVersionNeeds } from '../../src/target/elf-versions';
 import { libcFromBytes } from '../../src/target/libc';
+import { buildElf, releaseString } from '../helpers/elf-writer';
 
 const SEED = 0x5eed2026;
 const MUTATIONS = 3000;
@@ -95,3 +96,27 @@ test(`${MUTATIONS} seeded mutations of the real libc parse or fail with ElfForma
   // The restored buffer is the real libc again.
   expect(libcFromBytes(buf, 'libc.so.6').libc.family).toBe('glibc');
 }, 60000);
+
+test('1000 seeded mutations anywhere in a small 32-bit big-endian libc from the ELF writer', () => {
+  const elf = buildElf({
+    class: 32, endianness: 'big', machine: 20,
+    verdefs: ['libc.so.6', 'GLIBC_2.0', 'GLIBC_2.1', 'GLIBC_2.2', 'GLIBC_PRIVATE'], verdefParents: true,
+    verneeds: [{ library: 'ld.so.1', versions: ['GLIBC_2.0', 'GLIBC_PRIVATE'] }],
+    rodata: releaseString('2.36', 'Debian GLIBC 2.36-9+deb12u10'), interp: '/lib/ld.so.1',
+  });
+  const rnd = prng(SEED + 1);
+  let rejected = 0;
+  for (let i = 0; i < 1000; i++) {
+    const buf = Buffer.from(elf.buf);
+    for (let k = 1 + Math.floor(rnd() * 3); k > 0; k--) buf[Math.floor(rnd() * buf.length)] = Math.floor(rnd() * 256);
+    try {
+      const image = parseElf(buf, 'libc.so.6');
+      readVersionDefinitions(image);
+      readVersionNeeds(image);
+    } catch (err) {
+      if (!(err instanceof ElfFormatError)) throw new Error(`mutation ${i} escaped as ${(err as Error).name}: ${(err as Error).message}`);
+      rejected++;
+    }
+  }
+  expect(rejected).toBeGreaterThan(50);
+});
