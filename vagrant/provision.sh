@@ -48,7 +48,7 @@ step "python"
 debian_python="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 if [ "$debian_python" = "$PYTHON_SERIES" ]; then
   # Debian ships the Python borg pins for this series: no need to compile one.
-  PYTHON=/usr/bin/python3
+  PYTHON="$(command -v python3)"
 else
   if [ ! -d "$PYENV_ROOT" ]; then
     git clone -q --depth 1 https://github.com/pyenv/pyenv.git "$PYENV_ROOT"
