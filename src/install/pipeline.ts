@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ChecksumError, CompatibilityError, InterruptedError, SignatureError, UsageError, filesystemError, isProvisionError } from '../errors';
-import type { AssetChoice } from '../releases/types';
+import type { AssetChoice, Release } from '../releases/types';
 import type { LibcTarget } from '../target/types';
 import { activate } from './activate';
 import { elfIdentityForArch, scanElfTree, type ScanTarget } from './elf-scan';
@@ -99,8 +99,13 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   if ((await inspectWrapper(binDir)).state === 'foreign') throw foreignWrapperError(binDir);
   if (!onPath(binDir)) warn(`${binDir} is not on PATH: add it, or run ${wrapperPath(binDir)} by its full path`);
 
-  const scanTarget = await resolveScanTarget(o, target);
-  const source = await resolveSource(o, scanTarget);
+  // Independent look-ups run together: this machine's libc, the release JSON, the signing key.
+  const keyPromise = loadKey(o);
+  keyPromise.catch(() => undefined); // awaited later, only if a signature is to be checked
+  const [scanTarget, release] = await Promise.all([resolveScanTarget(o, target), fetchRelease(o)]);
+  const source = await resolveSource(o, scanTarget, release);
+  requireSignatureOrConsent(source, o);
+  if (needsKey(source)) await keyPromise; // a bad --signing-key fails before any download
   const version = source.kind === 'release' ? source.version : source.local.version;
   const plan = makePlan(source, version, scanTarget, prefix, binDir);
   throwIfAborted(o.signal);
@@ -121,7 +126,7 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   try {
     await removeStaleTemps(prefix);
     const fetched = await obtain(source, o, step);
-    const verification = await verifyArchive(source, fetched, o, step, warn);
+    const verification = await verifyArchive(source, fetched, o, keyPromise, step, warn);
     throwIfAborted(o.signal);
 
     staging = tmpName(prefix, 'staging');
@@ -186,13 +191,37 @@ async function resolveScanTarget(o: InstallOptions, target: TargetModule): Promi
   return { glibc, arch, elf };
 }
 
-async function resolveSource(o: InstallOptions, t: ScanTarget): Promise<Source> {
-  const selectOpts = { allowUnsigned: o.allowUnsigned, asset: o.asset };
-  if (o.from) return { kind: 'local', local: await resolveLocalSource(path.resolve(o.from), o.version, t, selectOpts) };
+type SigningKey = import('../verify').SigningKey;
+
+/** No `.asc`: refused (before anything is fetched or locked) unless a -gh build with --allow-unsigned. */
+function requireSignatureOrConsent(s: Source, o: InstallOptions): void {
+  if (needsKey(s) || (s.kind === 'local' && s.local.build)) return;
+  const name = s.kind === 'local' ? s.local.asset : s.choice.name;
+  const fromGithub = s.kind === 'local' ? s.local.builtOn === 'github' : s.choice.builtOn === 'github';
+  if (fromGithub && o.allowUnsigned) return;
+  const hint = fromGithub ? '; --allow-unsigned accepts a -gh build unverified' : '; put the .asc file beside it';
+  throw new SignatureError(`${name} has no signature (${name}.asc is missing); refusing to install it${hint}`);
+}
+
+function loadKey(o: InstallOptions): Promise<SigningKey> {
+  return import('../verify').then((v) => v.loadSigningKey({ keyFile: o.signingKey, fingerprint: o.fingerprint }));
+}
+
+function needsKey(s: Source): boolean {
+  return s.kind === 'release' ? s.choice.signatureUrl !== null : s.local.signature !== null;
+}
+
+async function fetchRelease(o: InstallOptions): Promise<Release | null> {
+  if (o.from) return null;
   if (!o.version) throw new UsageError('give the borg version to install, e.g. borg-provision install 1.4.2');
+  const [releases, fetch] = await Promise.all([import('../releases'), import('../fetch')]);
+  return releases.getRelease(o.version, { apiUrl: o.apiUrl, token: o.token, signal: o.signal, net: fetch.netOptionsFromEnv() });
+}
+
+async function resolveSource(o: InstallOptions, t: ScanTarget, release: Release | null): Promise<Source> {
+  const selectOpts = { allowUnsigned: o.allowUnsigned, asset: o.asset };
+  if (o.from || !release) return { kind: 'local', local: await resolveLocalSource(path.resolve(o.from!), o.version, t, selectOpts) };
   const releases = await import('../releases');
-  const net = (await import('../fetch')).netOptionsFromEnv();
-  const release = await releases.getRelease(o.version, { apiUrl: o.apiUrl, token: o.token, signal: o.signal, net });
   const choice = releases.requireSelected(releases.selectAsset(release, t, selectOpts), selectOpts);
   if (choice.kind !== 'onedir' && choice.kind !== 'onefile') throw new UsageError(`${choice.name} is not a borg binary`);
   return { kind: 'release', choice, version: release.version };
@@ -248,6 +277,7 @@ async function verifyArchive(
   s: Source,
   f: Fetched,
   o: InstallOptions,
+  keyPromise: Promise<SigningKey>,
   step: (l: string) => void,
   warn: (l: string) => void,
 ): Promise<Verification> {
@@ -260,17 +290,13 @@ async function verifyArchive(
     return { status: 'sha256-manifest', signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: 'sha256', warnings: [] };
   }
   if (!f.signature) {
-    const fromGithub = s.kind === 'local' ? s.local.builtOn === 'github' : s.choice.builtOn === 'github';
-    if (!(fromGithub && o.allowUnsigned)) {
-      const hint = fromGithub ? '; --allow-unsigned accepts a -gh build unverified' : '; put the .asc file beside it';
-      throw new SignatureError(`${name} has no signature (${name}.asc is missing); refusing to install it${hint}`);
-    }
+    requireSignatureOrConsent(s, o);
     warn(`${name} is an UNSIGNED GitHub build, installed unverified because of --allow-unsigned`);
     return { status: 'unsigned', signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: null, warnings: [] };
   }
   step(`verifying the signature of ${name}`);
   const verify = await import('../verify');
-  const key = await verify.loadSigningKey({ keyFile: o.signingKey, fingerprint: o.fingerprint });
+  const key = await keyPromise;
   for (const w of key.warnings) warn(w);
   const r = await verify.verifyDetachedFile({ file: f.archive, signature: f.signature, key, strictKeyExpiry: o.strictKeyExpiry, signal: o.signal });
   for (const w of r.warnings) warn(w);
