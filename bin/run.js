@@ -10,7 +10,15 @@ function runOclif() {
     .catch(require('@oclif/core').handle);
 }
 
-const fast = process.argv[2] === 'detect' ? require('../dist/target/fast-cli') : null;
+function loadFastPath() {
+  try {
+    return require('../dist/target/fast-cli');
+  } catch {
+    return null; // a partial build: oclif will say what is wrong
+  }
+}
+
+const fast = process.argv[2] === 'detect' ? loadFastPath() : null;
 const plain = fast && fast.plainDetectArgs(process.argv.slice(2));
 if (plain) {
   fast.runFastDetect(plain).then((outcome) => (outcome === 'fallback' ? runOclif() : undefined));

@@ -1,11 +1,11 @@
 // The GNU symbol-versioning sections, read by hand: .gnu.version_d (what a library defines) and
 // .gnu.version_r (what a file needs, per library). Their records have the same layout in 32- and
-// 64-bit files. The chains (vd_next, vda_next, vn_next, vna_next) are unsigned offsets relative to
+// 64-bit files. The chains (vd_next, vn_next, vna_next) are unsigned offsets relative to
 // the current entry, so a walk only moves forward: with every entry bounds-checked inside its
 // section and an entry limit, a corrupt chain (even one that would wrap around in 32-bit C
 // arithmetic, the classic verdef "cycle") ends in ElfFormatError instead of a loop.
 import type { VersionNeed } from './types';
-import { corrupt, defineStruct, readCString, readStruct, type Struct } from './elf-struct';
+import { defineStruct, readCString, readStruct, type Struct } from './elf-struct';
 import { findSection, linkedStrings, sectionData, type ElfImage } from './elf-file';
 
 const VERDEF = defineStruct([
