@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
+import { inspectLibc } from '../../src/target';
 import { plainDetectArgs } from '../../src/target/fast-cli';
 import { jsonOf, runCli, type CliResult } from '../helpers/cli';
 import { buildElf, patch, sectionHeaderField } from '../helpers/elf-writer';
@@ -105,6 +106,8 @@ test('the running machine: verdict first, and --json has the documented shape', 
   expect(Object.keys(report.libc).sort()).toEqual(['build', 'family', 'maxSymbolVersion', 'path', 'release', 'versions']);
   const ldd = execFileSync('ldd', ['--version'], { encoding: 'utf8' }).split('\n')[0];
   expect(ldd.endsWith(` ${report.libc.release}`)).toBe(true);
+  // The same list real-libc.test.ts proves equal to readelf -V's.
+  expect(report.libc.versions).toEqual((await inspectLibc(report.libc.path)).libc.versions);
   expect(report.paths.map((p: { path: string }) => p.path)).toEqual(
     ['/tmp', env.HOME, '/root', `${env.XDG_DATA_HOME}/borg-provision`],
   );
