@@ -17,8 +17,8 @@ const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'bin', 'run.js');
 const ASSET = 'borg-linux-glibc231-x86_64.tgz';
 const SCALES = [
-  { label: '~30 MB', scale: 1, runs: 3 },
-  { label: '~300 MB', scale: 10, runs: 2 },
+  { label: '~30 MB', scale: 1, runs: 5 },
+  { label: '~300 MB', scale: 10, runs: 3 },
 ];
 
 const MAIN_C = `#include <stdio.h>
@@ -98,12 +98,6 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-async function measure(label, run, n) {
-  const got = [];
-  for (let i = 0; i < n; i++) got.push(await run());
-  return { label, ms: median(got.map((g) => g.ms)), rssMb: Math.max(...got.map((g) => g.rssMb)) };
-}
-
 async function benchScale(tmp, gpg, { label, scale, runs }) {
   const version = `1.4.${scale}`;
   const assets = path.join(tmp, `assets-${scale}`);
@@ -130,11 +124,11 @@ async function benchScale(tmp, gpg, { label, scale, runs }) {
   };
   const clean = () => fs.rmSync(home, { recursive: true, force: true });
   try {
-    const ours = await measure('borg-provision', () => {
+    const runOurs = () => {
       clean();
       return timed(process.execPath, [bin, 'install', version, '--api-url', base, '--signing-key', path.join(tmp, 'key.asc'),
         '--fingerprint', fs.readFileSync(path.join(tmp, 'fpr'), 'utf8').trim(), '--bin-dir', path.join(home, 'bin')], env);
-    }, runs);
+    };
     const seedScript = [
       'set -e',
       `mkdir -p "$HOME/dl" "$HOME/borg"`,
@@ -143,12 +137,19 @@ async function benchScale(tmp, gpg, { label, scale, runs }) {
       `gpgv --keyring "${path.join(tmp, 'key.gpg')}" "$HOME/dl/${ASSET}.asc" "$HOME/dl/${ASSET}" 2>/dev/null`,
       `tar xzf "$HOME/dl/${ASSET}" -C "$HOME/borg"`,
     ].join('\n');
-    const seed = await measure('curl+gpgv+tar', () => {
+    const runSeed = () => {
       clean();
       fs.mkdirSync(home, { recursive: true });
       return timed('sh', ['-c', seedScript], env);
-    }, runs);
-    return { label, packedMb, ours, seed };
+    };
+    // Alternate the two so that load from other processes falls on both alike.
+    const got = { ours: [], seed: [] };
+    for (let i = 0; i < runs; i++) {
+      got.ours.push(await runOurs());
+      got.seed.push(await runSeed());
+    }
+    const summary = (l, xs) => ({ label: l, ms: median(xs.map((g) => g.ms)), rssMb: Math.max(...xs.map((g) => g.rssMb)) });
+    return { label, packedMb, ours: summary('borg-provision', got.ours), seed: summary('curl+gpgv+tar', got.seed) };
   } finally {
     clean();
     server.close();
@@ -191,6 +192,7 @@ async function main() {
     if (r.ours.rssMb > 200) fail = true;
   }
   const growth = rows[1].ours.rssMb - rows[0].ours.rssMb;
+  console.log(`(medians of alternating runs; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs)`);
   console.log(`peak RSS ${rows[0].label} -> ${rows[1].label}: borg-provision ${rows[0].ours.rssMb.toFixed(1)} -> ${rows[1].ours.rssMb.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB)`);
   if (growth > 16 || fail) {
     console.error('FAIL: peak RSS above 200 MB or growing with size');
