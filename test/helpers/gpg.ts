@@ -14,7 +14,7 @@
 // another key's subkey (with ITS binding signature) onto a key: a subkey without a valid binding.
 // Keys are ed25519 by default (instant); pass { algo: 'rsa2048' } for RSA. No passphrases.
 // Everything runs with the given GNUPGHOME only: the user's ~/.gnupg is never touched.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -92,11 +92,19 @@ export async function makeGpgHome(): Promise<GpgHome> {
 /** Runs a gpg tool; resolves with stdout, rejects with stderr on a non-zero exit. */
 export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { env, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr.toString()}`));
-      else resolve(stdout);
+    // stdin only when there is input: gpg may exit before an empty stdin is closed (EPIPE).
+    const child = spawn(cmd, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
+    child.stdin?.on('error', () => undefined); // a tool that does not read its input is not a failure
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out));
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${Buffer.concat(err).toString()}`));
     });
-    child.stdin?.end(input ?? '');
+    child.stdin?.end(input);
   });
 }
 
