@@ -127,6 +127,10 @@ describe('refusals leave the previous install untouched', () => {
     await expectRefusal(['--from', f], 5, /borg-dir-1\.4\.2\.tgz does not match its build manifest/);
   });
 
+  test('no version and no --from', async () => {
+    await expectRefusal([], 2, /^give the borg version to install, e.g\. borg-provision install 1\.4\.2$/);
+  });
+
   test('--from a missing path, a bad version', async () => {
     await expectRefusal(['1.4.2', '--from', path.join(sb.root, 'nope.tgz')], 2, /no such file or directory/);
     await expectRefusal(['1.4.2; rm -rf /', '--from', path.join(sb.root, 'nope.tgz')], 2, /is not a borg version/);
