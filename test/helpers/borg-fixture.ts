@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
 
-export type Behaviour = 'ok' | 'wrong-version' | 'fail';
+/** ok; prints a wrong version; fails to start; or takes 3 s to answer -V (to hold the install lock). */
+export type Behaviour = 'ok' | 'wrong-version' | 'fail' | 'slow';
 
 // Uses libc (getenv@GLIBC_2.2.5) so the .so has a version need of its own to check.
 const LIB_C = `
@@ -19,7 +20,7 @@ const LIB_C = `
 const char *fixture_banner(void) { const char *b = getenv("FIXTURE_BANNER"); return b ? b : "borg.exe"; }
 `;
 
-// The version comes from -DBORG_VERSION; the behaviour from -DBEHAVIOUR (0 ok, 1 wrong, 2 fail).
+// The version comes from -DBORG_VERSION; the behaviour from -DBEHAVIOUR (0 ok, 1 wrong, 2 fail, 3 slow).
 // With -DONEFILE it also insists on an existing, writable TMPDIR, as a PyInstaller one-file
 // binary needs one to unpack itself into.
 const MAIN_C = `
@@ -34,6 +35,9 @@ int main(int argc, char **argv) {
   if (!t || access(t, W_OK | X_OK) != 0) { fprintf(stderr, "[PYI] cannot use TMPDIR %s\\n", t ? t : "(unset)"); return 1; }
 #endif
   if (argc > 1 && strcmp(argv[1], "-V") == 0) {
+#if BEHAVIOUR == 3
+    sleep(3);
+#endif
 #if BEHAVIOUR == 2
     fprintf(stderr, "error while loading shared libraries: libz.so.1: failed to map segment\\n");
     return 1;
@@ -77,7 +81,7 @@ export class BorgFixtures {
     execFileSync('cc', [
       '-O1',
       `-DBORG_VERSION="${version}"`,
-      `-DBEHAVIOUR=${{ ok: 0, 'wrong-version': 1, fail: 2 }[behaviour]}`,
+      `-DBEHAVIOUR=${{ ok: 0, 'wrong-version': 1, fail: 2, slow: 3 }[behaviour]}`,
       '-o',
       path.join(dir, 'borg.exe'),
       path.join(src, 'main.c'),

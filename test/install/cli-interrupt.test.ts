@@ -16,6 +16,7 @@ let sb: Sandbox;
 let keys: Keys;
 let big: string;
 let small: string;
+let slow: string;
 
 beforeAll(async () => {
   fx = new BorgFixtures();
@@ -29,6 +30,9 @@ beforeAll(async () => {
   await keys.sign(big);
   small = placeAs(fx.oneDirTgz(ASSET, '1.4.1'), path.join(sb.root, 'small'), ASSET);
   await keys.sign(small);
+  // Answers `borg -V` after 3 s: its install holds the lock at least that long.
+  slow = placeAs(fx.oneDirTgz(ASSET, '2.1.0', 'slow'), path.join(sb.root, 'slow'), ASSET);
+  await keys.sign(slow);
   expect((await install(sb, ['1.4.1', '--from', small, ...keys.keyFlags])).code).toBe(0);
 });
 afterAll(() => {
@@ -67,9 +71,16 @@ test.each<[string, RegExp, NodeJS.Signals]>([
   assertUntouched(before);
 });
 
+test('interrupted during the smoke test: rolled back, exit 130', async () => {
+  const before = sb.snapshot();
+  const r = await install(sb, ['2.1.0', '--from', slow, ...keys.keyFlags], { onSpawn: interruptAt(/activating borg 2\.1\.0/) });
+  expect([r.code, errorLine(r)]).toEqual([130, 'interrupted; nothing was left half-written']);
+  assertUntouched(before);
+});
+
 test('a second install while the first holds the lock is refused with LockedError; the first completes', async () => {
   let second: Promise<import('../helpers/cli').CliResult> | null = null;
-  // Start the second one as soon as the first holds the lock (hashing, verifying, unpacking 64 MB).
+  // Start the second one as soon as the first holds the lock (held >= 3 s by the slow smoke test).
   const lockFile = path.join(sb.prefix, '.lock');
   const poll = setInterval(() => {
     if (!second && fs.existsSync(lockFile)) {
@@ -77,12 +88,12 @@ test('a second install while the first holds the lock is refused with LockedErro
       second = install(sb, ['1.4.1', '--from', small, '--force', ...keys.keyFlags]);
     }
   }, 5);
-  const first = install(sb, ['2.0.0', '--from', big, '--force', ...keys.keyFlags]);
+  const first = install(sb, ['2.1.0', '--from', slow, ...keys.keyFlags]);
   const r1 = await first;
   clearInterval(poll);
   const r2 = await second!;
   expect([r2.code, errorLine(r2)]).toEqual([6, expect.stringMatching(/^another borg-provision \(pid \d+\) is installing into .*; wait for it to finish/)]);
   expect(r1.code).toBe(0);
-  expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 2.0.0\n');
+  expect(fs.readFileSync(path.join(sb.prefix, 'current'), 'utf8')).toBe('borg-dir-2.1.0\n');
   expect(fs.readdirSync(sb.prefix).filter((n) => n.startsWith('.'))).toEqual([]);
 });
