@@ -25,7 +25,7 @@ export function smokeTest(wrapper: string, version: string, signal?: AbortSignal
         const code = (err as { code?: unknown }).code;
         const how = typeof code === 'number' ? `exited with ${code}` : err.killed ? 'timed out' : err.message;
         const said = output ? `: ${lastLine(output)}` : '';
-        return reject(new SmokeTestError(`the new borg did not run (\`borg -V\` ${how}${said})`));
+        return reject(new SmokeTestError(`borg ${version} did not run (\`borg -V\` ${how}${said})`));
       }
       if (!versionMatches(stdout, version)) {
         return reject(new SmokeTestError(`\`borg -V\` printed "${lastLine(output) || '(nothing)'}", not version ${version}`));

@@ -155,6 +155,29 @@ describe('activate', () => {
   });
 });
 
+describe('use and leftovers', () => {
+  test('use of a version that no longer runs is rolled back', async () => {
+    const { useVersion } = await import('../../src/install/manage');
+    await activate({ prefix, binDir, version: '1.4.3', staged: stage('1.4.3'), replace: false });
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    fs.writeFileSync(path.join(prefix, 'borg-dir-1.4.3', 'borg.exe'), '#!/bin/sh\necho broken >&2\nexit 3\n');
+    await expect(useVersion(prefix, binDir, '1.4.3')).rejects.toThrow(/^borg 1\.4\.3 did not run \(`borg -V` exited with 3: broken\); rolled back: borg 1\.4\.2 is current again$/);
+    expect(await readCurrent(prefix)).toBe('1.4.2');
+    expect(fs.existsSync(path.join(prefix, '.lock'))).toBe(false);
+  });
+
+  test('temporary names of a killed run are removed; a live run\'s are kept', async () => {
+    const { removeStaleTemps } = await import('../../src/install/store');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    fs.mkdirSync(path.join(prefix, `.staging-${dead}-abcd1234`));
+    fs.mkdirSync(path.join(prefix, `.old-${dead}-abcd1234`));
+    fs.writeFileSync(path.join(prefix, `current.tmp-${dead}-abcd1234`), 'x');
+    fs.mkdirSync(path.join(prefix, `.staging-${process.ppid}-abcd1234`));
+    await removeStaleTemps(prefix);
+    expect(fs.readdirSync(prefix).sort()).toEqual([`.staging-${process.ppid}-abcd1234`]);
+  });
+});
+
 describe('current pointer and lock', () => {
   test('current is a one-line file replaced by rename; garbage reads as none', async () => {
     await writeCurrent(prefix, '1.4.2');
