@@ -87,13 +87,36 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
     warnings.push(w);
     o.onWarning?.(w);
   };
-  const step = (s: string): void => o.onStep?.(s);
+  const prepared = await prepare(o, warn);
+  const { plan } = prepared;
+  throwIfAborted(o.signal);
+
+  const current = await readCurrent(plan.prefix);
+  const installed = await readManifest(plan.dir);
+  if (o.dryRun) return noChange('dry-run', plan, current, warnings);
+  if (installed && !o.force) {
+    if (current !== plan.version) warn(`borg ${plan.version} is installed but not current: run borg-provision use ${plan.version}`);
+    return noChange('already-installed', plan, current, warnings);
+  }
+  return { ...(await perform(o, prepared, warn)), action: installed ? 'reinstalled' : 'installed', warnings };
+}
+
+interface Prepared {
+  plan: InstallPlan;
+  source: Source;
+  scanTarget: ScanTarget;
+  target: TargetModule;
+  keyPromise: Promise<SigningKey>;
+}
+
+/** Everything decided before anything is written or downloaded. */
+async function prepare(o: InstallOptions, warn: (w: string) => void): Promise<Prepared> {
   const prefix = path.resolve(o.prefix);
   const binDir = path.resolve(o.binDir);
   if (o.version) checkVersionString(o.version);
   const target = await import('../target');
 
-  // Before any download: places that cannot run borg, and a bin-dir we would clobber.
+  // Places that cannot run borg, and a bin-dir we would clobber, are refused first.
   await checkPlace('--prefix', prefix, target.pathReport);
   await checkPlace('--bin-dir', binDir, target.pathReport);
   if ((await inspectWrapper(binDir)).state === 'foreign') throw foreignWrapperError(binDir);
@@ -107,75 +130,90 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   requireSignatureOrConsent(source, o);
   if (needsKey(source)) await keyPromise; // a bad --signing-key fails before any download
   const version = source.kind === 'release' ? source.version : source.local.version;
-  const plan = makePlan(source, version, scanTarget, prefix, binDir);
-  throwIfAborted(o.signal);
+  return { plan: makePlan(source, version, scanTarget, prefix, binDir), source, scanTarget, target, keyPromise };
+}
 
-  const installed = await readManifest(plan.dir);
-  if (o.dryRun) return result('dry-run', plan, await readCurrent(prefix), null, null, warnings);
-  if (installed && !o.force) {
-    const current = (await readCurrent(prefix)) === version;
-    if (!current) warn(`borg ${version} is installed but not current: run borg-provision use ${version}`);
-    return { ...result('already-installed', plan, await readCurrent(prefix), null, null, warnings), current };
-  }
-
-  await fs.mkdir(prefix, { recursive: true }).catch((err) => {
-    throw filesystemError(err, 'create the prefix', prefix);
+/** The locked part: fetch, verify, unpack, check, activate. Cleans up after itself on any failure. */
+async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void): Promise<Omit<InstallResult, 'action' | 'warnings'>> {
+  const { plan, source } = p;
+  const step = (s: string): void => o.onStep?.(s);
+  const createdPrefix = await fs.mkdir(plan.prefix, { recursive: true }).catch((err) => {
+    throw filesystemError(err, 'create the prefix', plan.prefix);
   });
-  const lock = await acquireLock(prefix);
   let staging: string | null = null;
+  let done = false;
   try {
-    await removeStaleTemps(prefix);
-    const fetched = await obtain(source, o, step);
-    const verification = await verifyArchive(source, fetched, o, keyPromise, step, warn);
-    throwIfAborted(o.signal);
+    const lock = await acquireLock(plan.prefix);
+    try {
+      await removeStaleTemps(plan.prefix);
+      const fetched = await obtain(source, o, step);
+      const verification = await verifyArchive(source, fetched, o, p.keyPromise, step, warn);
+      throwIfAborted(o.signal);
 
-    staging = tmpName(prefix, 'staging');
-    await fs.mkdir(staging, { mode: 0o755 }).catch((err) => {
-      throw filesystemError(err, 'create a staging directory in', prefix);
-    });
-    step(`unpacking ${plan.asset}`);
-    const built =
-      plan.kind === 'onedir'
-        ? (await unpackArchive({ archive: fetched.archive, dest: staging, signal: o.signal }), await checkOneDirLayout(staging, plan.asset))
-        : await stageOneFile(fetched.archive, staging);
-    step('checking every ELF file against the target glibc');
-    const scan = await scanElfTree(built, scanTarget, target, o.signal);
-    await writeManifest(built, manifestFor(plan, source, fetched, verification, scan.maxGlibcNeeded)).catch((err) => {
-      throw filesystemError(err, 'write the manifest in', built);
-    });
-    throwIfAborted(o.signal);
+      staging = tmpName(plan.prefix, 'staging');
+      await fs.mkdir(staging, { mode: 0o755 }).catch((err) => {
+        throw filesystemError(err, 'create a staging directory in', plan.prefix);
+      });
+      step(`unpacking ${plan.asset}`);
+      const built = await stageBuild(plan, fetched.archive, staging, o.signal);
+      step('checking every ELF file against the target glibc');
+      const scan = await scanElfTree(built, p.scanTarget, p.target, o.signal);
+      await writeManifest(built, manifestFor(plan, source, fetched, verification, scan.maxGlibcNeeded)).catch((err) => {
+        throw filesystemError(err, 'write the manifest in', built);
+      });
+      throwIfAborted(o.signal);
 
-    step(`activating borg ${version} and running borg -V`);
-    const act = await activate({ prefix, binDir, version, staged: built, replace: !!o.force, signal: o.signal });
-    return {
-      action: installed ? 'reinstalled' : 'installed',
-      version,
-      current: true,
-      previous: act.previous,
-      plan,
-      verification,
-      glibcNeeded: scan.maxGlibcNeeded,
-      elfFiles: scan.elfFiles,
-      smoke: act.smoke.output,
-      warnings,
-    };
+      step(`activating borg ${plan.version} and running borg -V`);
+      const act = await activate({ prefix: plan.prefix, binDir: plan.binDir, version: plan.version, staged: built, replace: !!o.force, signal: o.signal });
+      done = true;
+      return {
+        version: plan.version,
+        current: true,
+        previous: act.previous,
+        plan,
+        verification,
+        glibcNeeded: scan.maxGlibcNeeded,
+        elfFiles: scan.elfFiles,
+        smoke: act.smoke.output,
+      };
+    } finally {
+      if (staging) await removeTree(staging).catch(() => undefined);
+      await lock.release().catch(() => undefined);
+    }
   } catch (err) {
     throw o.signal?.aborted && !isProvisionError(err) ? new InterruptedError() : err;
   } finally {
-    if (staging) await removeTree(staging).catch(() => undefined);
-    await lock.release().catch(() => undefined);
+    if (!done && createdPrefix) await removeEmptyDirs(plan.prefix, createdPrefix);
   }
 }
 
-function result(
-  action: InstallResult['action'],
-  plan: InstallPlan,
-  current: string | null,
-  verification: Verification | null,
-  smoke: string | null,
-  warnings: string[],
-): InstallResult {
-  return { action, version: plan.version, current: current === plan.version, previous: current, plan, verification, glibcNeeded: null, elfFiles: 0, smoke, warnings };
+async function stageBuild(plan: InstallPlan, archive: string, staging: string, signal?: AbortSignal): Promise<string> {
+  if (plan.kind === 'onefile') return stageOneFile(archive, staging);
+  await unpackArchive({ archive, dest: staging, signal });
+  return checkOneDirLayout(staging, plan.asset);
+}
+
+/** A failed first install leaves no empty prefix behind: rmdir from `dir` up to `top`, while empty. */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let d = dir; d.startsWith(top); d = path.dirname(d)) {
+    if (!(await fs.rmdir(d).then(() => true, () => false))) return;
+    if (d === top) return;
+  }
+}
+
+function noChange(action: 'dry-run' | 'already-installed', plan: InstallPlan, current: string | null, warnings: string[]): InstallResult {
+  return {
+    action,
+    version: plan.version,
+    current: current === plan.version,
+    previous: current,
+    plan,
+    verification: null,
+    glibcNeeded: null,
+    elfFiles: 0,
+    smoke: null,
+    warnings,
+  };
 }
 
 type TargetModule = typeof import('../target');

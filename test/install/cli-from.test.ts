@@ -55,6 +55,14 @@ describe('refusals leave the previous install untouched', () => {
     await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, /signature|digest|hash/i);
   });
 
+  test('a failed first install into a new prefix leaves no empty prefix behind', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: keys.other.subkey });
+    const fresh = path.join(sb.root, 'fresh', 'new prefix');
+    const r = await install(sb, ['1.4.2', '--from', f, ...keys.keyFlags, '--prefix', fresh]);
+    expect(r.code).toBe(5);
+    expect(fs.existsSync(path.join(sb.root, 'fresh'))).toBe(false);
+  });
+
   test('signature by another key', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: keys.other.subkey });
     await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, /signature|key/i);
