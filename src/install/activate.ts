@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FilesystemError, filesystemError } from '../errors';
 import { smokeTest, type SmokeResult } from './smoke';
-import { ONEFILE_MARKER, readCurrent, removeTree, tmpName, versionDir, writeCurrent } from './store';
+import { ONEFILE_MARKER, readCurrent, removeEmptyDirs, removeTree, tmpName, versionDir, writeCurrent } from './store';
 import { inspectWrapper, writeWrapper, wrapperPath, wrapperScript, foreignWrapperError } from './wrapper';
 
 export interface ActivateOptions {
@@ -62,14 +62,19 @@ export async function switchTo(
   previousWrapper: string | null,
   signal?: AbortSignal,
 ): Promise<SmokeResult> {
+  let createdBinDir: string | undefined;
   try {
     await ensureOneFileTmp(prefix, version);
     await writeCurrent(prefix, version);
+    createdBinDir = await fs.mkdir(binDir, { recursive: true }).catch((err) => {
+      throw filesystemError(err, 'create', binDir);
+    });
     await writeWrapper(binDir, wrapperScript(prefix));
     return await smokeTest(wrapperPath(binDir), version, signal);
   } catch (err) {
     await writeCurrent(prefix, previous).catch(() => undefined);
     await writeWrapper(binDir, previousWrapper).catch(() => undefined);
+    if (createdBinDir) await removeEmptyDirs(binDir, createdBinDir);
     if (err instanceof Error && err.name === 'SmokeTestError') {
       const back = previous ? `borg ${previous} is current again` : 'no borg is current';
       err.message = `${err.message}; rolled back: ${back}`;

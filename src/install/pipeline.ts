@@ -13,7 +13,7 @@ import { checkOneDirLayout, stageOneFile } from './layout';
 import { hashFile, resolveLocalSource, type LocalSource } from './local-source';
 import { acquireLock } from './lock';
 import { checkPlace } from './places';
-import { checkVersionString, readCurrent, readManifest, removeStaleTemps, removeTree, tmpName, versionDir, writeManifest, type InstallManifest } from './store';
+import { checkVersionString, readCurrent, readManifest, removeEmptyDirs, removeStaleTemps, removeTree, tmpName, versionDir, writeManifest, type InstallManifest } from './store';
 import { unpackArchive } from './unpack';
 import { inspectWrapper, foreignWrapperError, onPath, wrapperPath } from './wrapper';
 
@@ -191,14 +191,6 @@ async function stageBuild(plan: InstallPlan, archive: string, staging: string, s
   if (plan.kind === 'onefile') return stageOneFile(archive, staging);
   await unpackArchive({ archive, dest: staging, signal });
   return checkOneDirLayout(staging, plan.asset);
-}
-
-/** A failed first install leaves no empty prefix behind: rmdir from `dir` up to `top`, while empty. */
-async function removeEmptyDirs(dir: string, top: string): Promise<void> {
-  for (let d = dir; d.startsWith(top); d = path.dirname(d)) {
-    if (!(await fs.rmdir(d).then(() => true, () => false))) return;
-    if (d === top) return;
-  }
 }
 
 function noChange(action: 'dry-run' | 'already-installed', plan: InstallPlan, current: string | null, warnings: string[]): InstallResult {

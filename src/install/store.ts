@@ -176,3 +176,11 @@ export function isAlive(pid: number): boolean {
 export async function removeTree(p: string): Promise<void> {
   await fs.rm(p, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
 }
+
+/** Undoes a `mkdir -p` that created `top`: rmdir from `dir` up to `top`, while they are empty. */
+export async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let d = dir; d.startsWith(top); d = path.dirname(d)) {
+    if (!(await fs.rmdir(d).then(() => true, () => false))) return;
+    if (d === top) return;
+  }
+}
