@@ -2,7 +2,7 @@
 // Thin: parses flags, hands everything to src/install/, renders the outcome.
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
-import type { InstallResult } from '../install/pipeline';
+import type { InstallResult } from '../install';
 
 export default class Install extends BaseCommand {
   static override summary = 'Install a verified borg build and make it the current `borg`';
@@ -42,8 +42,7 @@ export default class Install extends BaseCommand {
 
   async run(): Promise<InstallResult> {
     const { args, flags } = await this.parse(Install);
-    const { install } = await import('../install/pipeline');
-    const { defaultBinDir, defaultPrefix } = await import('../install/places');
+    const { install, defaultBinDir, defaultPrefix } = await import('../install');
     const json = this.jsonEnabled();
     const r = await install({
       version: args.version,

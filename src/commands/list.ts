@@ -1,7 +1,7 @@
 // `borg-provision list`: installed borg versions, which one is current, and how each was verified.
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
-import type { ListResult } from '../install/manage';
+import type { ListResult } from '../install';
 
 export default class List extends BaseCommand {
   static override summary = 'List installed borg versions and which one is current';
@@ -12,8 +12,7 @@ export default class List extends BaseCommand {
 
   async run(): Promise<ListResult> {
     const { flags } = await this.parse(List);
-    const { listVersions } = await import('../install/manage');
-    const { defaultPrefix } = await import('../install/places');
+    const { listVersions, defaultPrefix } = await import('../install');
     const r = await listVersions(flags.prefix ?? defaultPrefix());
     if (this.jsonEnabled()) return r;
     if (r.versions.length === 0) {

@@ -1,7 +1,7 @@
 // `borg-provision uninstall VERSION`: remove an installed version (never the current one without --force).
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
-import type { UninstallResult } from '../install/manage';
+import type { UninstallResult } from '../install';
 
 export default class Uninstall extends BaseCommand {
   static override summary = 'Remove an installed borg version';
@@ -15,8 +15,7 @@ export default class Uninstall extends BaseCommand {
 
   async run(): Promise<UninstallResult> {
     const { args, flags } = await this.parse(Uninstall);
-    const { uninstallVersion } = await import('../install/manage');
-    const { defaultBinDir, defaultPrefix } = await import('../install/places');
+    const { uninstallVersion, defaultBinDir, defaultPrefix } = await import('../install');
     const r = await uninstallVersion(flags.prefix ?? defaultPrefix(), flags['bin-dir'] ?? defaultBinDir(), args.version, flags.force);
     if (!this.jsonEnabled()) {
       this.log(`removed borg ${r.version} (${r.removed})${r.wasCurrent ? '; no borg is current now' : ''}`);

@@ -1,7 +1,7 @@
 // `borg-provision use VERSION`: make an installed version current, after `borg -V` proves it runs.
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
-import type { UseResult } from '../install/manage';
+import type { UseResult } from '../install';
 
 export default class Use extends BaseCommand {
   static override summary = 'Make an installed borg version the current one (smoke-tested; rolled back if it fails)';
@@ -14,8 +14,7 @@ export default class Use extends BaseCommand {
 
   async run(): Promise<UseResult> {
     const { args, flags } = await this.parse(Use);
-    const { useVersion } = await import('../install/manage');
-    const { defaultBinDir, defaultPrefix } = await import('../install/places');
+    const { useVersion, defaultBinDir, defaultPrefix } = await import('../install');
     const r = await useVersion(flags.prefix ?? defaultPrefix(), flags['bin-dir'] ?? defaultBinDir(), args.version, this.signal);
     if (!this.jsonEnabled()) {
       this.log(r.changed ? `borg ${r.version} is current (was ${r.previous ?? 'none'}): ${r.smoke}` : `borg ${r.version} was already current: ${r.smoke}`);

@@ -1,0 +1,10 @@
+// src/install/: unpack, check, activate, and the version store. Public API of the stage.
+export { install } from './pipeline';
+export type { InstallOptions, InstallPlan, InstallResult, Verification } from './pipeline';
+export { listVersions, useVersion, uninstallVersion } from './manage';
+export type { ListResult, UseResult, UninstallResult } from './manage';
+export { defaultPrefix, defaultBinDir } from './places';
+export { unpackArchive, EntryGuard } from './unpack';
+export { scanElfTree, elfIdentityForArch, glibcVersionOf } from './elf-scan';
+export type { InstallManifest, InstalledVersion, InstallSource } from './store';
+export { wrapperScript } from './wrapper';
