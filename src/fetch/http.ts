@@ -34,14 +34,17 @@ export function makeDispatcher(o: ResolvedNetOptions, retry = false): { dispatch
   return { dispatcher, close: () => agent.destroy().catch(() => undefined) };
 }
 
-/** Connection-level failures worth another attempt. */
+/**
+ * Connection-level failures worth another attempt. ENOTFOUND is left out on purpose: it is the
+ * resolver's definite "no such host" (a typo in --api-url, or no network at all), and retrying it
+ * only made the user wait ~30 s for the same answer; EAI_AGAIN is the resolver's temporary failure.
+ */
 export const RETRYABLE_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
   'ECONNABORTED',
   'ETIMEDOUT',
   'EPIPE',
-  'ENOTFOUND',
   'EAI_AGAIN',
   'ENETDOWN',
   'ENETUNREACH',
