@@ -4,7 +4,7 @@
 // removed on any failure or interrupt; the previous `current` stays until the new one has run.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ChecksumError, CompatibilityError, InterruptedError, SignatureError, UsageError, filesystemError, isProvisionError } from '../errors';
+import { BadInputError, ChecksumError, CompatibilityError, InterruptedError, SignatureError, UsageError, filesystemError, isProvisionError } from '../errors';
 import type { AssetChoice, Release } from '../releases/types';
 import type { LibcTarget } from '../target/types';
 import { activate } from './activate';
@@ -39,10 +39,20 @@ export interface InstallOptions {
   onStep?: (line: string) => void;
   onWarning?: (line: string) => void;
   onProgress?: (e: import('../fetch/types').ProgressEvent) => void;
+  /**
+   * TEST SEAM, not reachable from the CLI: runs after the archive is verified and before it is
+   * unpacked. test/install/toctou.test.ts uses it to change the file in exactly that gap.
+   */
+  afterVerify?: (archive: string) => Promise<void>;
 }
 
 export interface Verification {
   status: 'good' | 'good-expired-key' | 'unsigned' | 'sha256-manifest';
+  /**
+   * SHA-256 of the bytes this verdict is about; unpacking accepts only these bytes. Signed: hashed
+   * by the signature check's own read. Build artifact: the manifest's. Unsigned: the download's.
+   */
+  sha256: string;
   signingFingerprint: string | null;
   primaryFingerprint: string | null;
   keySource: string | null;
@@ -149,13 +159,14 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
       const fetched = await obtain(source, o, step);
       const verification = await verifyArchive(source, fetched, o, p.keyPromise, step, warn);
       throwIfAborted(o.signal);
+      await o.afterVerify?.(fetched.archive);
 
       staging = tmpName(plan.prefix, 'staging');
       await fs.mkdir(staging, { mode: 0o755 }).catch((err) => {
         throw filesystemError(err, 'create a staging directory in', plan.prefix);
       });
       step(`unpacking ${plan.asset}`);
-      const built = await stageBuild(plan, fetched.archive, staging, o.signal);
+      const built = await stageBuild(plan, fetched.archive, staging, verification.sha256, o.signal);
       step('checking every ELF file against the target glibc');
       const scan = await scanElfTree(built, p.scanTarget, p.target, o.signal);
       await writeManifest(built, manifestFor(plan, source, fetched, verification, scan.maxGlibcNeeded)).catch((err) => {
@@ -187,9 +198,17 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
   }
 }
 
-async function stageBuild(plan: InstallPlan, archive: string, staging: string, signal?: AbortSignal): Promise<string> {
-  if (plan.kind === 'onefile') return stageOneFile(archive, staging);
-  await unpackArchive({ archive, dest: staging, signal });
+/**
+ * Verify-then-unpack reads the archive twice, and whoever can write the file (the download cache,
+ * a --from directory) could change it in between. So the second read is hashed as it feeds tar (or
+ * the one-file copy) and must equal `verifiedSha256`, the digest of the very bytes the verdict is
+ * about (see Verification.sha256). Comparing with a hash taken at any other moment (the download's,
+ * or a re-hash before verifying) would not do: the file could hold other bytes while the signature
+ * check read it. A mismatch is a ChecksumError; the caller removes the staging directory.
+ */
+async function stageBuild(plan: InstallPlan, archive: string, staging: string, verifiedSha256: string, signal?: AbortSignal): Promise<string> {
+  if (plan.kind === 'onefile') return stageOneFile(archive, staging, verifiedSha256, signal);
+  await unpackArchive({ archive, dest: staging, expectSha256: verifiedSha256, signal });
   return checkOneDirLayout(staging, plan.asset);
 }
 
@@ -288,14 +307,16 @@ function makePlan(s: Source, version: string, t: ScanTarget, prefix: string, bin
 interface Fetched {
   archive: string;
   signature: string | null;
-  sha256: string;
+  /** The download's SHA-256, or for an unsigned local file a hash of it; null for a signed local file (the signature check hashes it). */
+  sha256: string | null;
   size: number;
 }
 
 async function obtain(s: Source, o: InstallOptions, step: (l: string) => void): Promise<Fetched> {
   if (s.kind === 'local') {
+    if (s.local.signature) return { archive: s.local.archive, signature: s.local.signature, sha256: null, size: await sizeOf(s.local.archive) };
     const h = await hashFile(s.local.archive, o.signal);
-    return { archive: s.local.archive, signature: s.local.signature, ...h };
+    return { archive: s.local.archive, signature: null, ...h };
   }
   step(`downloading ${s.choice.name}${s.choice.signatureUrl ? ' and its signature' : ''}`);
   const fetch = await import('../fetch');
@@ -313,16 +334,19 @@ async function verifyArchive(
 ): Promise<Verification> {
   const name = s.kind === 'local' ? s.local.asset : s.choice.name;
   if (s.kind === 'local' && s.local.build) {
+    // This early hash only refuses a wrong file before anything is written; what protects the
+    // install is that unpacking accepts nothing but bytes with the manifest's digest.
     if (f.sha256 !== s.local.build.sha256) {
       throw new ChecksumError(`${name} does not match its build manifest (SHA-256 ${f.sha256}, manifest says ${s.local.build.sha256}); rebuild it`);
     }
     warn(`${name} is a locally built, UNSIGNED archive: it was checked only by SHA-256 against its build manifest`);
-    return { status: 'sha256-manifest', signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: 'sha256', warnings: [] };
+    return { status: 'sha256-manifest', sha256: s.local.build.sha256, signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: 'sha256', warnings: [] };
   }
   if (!f.signature) {
     requireSignatureOrConsent(s, o);
     warn(`${name} is an UNSIGNED GitHub build, installed unverified because of --allow-unsigned`);
-    return { status: 'unsigned', signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: null, warnings: [] };
+    // Nothing was verified; at least install exactly the bytes downloaded (and recorded).
+    return { status: 'unsigned', sha256: f.sha256!, signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: null, warnings: [] };
   }
   step(`verifying the signature of ${name}`);
   const verify = await import('../verify');
@@ -330,8 +354,13 @@ async function verifyArchive(
   for (const w of key.warnings) warn(w);
   const r = await verify.verifyDetachedFile({ file: f.archive, signature: f.signature, key, strictKeyExpiry: o.strictKeyExpiry, signal: o.signal });
   for (const w of r.warnings) warn(w);
+  if (f.sha256 !== null && f.sha256 !== r.sha256) {
+    // Signed bytes, but not the ones downloaded: something rewrote the cache file. Fail closed.
+    throw new ChecksumError(`${name} changed between download and verification (SHA-256 ${r.sha256.slice(0, 16)}…, downloaded ${f.sha256.slice(0, 16)}…); nothing was installed: install again`);
+  }
   return {
     status: r.status,
+    sha256: r.sha256,
     signingFingerprint: r.signingFingerprint,
     primaryFingerprint: r.primaryFingerprint,
     keySource: key.source,
@@ -350,11 +379,19 @@ function manifestFor(plan: InstallPlan, s: Source, f: Fetched, v: Verification, 
     arch: plan.target.arch,
     signer: { fingerprint: v.signingFingerprint, primaryFingerprint: v.primaryFingerprint, verdict: v.status, keySource: v.keySource },
     size: f.size,
-    sha256: f.sha256,
+    sha256: v.sha256,
     installedAt: new Date().toISOString(),
     source: plan.source,
     from: s.kind === 'release' ? s.choice.url : path.resolve(s.local.archive),
   };
+}
+
+async function sizeOf(file: string): Promise<number> {
+  return (
+    await fs.stat(file).catch((err) => {
+      throw new BadInputError(`cannot read ${file}: ${(err as Error).message}`);
+    })
+  ).size;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

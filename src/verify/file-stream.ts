@@ -20,6 +20,8 @@ export interface FileStreamStats {
 export function fileReadableStream(
   handle: FileHandle,
   signal?: AbortSignal,
+  /** Sees every chunk exactly as it is handed to the consumer (e.g. to hash what was verified). */
+  observe?: (chunk: Uint8Array) => void,
 ): { stream: ReadableStream<Uint8Array>; stats: FileStreamStats } {
   const stats: FileStreamStats = { bytesRead: 0, ended: false };
   const stream = new ReadableStream<Uint8Array>(
@@ -38,7 +40,9 @@ export function fileReadableStream(
           return;
         }
         stats.bytesRead += bytesRead;
-        controller.enqueue(bytesRead === CHUNK_BYTES ? buf : buf.subarray(0, bytesRead));
+        const chunk = bytesRead === CHUNK_BYTES ? buf : buf.subarray(0, bytesRead);
+        observe?.(chunk);
+        controller.enqueue(chunk);
       },
     },
     { highWaterMark: 1 },

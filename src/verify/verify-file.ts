@@ -19,6 +19,7 @@
 // gives 'good-expired-key' plus a warning, or a refusal with strictKeyExpiry. Judging expiry at
 // signing time instead would gain nothing: whoever holds the secret key chooses the signature's
 // creation time, so only revocation (fetched by `key refresh`) can take a key out of service.
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { BadInputError, InterruptedError, SignatureError, filesystemError, throwIfAborted } from '../errors';
@@ -51,6 +52,12 @@ export interface VerifyResult {
   keySource: KeySource;
   /** When the key copy used says the signing key expired (ISO 8601), if it has; else null. */
   keyExpiredAt: string | null;
+  /**
+   * SHA-256 (hex) of exactly the bytes the signature was checked over, hashed from the same chunks
+   * the signature digest read. A caller that reads the file again (to unpack it) compares against
+   * this to know it got the bytes that were verified, not whatever the file holds by then.
+   */
+  sha256: string;
 }
 
 const MAX_SIGNATURE_BYTES = 1024 * 1024;
@@ -66,7 +73,7 @@ export async function verifyDetachedFile(o: VerifyOptions): Promise<VerifyResult
   const signer = findSigner(key, sig, o);
   await checkSignerPolicy(key, signer, o);
   checkSignatureTimes(sig, signer, o);
-  await checkBytes(sig, signer, o);
+  const sha256 = await checkBytes(sig, signer, o);
   const expiredAt = await expiryOf(key, signer, o);
   const created = sig.created as Date;
   const result: VerifyResult = {
@@ -78,6 +85,7 @@ export async function verifyDetachedFile(o: VerifyOptions): Promise<VerifyResult
     warnings: [],
     keySource: o.key.source,
     keyExpiredAt: expiredAt ? expiredAt.toISOString() : null,
+    sha256,
   };
   if (expiredAt) {
     // `key refresh` fetches borg's key only; a custom key must be re-exported by its owner.
@@ -203,8 +211,11 @@ function checkSignatureTimes(sig: openpgp.SignaturePacket, signer: Signer, o: Ve
   }
 }
 
-/** Digest + public-key check over the exact bytes of the file, streamed (memory stays flat). */
-async function checkBytes(sig: openpgp.SignaturePacket, signer: Signer, o: VerifyOptions): Promise<void> {
+/**
+ * Digest + public-key check over the exact bytes of the file, streamed (memory stays flat).
+ * Returns the SHA-256 of those same bytes (see VerifyResult.sha256).
+ */
+async function checkBytes(sig: openpgp.SignaturePacket, signer: Signer, o: VerifyOptions): Promise<string> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(o.file, 'r');
@@ -215,7 +226,8 @@ async function checkBytes(sig: openpgp.SignaturePacket, signer: Signer, o: Verif
   }
   try {
     const { size } = await handle.stat();
-    const { stream, stats } = fileReadableStream(handle, o.signal);
+    const sha256 = createHash('sha256');
+    const { stream, stats } = fileReadableStream(handle, o.signal, (chunk) => sha256.update(chunk));
     const message = await openpgp.createMessage({ binary: stream, format: 'binary' });
     const literal = message.packets.filterByTag(openpgp.enums.packet.literalData)[0];
     try {
@@ -241,6 +253,7 @@ async function checkBytes(sig: openpgp.SignaturePacket, signer: Signer, o: Verif
     if (!stats.ended || stats.bytesRead !== size) {
       throw new SignatureError(`${o.file} changed while it was being verified (${stats.bytesRead} of ${size} bytes read): try again`);
     }
+    return sha256.digest('hex');
   } finally {
     await handle.close();
   }

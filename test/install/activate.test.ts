@@ -1,15 +1,20 @@
 // Store, wrapper, lock, smoke test and activation with rollback, on real files and real processes.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LockedError, SmokeTestError } from '../../src/errors';
+import { ChecksumError, LockedError, SmokeTestError } from '../../src/errors';
 import { activate, switchTo } from '../../src/install/activate';
 import { acquireLock } from '../../src/install/lock';
 import { versionMatches } from '../../src/install/smoke';
 import { listInstalled, readCurrent, writeCurrent, writeManifest, type InstallManifest } from '../../src/install/store';
 import { onPath, shQuote, wrapperScript } from '../../src/install/wrapper';
 import { BorgFixtures, snapshotTree } from '../helpers/borg-fixture';
+
+function sha256Of(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
 
 let fx: BorgFixtures;
 let tmp: string;
@@ -135,7 +140,8 @@ describe('activate', () => {
   test('a one-file build gets TMPDIR under the prefix', async () => {
     const parent = fs.mkdtempSync(path.join(prefix, '.staging-test-'));
     const { stageOneFile } = await import('../../src/install/layout');
-    const dir = await stageOneFile(fx.oneFile('borg-linux-glibc231-x86_64', '1.4.2'), parent);
+    const bin = fx.oneFile('borg-linux-glibc231-x86_64', '1.4.2');
+    const dir = await stageOneFile(bin, parent, sha256Of(bin));
     await writeManifest(dir, { ...manifest('1.4.2'), kind: 'onefile' });
     const r = await activate({ prefix, binDir, version: '1.4.2', staged: dir, replace: false });
     expect(r.smoke.output).toBe('borg.exe 1.4.2');
@@ -143,6 +149,17 @@ describe('activate', () => {
     // Without the wrapper (no TMPDIR) the one-file fixture refuses to start, like PyInstaller on noexec /tmp.
     const direct = spawnSync(path.join(prefix, 'borg-dir-1.4.2', 'borg.exe'), ['-V'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
     expect(direct.status).toBe(1);
+  });
+
+  test('a one-file binary whose bytes are not the verified ones is refused (exit 5)', async () => {
+    const parent = fs.mkdtempSync(path.join(prefix, '.staging-test-'));
+    const { stageOneFile } = await import('../../src/install/layout');
+    const bin = fx.oneFile('borg-linux-glibc231-x86_64', '1.4.2');
+    const err = await stageOneFile(bin, parent, '0'.repeat(64)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChecksumError);
+    expect((err as ChecksumError).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(/changed after it was verified/);
+    fs.rmSync(parent, { recursive: true, force: true });
   });
 
   test('a foreign <bin-dir>/borg is never overwritten', async () => {

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ArchiveError, InterruptedError } from '../../src/errors';
+import { ArchiveError, ChecksumError, InterruptedError } from '../../src/errors';
 import { EntryGuard, normaliseEntryPath, unpackArchive } from '../../src/install/unpack';
 import { BorgFixtures } from '../helpers/borg-fixture';
 
@@ -61,11 +62,24 @@ describe('unpackArchive on real archives', () => {
   test('a GNU tar one-dir build unpacks with modes kept', async () => {
     const tgz = fx.oneDirTgz('borg-linux-glibc231-x86_64.tgz', '1.4.2');
     const d = dest();
-    const r = await unpackArchive({ archive: tgz, dest: d });
+    const sha256 = createHash('sha256').update(fs.readFileSync(tgz)).digest('hex');
+    const r = await unpackArchive({ archive: tgz, dest: d, expectSha256: sha256 });
+    expect(r).toMatchObject({ sha256 });
     expect(r.entries).toBeGreaterThanOrEqual(4);
     const exe = fs.statSync(path.join(d, 'borg-dir', 'borg.exe'));
     expect(exe.mode & 0o111).not.toBe(0);
     expect(fs.existsSync(path.join(d, 'borg-dir', '_internal', 'libfixture.so'))).toBe(true);
+  });
+
+  test('bytes other than the verified ones are refused with ChecksumError (exit 5)', async () => {
+    const tgz = fx.oneDirTgz('borg-linux-glibc231-x86_64.tgz', '1.4.2');
+    const verified = createHash('sha256').update(fs.readFileSync(tgz)).digest('hex');
+    // Another valid build in its place: tar alone would accept it, only the digest tells.
+    fs.copyFileSync(fx.oneDirTgz('other.tgz', '6.6.6'), tgz);
+    const err = await unpackArchive({ archive: tgz, dest: dest(), expectSha256: verified }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChecksumError);
+    expect((err as ChecksumError).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(/^borg-linux-glibc231-x86_64\.tgz changed after it was verified \(SHA-256 \w{16}… unpacked, \w{16}… verified\)/);
   });
 
   const outsideDir = (): string => path.join(tmp, 'outside');
