@@ -249,7 +249,11 @@ export function gpgvStatus(keyringFile: string, sigFile: string, dataFile: strin
   return new Promise((resolve, reject) => {
     // GNUPGHOME next to the keyring: gpgv must never look into (or create) the user's ~/.gnupg.
     const env = { ...process.env, GNUPGHOME: path.dirname(path.resolve(keyringFile)), LC_ALL: 'C', TZ: 'UTC' };
-    const child = spawn('gpgv', ['--status-fd', '1', '--keyring', path.resolve(keyringFile), sigFile, dataFile], { env });
+    // stdin 'ignore': nothing is written to gpgv, so no pipe to break.
+    const child = spawn('gpgv', ['--status-fd', '1', '--keyring', path.resolve(keyringFile), sigFile, dataFile], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

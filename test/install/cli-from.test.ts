@@ -32,7 +32,7 @@ beforeAll(async () => {
   expect(first.code).toBe(0);
 });
 afterAll(async () => {
-  keys.gpg.cleanup();
+  await keys.home.cleanup();
   fx.cleanup();
   sb.cleanup();
 });
@@ -70,18 +70,18 @@ describe('refusals leave the previous install untouched', () => {
 
   test('signature by a subkey without a valid binding', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: keys.other.subkey });
-    const grafted = transplantSubkey(keys.gpg.exportKey(keys.mirror.primary), keys.gpg.exportKey(keys.other.primary));
+    const grafted = transplantSubkey(await keys.exportKey(keys.mirror.primary), await keys.exportKey(keys.other.primary));
     const keyFile = path.join(sb.root, 'grafted.gpg');
     fs.writeFileSync(keyFile, grafted);
     await expectRefusal(['1.4.2', '--from', f, '--signing-key', keyFile, '--fingerprint', keys.mirror.primary], 5, /subkey|binding|key/i);
   });
 
   test('revoked key', async () => {
-    const revoked = keys.gpg.genKey('Revoked');
+    const revoked = await keys.genKey('Revoked');
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: revoked.subkey });
-    keys.gpg.revoke(revoked.primary);
+    await keys.revoke(revoked.primary);
     const keyFile = path.join(sb.root, 'revoked.asc');
-    fs.writeFileSync(keyFile, keys.gpg.exportKey(revoked.primary, true));
+    fs.writeFileSync(keyFile, await keys.exportKey(revoked.primary, true));
     await expectRefusal(['1.4.2', '--from', f, '--signing-key', keyFile, '--fingerprint', revoked.primary], 5, /revoked/i);
   });
 

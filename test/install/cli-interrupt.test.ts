@@ -35,8 +35,8 @@ beforeAll(async () => {
   await keys.sign(slow);
   expect((await install(sb, ['1.4.1', '--from', small, ...keys.keyFlags])).code).toBe(0);
 });
-afterAll(() => {
-  keys.gpg.cleanup();
+afterAll(async () => {
+  await keys.home.cleanup();
   fx.cleanup();
   sb.cleanup();
 });

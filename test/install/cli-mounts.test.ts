@@ -40,7 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const m of mounts.reverse()) execFileSync('umount', [m]);
   await gh.close();
-  keys.gpg.cleanup();
+  await keys.home.cleanup();
   fx.cleanup();
   sb.cleanup();
 });

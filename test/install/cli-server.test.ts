@@ -39,7 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gh.close();
-  keys.gpg.cleanup();
+  await keys.home.cleanup();
   fx.cleanup();
   sb.cleanup();
 });

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli, type CliOptions, type CliResult } from '../helpers/cli';
 import { snapshotTree } from '../helpers/borg-fixture';
-import { makeTestGpg, type TestGpg } from './gpg-keys';
+import { exportPublicKey, genSigningKey, makeGpgHome, revokePrimary, signDetached, type GpgHome } from '../helpers/gpg';
 
 export interface Sandbox {
   root: string;
@@ -44,28 +44,45 @@ export function makeSandbox(): Sandbox {
   };
 }
 
+export interface TestKeyPair {
+  primary: string;
+  subkey: string;
+}
+
 export interface Keys {
-  gpg: TestGpg;
-  mirror: { primary: string; subkey: string };
+  home: GpgHome;
+  mirror: TestKeyPair;
   mirrorFile: string;
-  other: { primary: string; subkey: string };
+  other: TestKeyPair;
   sign(file: string, by?: string, o?: { digest?: 'SHA1' | 'SHA512' }): Promise<string>;
+  /** A new key pair (primary [SC] + signing subkey) in the same GnuPG home. */
+  genKey(name: string): Promise<TestKeyPair>;
+  exportKey(fpr: string, armor?: boolean): Promise<Buffer>;
+  revoke(primary: string): Promise<void>;
   /** Flags that make the mirror key the trusted one. */
   keyFlags: string[];
 }
 
+/** Test keys made by real GnuPG through the shared helper (test/helpers/gpg.ts). */
 export async function makeKeys(dir: string): Promise<Keys> {
-  const gpg = makeTestGpg();
-  const mirror = gpg.genKey('Mirror');
-  const other = gpg.genKey('Other');
+  const home = await makeGpgHome();
+  const genKey = async (name: string): Promise<TestKeyPair> => {
+    const k = await genSigningKey(home, { name });
+    return { primary: k.primary, subkey: k.signingSubkey! };
+  };
+  const mirror = await genKey('Mirror');
+  const other = await genKey('Other');
   const mirrorFile = path.join(dir, 'mirror-key.asc');
-  fs.writeFileSync(mirrorFile, gpg.exportKey(mirror.primary, true));
+  fs.writeFileSync(mirrorFile, await exportPublicKey(home, mirror.primary, { armor: true }));
   return {
-    gpg,
+    home,
     mirror,
     mirrorFile,
     other,
-    sign: async (file, by = mirror.subkey, o = {}) => gpg.sign(by, file, o.digest),
+    sign: (file, by = mirror.subkey, o = {}) => signDetached(home, by, file, { digest: o.digest }),
+    genKey,
+    exportKey: (fpr, armor = false) => exportPublicKey(home, fpr, { armor }),
+    revoke: (primary) => revokePrimary(home, primary),
     keyFlags: ['--signing-key', mirrorFile, '--fingerprint', mirror.primary],
   };
 }
