@@ -96,9 +96,11 @@ export default class Install extends BaseCommand {
       v?.status === 'good' || v?.status === 'good-expired-key'
         ? `signature ${v.status === 'good' ? 'good' : 'good (key expired in our copy)'} by ${v.signingFingerprint}`
         : v?.status === 'sha256-manifest'
-          ? 'UNSIGNED local build, SHA-256 matches its manifest'
-          : 'UNSIGNED (--allow-unsigned)';
-    this.log(`${r.action} borg ${r.version}: ${r.smoke}`);
+          ? `built locally, NOT signed by borg; SHA-256 ${v.sha256} matches its build manifest`
+          : `UNSIGNED, not verified (--allow-unsigned); SHA-256 ${v?.sha256 ?? '?'}`;
+    // Verdict first: an unsigned install says so on its first line, not only in a warning or --json.
+    const caveat = v?.status === 'sha256-manifest' ? ' (locally built, unsigned by borg)' : v?.status === 'unsigned' ? ' (UNSIGNED, unverified)' : '';
+    this.log(`${r.action} borg ${r.version}${caveat}: ${r.smoke}`);
     this.log(`  from:     ${p.asset} (${how})`);
     this.log(`  glibc:    needs ${r.glibcNeeded ?? 'nothing'}, target has ${p.target.glibc} (${r.elfFiles} ELF files checked)`);
     this.log(`  in:       ${p.dir}`);

@@ -214,7 +214,11 @@ describe('installs from local files', () => {
     const r = await install(sb, ['--from', f]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: borg-dir-1\.5\.0\.tgz is a locally built, UNSIGNED archive: it was checked only by SHA-256/);
-    expect(r.stdout).toMatch(/UNSIGNED local build, SHA-256 matches its manifest/);
+    // The human output says it too (verdict first), not only the warning and --json.
+    const sha = execFileSync('sha256sum', [f], { encoding: 'utf8' }).split(' ')[0];
+    const [first, from] = r.stdout.split('\n');
+    expect(first).toBe('installed borg 1.5.0 (locally built, unsigned by borg): borg.exe 1.5.0');
+    expect(from).toBe(`  from:     borg-dir-1.5.0.tgz (built locally, NOT signed by borg; SHA-256 ${sha} matches its build manifest)`);
     const list = jsonOf<{ versions: { version: string; source: string }[] }>(await cli(sb, ['list', '--json']));
     expect(list.versions.find((v) => v.version === '1.5.0')?.source).toBe('built locally');
     const un = await cli(sb, ['uninstall', '1.5.0', '--force', '--json']);
@@ -230,6 +234,7 @@ describe('installs from local files', () => {
     const r = await install(sb, ['1.6.0', '--from', f, '--allow-unsigned']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: borg-linux-glibc235-x86_64-gh is an UNSIGNED GitHub build/);
+    expect(r.stdout).toMatch(/^installed borg 1\.6\.0 \(UNSIGNED, unverified\): borg\.exe 1\.6\.0\n {2}from: {5}borg-linux-glibc235-x86_64-gh \(UNSIGNED, not verified \(--allow-unsigned\); SHA-256 [0-9a-f]{64}\)/);
     expect(fs.statSync(path.join(sb.prefix, 'tmp')).mode & 0o777).toBe(0o700);
     // Under a sudo-like environment (no TMPDIR, no /run/user) the wrapper still provides one.
     expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' })).toBe('borg.exe 1.6.0\n');

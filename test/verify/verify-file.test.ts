@@ -1,5 +1,6 @@
 // verifyDetachedFile beyond the gpgv table: result fields, RSA keys, signature-file refusals,
 // dates, missing files, interruption, and that file handles are not leaked.
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -53,6 +54,8 @@ describe('verifyDetachedFile', () => {
       warnings: [],
       keySource: 'custom',
       keyExpiredAt: null,
+      // the digest of exactly the bytes verified (install unpacks only bytes with this digest)
+      sha256: createHash('sha256').update(await fs.readFile(data)).digest('hex'),
     });
     expect(Math.abs(Date.parse(r.signatureCreated) - Date.now())).toBeLessThan(10 * 60 * 1000);
   });
