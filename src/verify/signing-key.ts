@@ -16,7 +16,7 @@ export interface SigningKey {
   pinned: boolean;
   /** The file the key was read from. */
   path: string;
-  /** Lines the command must print (custom key in use, refreshed copy ignored, ...). */
+  /** Lines the command must print (custom key in use, ...). */
   warnings: string[];
   /** ONLY the chosen primary key with its subkeys; other keys of the file are dropped. */
   publicKey: openpgp.PublicKey;
@@ -83,24 +83,37 @@ async function loadCustomKey(file: string, wanted: string | undefined): Promise<
 }
 
 /**
- * The copy `key refresh` stored. It is used only if it still holds the pinned primary key; a
- * garbled or foreign file is ignored with a warning and the bundled key is used: it cannot make
- * anything verify that the bundled key would refuse, and a stale config file must not block installs.
+ * The copy `key refresh` stored. Once that file exists it is the only copy that counts: it may carry
+ * a revocation the bundled export lacks, so falling back to the bundled copy when it is unreadable,
+ * garbled or holds another key would let a revoked key's signatures pass. Fail closed instead.
  */
 async function loadRefreshedKey(file: string, warnings: string[]): Promise<SigningKey | null> {
   try {
-    await fs.access(file);
-  } catch {
-    return null;
-  }
-  try {
-    const key = pick(await readKeyFile(file), PINNED_FINGERPRINT);
-    if (key) return { fingerprint: PINNED_FINGERPRINT, source: 'refreshed', pinned: true, path: file, warnings, publicKey: key };
-    warnings.push(`ignoring ${file}: it does not hold borg's pinned key ${PINNED_FINGERPRINT}; delete it or run \`borg-provision key refresh\``);
+    // lstat, not access: a dangling symlink or an unreadable file still "exists" and must not be skipped.
+    await fs.lstat(file);
   } catch (err) {
-    warnings.push(`ignoring ${file}: ${(err as Error).message}; delete it or run \`borg-provision key refresh\``);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw refreshedUnusable(file, (err as Error).message, err);
   }
-  return null;
+  let keys: openpgp.PublicKey[];
+  try {
+    keys = await readKeyFile(file);
+  } catch (err) {
+    throw refreshedUnusable(file, (err as Error).message, err);
+  }
+  const key = pick(keys, PINNED_FINGERPRINT);
+  if (!key) {
+    throw new SignatureError(
+      `${file} does not hold borg's pinned key ${PINNED_FINGERPRINT} (it holds ${listFingerprints(keys)}): delete it or run \`borg-provision key refresh\``,
+    );
+  }
+  return { fingerprint: PINNED_FINGERPRINT, source: 'refreshed', pinned: true, path: file, warnings, publicKey: key };
+}
+
+function refreshedUnusable(file: string, why: string, cause: unknown): SignatureError {
+  return new SignatureError(`cannot use the refreshed signing key ${file} (${why.split('\n')[0]}): delete it or run \`borg-provision key refresh\``, {
+    cause,
+  });
 }
 
 async function loadBundledKey(warnings: string[]): Promise<SigningKey> {

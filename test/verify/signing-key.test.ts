@@ -89,22 +89,34 @@ describe('choosing the key', () => {
     expect(refreshedKeyPath(env)).toBe(path.join(dir, '.config', 'borg-provision', 'borg-signing-key.asc'));
   });
 
-  it('ignores, with a warning, a refreshed file that holds another key, and uses the bundled one', async () => {
+  // Fail closed: the refreshed copy may carry a revocation the bundled one lacks, so falling back to
+  // the bundled copy when the refreshed one cannot be used would let a revoked key's signatures pass.
+  it('refuses (exit 5) a refreshed file that holds another key, instead of falling back to the bundled one', async () => {
     const env = await configEnv();
     await fs.mkdir(path.dirname(refreshedKeyPath(env)), { recursive: true });
     await fs.copyFile(aFile, refreshedKeyPath(env));
-    const key = await loadSigningKey({ env });
-    expect(key.source).toBe('bundled');
-    expect(key.warnings).toEqual([expect.stringMatching(/^ignoring .*borg-signing-key\.asc: it does not hold borg's pinned key/)]);
+    const err = await loadSigningKey({ env }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SignatureError);
+    expect((err as SignatureError).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(/borg-signing-key\.asc does not hold borg's pinned key .*: delete it or run `borg-provision key refresh`$/);
   });
 
-  it('ignores, with a warning, a garbled refreshed file', async () => {
+  it('refuses (exit 5) a garbled refreshed file', async () => {
     const env = await configEnv();
     await fs.mkdir(path.dirname(refreshedKeyPath(env)), { recursive: true });
     await fs.writeFile(refreshedKeyPath(env), '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot base64 at all!\n-----END PGP PUBLIC KEY BLOCK-----\n');
-    const key = await loadSigningKey({ env });
-    expect(key.source).toBe('bundled');
-    expect(key.warnings[0]).toMatch(/^ignoring .*not an OpenPGP public key/);
+    const err = await loadSigningKey({ env }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SignatureError);
+    expect((err as Error).message).toMatch(/^cannot use the refreshed signing key .*not an OpenPGP public key.*: delete it or run `borg-provision key refresh`$/);
+  });
+
+  it('refuses (exit 5) a refreshed key path that cannot be read (a directory stands there)', async () => {
+    const env = await configEnv();
+    // A directory is unreadable as a file for root too, unlike a chmod 000 file.
+    await fs.mkdir(refreshedKeyPath(env), { recursive: true });
+    const err = await loadSigningKey({ env }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SignatureError);
+    expect((err as Error).message).toMatch(/^cannot use the refreshed signing key .*not a regular file.*: delete it or run `borg-provision key refresh`$/);
   });
 
   it('trusts a custom key file with one key, with a warning that names it', async () => {
