@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point: oclif finds the commands in dist/commands (built by `npm ci` through `prepare`).
 // Plain `detect` invocations take a fast path that does not load oclif (see
-// src/target/fast-cli.ts for why and what counts as plain); everything else goes to oclif.
+// src/cli/fast-detect.ts for why and what counts as plain); everything else goes to oclif.
 'use strict';
 
 function runOclif() {
@@ -12,7 +12,7 @@ function runOclif() {
 
 function loadFastPath() {
   try {
-    return require('../dist/target/fast-cli');
+    return require('../dist/cli/fast-detect');
   } catch {
     return null; // a partial build: oclif will say what is wrong
   }

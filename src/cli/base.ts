@@ -2,7 +2,9 @@
 // become an AbortSignal the stages watch. Commands extend BaseCommand and stay thin: parse flags,
 // call the stages, render human text or return an object for `--json`.
 import { Command, Errors } from '@oclif/core';
-import { ExitCode, InterruptedError, isProvisionError } from '../errors';
+import { ExitCode, InterruptedError } from '../errors';
+import { firstLine } from '../util/text';
+import { provisionFailure, renderFailure, writeWarning, type Failure } from './failure';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -29,37 +31,28 @@ export abstract class BaseCommand extends Command {
 
   /** A warning line on stderr; shown with --json too, since stdout then holds only the JSON. */
   protected warnLine(message: string): void {
-    process.stderr.write(`borg-provision: warning: ${message}\n`);
+    writeWarning(message);
   }
 
   override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
-    const { code, kind, message } = describeFailure(err, this.signal.aborted);
-    process.exitCode = code;
-    if (this.jsonEnabled()) {
-      process.stdout.write(`${JSON.stringify({ error: { kind, exitCode: code, message } }, null, 2)}\n`);
-    }
-    process.stderr.write(`borg-provision: error: ${message}\n`);
-    if (process.env.DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);
+    renderFailure(describeFailure(err, this.signal.aborted), { json: this.jsonEnabled(), stack: err.stack });
   }
 }
 
 export function describeFailure(
   err: Error & { oclif?: { exit?: number } },
   aborted = false,
-): { code: number; kind: string; message: string } {
-  if (isProvisionError(err)) return { code: err.exitCode, kind: err.kind, message: err.message };
+): Failure {
+  const typed = provisionFailure(err);
+  if (typed) return typed;
   if (aborted || (err as { name?: string }).name === 'AbortError') {
     return { code: ExitCode.interrupted, kind: 'interrupted', message: new InterruptedError().message };
   }
   // oclif's own parse errors (unknown flag, missing argument) are bad usage.
   if (err instanceof Errors.CLIError) {
-    const message = firstLine(err.message);
+    const message = firstLine(err) || 'unknown error';
     return { code: ExitCode.usage, kind: 'usage', message: `${message} (see --help)` };
   }
   const hint = process.env.DEBUG ? '' : '; run with DEBUG=1 for details and report it';
-  return { code: ExitCode.internal, kind: 'internal', message: `internal error: ${firstLine(err.message)}${hint}` };
-}
-
-function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+  return { code: ExitCode.internal, kind: 'internal', message: `internal error: ${firstLine(err) || 'unknown error'}${hint}` };
 }

@@ -23,8 +23,10 @@ export default class Detect extends BaseCommand {
 
   async run(): Promise<TargetReport> {
     const { flags } = await this.parse(Detect);
-    const { detectTarget, requireGlibc, renderSummary } = await import('../target');
+    const { detectTarget, requireGlibc } = await import('../target');
+    const { renderSummary, detectWarnings } = await import('../cli/detect-summary');
     const report = requireGlibc(await detectTarget({ libc: flags.libc, root: flags.root, signal: this.signal }));
+    detectWarnings(report).forEach((w) => this.warnLine(w));
     if (!this.jsonEnabled()) this.log(renderSummary(report));
     return report;
   }

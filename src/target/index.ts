@@ -6,5 +6,3 @@ export { isElfFile } from './read-file';
 export { pathReport } from './mounts';
 export * from './types';
 export { detectTarget } from './report';
-export { fittingBuild } from './build-fit';
-export { renderSummary } from './summary';

@@ -1,6 +1,6 @@
 // Inspecting one libc file and the verdicts built on it.
 import { basename } from 'node:path';
-import { UnsupportedTargetError } from '../errors';
+import { BadInputError, UnsupportedTargetError } from '../errors';
 import { maxDotted, sortDotted } from '../util/dotted-version';
 import { archOf } from './arch';
 import { parseElf } from './elf-file';
@@ -31,9 +31,11 @@ export function libcFromBytes(buf: Buffer, libcPath: string): LibcTarget {
   const release = findGlibcRelease(buf);
   if (versions.length > 0 || release) return target('glibc', versions, release?.release ?? null, release?.build ?? null);
   if (basename(libcPath).includes('musl') || buf.includes(MUSL_MARKER)) return target('musl', [], null, null);
-  throw new UnsupportedTargetError(
-    `${libcPath} is not a GNU C library (no GLIBC_* version definitions, no glibc release string); ` +
-      "borg's Linux builds need glibc: pass the target's libc.so.6",
+  // Neither glibc nor musl: the user named the wrong file (e.g. /bin/ls), which is bad input (2),
+  // not an unsupported target (3).
+  throw new BadInputError(
+    `${libcPath} is an ELF file but not a C library (no GNU C Library release string and no GLIBC_ version definitions): ` +
+      "pass the target's libc.so.6",
   );
 }
 

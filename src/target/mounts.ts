@@ -67,6 +67,8 @@ async function nearestRealPath(p: string): Promise<{ real: string; exists: boole
 /**
  * exists/noexec/readonly of a path on the running machine. A path that does not exist yet (an
  * install prefix) is judged by the mount of its nearest existing ancestor, where it would be created.
+ * `mounts` null means the table could not be read: the flags are then reported as not known
+ * (flagsKnown false, noexec/readonly false) rather than silently as exec and writable.
  */
 export async function pathReport(p: string, mounts?: readonly MountEntry[] | null): Promise<PathReport> {
   const table = mounts === undefined ? await readMountInfo() : mounts;
@@ -77,6 +79,7 @@ export async function pathReport(p: string, mounts?: readonly MountEntry[] | nul
     exists,
     noexec: m ? m.options.includes('noexec') : false,
     readonly: m ? m.options.includes('ro') || m.superOptions.includes('ro') : false,
+    flagsKnown: m !== null,
     mountPoint: m ? m.mountPoint : null,
   };
 }

@@ -1,7 +1,7 @@
 // detectTarget: the whole picture `borg-provision detect` shows. The libc is parsed while the
 // system files, mounts and borg on PATH are read, all concurrently.
 import { throwIfAborted } from '../errors';
-import { fittingBuild } from './build-fit';
+import { fittingBuild } from '../releases/families';
 import { borgOnPath, installPathReports, sudoReport } from './host';
 import { resolveLibcTarget } from './resolve-target';
 import { realRoot, targetView } from './root-path';

@@ -47,8 +47,16 @@ export interface ElfNeeds {
 export interface PathReport {
   path: string;
   exists: boolean;
+  /** false when flagsKnown is false: then it is not known, not "exec". */
   noexec: boolean;
+  /** false when flagsKnown is false: then it is not known, not "writable". */
   readonly: boolean;
+  /**
+   * Whether noexec/readonly come from the mount table. false when /proc/self/mountinfo could not be
+   * read (or holds no mount above the path): callers that need an exec-capable, writable place
+   * should refuse such a path (fail closed) or say loudly that it is unchecked.
+   */
+  flagsKnown: boolean;
   /** The mount point the path lives on, when known (running machine only). */
   mountPoint?: string | null;
 }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { inspectLibc } from '../../src/target';
-import { plainDetectArgs } from '../../src/target/fast-cli';
+import { plainDetectArgs } from '../../src/cli/fast-detect';
 import { jsonOf, runCli, type CliResult } from '../helpers/cli';
 import { buildElf, patch, sectionHeaderField } from '../helpers/elf-writer';
 import { libcElf, put, tempDir, truenasRoot } from './root-tree';
@@ -69,6 +69,17 @@ describe('bad input exits 2 with one line', () => {
   test('--root that does not exist; an unknown flag', async () => {
     expectFailure(await detect('--root', path.join(work, 'nope')), 2, /--root .*nope does not exist/);
     expectFailure(await detect('--bogus'), 2, /Nonexistent flag: --bogus \(see --help\)/);
+  });
+
+  test('--libc naming a real ELF program that is no C library (/bin/ls)', async () => {
+    expectFailure(
+      await detect('--libc', '/bin/ls'),
+      2,
+      /^borg-provision: error: \/bin\/ls is an ELF file but not a C library \(no GNU C Library release string and no GLIBC_ version definitions\): pass the target's libc\.so\.6\n$/,
+    );
+    const r = await detect('--libc', '/bin/ls', '--json');
+    expect(r.code).toBe(2);
+    expect(jsonOf<{ error: { kind: string } }>(r).error.kind).toBe('bad-input');
   });
 
   test('--json prints the error object on stdout', async () => {

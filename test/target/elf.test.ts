@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ElfFormatError, ExitCode, UnsupportedTargetError } from '../../src/errors';
+import { BadInputError, ElfFormatError, ExitCode, UnsupportedTargetError } from '../../src/errors';
 import { inspectLibc, isElfFile, readElfNeeds, requireGlibc } from '../../src/target';
 import { libcFromBytes, needsFromBytes } from '../../src/target/libc';
 import { buildElf, patch, releaseString, sectionHeaderField, type ElfSpec } from '../helpers/elf-writer';
@@ -127,9 +127,12 @@ describe('versions and release', () => {
     expect(() => requireGlibc(t)).toThrow(UnsupportedTargetError);
   });
 
-  test('an ELF file that is no C library is unsupported (exit 3), saying what to pass', () => {
-    expect(() => libcFromBytes(buildElf({ verneeds: [{ library: 'libc.so.6', versions: ['GLIBC_2.34'] }] }).buf, '/bin/x')).toThrow(
-      /\/bin\/x is not a GNU C library .*borg's Linux builds need glibc/,
+  test('an ELF file that is no C library is bad input (exit 2), saying what to pass', () => {
+    const run = () => libcFromBytes(buildElf({ verneeds: [{ library: 'libc.so.6', versions: ['GLIBC_2.34'] }] }).buf, '/bin/x');
+    expect(run).toThrow(BadInputError);
+    expect(run).toThrow(
+      '/bin/x is an ELF file but not a C library (no GNU C Library release string and no GLIBC_ version definitions): ' +
+        "pass the target's libc.so.6",
     );
   });
 });

@@ -1,7 +1,9 @@
 // Mount flags from mountinfo, the install paths, sudo context and borg on PATH.
 import { chmodSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { fittingBuild, pathReport } from '../../src/target';
+import { fittingBuild } from '../../src/releases/families';
+import { pathReport, type TargetReport } from '../../src/target';
+import { detectWarnings } from '../../src/cli/detect-summary';
 import { borgOnPath, defaultPrefix, installPathReports, sudoReport } from '../../src/target/host';
 import { mountOf, parseMountInfo } from '../../src/target/mounts';
 import { put, tempDir } from './root-tree';
@@ -44,13 +46,23 @@ test('pathReport: noexec/readonly of the mount, and a missing path judged by its
   const table = parseMountInfo(
     `1 0 0:1 / / rw - ext4 /dev/sda rw\n2 1 0:2 / ${d} rw,noexec - tmpfs tmpfs rw\n3 2 0:3 / ${d}/exec rw - tmpfs tmpfs ro\n`,
   );
-  expect(await pathReport(d, table)).toEqual({ path: d, exists: true, noexec: true, readonly: false, mountPoint: d });
+  expect(await pathReport(d, table)).toEqual({ path: d, exists: true, noexec: true, readonly: false, flagsKnown: true, mountPoint: d });
   expect(await pathReport(`${d}/exec`, table)).toMatchObject({ noexec: false, readonly: true });
   expect(await pathReport(`${d}/later/prefix`, table)).toEqual({
-    path: `${d}/later/prefix`, exists: false, noexec: true, readonly: false, mountPoint: d,
+    path: `${d}/later/prefix`, exists: false, noexec: true, readonly: false, flagsKnown: true, mountPoint: d,
   });
   // The running machine's own table: "/" is a mount, and a real path is found on it.
   expect((await pathReport('/'))).toMatchObject({ path: '/', exists: true, mountPoint: '/' });
+});
+
+test('an unreadable mount table: the flags are reported as unknown, and detect says so', async () => {
+  const d = dir();
+  const r = await pathReport(d, null);
+  expect(r).toEqual({ path: d, exists: true, noexec: false, readonly: false, flagsKnown: false, mountPoint: null });
+  const report = { paths: [r], source: { hostChecked: true } } as unknown as TargetReport;
+  expect(detectWarnings(report)).toEqual([expect.stringMatching(/mount flags could not be read .*UNKNOWN/)]);
+  const known = { ...r, flagsKnown: true };
+  expect(detectWarnings({ paths: [known] } as unknown as TargetReport)).toEqual([]);
 });
 
 test('install paths: /tmp, $HOME, /root and the XDG prefix, without duplicates', async () => {

@@ -2,7 +2,7 @@
 // Builds run where the host glibc is the same or newer than the one they were built on. The
 // releases stage picks the actual asset per version (not every release carries every family).
 import { compareDotted } from '../util/dotted-version';
-import type { BuildFit } from './types';
+import type { BuildFit } from '../target/types';
 
 // Signed x86_64 families (borg 1.4.x naming; 1.2.x used linuxold64/linux64/linuxnew64/linuxnewer64).
 const SIGNED_X86_64 = [

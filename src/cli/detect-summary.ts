@@ -1,6 +1,6 @@
-// The short human summary of a TargetReport, verdict first. Shared by the detect command and the
-// start-up fast path (src/target/fast-cli.ts), which must not load oclif, so it lives here.
-import type { PathReport, TargetReport } from './types';
+// The short human summary of a TargetReport, verdict first, and detect's warnings. Shared by the
+// detect command and the start-up fast path (src/cli/fast-detect.ts), so it must not load oclif.
+import type { PathReport, TargetReport } from '../target/types';
 
 export function renderSummary(r: TargetReport): string {
   const { libc } = r;
@@ -37,8 +37,17 @@ function systemLine(r: TargetReport): string {
   return parts.join('; ');
 }
 
+/** Warning lines for stderr (both with and without --json). */
+export function detectWarnings(r: TargetReport): string[] {
+  return r.paths.some((p) => !p.flagsKnown)
+    ? ['mount flags could not be read (/proc/self/mountinfo): whether the paths below are noexec or read-only is UNKNOWN']
+    : [];
+}
+
 function pathLine(p: PathReport): string {
-  const flags = [p.noexec ? 'NOEXEC' : 'exec', p.readonly ? 'READ-ONLY' : 'writable'].join(', ');
+  const flags = p.flagsKnown
+    ? [p.noexec ? 'NOEXEC' : 'exec', p.readonly ? 'READ-ONLY' : 'writable'].join(', ')
+    : 'mount flags UNKNOWN';
   const where = p.exists ? '' : ` (not created yet; judged by ${p.mountPoint ?? 'its parent'})`;
   return `${p.path}: ${flags}${where}`;
 }

@@ -6,8 +6,9 @@
 // BORG_PROVISION_FAST_PATH=0) goes to oclif untouched. Output and exit codes are the same as the
 // oclif command's (BaseCommand.catch for typed errors); an unexpected error is not reported here
 // at all: detect is read-only, so oclif simply runs it again and reports it its own way.
-// It lives in src/target/ because bin/run.js must reach it without loading oclif.
-import { InterruptedError, isProvisionError } from '../errors';
+// bin/run.js requires it from dist/cli/fast-detect.js; it imports nothing that loads oclif.
+import { InterruptedError } from '../errors';
+import { provisionFailure, renderFailure, writeWarning } from './failure';
 
 export interface FastDetectArgs {
   json: boolean;
@@ -44,23 +45,19 @@ export async function runFastDetect(args: FastDetectArgs): Promise<'done' | 'fal
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const { detectTarget, requireGlibc, renderSummary } = await import('./index');
+    const { detectTarget, requireGlibc } = await import('../target');
+    const { renderSummary, detectWarnings } = await import('./detect-summary');
     const report = requireGlibc(await detectTarget({ libc: args.libc, root: args.root, signal: abort.signal }));
+    detectWarnings(report).forEach(writeWarning);
     process.stdout.write(`${args.json ? JSON.stringify(report, null, 2) : renderSummary(report)}\n`);
     return 'done';
   } catch (err) {
-    if (!isProvisionError(err)) return 'fallback';
-    process.exitCode = err.exitCode;
-    fail(args.json, err.kind, err.exitCode, err.message);
+    const failure = provisionFailure(err);
+    if (!failure) return 'fallback';
+    renderFailure(failure, { json: args.json });
     return 'done';
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-}
-
-// The same two outputs as BaseCommand.catch.
-function fail(json: boolean, kind: string, exitCode: number, message: string): void {
-  if (json) process.stdout.write(`${JSON.stringify({ error: { kind, exitCode, message } }, null, 2)}\n`);
-  process.stderr.write(`borg-provision: error: ${message}\n`);
 }

@@ -1,0 +1,33 @@
+// The one place a failure is written out, for BaseCommand.catch, the detect fast path (which must
+// not load oclif) and `releases` when no build fits: ONE line on stderr,
+//   borg-provision: error: <message>
+// and, with --json, one JSON document on stdout holding { error: { kind, exitCode, message } }
+// (merged into `body` when the command has a partial result worth showing, e.g. the assets and
+// the reasons none fits). The caller sets nothing else: this also sets process.exitCode.
+import { isProvisionError } from '../errors';
+
+export interface Failure {
+  code: number;
+  kind: string;
+  message: string;
+}
+
+/** The Failure of a typed error (src/errors.ts); null for anything else (the caller decides). */
+export function provisionFailure(err: unknown): Failure | null {
+  return isProvisionError(err) ? { code: err.exitCode, kind: err.kind, message: err.message } : null;
+}
+
+export function renderFailure(f: Failure, o: { json: boolean; body?: object; stack?: string }): void {
+  process.exitCode = f.code;
+  if (o.json) {
+    const doc = { ...o.body, error: { kind: f.kind, exitCode: f.code, message: f.message } };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  }
+  process.stderr.write(`borg-provision: error: ${f.message}\n`);
+  if (process.env.DEBUG && o.stack) process.stderr.write(`${o.stack}\n`);
+}
+
+/** A warning line on stderr; shown with --json too, since stdout then holds only the JSON. */
+export function writeWarning(message: string): void {
+  process.stderr.write(`borg-provision: warning: ${message}\n`);
+}
