@@ -1,21 +1,33 @@
 // One place that builds undici dispatchers and turns undici/socket errors into plain causes.
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Agent, interceptors, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'undici/types/header';
+import { NetworkError } from '../errors';
 import type { ResolvedNetOptions } from './net-options';
 
 export const USER_AGENT = 'borg-provision (+https://github.com/borgbackup/borg)';
 
 /**
  * An Agent with our timeouts that follows redirects with a bound (undici's redirect interceptor;
- * it drops Authorization when a redirect leaves the origin, so a token never reaches the asset host).
+ * it drops Authorization, Cookie and Proxy-Authorization when a redirect leaves the origin: checked
+ * in undici 7's redirect-handler.js, so a token never reaches the asset host) but never from https
+ * to plain http.
  * `retry` adds undici's retry interceptor, used for small idempotent API calls.
  */
-export function makeDispatcher(o: ResolvedNetOptions, retry = false): { dispatcher: Dispatcher; close: () => Promise<void> } {
+export function makeDispatcher(
+  o: ResolvedNetOptions,
+  retry = false,
+  tls: { ca?: string | Buffer } = {},
+): { dispatcher: Dispatcher; close: () => Promise<void> } {
   const agent = new Agent({
-    connect: { timeout: o.connectTimeoutMs },
+    // `tls.ca`: tests trust a throwaway certificate; the CLI uses the system's CAs.
+    connect: { timeout: o.connectTimeoutMs, ...tls },
     headersTimeout: o.headersTimeoutMs,
     bodyTimeout: o.bodyTimeoutMs,
   });
-  const chain = [interceptors.redirect({ maxRedirections: o.maxRedirections })];
+  // compose() wraps left to right: the first entry sits next to the Agent and sees every hop.
+  const chain = [refuseDowngrade(), interceptors.redirect({ maxRedirections: o.maxRedirections })];
   if (retry) {
     chain.push(
       interceptors.retry({
@@ -32,6 +44,81 @@ export function makeDispatcher(o: ResolvedNetOptions, retry = false): { dispatch
   }
   const dispatcher = agent.compose(...chain);
   return { dispatcher, close: () => agent.destroy().catch(() => undefined) };
+}
+
+/**
+ * Whether a bearer token may travel to `url`: over https, or over plain http only to this machine
+ * (loopback: tests and local mirrors). Plain http to any other host would show it to the network.
+ */
+export function mayCarryToken(url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if (u.protocol === 'https:') return true;
+  return u.protocol === 'http:' && isLoopbackHost(u.hostname);
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost') return true;
+  if (net.isIPv4(host)) return host.startsWith('127.');
+  return net.isIPv6(host) && (host === '::1' || /^::ffff:127\./i.test(host));
+}
+
+/** True when following `from` -> `to` would drop from https to plain http. */
+export function isDowngrade(from: string, to: string): boolean {
+  return new URL(from).protocol === 'https:' && new URL(to).protocol === 'http:';
+}
+
+/**
+ * Refuses a redirect from https to plain http: undici's redirect interceptor follows it, and the
+ * bytes (or an API answer) would then come over a connection anyone on the path can change. Placed
+ * between the redirect interceptor and the Agent, so it sees every hop's 3xx and where it points.
+ */
+export function refuseDowngrade(): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) => {
+    const from = new URL(opts.path, opts.origin).toString();
+    return dispatch(opts, new DowngradeGuard(from, handler as Dispatcher.DispatchHandler));
+  };
+}
+
+class DowngradeGuard implements Dispatcher.DispatchHandler {
+  constructor(private readonly from: string, private readonly inner: Dispatcher.DispatchHandler) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
+    this.inner.onRequestStart?.(controller, context);
+  }
+
+  onRequestUpgrade(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    this.inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    const location = statusCode >= 300 && statusCode < 400 ? headers.location : undefined;
+    if (typeof location === 'string') {
+      const to = new URL(location, this.from).toString();
+      // Thrown here, undici aborts the request with this very error (as for its own "max redirects").
+      if (isDowngrade(this.from, to)) {
+        throw new NetworkError(`refusing the redirect from ${this.from} to ${to}: it drops from https to plain http; report it to the server's owner`);
+      }
+    }
+    this.inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.inner.onResponseData?.(controller, chunk);
+  }
+
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    this.inner.onResponseEnd?.(controller, trailers);
+  }
+
+  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    this.inner.onResponseError?.(controller, error);
+  }
 }
 
 /**

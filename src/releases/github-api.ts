@@ -3,7 +3,7 @@
 // with backoff); rate limits (403/429) are explained with their reset time rather than waited out.
 import { request } from 'undici';
 import { InterruptedError, NetworkError, ReleaseNotFoundError } from '../errors';
-import { USER_AGENT, describeCause, header, makeDispatcher } from '../fetch/http';
+import { USER_AGENT, describeCause, header, makeDispatcher, mayCarryToken } from '../fetch/http';
 import { resolveNet } from '../fetch/net-options';
 import { comparePep440, isPep440 } from './pep440';
 import type { ApiOptions, Release, ReleaseSummary } from './types';
@@ -44,7 +44,9 @@ async function apiGet(url: string, o: ApiOptions): Promise<ApiResponse> {
     'user-agent': USER_AGENT,
     'x-github-api-version': '2022-11-28',
   };
-  if (o.token) headers.authorization = `Bearer ${o.token}`;
+  // Never over plain http to another machine, where anyone on the path could read it. Redirects
+  // to another origin lose it too (undici's redirect interceptor strips Authorization).
+  if (o.token && mayCarryToken(url)) headers.authorization = `Bearer ${o.token}`;
   try {
     const res = await request(url, { method: 'GET', headers, dispatcher, signal: o.signal });
     const text = await res.body.text();
@@ -57,6 +59,7 @@ async function apiGet(url: string, o: ApiOptions): Promise<ApiResponse> {
     return { status: res.statusCode, headers: res.headers as Headers, body };
   } catch (err) {
     if (o.signal?.aborted) throw new InterruptedError();
+    if (err instanceof NetworkError) throw err; // already one line (e.g. a refused https -> http redirect)
     const status = (err as { statusCode?: number }).statusCode;
     const cause = status ? `HTTP ${status} after retries` : describeCause(err);
     throw new NetworkError(`GitHub API request ${url} failed: ${cause}; check the network or --api-url and retry`, { cause: err });
@@ -66,11 +69,17 @@ async function apiGet(url: string, o: ApiOptions): Promise<ApiResponse> {
 }
 
 /** A one-line explanation of a non-2xx API answer (rate limit with its reset time, bad token, ...). */
-function apiFailure(url: string, r: ApiResponse, tokenSet: boolean): NetworkError {
+function apiFailure(url: string, r: ApiResponse, token: string | undefined): NetworkError {
+  const tokenSet = Boolean(token);
+  const hint = !tokenSet
+    ? 'wait for the reset, or set GITHUB_TOKEN to raise the limit'
+    : mayCarryToken(url)
+      ? 'wait for the reset'
+      : 'wait for the reset; GITHUB_TOKEN is not sent over plain http, use an https --api-url';
   const remaining = header(r.headers, 'x-ratelimit-remaining');
   const message = (r.body as { message?: string } | null)?.message;
   if ((r.status === 403 || r.status === 429) && (remaining === '0' || header(r.headers, 'retry-after'))) {
-    return new NetworkError(`GitHub API rate limit reached (${url}, HTTP ${r.status}): ${resetText(r.headers)}; ${tokenSet ? 'wait for the reset' : 'wait for the reset, or set GITHUB_TOKEN to raise the limit'}`);
+    return new NetworkError(`GitHub API rate limit reached (${url}, HTTP ${r.status}): ${resetText(r.headers)}; ${hint}`);
   }
   if (r.status === 401) {
     return new NetworkError(`GitHub API refused the token (${url}, HTTP 401): check GITHUB_TOKEN or unset it`);
@@ -121,7 +130,7 @@ export async function getRelease(version: string, o: ApiOptions = {}): Promise<R
     const url = `${apiBase(o)}/repos/${repo}/releases/tags/${encodeURIComponent(tag)}`;
     const r = await apiGet(url, o);
     if (r.status === 404) continue;
-    if (r.status !== 200) throw apiFailure(url, r, Boolean(o.token));
+    if (r.status !== 200) throw apiFailure(url, r, o.token);
     if (!isRelease(r.body)) throw new NetworkError(`GitHub API answered ${url} with something that is not a release`);
     return toRelease(r.body);
   }
@@ -156,15 +165,31 @@ export async function listReleases(o: ApiOptions & { limit?: number } = {}): Pro
   let url: string | null = `${apiBase(o)}/repos/${o.repo ?? DEFAULT_REPO}/releases?per_page=${Math.min(limit, 100)}`;
   for (let page = 0; url && out.length < limit && page < 50; page++) {
     const r = await apiGet(url, o);
-    if (r.status !== 200) throw apiFailure(url, r, Boolean(o.token));
+    if (r.status !== 200) throw apiFailure(url, r, o.token);
     if (!Array.isArray(r.body)) throw new NetworkError(`GitHub API answered ${url} with something that is not a release list`);
     for (const g of r.body) if (isRelease(g) && !g.draft) out.push(toSummary(g));
-    url = nextLink(header(r.headers, 'link'));
+    url = nextLink(header(r.headers, 'link'), url);
   }
   return out.slice(0, limit);
 }
 
-function nextLink(link: string | undefined): string | null {
+/**
+ * The next page, only on the origin of the page that named it (the API base): the request carries
+ * GITHUB_TOKEN, and a Link header must not be able to send it elsewhere. A foreign Link is an error
+ * rather than the end of the list, so a short list is never shown as if it were complete.
+ */
+function nextLink(link: string | undefined, current: string): string | null {
   const m = link ? /<([^>]+)>\s*;\s*rel="next"/.exec(link) : null;
-  return m ? m[1] : null;
+  if (!m) return null;
+  let next: URL;
+  try {
+    next = new URL(m[1], current);
+  } catch {
+    throw new NetworkError(`GitHub API release list names a next page that is not a URL (${m[1]}): check --api-url`);
+  }
+  const origin = new URL(current).origin;
+  if (next.origin !== origin) {
+    throw new NetworkError(`GitHub API release list points its next page to ${next.origin} instead of ${origin}: refused; check --api-url`);
+  }
+  return next.toString();
 }
