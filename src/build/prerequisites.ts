@@ -3,7 +3,9 @@
 import { execFile } from 'node:child_process';
 import * as net from 'node:net';
 import { BuildError } from '../errors';
+import { firstLine } from '../util/text';
 import type { Provider } from './plan';
+import { withoutGithubCredentials } from './runner';
 
 export const LIBVIRT_URI = 'qemu:///system';
 const LIBVIRT_SOCKETS = ['/run/libvirt/libvirt-sock', '/var/run/libvirt/libvirt-sock'];
@@ -17,15 +19,11 @@ interface ExecResult {
 
 function run(cmd: string, args: string[], timeoutMs = 60000): Promise<ExecResult> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, env: withoutGithubCredentials() }, (err, stdout, stderr) => {
       const code = (err as NodeJS.ErrnoException | null)?.code;
       resolve({ ok: !err, notFound: code === 'ENOENT', stdout: String(stdout), stderr: String(stderr) });
     });
   });
-}
-
-function firstLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
 }
 
 export interface PrerequisiteReport {

@@ -28,6 +28,25 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/**
+ * GitHub credentials the CLI itself may read. vagrant and its plugins never need them, and what a
+ * child gets it can log or pass on; vagrant's own settings (VAGRANT_CLOUD_TOKEN for private boxes,
+ * provider credentials) stay, as a build may need them.
+ */
+const WITHHELD = ['GITHUB_TOKEN', 'GH_TOKEN', 'GITHUB_PAT', 'GH_ENTERPRISE_TOKEN', 'GITHUB_ENTERPRISE_TOKEN'];
+
+/** Our environment without GitHub credentials, for every tool the build stage runs. */
+export function withoutGithubCredentials(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const name of WITHHELD) delete out[name];
+  return out;
+}
+
+/** The environment for a vagrant child working in `cwd`. */
+export function vagrantEnv(cwd: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...withoutGithubCredentials(env), VAGRANT_CWD: cwd };
+}
+
 export function openLog(file: string): WriteStream {
   return createWriteStream(file, { flags: 'a' });
 }
@@ -39,7 +58,7 @@ export function runVagrant(args: string[], o: RunOptions): Promise<RunResult> {
     // exactly once (a second SIGINT would make vagrant skip its cleanup).
     const child = spawn('vagrant', args, {
       cwd: o.cwd,
-      env: { ...process.env, VAGRANT_CWD: o.cwd },
+      env: vagrantEnv(o.cwd),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -105,7 +124,7 @@ export function vagrantSshToStream(
   return new Promise((resolve, reject) => {
     const args = ['ssh', '--no-tty', '-c', command];
     o.log.write(`\n$ vagrant ${args.join(' ')}\n`);
-    const child = spawn('vagrant', args, { cwd: o.cwd, env: { ...process.env, VAGRANT_CWD: o.cwd }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('vagrant', args, { cwd: o.cwd, env: vagrantEnv(o.cwd), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
