@@ -2,6 +2,10 @@
 // bytes, percentage, rate and ETA over all files in flight. On a pipe, or with --json, it
 // renders nothing (enabled is false or the stream is not a TTY), so logs stay clean.
 import type { ProgressEvent } from '../fetch/types';
+import { formatBytes, formatDuration } from './format';
+
+// Re-exported for existing importers; new code imports them from ./format.
+export { formatBytes, formatDuration };
 
 export interface ProgressStream {
   write(chunk: string): boolean;
@@ -100,19 +104,4 @@ export function renderLine(files: FileState[], seconds: number, columns = 80): s
 
 function sum(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0);
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${Math.round(n)} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
-
-export function formatDuration(s: number): string {
-  const total = Math.max(0, Math.round(s));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const sec = String(total % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }

@@ -3,7 +3,9 @@
 // which Debian to use, and hands everything to src/build/.
 import { Args, Flags } from '@oclif/core';
 import * as path from 'node:path';
+import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';
+import { parseArchFlag, resolveTargetFromFlags, targetFlags } from '../cli/target-flags';
 import { UnsupportedTargetError, UsageError } from '../errors';
 import { compareDotted } from '../util/dotted-version';
 
@@ -28,9 +30,9 @@ export default class Build extends BaseCommand {
   static override flags = {
     vagrant: Flags.boolean({ description: 'build in a Vagrant VM (the only build method)' }),
     debian: Flags.string({ description: 'Debian release of the build VM (default: from the target)', options: ['bullseye', 'bookworm', 'trixie'] }),
-    libc: Flags.string({ description: 'target: the libc file of the machine the build must run on' }),
-    root: Flags.string({ description: 'target: the root directory of the machine the build must run on' }),
-    arch: Flags.string({ description: 'arch of the build (default: the target\'s; x86_64, or arm64 with libvirt and --box)', options: ['x86_64', 'arm64'] }),
+    libc: targetFlags.libc,
+    root: targetFlags.root,
+    arch: targetFlags.arch,
     provider: Flags.string({ description: 'Vagrant provider', options: ['libvirt', 'virtualbox'], default: 'libvirt' }),
     box: Flags.string({ description: 'use this Vagrant box instead of the official Debian one' }),
     cpus: Flags.integer({ description: 'virtual CPUs of the build VM', default: 2 }),
@@ -45,7 +47,7 @@ export default class Build extends BaseCommand {
     'signing-key': Flags.string({ description: 'verify with this OpenPGP key file instead of borg\'s pinned key (private mirrors, tests)' }),
     fingerprint: Flags.string({ description: 'primary fingerprint to trust in --signing-key' }),
     'strict-key-expiry': Flags.boolean({ description: 'refuse a good signature whose key has expired in our copy' }),
-    'api-url': Flags.string({ description: 'GitHub API base URL (a mirror)', hidden: true }),
+    ...apiFlags,
   };
 
   async run(): Promise<object> {
@@ -53,20 +55,17 @@ export default class Build extends BaseCommand {
     if (!flags.vagrant) throw new UsageError('say how to build: `build --vagrant` (the only build method)');
     const build = await import('../build');
     const target = await this.resolveTarget(flags, build);
-    const { netOptionsFromEnv } = await import('../fetch/net-options');
-    const api = { apiUrl: flags['api-url'], token: process.env.GITHUB_TOKEN || undefined, signal: this.signal, net: netOptionsFromEnv() };
+    const api = apiOptionsFromFlags(flags, this.signal);
     if (flags['from-sdist'] && !args.version && !versionFromSdistName(flags['from-sdist'])) {
       throw new UsageError(`give the borg version of ${flags['from-sdist']}, e.g. build --vagrant 1.4.2 --from-sdist FILE`);
     }
-    const version = args.version
-      ?? versionFromSdistName(flags['from-sdist'])
-      ?? (flags['dry-run'] ? undefined : await build.newestStableVersion(api));
-    if (!version) throw new UsageError('give the borg version for --dry-run, e.g. build --vagrant 1.4.2 --dry-run');
+    // Without VERSION, --dry-run plans the same version a real build would build.
+    const version = args.version ?? versionFromSdistName(flags['from-sdist']) ?? (await build.newestStableVersion(api));
 
     const plan = build.makePlan({
       version,
       debian: target.debian,
-      arch: flags.arch ?? target.arch,
+      arch: target.arch,
       provider: flags.provider,
       cpus: flags.cpus,
       memoryMiB: flags.memory,
@@ -78,6 +77,8 @@ export default class Build extends BaseCommand {
       flags['work-dir'] ?? path.join(cacheDir(), 'build', `borg-${plan.version}-${plan.debian}-${plan.arch}-${Date.now()}`),
     );
     const json = this.jsonEnabled();
+    const { createProgressBar } = await import('../cli/progress');
+    const bar = createProgressBar({ enabled: !json }); // draws only on a terminal
     const result = await build.buildWithVagrant({
       plan,
       target: { glibc: target.glibc, arch: plan.arch },
@@ -93,28 +94,30 @@ export default class Build extends BaseCommand {
         fingerprint: flags.fingerprint,
         strictKeyExpiry: flags['strict-key-expiry'],
         api,
+        onDownload: bar.onProgress,
       },
       onEvent: (e) => {
+        bar.done(); // the sdist downloads are over once the next event comes
         if (e.type === 'warning') this.warnLine(e.message);
         else if (!json) process.stderr.write(`${e.type === 'step' ? '  build step: ' : '==> '}${e.name}\n`);
       },
-    });
+    }).finally(() => bar.done());
     if (!json) this.render(result, plan);
     return { ...result, plan, target };
   }
 
   private async resolveTarget(
-    flags: { debian?: string; libc?: string; root?: string },
+    flags: { debian?: string; libc?: string; root?: string; arch?: string },
     build: typeof import('../build'),
   ): Promise<{ debian: import('../build').DebianRelease; glibc: string; arch: string; from: string }> {
     const explicitTarget = flags.libc !== undefined || flags.root !== undefined;
     if (flags.debian && !explicitTarget) {
       const debian = build.parseDebianRelease(flags.debian);
-      return { debian, glibc: build.DEBIAN[debian].glibc, arch: 'x86_64', from: '--debian' };
+      const arch = flags.arch === undefined ? 'x86_64' : await parseArchFlag(flags.arch);
+      return { debian, glibc: build.DEBIAN[debian].glibc, arch, from: '--debian' };
     }
-    const { resolveLibcTarget, requireGlibc } = await import('../target');
-    const t = requireGlibc(await resolveLibcTarget({ libc: flags.libc, root: flags.root }));
-    const glibc = t.libc.release!;
+    const t = await resolveTargetFromFlags({ libc: flags.libc, root: flags.root, arch: flags.arch });
+    const glibc = t.glibc;
     const debian = flags.debian ? build.parseDebianRelease(flags.debian) : build.debianForGlibc(glibc);
     const vmGlibc = build.DEBIAN[debian].glibc;
     // A build runs only on the same or a newer glibc: refuse now, not after an hour of building.
@@ -123,8 +126,7 @@ export default class Build extends BaseCommand {
         `a ${debian} build needs glibc ${vmGlibc} but the target has ${glibc}: use --debian ${build.debianForGlibc(glibc)}`,
       );
     }
-    const from = flags.libc ? `--libc ${flags.libc}` : flags.root ? `--root ${flags.root}` : 'this machine';
-    return { debian, glibc, arch: t.arch, from };
+    return { debian, glibc, arch: t.arch, from: t.source };
   }
 
   private render(r: import('../build').BuildResult, plan: import('../build').BuildPlan): void {

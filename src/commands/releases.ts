@@ -3,12 +3,13 @@
 // signature (not verified here: that is `install`'s job).
 import { Args, Flags } from '@oclif/core';
 import * as fs from 'node:fs';
+import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';
+import { targetFlags, resolveTargetFromFlags } from '../cli/target-flags';
 import { NoCompatibleBuildError, UsageError } from '../errors';
 import type { AssetChoice, ReleaseSummary, Selection } from '../releases/types';
 import type { DownloadResult } from '../fetch/types';
 
-type Target = { glibc: string; arch: string; source: string };
 type DownloadReport = { dir: string; archive: DownloadResult; signature: DownloadResult | null; verified: false };
 export type ReleasesResult = { releases: ReleaseSummary[] } | (Selection & { targetSource: string; download?: DownloadReport });
 
@@ -33,12 +34,9 @@ export default class Releases extends BaseCommand {
   };
 
   static override flags = {
-    'api-url': Flags.string({ description: 'GitHub API base URL (a mirror)', default: 'https://api.github.com' }),
+    ...apiFlags,
     limit: Flags.integer({ description: 'how many releases to list', default: 15, min: 1, max: 300 }),
-    libc: Flags.string({ description: 'judge builds against this libc.so.6 (e.g. copied from the TrueNAS box)' }),
-    root: Flags.string({ description: 'judge builds against the libc of this mounted root filesystem' }),
-    glibc: Flags.string({ description: 'judge builds against this glibc release (X.Y) instead of reading a libc' }),
-    arch: Flags.string({ description: 'judge builds for this arch (x86_64, arm64, i386, ...)' }),
+    ...targetFlags,
     asset: Flags.string({ description: 'choose this asset of the release instead of the best fit' }),
     'allow-unsigned': Flags.boolean({ description: 'let unsigned GitHub-built (-gh) assets be chosen; nothing about them can be verified' }),
     download: Flags.string({ description: 'download the chosen asset and its .asc signature into this directory (not verified)' }),
@@ -46,10 +44,9 @@ export default class Releases extends BaseCommand {
 
   async run(): Promise<ReleasesResult | undefined> {
     const { args, flags } = await this.parse(Releases);
-    const { netOptionsFromEnv } = await import('../fetch/net-options');
-    const api = { apiUrl: flags['api-url'], token: process.env.GITHUB_TOKEN || undefined, signal: this.signal, net: netOptionsFromEnv() };
+    const api = apiOptionsFromFlags(flags, this.signal);
     if (!args.version) return this.list(flags, api);
-    const target = await resolveTarget(flags);
+    const target = await resolveTargetFromFlags(flags);
     checkDownloadDir(flags.download);
     const { getRelease, selectAsset, noCompatibleMessage } = await import('../releases');
     const release = await getRelease(args.version, api);
@@ -78,16 +75,15 @@ export default class Releases extends BaseCommand {
     return { releases };
   }
 
-  /** Exit 3 with the one-line reason; --json still gets every asset and its reasons. */
-  private noneFits(result: Selection & { targetSource: string }, err: NoCompatibleBuildError): undefined {
-    if (this.jsonEnabled()) {
-      this.logJson({ ...result, error: { kind: err.kind, exitCode: err.exitCode, message: err.message } });
-      process.stderr.write(`borg-provision: error: ${err.message}\n`);
-      process.exitCode = err.exitCode;
-      return undefined;
-    }
-    this.render(result);
-    throw err;
+  /**
+   * Exit 3 with the one-line reason. The selection is shown first (human) or is the JSON document
+   * itself, with the usual `error` key added: the user sees why nothing fits.
+   */
+  private async noneFits(result: Selection & { targetSource: string }, err: NoCompatibleBuildError): Promise<undefined> {
+    const { provisionFailure, renderFailure } = await import('../cli/failure');
+    if (!this.jsonEnabled()) this.render(result);
+    renderFailure(provisionFailure(err)!, { json: this.jsonEnabled(), body: result });
+    return undefined;
   }
 
   private render(s: Selection & { targetSource: string }): void {
@@ -103,7 +99,8 @@ export default class Releases extends BaseCommand {
 
   private async download(choice: AssetChoice, dir: string, net: object): Promise<DownloadReport> {
     const { downloadWithSignature } = await import('../fetch');
-    const { createProgressBar, formatBytes } = await import('../cli/progress');
+    const { createProgressBar } = await import('../cli/progress');
+    const { formatBytes } = await import('../cli/format');
     const bar = createProgressBar({ enabled: !this.jsonEnabled() });
     let got;
     try {
@@ -119,21 +116,6 @@ export default class Releases extends BaseCommand {
     }
     return { dir, archive: got.archive, signature: got.signature, verified: false };
   }
-}
-
-async function resolveTarget(flags: { glibc?: string; arch?: string; libc?: string; root?: string }): Promise<Target> {
-  const { normalizeArch, KNOWN_ARCHES } = await import('../releases/asset-name');
-  if (flags.glibc !== undefined && !/^\d+\.\d+$/.test(flags.glibc)) {
-    throw new UsageError(`--glibc ${flags.glibc} is not a glibc release: give it as X.Y, e.g. 2.31`);
-  }
-  const arch = flags.arch === undefined ? undefined : normalizeArch(flags.arch);
-  if (arch === null) throw new UsageError(`--arch ${flags.arch} is not an arch borg builds for: use one of ${KNOWN_ARCHES.join(', ')}`);
-  if (flags.libc && flags.root) throw new UsageError('--libc and --root both name a target: give one');
-  if (flags.glibc && arch) return { glibc: flags.glibc, arch, source: 'given' };
-  const { resolveLibcTarget, requireGlibc } = await import('../target');
-  const t = requireGlibc(await resolveLibcTarget({ libc: flags.libc, root: flags.root }));
-  const source = flags.libc ?? (flags.root ? `root ${flags.root}` : 'this machine');
-  return { glibc: flags.glibc ?? (t.libc.release as string), arch: arch ?? t.arch, source };
 }
 
 function checkDownloadDir(dir: string | undefined): void {

@@ -60,3 +60,25 @@ export function archOf(elf: ElfIdentity, eFlags: number): ArchNames {
 
 /** Every multiarch triplet we know, for searching a root whose /bin/sh could not be read. */
 export const ALL_TRIPLETS = [...new Set(TABLE.flatMap((r) => r.names.triplets))];
+
+// Names people and other tools use for an arch, beyond borg's and the kernel's own (in TABLE).
+const ALIASES: Record<string, string> = {
+  amd64: 'x86_64', 'x86-64': 'x86_64', x64: 'x86_64',
+  i486: 'i386', i586: 'i386', x86: 'i386', ia32: 'i386',
+  armv7: 'armhf', armv7hl: 'armhf', armhfp: 'armhf',
+  ppc64el: 'ppc64le', powerpc64le: 'ppc64le',
+};
+
+/** Every arch name as borg names it, in table order (x86_64, x32, i386, arm64, ...). */
+export const ARCH_NAMES = [...new Set(TABLE.map((r) => r.names.arch))];
+
+/**
+ * An arch as a user may write it (aarch64, amd64, i686, armv7l, ppc64el, ...) as borg names it
+ * (arm64, x86_64, i386, armhf, ppc64le); null when it names no arch we know.
+ */
+export function normalizeArchName(name: string): string | null {
+  const n = name.trim().toLowerCase();
+  if (ARCH_NAMES.includes(n)) return n;
+  if (ALIASES[n]) return ALIASES[n];
+  return TABLE.find((r) => r.names.kernelArch === n)?.names.arch ?? null;
+}

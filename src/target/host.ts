@@ -3,6 +3,7 @@
 import { constants, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { dataHome } from '../util/xdg';
 import { pathReport, readMountInfo } from './mounts';
 import type { BorgOnPath, PathReport, SudoReport } from './types';
 
@@ -13,10 +14,7 @@ export function homeDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The default install prefix: $XDG_DATA_HOME/borg-provision, else ~/.local/share/borg-provision. */
-export function defaultPrefix(env: NodeJS.ProcessEnv = process.env): string {
-  const data = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(homeDir(env), '.local', 'share');
-  return path.join(data, 'borg-provision');
-}
+export const defaultPrefix = (env: NodeJS.ProcessEnv = process.env): string => dataHome(env);
 
 /** /tmp (PyInstaller one-file builds unpack there), $HOME, /root and the default prefix. */
 export async function installPathReports(env: NodeJS.ProcessEnv = process.env): Promise<PathReport[]> {

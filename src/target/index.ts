@@ -6,3 +6,4 @@ export { isElfFile } from './read-file';
 export { pathReport } from './mounts';
 export * from './types';
 export { detectTarget } from './report';
+export { realRoot } from './root-path';

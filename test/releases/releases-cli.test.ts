@@ -143,8 +143,8 @@ describe('borg-provision releases', () => {
   });
 
   it.each([
-    [['1.4.5', '--glibc', '2', '--arch', 'x86_64'], '--glibc 2 is not a glibc release: give it as X.Y, e.g. 2.31'],
-    [['1.4.5', '--glibc', '2.36', '--arch', 'sparc'], '--arch sparc is not an arch borg builds for: use one of x86_64, arm64, i386, armhf, ppc64le, s390x, riscv64'],
+    [['1.4.5', '--glibc', '2', '--arch', 'x86_64'], '--glibc 2 is not a glibc release: give it as X.Y (or X.Y.Z), e.g. 2.31'],
+    [['1.4.5', '--glibc', '2.36', '--arch', 'sparc'], '--arch sparc is not an arch we know: use one of x86_64, x32, i386, arm64, arm64be, armhf, armel, s390x, s390, ppc64le, ppc64, powerpc, riscv64, riscv32, loong64, mips64el, mips64, mipsel, mips, sparc64, ia64, alpha (or aarch64, amd64, i686, armv7l)'],
     [['--asset', 'borg-linux64'], '--asset needs a VERSION: borg-provision releases VERSION --asset ...'],
     [['1.4.5', '--glibc', '2.36', '--arch', 'x86_64', '--asset', 'borg-nope'], '--asset borg-nope is not in this release; its Linux assets are: borg-linux-glibc231-x86_64, borg-linux-glibc231-x86_64.tgz, borg-linux-glibc235-x86_64-gh, borg-linux-glibc235-x86_64-gh.tgz, borg-linux-glibc235-arm64-gh, borg-linux-glibc235-arm64-gh.tgz'],
     [['1.4.5', '--no-such-flag'], 'Nonexistent flag: --no-such-flag (see --help)'],
