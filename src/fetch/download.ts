@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
 import { ChecksumError, InterruptedError, NetworkError, ProvisionError, UsageError, filesystemError, throwIfAborted } from '../errors';
 import { cacheDir } from './cache-dir';
+import { acquireFileLock } from './file-lock';
 import { USER_AGENT, describeCause, errorCode, header, isRetryableError, makeDispatcher, sleep } from './http';
 import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from './net-options';
 import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
@@ -72,15 +73,36 @@ export async function download(r: DownloadRequest): Promise<DownloadResult> {
   throwIfAborted(r.signal);
 
   const expectedSha = normalizeSha256(r.expectedSha256);
-  const cached = await cacheHit(finalPath, r.expectedSize, expectedSha);
-  if (cached) {
+  const hit = async (): Promise<DownloadResult | null> => {
+    const cached = await cacheHit(finalPath, r.expectedSize, expectedSha);
+    if (!cached) return null;
     emit({ type: 'done', fileName: r.fileName, bytes: cached.size, fromCache: true });
     return { path: finalPath, ...cached, fromCache: true };
-  }
+  };
+  const early = await hit();
+  if (early) return early;
 
   const partPath = `${finalPath}.part`;
-  const metaPath = `${finalPath}.part.json`;
   const net = resolveNet(r.net);
+  // Another process (an install into another prefix) may be fetching this very file: wait for it
+  // rather than write the same .part at once, then take its finished file as a cache hit.
+  const lock = await acquireFileLock(`${partPath}.lock`, { signal: r.signal, noProgressMs: net.maxTotalMs, progressFile: partPath, target: finalPath });
+  try {
+    return (lock.waited ? await hit() : null) ?? (await transfer(r, net, expectedSha, finalPath, emit));
+  } finally {
+    await lock.release();
+  }
+}
+
+async function transfer(
+  r: DownloadRequest,
+  net: ResolvedNetOptions,
+  expectedSha: string | undefined,
+  finalPath: string,
+  emit: (e: ProgressEvent) => void,
+): Promise<DownloadResult> {
+  const partPath = `${finalPath}.part`;
+  const metaPath = `${finalPath}.part.json`;
   const { dispatcher, close } = makeDispatcher(net);
   let got: { size: number; sha256: string };
   try {
