@@ -16,10 +16,15 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'bin', 'run.js');
 const ASSET = 'borg-linux-glibc231-x86_64.tgz';
-const SCALES = [
+const ALL_SCALES = [
   { label: '~30 MB', scale: 1, runs: 5 },
   { label: '~300 MB', scale: 10, runs: 3 },
 ];
+// INSTALL_BENCH_SMALL=1: only ~30 MB (quick before/after comparisons); RUNS=n overrides the run count.
+// INSTALL_BENCH_BASELINE=<dir>: also run another built checkout's bin/run.js, interleaved with ours
+// and the seed's, so that before/after figures on a busy machine see the same load.
+const BASELINE = process.env.INSTALL_BENCH_BASELINE ? path.resolve(process.env.INSTALL_BENCH_BASELINE) : null;
+const SCALES = ALL_SCALES.filter((s) => !process.env.INSTALL_BENCH_SMALL || s.scale === 1).map((s) => ({ ...s, runs: Number(process.env.RUNS) || s.runs }));
 
 const MAIN_C = `#include <stdio.h>
 #include <string.h>
@@ -81,14 +86,16 @@ function serve(dir, version) {
 function timed(cmd, args, env) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '%M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (code !== 0) return reject(new Error(`${cmd} exited ${code}: ${err}`));
-      resolve({ ms, rssMb: Number(err.trim().split('\n').pop()) / 1024 });
+      const [rss, user, sys] = err.trim().split('\n').pop().split(' ').map(Number);
+      // CPU seconds of the process tree: less sensitive than wall time to other jobs' load.
+      resolve({ ms, rssMb: rss / 1024, cpuS: user + sys });
     });
   });
 }
@@ -124,9 +131,9 @@ async function benchScale(tmp, gpg, { label, scale, runs }) {
   };
   const clean = () => fs.rmSync(home, { recursive: true, force: true });
   try {
-    const runOurs = () => {
+    const runOurs = (binPath = bin) => {
       clean();
-      return timed(process.execPath, [bin, 'install', version, '--api-url', base, '--signing-key', path.join(tmp, 'key.asc'),
+      return timed(process.execPath, [binPath, 'install', version, '--api-url', base, '--signing-key', path.join(tmp, 'key.asc'),
         '--fingerprint', fs.readFileSync(path.join(tmp, 'fpr'), 'utf8').trim(), '--bin-dir', path.join(home, 'bin')], env);
     };
     const seedScript = [
@@ -143,13 +150,25 @@ async function benchScale(tmp, gpg, { label, scale, runs }) {
       return timed('sh', ['-c', seedScript], env);
     };
     // Alternate the two so that load from other processes falls on both alike.
-    const got = { ours: [], seed: [] };
+    const got = { ours: [], seed: [], base: [] };
     for (let i = 0; i < runs; i++) {
       got.ours.push(await runOurs());
       got.seed.push(await runSeed());
+      if (BASELINE) got.base.push(await runOurs(path.join(BASELINE, 'bin', 'run.js')));
     }
-    const summary = (l, xs) => ({ label: l, ms: median(xs.map((g) => g.ms)), rssMb: Math.max(...xs.map((g) => g.rssMb)) });
-    return { label, packedMb, ours: summary('borg-provision', got.ours), seed: summary('curl+gpgv+tar', got.seed) };
+    const summary = (l, xs) => ({
+      label: l,
+      ms: median(xs.map((g) => g.ms)),
+      cpuS: median(xs.map((g) => g.cpuS)),
+      rssMb: Math.max(...xs.map((g) => g.rssMb)),
+    });
+    return {
+      label,
+      packedMb,
+      ours: summary('borg-provision', got.ours),
+      seed: summary('curl+gpgv+tar', got.seed),
+      base: BASELINE ? summary('baseline build', got.base) : null,
+    };
   } finally {
     clean();
     server.close();
@@ -181,18 +200,22 @@ async function main() {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 
-  const line = (cols) => cols.map((c, i) => (i === 0 ? String(c).padEnd(30) : String(c).padStart(12))).join('');
-  console.log(line(['install (RSA 4096 signature)', 'wall s', 'peak RSS MB']));
+  const line = (cols) => cols.map((c, i) => (i === 0 ? String(c).padEnd(34) : String(c).padStart(12))).join('');
+  console.log(line(['install (RSA 4096 signature)', 'wall s', 'CPU s', 'peak RSS MB']));
   let fail = false;
   for (const r of rows) {
-    for (const m of [r.ours, r.seed]) console.log(line([`${r.label} (${r.packedMb.toFixed(0)} MB) ${m.label}`, (m.ms / 1000).toFixed(2), m.rssMb.toFixed(1)]));
+    for (const m of [r.ours, r.seed, r.base].filter(Boolean)) {
+      console.log(line([`${r.label} (${r.packedMb.toFixed(0)} MB) ${m.label}`, (m.ms / 1000).toFixed(2), m.cpuS.toFixed(2), m.rssMb.toFixed(1)]));
+    }
     const ratio = r.ours.ms / r.seed.ms;
-    console.log(line([`${r.label} ratio`, `x${ratio.toFixed(2)}`, `x${(r.ours.rssMb / r.seed.rssMb).toFixed(2)}`]));
+    console.log(line([`${r.label} ratio`, `x${ratio.toFixed(2)}`, `x${(r.ours.cpuS / r.seed.cpuS).toFixed(2)}`, `x${(r.ours.rssMb / r.seed.rssMb).toFixed(2)}`]));
+    if (r.base) console.log(line([`${r.label} baseline ratio`, `x${(r.base.ms / r.seed.ms).toFixed(2)}`, `x${(r.base.cpuS / r.seed.cpuS).toFixed(2)}`, '']));
     if (ratio > 1.2) console.log(`  above target: wall-time ratio ${ratio.toFixed(2)} > 1.2`);
     if (r.ours.rssMb > 200) fail = true;
   }
-  const growth = rows[1].ours.rssMb - rows[0].ours.rssMb;
   console.log(`(medians of alternating runs; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs)`);
+  if (rows.length < 2) return;
+  const growth = rows[1].ours.rssMb - rows[0].ours.rssMb;
   console.log(`peak RSS ${rows[0].label} -> ${rows[1].label}: borg-provision ${rows[0].ours.rssMb.toFixed(1)} -> ${rows[1].ours.rssMb.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB)`);
   if (growth > 16 || fail) {
     console.error('FAIL: peak RSS above 200 MB or growing with size');

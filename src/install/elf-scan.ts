@@ -49,18 +49,33 @@ export function glibcVersionOf(need: string): string | null {
   return m && parseDotted(m[1]) ? m[1] : null;
 }
 
-/** Walks `root` (without following symlinks) and checks every ELF file; throws CompatibilityError. */
+/** Files read at once: ~100 small reads finish in a few ms instead of one round trip after another. */
+const SCAN_CONCURRENCY = 8;
+
+/**
+ * Walks `root` (without following symlinks) and checks every ELF file; throws CompatibilityError.
+ * Files are read concurrently but judged in walk order, so the error names the same file each time.
+ */
 export async function scanElfTree(root: string, target: ScanTarget, reader: ElfReader, signal?: AbortSignal): Promise<ElfScanResult> {
+  const files: string[] = [];
+  for await (const file of regularFiles(root)) files.push(file);
+  const needs = await mapConcurrently(files, SCAN_CONCURRENCY, signal, async (file) => {
+    if (!(await reader.isElfFile(file))) return null;
+    return readNeeds(reader, file, path.relative(root, file)).then(
+      (n) => ({ ok: true as const, n }),
+      (err: unknown) => ({ ok: false as const, err }),
+    );
+  });
   let elfFiles = 0;
   let maxGlibcNeeded: string | null = null;
-  for await (const file of regularFiles(root)) {
-    if (signal?.aborted) throw new InterruptedError();
-    if (!(await reader.isElfFile(file))) continue;
+  for (let i = 0; i < files.length; i++) {
+    const got = needs[i];
+    if (got === null) continue;
+    if (!got.ok) throw got.err;
     elfFiles++;
-    const rel = path.relative(root, file);
-    const needs = await readNeeds(reader, file, rel);
-    checkMachine(needs.elf, target, rel);
-    for (const need of needs.needs) {
+    const rel = path.relative(root, files[i]);
+    checkMachine(got.n.elf, target, rel);
+    for (const need of got.n.needs) {
       for (const v of need.versions) {
         const g = glibcVersionOf(v);
         if (!g) continue;
@@ -75,6 +90,21 @@ export async function scanElfTree(root: string, target: ScanTarget, reader: ElfR
     }
   }
   return { elfFiles, maxGlibcNeeded };
+}
+
+/** `fn` over `items` with at most `limit` in flight; results in input order. Stops on abort. */
+async function mapConcurrently<T, R>(items: T[], limit: number, signal: AbortSignal | undefined, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      if (signal?.aborted) throw new InterruptedError();
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 async function readNeeds(reader: ElfReader, file: string, rel: string): Promise<ElfNeeds> {

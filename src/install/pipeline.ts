@@ -116,7 +116,7 @@ interface Prepared {
   source: Source;
   scanTarget: ScanTarget;
   target: TargetModule;
-  keyPromise: Promise<SigningKey>;
+  key: KeyLoader;
 }
 
 /** Everything decided before anything is written or downloaded. */
@@ -132,15 +132,15 @@ async function prepare(o: InstallOptions, warn: (w: string) => void): Promise<Pr
   if ((await inspectWrapper(binDir)).state === 'foreign') throw foreignWrapperError(binDir);
   if (!onPath(binDir)) warn(`${binDir} is not on PATH: add it, or run ${wrapperPath(binDir)} by its full path`);
 
-  // Independent look-ups run together: this machine's libc, the release JSON, the signing key.
-  const keyPromise = loadKey(o);
-  keyPromise.catch(() => undefined); // awaited later, only if a signature is to be checked
+  // Independent look-ups run together: this machine's libc and the release JSON. The signing key
+  // is loaded later, while the archive downloads (see obtainWithKey).
   const [scanTarget, release] = await Promise.all([resolveScanTarget(o, target), fetchRelease(o)]);
   const source = await resolveSource(o, scanTarget, release);
   requireSignatureOrConsent(source, o);
-  if (needsKey(source)) await keyPromise; // a bad --signing-key fails before any download
+  const key = new KeyLoader(o);
+  if (o.dryRun && needsKey(source)) await key.load(); // the plan is checked as far as it can be without writing
   const version = source.kind === 'release' ? source.version : source.local.version;
-  return { plan: makePlan(source, version, scanTarget, prefix, binDir), source, scanTarget, target, keyPromise };
+  return { plan: makePlan(source, version, scanTarget, prefix, binDir), source, scanTarget, target, key };
 }
 
 /** The locked part: fetch, verify, unpack, check, activate. Cleans up after itself on any failure. */
@@ -156,8 +156,8 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
     const lock = await acquireLock(plan.prefix);
     try {
       await removeStaleTemps(plan.prefix);
-      const fetched = await obtain(source, o, step);
-      const verification = await verifyArchive(source, fetched, o, p.keyPromise, step, warn);
+      const fetched = await obtainWithKey(source, o, step, p.key);
+      const verification = await verifyArchive(source, fetched, o, p.key, step, warn);
       throwIfAborted(o.signal);
       await o.afterVerify?.(fetched.archive);
 
@@ -252,8 +252,51 @@ function requireSignatureOrConsent(s: Source, o: InstallOptions): void {
   throw new SignatureError(`${name} has no signature (${name}.asc is missing); refusing to install it${hint}`);
 }
 
-function loadKey(o: InstallOptions): Promise<SigningKey> {
-  return import('../verify').then((v) => v.loadSigningKey({ keyFile: o.signingKey, fingerprint: o.fingerprint }));
+/** Loads the signing key once, when first asked (loading openpgp.js + parsing the key is ~0.1 s of CPU). */
+class KeyLoader {
+  private promise: Promise<SigningKey> | null = null;
+  constructor(private readonly o: InstallOptions) {}
+  load(): Promise<SigningKey> {
+    this.promise ??= import('../verify').then((v) => v.loadSigningKey({ keyFile: this.o.signingKey, fingerprint: this.o.fingerprint }));
+    return this.promise;
+  }
+}
+
+/**
+ * Fetches the archive and loads the signing key side by side. Loading openpgp.js and parsing the
+ * key is CPU work on this thread, and a download leaves it mostly waiting on the socket: starting
+ * the key once the archive's response has begun hides that cost instead of adding it. A key that
+ * fails to load (a bad --signing-key) stops the download at once and is the error reported; no
+ * byte is unpacked either way before verifyArchive has the key and a good signature.
+ */
+async function obtainWithKey(s: Source, o: InstallOptions, step: (l: string) => void, key: KeyLoader): Promise<Fetched> {
+  if (!needsKey(s)) return obtain(s, o, step);
+  if (s.kind === 'local') {
+    const [f] = await Promise.all([obtain(s, o, step), key.load()]);
+    return f;
+  }
+  const stop = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
+  let keyError: unknown = null;
+  const startKey = (): void => {
+    key.load().catch((err: unknown) => {
+      keyError = err;
+      stop.abort();
+    });
+  };
+  const onProgress = (e: import('../fetch/types').ProgressEvent): void => {
+    // setImmediate: not inside the download's own event dispatch, and after its socket reads.
+    if (e.type === 'start' || e.type === 'done') setImmediate(startKey);
+    o.onProgress?.(e);
+  };
+  try {
+    const f = await obtain(s, { ...o, signal, onProgress }, step);
+    startKey();
+    return f;
+  } catch (err) {
+    if (keyError) throw keyError;
+    throw err;
+  }
 }
 
 function needsKey(s: Source): boolean {
@@ -328,7 +371,7 @@ async function verifyArchive(
   s: Source,
   f: Fetched,
   o: InstallOptions,
-  keyPromise: Promise<SigningKey>,
+  keyLoader: KeyLoader,
   step: (l: string) => void,
   warn: (l: string) => void,
 ): Promise<Verification> {
@@ -350,7 +393,7 @@ async function verifyArchive(
   }
   step(`verifying the signature of ${name}`);
   const verify = await import('../verify');
-  const key = await keyPromise;
+  const key = await keyLoader.load();
   for (const w of key.warnings) warn(w);
   const r = await verify.verifyDetachedFile({ file: f.archive, signature: f.signature, key, strictKeyExpiry: o.strictKeyExpiry, signal: o.signal });
   for (const w of r.warnings) warn(w);
