@@ -13,6 +13,8 @@ const OLDER_BUILDS: { version: string; asset: string; glibc: string }[] = [
   { version: '1.2.9', asset: 'borg-linuxold64', glibc: '2.24' },
 ];
 
+const MISSING_SIGNATURE = 'signature (.asc) missing: not uploaded yet or removed; refusing';
+
 const SET_ASIDE: Record<string, string> = {
   macos: 'macOS build, not for Linux',
   freebsd: 'FreeBSD build, not for Linux',
@@ -73,11 +75,17 @@ function judge(
   if (p.glibc !== null && compareDotted(p.glibc, t.glibc) > 0) {
     why.push(`needs glibc ${p.glibc}, the target has ${t.glibc}`);
   }
-  if (!choice.signed) {
-    const what = p.builtOn === 'github' ? 'built on GitHub (-gh), no .asc signature' : 'no .asc signature in this release';
+  // Only GitHub-built (-gh) assets are unsigned by design, and only they may pass with
+  // --allow-unsigned. A locally built asset always comes with its .asc: without it, it was uploaded
+  // before its signature (or the signature was removed), so it is refused whatever the flags.
+  const unsignedByDesign = !choice.signed && p.builtOn === 'github';
+  if (unsignedByDesign) {
+    const what = 'built on GitHub (-gh), no .asc signature';
     why.push(o.allowUnsigned ? `${what}: allowed by --allow-unsigned, NOTHING will be verified` : `${what} (--allow-unsigned accepts it)`);
+  } else if (!choice.signed) {
+    why.push(MISSING_SIGNATURE);
   }
-  choice.eligible = why.length === 0 || (why.length === 1 && !choice.signed && o.allowUnsigned === true);
+  choice.eligible = why.length === 0 || (why.length === 1 && unsignedByDesign && o.allowUnsigned === true);
   if (choice.eligible) {
     why.unshift(`fits: ${p.arch}, glibc ${p.glibc} <= ${t.glibc}, ${choice.signed ? 'signed' : 'unsigned'}, ${kindText(p.kind)}`);
   }
@@ -141,9 +149,13 @@ function hints(s: Selection, o: SelectOptions): string[] {
   const { glibc, arch } = s.target;
   const out: string[] = [];
   const linux = s.assets.filter((a) => a.os === 'linux' && a.arch === arch);
-  const fitsButUnsigned = linux.filter((a) => !a.signed && a.glibc && compareDotted(a.glibc, glibc) <= 0);
+  const fits = linux.filter((a) => !a.signed && a.glibc && compareDotted(a.glibc, glibc) <= 0);
+  const fitsButUnsigned = fits.filter((a) => a.builtOn === 'github');
   if (!o.allowUnsigned && fitsButUnsigned.length > 0) {
     out.push(`unsigned GitHub builds fit (${fitsButUnsigned.map((a) => a.name).join(', ')}): --allow-unsigned accepts them unverified`);
+  }
+  for (const a of fits.filter((x) => x.builtOn !== 'github')) {
+    out.push(`the signature (.asc) of ${a.name} is missing (not uploaded yet, or removed): wait a few minutes and retry, or install an older release`);
   }
   if (arch === 'x86_64') {
     const older = OLDER_BUILDS.filter((b) => compareDotted(b.glibc, glibc) <= 0 && b.version !== s.version);

@@ -31,6 +31,31 @@ for (const tag of Object.keys(expectX86)) {
   }
 }
 
+// The same table with --allow-unsigned: x86_64 keeps its signed builds; arm64 gets the unsigned
+// -gh build that fits (only GitHub-built assets are unsigned by design), and nothing else becomes eligible.
+const ARM_GH: Record<string, Record<string, string | null>> = {
+  '1.2.9': { '2.31': null, '2.36': null, '2.41': null },
+  '1.4.1': { '2.31': null, '2.36': null, '2.41': null },
+  '1.4.2': { '2.31': null, '2.36': 'borg-linux-glibc235-arm64-gh.tgz', '2.41': 'borg-linux-glibc235-arm64-gh.tgz' },
+  '1.4.5': { '2.31': null, '2.36': 'borg-linux-glibc235-arm64-gh.tgz', '2.41': 'borg-linux-glibc235-arm64-gh.tgz' },
+  '2.0.0b22': { '2.31': null, '2.36': null, '2.41': 'borg-linux-glibc239-arm64-gh.tgz' },
+};
+const UNSIGNED_TABLE: [string, string, string, string | null][] = [];
+for (const tag of Object.keys(expectX86)) {
+  for (const glibc of ['2.31', '2.36', '2.41']) {
+    UNSIGNED_TABLE.push([tag, glibc, 'x86_64', expectX86[tag][glibc]]);
+    UNSIGNED_TABLE.push([tag, glibc, 'arm64', ARM_GH[tag][glibc]]);
+  }
+}
+
+describe('selectAsset: the table with --allow-unsigned', () => {
+  it.each(UNSIGNED_TABLE)('borg %s on glibc %s %s -> %s', (tag, glibc, arch, expected) => {
+    const s = selectAsset(release(tag), { glibc, arch }, { allowUnsigned: true });
+    expect(s.selected?.name ?? null).toBe(expected);
+    for (const a of s.assets.filter((x) => x.eligible && !x.signed)) expect(a.builtOn).toBe('github');
+  });
+});
+
 describe('selectAsset: the table of releases x targets', () => {
   it.each(TABLE)('borg %s on glibc %s %s -> %s', (tag, glibc, arch, expected) => {
     const s = selectAsset(release(tag), { glibc, arch });
@@ -81,7 +106,7 @@ describe('selectAsset: reasons', () => {
     ]);
   });
 
-  it('lists a signature whose asset is missing, and treats a late-uploaded local build without .asc as unsigned', () => {
+  it('lists a signature whose asset is missing, and refuses a local build whose .asc is missing', () => {
     const r = release('1.4.5');
     r.assets = r.assets.filter((a) => a.name !== 'borg-linux-glibc231-x86_64.tgz' && a.name !== 'borg-linux-glibc231-x86_64.asc');
     const s = selectAsset(r, { glibc: '2.36', arch: 'x86_64' });
@@ -93,9 +118,30 @@ describe('selectAsset: reasons', () => {
       eligible: false,
       signed: false,
       builtOn: 'local',
-      reasons: ['no .asc signature in this release (--allow-unsigned accepts it)'],
+      reasons: ['signature (.asc) missing: not uploaded yet or removed; refusing'],
     });
     expect(s.selected).toBeNull();
+  });
+
+  // Issue 3: --allow-unsigned is for the unsigned -gh (GitHub-built) builds only. A locally built
+  // asset is always signed by borg's maintainer; one without its .asc is incomplete or tampered with.
+  it('keeps a local build without its .asc ineligible even with --allow-unsigned, and says to wait or use an older release', () => {
+    const r = release('1.4.5');
+    r.assets = r.assets.filter((a) => a.name !== 'borg-linux-glibc231-x86_64.tgz' && a.name !== 'borg-linux-glibc231-x86_64.asc');
+    const s = selectAsset(r, { glibc: '2.32', arch: 'x86_64' }, { allowUnsigned: true });
+    expect(s.assets.find((a) => a.name === 'borg-linux-glibc231-x86_64')).toMatchObject({
+      eligible: false,
+      reasons: ['signature (.asc) missing: not uploaded yet or removed; refusing'],
+    });
+    expect(s.selected).toBeNull();
+    expect(selectAsset(r, { glibc: '2.32', arch: 'x86_64' }, { allowUnsigned: true, asset: 'borg-linux-glibc231-x86_64' }).selected).toBeNull();
+    const msg = noCompatibleMessage(s, { allowUnsigned: true });
+    expect(msg).toContain(
+      'the signature (.asc) of borg-linux-glibc231-x86_64 is missing (not uploaded yet, or removed): wait a few minutes and retry, or install an older release',
+    );
+    expect(msg).not.toMatch(/unsigned GitHub builds fit/);
+    // Without --allow-unsigned the hint does not offer it for a local build either.
+    expect(noCompatibleMessage(selectAsset(r, { glibc: '2.32', arch: 'x86_64' }))).not.toMatch(/--allow-unsigned/);
   });
 
   it('keeps an asset whose name it cannot read out, saying so', () => {
