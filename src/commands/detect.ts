@@ -1,7 +1,7 @@
 // borg-provision detect: which glibc and arch the target really has, which borg build fits, and
 // which directories can hold executables. The target stage is loaded lazily so --help stays fast.
-import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
+import { targetFlags } from '../cli/target-flags';
 import type { TargetReport } from '../target/types';
 
 export default class Detect extends BaseCommand {
@@ -16,10 +16,8 @@ export default class Detect extends BaseCommand {
     '<%= config.bin %> detect --root /mnt/truenas-rootfs',
   ];
 
-  static override flags = {
-    libc: Flags.string({ description: 'analyse this libc file (e.g. a copy of the NAS libc.so.6)', helpValue: 'PATH' }),
-    root: Flags.string({ description: "treat DIR as the target's root filesystem (image, chroot)", helpValue: 'DIR' }),
-  };
+  // The shared definitions (src/cli/target-flags.ts); --glibc/--arch make no sense here: detect reads them.
+  static override flags = { libc: targetFlags.libc, root: targetFlags.root };
 
   async run(): Promise<TargetReport> {
     const { flags } = await this.parse(Detect);

@@ -121,3 +121,15 @@ describe('the sdist download shows progress', () => {
     }
   });
 });
+
+test('build --arch takes the shared names: an alias is normalised, an unknown arch exits 2', async () => {
+  const { work, out, env } = runDir();
+  const alias = await runCli(buildArgs(work, out, gh.apiUrl, '1.4.2', '--dry-run', '--arch', 'aarch64'), { env });
+  expect(alias.code).toBe(3); // normalised to arm64, which needs an arm64 --box
+  expect(oneErrorLine(alias)).toMatch(/needs an arm64 libvirt box \(--box NAME\)/);
+  const bad = await runCli(buildArgs(work, out, gh.apiUrl, '1.4.2', '--dry-run', '--arch', 'sparc'), { env });
+  expect(bad.code).toBe(2);
+  expect(oneErrorLine(bad)).toMatch(/^borg-provision: error: --arch sparc is not an arch we know: use one of x86_64, /);
+  expect(fs.existsSync(work)).toBe(false);
+});
+
