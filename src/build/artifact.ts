@@ -1,11 +1,11 @@
 // Getting the build out of the VM and into --output: read it over `vagrant ssh` (binary-safe
 // without a TTY, needs no plugin and no shared folder), check its SHA-256 against the one the VM
 // computed, check every ELF file against the target's glibc, then publish atomically.
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs, type WriteStream } from 'node:fs';
+import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { BuildError, ChecksumError, ArchiveError, InterruptedError, filesystemError } from '../errors';
+import { BuildError, ChecksumError, ArchiveError, FilesystemError, InterruptedError, filesystemError } from '../errors';
+import { sha256File } from '../util/sha256';
 import { artifactName, manifestPathFor, MANIFEST_KIND, type BuildManifest } from './manifest';
 import { VM_ARTIFACT, VM_BUILD_INFO, type BuildPlan } from './plan';
 import { vagrantSshToStream } from './runner';
@@ -74,18 +74,12 @@ export async function copyArtifactOut(vm: VmContext, dest: string, expectedSha25
   if (r.code !== 0) {
     throw new BuildError(`cannot copy ${VM_ARTIFACT} out of the VM (vagrant ssh exited ${r.code}); log: ${vm.logPath}`);
   }
-  const actual = await sha256File(dest);
+  const actual = (await sha256File(dest)).sha256;
   if (actual !== expectedSha256) {
     throw new ChecksumError(
       `the artifact copied out of the VM has SHA-256 ${actual}, the VM computed ${expectedSha256}: the copy is corrupt; run the build again`,
     );
   }
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export interface CompatibilityTarget {
@@ -149,28 +143,68 @@ export function manifestFor(plan: BuildPlan, info: BuildInfo, builtAt = new Date
   };
 }
 
+export interface PublishSeams {
+  /** Test seam: runs once the new archive is in place, before the manifest is renamed. */
+  afterArchivePlaced?: (tmpManifest: string) => Promise<void>;
+}
+
 /**
- * Moves the checked temp archive to `<output>/borg-dir-<v>.tgz` and writes the manifest beside it
- * (temp + rename). If the manifest cannot be written, the archive is removed again: an archive
- * without its manifest is useless to `install --from`.
+ * Moves the checked temp archive to `<output>/borg-dir-<v>.tgz` and its manifest beside it.
+ * Two files cannot be swapped at once; the order keeps the old pair until the new one is whole:
+ *   1. the new manifest is written to a temp name (and synced) first;
+ *   2. an old archive is hard-linked to a backup name, so replacing it destroys nothing;
+ *   3. the new archive is renamed over the old; 4. the new manifest over the old; 5. the backup goes.
+ * Between 3 and 4 the pair is torn (new archive, old manifest): `install --from` compares the
+ * manifest's SHA-256 with the archive and refuses it, so a crash there fails closed. If step 4
+ * fails, the backup is renamed back: the previous good pair is restored, never lost.
  */
-export async function publishArtifact(tmpArchive: string, outputDir: string, manifest: BuildManifest): Promise<{ artifact: string; manifest: string }> {
+export async function publishArtifact(
+  tmpArchive: string,
+  outputDir: string,
+  manifest: BuildManifest,
+  seams: PublishSeams = {},
+): Promise<{ artifact: string; manifest: string }> {
   const finalArchive = path.join(outputDir, manifest.artifact);
   const finalManifest = manifestPathFor(finalArchive);
-  const tmpManifest = `${finalManifest}.${process.pid}.part`;
+  const tmpManifest = path.join(outputDir, `.${path.basename(finalManifest)}.${process.pid}.part`);
+  const backup = path.join(outputDir, `.${manifest.artifact}.${process.pid}.prev`);
+  let hadOld = false;
   try {
-    await fs.writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
+    await writeSynced(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`);
+    hadOld = await fs.link(finalArchive, backup).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false;
+        throw err;
+      },
+    );
     await fs.rename(tmpArchive, finalArchive);
   } catch (err) {
     await fs.rm(tmpManifest, { force: true });
+    await fs.rm(backup, { force: true });
     throw filesystemError(err, 'write the build to', outputDir);
   }
   try {
+    await seams.afterArchivePlaced?.(tmpManifest);
     await fs.rename(tmpManifest, finalManifest);
   } catch (err) {
     await fs.rm(tmpManifest, { force: true });
-    await fs.rm(finalArchive, { force: true });
-    throw filesystemError(err, 'write the manifest', finalManifest);
+    // Put the previous archive back (its manifest was never touched), or drop the orphan archive.
+    if (hadOld) await fs.rename(backup, finalArchive).catch(() => undefined);
+    else await fs.rm(finalArchive, { force: true });
+    const e = filesystemError(err, 'write the manifest', finalManifest);
+    throw new FilesystemError(`${e.message}${hadOld ? '; the previous build was kept' : ''}`, { cause: err });
   }
+  await fs.rm(backup, { force: true });
   return { artifact: finalArchive, manifest: finalManifest };
+}
+
+async function writeSynced(file: string, text: string): Promise<void> {
+  const h = await fs.open(file, 'wx', 0o644);
+  try {
+    await h.writeFile(text);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
 }

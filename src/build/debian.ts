@@ -2,7 +2,6 @@
 // A PyInstaller build runs only where glibc is the same or newer than the build machine's, so the
 // build VM must use the target's own Debian release (or an older one), never a newer one.
 import { UnsupportedTargetError, UsageError } from '../errors';
-import type { LibcTarget, TargetReport } from '../target/types';
 import { compareDotted } from '../util/dotted-version';
 
 export const DEBIAN_RELEASES = ['bullseye', 'bookworm', 'trixie'] as const;
@@ -46,16 +45,4 @@ export function debianForGlibc(glibc: string): DebianRelease {
     );
   }
   return newest;
-}
-
-/** From a full target report: the Debian (or TrueNAS) base when known, else from the glibc. */
-export function debianForTarget(t: LibcTarget & Partial<Pick<TargetReport, 'system'>>): DebianRelease {
-  const known = t.system?.debian;
-  if (known) return known;
-  if (t.libc.family !== 'glibc' || !t.libc.release) {
-    throw new UnsupportedTargetError(
-      `the target's libc is ${t.libc.family}${t.libc.release ? ` ${t.libc.release}` : ''}: borg's Linux builds need glibc; pass --debian to build anyway`,
-    );
-  }
-  return debianForGlibc(t.libc.release);
 }

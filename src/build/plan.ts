@@ -44,6 +44,11 @@ export interface PlanOptions {
   withTests?: boolean;
   /** A box of the user's choosing (needed for arm64: Debian publishes no arm64 boxes). */
   box?: string;
+  /**
+   * The arch the target's libc was read as (ELF header), when a libc was read. A build for another
+   * arch could never run there, so a different `arch` (from --arch) is refused here, before anything starts.
+   */
+  targetArch?: string;
 }
 
 export function sdistNameFor(version: string): string {
@@ -53,6 +58,11 @@ export function sdistNameFor(version: string): string {
 export function makePlan(o: PlanOptions): BuildPlan {
   const version = normaliseVersion(o.version);
   const provider = parseProvider(o.provider ?? 'libvirt');
+  if (o.targetArch !== undefined && o.targetArch !== o.arch) {
+    throw new UnsupportedTargetError(
+      `an ${o.arch} build cannot run on this target: its libc is built for ${o.targetArch}; drop --arch, or point --libc/--root at an ${o.arch} system`,
+    );
+  }
   const arch = checkArch(o.arch, provider, o.box);
   return {
     version,

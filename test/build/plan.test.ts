@@ -1,21 +1,11 @@
 // Pure decisions of the build stage: Debian release per target, toolchain per series, the plan's
 // refusals, Ruby escaping of the Vagrantfile, and the VM's build-info.
 import { parseBuildInfo } from '../../src/build/artifact';
-import { debianForGlibc, debianForTarget, parseDebianRelease, DEBIAN } from '../../src/build/debian';
+import { debianForGlibc, parseDebianRelease, DEBIAN } from '../../src/build/debian';
 import { makePlan } from '../../src/build/plan';
 import { toolchainFor } from '../../src/build/series';
 import { renderVagrantfile, rubyString } from '../../src/build/vagrantfile';
 import { BuildError, NoCompatibleBuildError, UnsupportedTargetError, UsageError } from '../../src/errors';
-import type { LibcTarget } from '../../src/target/types';
-
-function glibcTarget(release: string | null, family: 'glibc' | 'musl' = 'glibc'): LibcTarget {
-  return {
-    libc: { path: '/lib/libc.so.6', family, release, maxSymbolVersion: null, versions: [], build: null },
-    arch: 'x86_64',
-    kernelArch: 'x86_64',
-    elf: { class: 64, endianness: 'little', machine: 62 },
-  };
-}
 
 describe('Debian release for a target', () => {
   test.each([
@@ -31,12 +21,6 @@ describe('Debian release for a target', () => {
   test('a glibc older than bullseye cannot be served (exit 3)', () => {
     expect(() => debianForGlibc('2.28')).toThrow(UnsupportedTargetError);
     expect(() => debianForGlibc('2.28')).toThrow(/older than any Debian release/);
-  });
-
-  test('the detected Debian base wins over the glibc mapping; musl is refused', () => {
-    expect(debianForTarget({ ...glibcTarget('2.36'), system: { os: null, debian: 'bookworm', truenas: { version: '25.04.2', codename: 'Fangtooth' } } })).toBe('bookworm');
-    expect(debianForTarget(glibcTarget('2.31'))).toBe('bullseye');
-    expect(() => debianForTarget(glibcTarget(null, 'musl'))).toThrow(UnsupportedTargetError);
   });
 
   test('release names and numbers; boxes are the official Debian ones', () => {
@@ -76,6 +60,24 @@ describe('plan', () => {
     expect(() => makePlan({ ...base, arch: 'arm64', provider: 'virtualbox', box: 'x/y' })).toThrow(UnsupportedTargetError);
     expect(() => makePlan({ ...base, arch: 'i386' })).toThrow(UnsupportedTargetError);
     expect(makePlan({ ...base, arch: 'arm64', box: 'me/debian12-arm64' }).arch).toBe('arm64');
+  });
+
+  test('an --arch other than the target\'s own is refused before anything starts (exit 3)', () => {
+    const err = (() => {
+      try {
+        makePlan({ ...base, arch: 'arm64', box: 'me/debian12-arm64', targetArch: 'x86_64' });
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(err).toBeInstanceOf(UnsupportedTargetError);
+    expect((err as UnsupportedTargetError).exitCode).toBe(3);
+    expect((err as Error).message).toBe(
+      'an arm64 build cannot run on this target: its libc is built for x86_64; drop --arch, or point --libc/--root at an arm64 system',
+    );
+    expect(makePlan({ ...base, arch: 'x86_64', targetArch: 'x86_64' }).arch).toBe('x86_64');
+    expect(makePlan({ ...base, arch: 'arm64', box: 'me/arm', targetArch: 'arm64' }).arch).toBe('arm64');
   });
 
   test('bad sizes and providers are usage errors', () => {
