@@ -7,6 +7,7 @@ import { BadInputError, ReleaseNotFoundError, filesystemError, throwIfAborted } 
 import type { ProgressEvent } from '../fetch/types';
 import type { ApiOptions } from '../releases/types';
 import type { VerifyResult } from '../verify';
+import { copyFileAtomic } from '../util/atomic-write';
 import { sdistNameFor } from './plan';
 
 export interface SdistOptions {
@@ -34,8 +35,10 @@ export interface VerifiedSdist {
 
 /** Newest stable (non-prerelease) borg version on the release page. */
 export async function newestStableVersion(api: ApiOptions): Promise<string> {
-  const { listReleases, comparePep440 } = await import('../releases');
-  const stable = (await listReleases(api)).filter((r) => !r.prerelease && !/(a|b|rc|dev)\d+/.test(r.version));
+  const { listReleases, comparePep440, isPep440, isPrerelease } = await import('../releases');
+  // By the version itself too (PEP 440: a, b, rc, dev, with or without a number): the GitHub flag
+  // is set by hand and has been forgotten. A tag that is no version at all is never built.
+  const stable = (await listReleases(api)).filter((r) => !r.prerelease && isPep440(r.version) && !isPrerelease(r.version));
   if (stable.length === 0) throw new ReleaseNotFoundError('found no stable borg release to build: give the version, e.g. build --vagrant 1.4.2');
   return stable.map((r) => r.version).sort(comparePep440).at(-1)!;
 }
@@ -55,7 +58,12 @@ export async function prepareVerifiedSdist(o: SdistOptions, inputDir: string): P
   });
   // Verified: now, and only now, it goes where the VM will see it.
   const dest = path.join(inputDir, name);
-  await copyAtomically(located.file, dest);
+  try {
+    await fs.mkdir(inputDir, { recursive: true });
+    await copyFileAtomic(located.file, dest);
+  } catch (err) {
+    throw filesystemError(err, 'copy the verified sdist to', dest);
+  }
   return { path: dest, name, source: o.fromFile ? 'file' : 'release', verification, keyWarnings: key.warnings };
 }
 
@@ -92,16 +100,4 @@ async function downloadSdist(o: SdistOptions, name: string): Promise<{ file: str
     download({ url: asc.url, fileName: asc.name, expectedSize: asc.size, signal: o.signal, onProgress: o.onDownload, net: o.api?.net }),
   ]);
   return { file: file.path, signature: signature.path };
-}
-
-async function copyAtomically(from: string, to: string): Promise<void> {
-  const tmp = `${to}.${process.pid}.part`;
-  try {
-    await fs.mkdir(path.dirname(to), { recursive: true });
-    await fs.copyFile(from, tmp);
-    await fs.rename(tmp, to);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw filesystemError(err, 'copy the verified sdist to', to);
-  }
 }

@@ -1,7 +1,6 @@
 // The pinned key and the signature policy (docs/verify.md). Public API of the verify stage.
 export {
   PINNED_FINGERPRINT,
-  BORG_SIGNING_SUBKEY,
   bundledKeyPath,
   configDir,
   refreshedKeyPath,

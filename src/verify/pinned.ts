@@ -10,9 +10,6 @@ import * as path from 'node:path';
  */
 export const PINNED_FINGERPRINT = '6D5BEF9ADD2075805747B70F9F88FB52FAF7B393';
 
-/** Releases are signed by this subkey of the pinned key (informational; any bound signing subkey counts). */
-export const BORG_SIGNING_SUBKEY = '2F81AFFBAB04E11FE8EE65D4243ACFA951F78E01';
-
 export const REFRESHED_KEY_NAME = 'borg-signing-key.asc';
 
 /**
