@@ -4,6 +4,7 @@
 //   1.4.2+:      borg-linux-glibcNNN-<arch>[-gh]
 // each optionally `.tgz` (PyInstaller one-dir) or bare (one-file), and `.asc` for a signature.
 // Names that fit no rule stay "unknown": a wrong guess would install a binary that cannot run.
+import { ARCH_NAMES, normalizeArchName } from '../target/arch';
 import type { AssetKind, AssetOs, ParsedAsset } from './types';
 
 /** glibc level of the 1.2.x names, from borg's Vagrant boxes of that era. */
@@ -14,25 +15,14 @@ const NAMED_LINUX_LEVELS: Record<string, string> = {
   linuxnewer64: '2.36',
 };
 
-/** Arch spellings in asset names, mapped to the names src/target uses. */
-const ARCHES: Record<string, string> = {
-  x86_64: 'x86_64',
-  amd64: 'x86_64',
-  arm64: 'arm64',
-  aarch64: 'arm64',
-  i386: 'i386',
-  i686: 'i386',
-  armhf: 'armhf',
-  armv7: 'armhf',
-  ppc64le: 'ppc64le',
-  s390x: 's390x',
-  riscv64: 'riscv64',
-};
-
-export const KNOWN_ARCHES = [...new Set(Object.values(ARCHES))];
+/**
+ * Arch spellings in asset names (x86_64, arm64, aarch64, amd64, i686, ...) map through src/target's
+ * table, the one list of arch names, so an asset and a target always agree on what an arch is called.
+ */
+export const KNOWN_ARCHES: readonly string[] = ARCH_NAMES;
 
 export function normalizeArch(arch: string): string | null {
-  return ARCHES[arch.toLowerCase()] ?? null;
+  return normalizeArchName(arch);
 }
 
 export function parseAssetName(name: string): ParsedAsset {

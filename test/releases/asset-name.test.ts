@@ -1,4 +1,5 @@
 import { parseAssetName } from '../../src/releases';
+import { normalizeArchName } from '../../src/target/arch';
 
 describe('parseAssetName: every naming era', () => {
   it.each([
@@ -38,10 +39,29 @@ describe('parseAssetName: every naming era', () => {
     expect(parseAssetName('00_README.txt').category).toBe('readme');
   });
 
-  it.each(['borg-linux-musl-x86_64', 'borg-linux-glibc23', 'borg-linux-glibc231-sparc64', 'borg-linuxnewest64', 'borg.exe', 'checksums.txt', 'borg-linux-glibcXYZ'])(
+  it.each(['borg-linux-musl-x86_64', 'borg-linux-glibc23', 'borg-linux-glibc231-vax', 'borg-linuxnewest64', 'borg.exe', 'checksums.txt', 'borg-linux-glibcXYZ'])(
     'leaves %s unknown, never guessing a glibc level',
     (name) => {
       expect(parseAssetName(name)).toMatchObject({ category: 'unknown', os: null, glibc: null, arch: null });
     },
   );
+});
+
+describe('arch names in assets come from src/target\'s table', () => {
+  it.each([
+    ['borg-linux-glibc239-aarch64.tgz', 'arm64'],
+    ['borg-linux-glibc239-amd64', 'x86_64'],
+    ['borg-linux-glibc239-ppc64el.tgz', 'ppc64le'],
+    ['borg-linux-glibc239-riscv64-gh.tgz', 'riscv64'],
+    ['borg-linux-glibc239-loong64', 'loong64'],
+  ])('%s -> %s, as the target side names it', (name, arch) => {
+    const p = parseAssetName(name);
+    expect(p.arch).toBe(arch);
+    expect(p.arch).toBe(normalizeArchName(name.replace(/\.tgz$/, '').replace(/-gh$/, '').split('-').at(-1)!));
+  });
+
+  it('reads any arch the target side knows (sparc64), and still leaves an arch nobody knows unknown', () => {
+    expect(parseAssetName('borg-linux-glibc231-sparc64')).toMatchObject({ category: 'linux', arch: 'sparc64', glibc: '2.31' });
+    expect(parseAssetName('borg-linux-glibc239-vax.tgz')).toMatchObject({ category: 'unknown', arch: null });
+  });
 });
