@@ -173,7 +173,8 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
       const cause = failure ?? err;
       if (cause !== undefined) return reject(toUnpackError(cause, o));
       // tar is done; the digest needs the whole file (trailing bytes after the tar end included),
-      // which a finished tar has normally read already.
+      // which a finished tar has normally read already; if not, read the rest for the hash only.
+      if (!file.readableEnded) file.resume();
       fileDone.then((sha256) => {
         if (o.expectSha256 === undefined || sha256 === o.expectSha256) return resolve({ entries, sha256 });
         reject(changedAfterVerification(o.archive, sha256, o.expectSha256));
