@@ -71,6 +71,7 @@ export default class Build extends BaseCommand {
       memoryMiB: flags.memory,
       withTests: flags['with-tests'],
       box: flags.box,
+      targetArch: target.libcArch,
     });
     const { cacheDir } = await import('../fetch/cache-dir');
     const workDir = path.resolve(
@@ -103,13 +104,14 @@ export default class Build extends BaseCommand {
       },
     }).finally(() => bar.done());
     if (!json) this.render(result, plan);
-    return { ...result, plan, target };
+    const { libcArch: _, ...shown } = target; // libcArch only feeds makePlan's check
+    return { ...result, plan, target: shown };
   }
 
   private async resolveTarget(
     flags: { debian?: string; libc?: string; root?: string; arch?: string },
     build: typeof import('../build'),
-  ): Promise<{ debian: import('../build').DebianRelease; glibc: string; arch: string; from: string }> {
+  ): Promise<{ debian: import('../build').DebianRelease; glibc: string; arch: string; from: string; libcArch?: string }> {
     const explicitTarget = flags.libc !== undefined || flags.root !== undefined;
     if (flags.debian && !explicitTarget) {
       const debian = build.parseDebianRelease(flags.debian);
@@ -126,7 +128,8 @@ export default class Build extends BaseCommand {
         `a ${debian} build needs glibc ${vmGlibc} but the target has ${glibc}: use --debian ${build.debianForGlibc(glibc)}`,
       );
     }
-    return { debian, glibc, arch: t.arch, from: t.source };
+    // libcArch: the arch the libc was read as; makePlan refuses an --arch that differs from it.
+    return { debian, glibc, arch: t.arch, from: t.source, libcArch: t.libcTarget?.arch };
   }
 
   private render(r: import('../build').BuildResult, plan: import('../build').BuildPlan): void {

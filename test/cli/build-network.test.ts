@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { binRun, repoRoot, runCli, type CliResult } from '../helpers/cli';
 import { installFakeVagrant } from '../helpers/fake-vagrant';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
+import { libcElf, put } from '../target/root-tree';
 import { genSigningKey, makeGpgHome, signDetached, writeKeyFile, type GpgHome } from '../helpers/gpg';
 
 jest.setTimeout(60000);
@@ -130,6 +131,18 @@ test('build --arch takes the shared names: an alias is normalised, an unknown ar
   const bad = await runCli(buildArgs(work, out, gh.apiUrl, '1.4.2', '--dry-run', '--arch', 'sparc'), { env });
   expect(bad.code).toBe(2);
   expect(oneErrorLine(bad)).toMatch(/^borg-provision: error: --arch sparc is not an arch we know: use one of x86_64, /);
+  expect(fs.existsSync(work)).toBe(false);
+});
+
+test('build --arch other than the arch of the --libc read is refused at once (exit 3)', async () => {
+  const { dir, work, out, env } = runDir();
+  const libc = put(dir, 'nas/libc.so.6', libcElf('2.36', 'Debian GLIBC 2.36-9+deb12u10'));
+  const args = ['build', '--vagrant', '1.4.2', '--dry-run', '--libc', libc, '--arch', 'aarch64', '--box', 'me/arm', '--work-dir', work, '--output', out];
+  const r = await runCli(args, { env });
+  expect(r.code).toBe(3);
+  expect(oneErrorLine(r)).toBe(
+    'borg-provision: error: an arm64 build cannot run on this target: its libc is built for x86_64; drop --arch, or point --libc/--root at an arm64 system',
+  );
   expect(fs.existsSync(work)).toBe(false);
 });
 
