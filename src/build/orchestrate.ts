@@ -4,6 +4,7 @@ import { promises as fs, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { BuildError, CompatibilityError, InterruptedError, filesystemError, throwIfAborted } from '../errors';
 import { compareDotted } from '../util/dotted-version';
+import { shQuoteForDisplay } from '../util/text';
 import { checkArtifact, copyArtifactOut, manifestFor, publishArtifact, readBuildInfo, type CompatibilityTarget } from './artifact';
 import type { BuildManifest } from './manifest';
 import { artifactName } from './manifest';
@@ -51,7 +52,7 @@ export const LOG_NAME = 'build.log';
 
 export function vagrantCommands(plan: BuildPlan, workDir: string, keepVm: boolean): string[] {
   return [
-    `cd ${shellQuote(workDir)}`,
+    `cd ${shQuoteForDisplay(workDir)}`,
     `vagrant up --provider ${plan.provider} --provision --no-color >> ${LOG_NAME} 2>&1`,
     `vagrant ssh --no-tty -c 'cat ${VM_BUILD_INFO}'`,
     `vagrant ssh --no-tty -c 'cat ${VM_ARTIFACT}' > ${artifactName(plan.version)}`,
@@ -186,8 +187,4 @@ async function ensureOutputDir(dir: string): Promise<void> {
 
 function sdistSummary(s: VerifiedSdist): NonNullable<BuildResult['sdist']> {
   return { name: s.name, source: s.source, signature: s.verification.status, signedBy: s.verification.primaryFingerprint };
-}
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,9 +1,7 @@
-import * as os from 'node:os';
-import * as path from 'node:path';
+// The download cache root; the XDG rules live in src/util/xdg.ts (one place for every XDG dir).
+import { cacheHome } from '../util/xdg';
 
 /** $XDG_CACHE_HOME/borg-provision, else ~/.cache/borg-provision (XDG says: ignore relative paths). */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_CACHE_HOME;
-  const root = xdg && path.isAbsolute(xdg) ? xdg : path.join(env.HOME || os.homedir(), '.cache');
-  return path.join(root, 'borg-provision');
+  return cacheHome(env);
 }

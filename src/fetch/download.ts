@@ -14,6 +14,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
 import { ChecksumError, InterruptedError, NetworkError, ProvisionError, UsageError, filesystemError, throwIfAborted } from '../errors';
+import { writeFileAtomic } from '../util/atomic-write';
+import { sha256File } from '../util/sha256';
 import { cacheDir } from './cache-dir';
 import { acquireFileLock } from './file-lock';
 import { USER_AGENT, describeCause, errorCode, header, isRetryableError, makeDispatcher, sleep } from './http';
@@ -153,19 +155,16 @@ async function cacheHit(
   if (expectedSize !== undefined && st.size !== expectedSize) return null;
   const recorded = await readSidecar(finalPath);
   if (!expectedSha && !recorded) return null;
-  const sha256 = await hashFile(finalPath, createHash('sha256'));
+  const { sha256 } = await sha256File(finalPath);
   if ((expectedSha && sha256 !== expectedSha) || (recorded && sha256 !== recorded)) return null;
   return { size: st.size, sha256 };
 }
 
 /** `<file>.sha256` in sha256sum format: records what was downloaded, so a cache hit can be re-checked. */
 async function writeSidecar(finalPath: string, sha256: string): Promise<void> {
-  const tmp = `${finalPath}.sha256.part`;
   try {
-    await fs.writeFile(tmp, `${sha256}  ${path.basename(finalPath)}\n`);
-    await fs.rename(tmp, `${finalPath}.sha256`);
+    await writeFileAtomic(`${finalPath}.sha256`, `${sha256}  ${path.basename(finalPath)}\n`);
   } catch (e) {
-    await removeQuietly(tmp);
     throw filesystemError(e, 'write', `${finalPath}.sha256`);
   }
 }
@@ -176,10 +175,12 @@ async function readSidecar(finalPath: string): Promise<string | null> {
   return m ? m[1] : null;
 }
 
-/** Feeds a file into `hash` (which stays usable) and returns the digest so far. */
-async function hashFile(file: string, hash: Hash): Promise<string> {
+/**
+ * Feeds the bytes already in a `.part` into the running hash of a resumed transfer, which then
+ * goes on with the body: the one digest covers the whole file (util's sha256File only returns one).
+ */
+async function hashPartInto(file: string, hash: Hash): Promise<void> {
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.copy().digest('hex');
 }
 
 async function removeQuietly(...files: string[]): Promise<void> {
@@ -315,7 +316,7 @@ async function receive(
   const meta: Meta = { url: r.url, etag: etag && !etag.startsWith('W/') ? etag : null, lastModified: header(h, 'last-modified') ?? null };
   await writeFileOrFail(ctx.metaPath, JSON.stringify(meta));
   const hash = createHash('sha256');
-  if (offset > 0) await hashFile(partPath, hash);
+  if (offset > 0) await hashPartInto(partPath, hash);
   const len = Number(header(h, 'content-length'));
   const total = status === 206 || Number.isNaN(len) ? (r.expectedSize ?? null) : len + offset;
   ctx.emit({ type: 'start', fileName: r.fileName, url: r.url, total, resumedFrom: offset });

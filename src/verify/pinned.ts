@@ -1,7 +1,7 @@
 // Where borg's signing key lives and how its fingerprints are written. No openpgp here, so commands
 // and other stages can name the pinned fingerprint without loading the OpenPGP library.
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { configHome } from '../util/xdg';
 
 /**
  * Primary fingerprint of Thomas Waldmann's release key (RSA 4096, 2009). Every key file we are
@@ -22,9 +22,7 @@ export function bundledKeyPath(): string {
 
 /** `$XDG_CONFIG_HOME/borg-provision`, else `~/.config/borg-provision` (XDG: relative values are ignored). */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_CONFIG_HOME;
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(env.HOME || os.homedir(), '.config');
-  return path.join(base, 'borg-provision');
+  return configHome(env);
 }
 
 /** Where `key refresh` keeps the current copy of the pinned key. */

@@ -2,10 +2,11 @@
 // keys.openpgp.org) and keep it in the config dir, only if its PRIMARY fingerprint is the pinned one.
 // A keyserver is not trusted: the fingerprint check is what makes its answer safe to keep, and a
 // refreshed copy can only add what the key's owner signed (new expiry, revocations, subkeys).
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as openpgp from 'openpgp';
+import type { NetOptions } from '../fetch/net-options';
+import { writeFileAtomic } from '../util/atomic-write';
 import { InterruptedError, NetworkError, SignatureError, UsageError, filesystemError, throwIfAborted } from '../errors';
 import { fingerprintOf, parseKeys, readKeyFile } from './key-file';
 import { PINNED_FINGERPRINT, bundledKeyPath, refreshedKeyPath } from './pinned';
@@ -20,7 +21,10 @@ export interface RefreshOptions {
   keyserver?: string;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Connect, headers and body timeout at once (overrides `net`'s). */
   timeoutMs?: number;
+  /** Network tuning, as for downloads; default from BORG_PROVISION_NET in `env`. */
+  net?: NetOptions;
 }
 
 export interface RefreshResult {
@@ -56,15 +60,18 @@ export async function refreshSigningKey(o: RefreshOptions = {}): Promise<Refresh
 
 async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
   throwIfAborted(o.signal);
-  const { Agent, request } = await import('undici');
-  const timeout = o.timeoutMs ?? 30_000;
-  const dispatcher = new Agent({ connect: { timeout } });
+  const { request } = await import('undici');
+  const { makeDispatcher, describeCause, errorCode } = await import('../fetch/http');
+  const { netOptionsFromEnv, resolveNet } = await import('../fetch/net-options');
+  const t = o.timeoutMs;
+  const timeouts = t === undefined ? {} : { connectTimeoutMs: t, headersTimeoutMs: t, bodyTimeoutMs: t };
+  // The fetch stage's dispatcher: bounded redirects (never https -> http), retries of connection
+  // errors and 5xx with backoff, and the same BORG_PROVISION_NET tuning as downloads.
+  const { dispatcher, close } = makeDispatcher(resolveNet({ ...netOptionsFromEnv(o.env ?? process.env), ...o.net, ...timeouts }), true);
   try {
     const res = await request(url, {
       dispatcher,
       signal: o.signal,
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
       headers: { accept: 'application/pgp-keys' },
     });
     if (res.statusCode !== 200) {
@@ -83,11 +90,12 @@ async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
   } catch (err) {
     if (o.signal?.aborted) throw new InterruptedError();
     if (err instanceof NetworkError) throw err;
-    const e = err as Error & { code?: string; cause?: { code?: string } };
-    const code = e.code ?? e.cause?.code;
-    throw new NetworkError(`cannot refresh the signing key from ${url}: ${code ? `${code} ` : ''}${e.message}; check the network or --keyserver`, { cause: err });
+    const status = (err as { statusCode?: number }).statusCode;
+    const code = errorCode(err);
+    const cause = status ? `HTTP ${status} after retries` : `${code ? `${code} ` : ''}${describeCause(err)}`;
+    throw new NetworkError(`cannot refresh the signing key from ${url}: ${cause}; check the network or --keyserver`, { cause: err });
   } finally {
-    await dispatcher.close().catch(() => undefined);
+    await close();
   }
 }
 
@@ -126,23 +134,13 @@ async function currentCopy(env: NodeJS.ProcessEnv | undefined): Promise<openpgp.
   throw new SignatureError(`the bundled key file does not hold borg's pinned key: reinstall borg-provision`);
 }
 
-/** Temp file in the same directory, fsync, rename: the old copy stays until the new one is whole. */
+/** Temp file in the same directory, fsync, rename (util's writeFileAtomic): the old copy stays until the new one is whole. */
 async function writeAtomically(file: string, text: string, signal?: AbortSignal): Promise<void> {
   throwIfAborted(signal);
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const h = await fs.open(tmp, 'wx', 0o644);
-    try {
-      await h.writeFile(text);
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-    await fs.rename(tmp, file);
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(file, text, { mode: 0o644 });
   } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw filesystemError(err, 'write', file);
   }
 }

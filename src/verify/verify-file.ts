@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { BadInputError, InterruptedError, SignatureError, filesystemError, throwIfAborted } from '../errors';
+import { firstLine } from '../util/text';
 import { fileReadableStream } from './file-stream';
 import { groupFingerprint } from './pinned';
 import type { KeySource, SigningKey } from './signing-key';
@@ -280,7 +281,3 @@ async function expiryOf(key: openpgp.PublicKey, signer: Signer, o: VerifyOptions
   return earliest && earliest.getTime() <= Date.now() ? earliest : null;
 }
 
-function firstLine(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0].replace(/^Error: /, '');
-}

@@ -65,7 +65,7 @@ describe('key show and key refresh (CLI)', () => {
   async function sandbox(): Promise<{ env: NodeJS.ProcessEnv; cfg: string; stored: string }> {
     const h = await fs.mkdtemp(path.join(dir, 'home-'));
     const cfg = path.join(h, 'config');
-    return { env: { HOME: h, XDG_CONFIG_HOME: cfg }, cfg, stored: path.join(cfg, 'borg-provision', 'borg-signing-key.asc') };
+    return { env: { HOME: h, XDG_CONFIG_HOME: cfg, BORG_PROVISION_NET: 'minBackoffMs=5,maxBackoffMs=10,maxRetries=1' }, cfg, stored: path.join(cfg, 'borg-provision', 'borg-signing-key.asc') };
   }
 
   async function listTree(d: string): Promise<string[]> {
