@@ -16,12 +16,20 @@ export interface EntryInfo {
   linkpath?: string;
 }
 
+/** Symlinks followed while resolving one path before we call it a loop (Linux allows 40). */
+const MAX_LINK_DEPTH = 40;
+
 /**
  * Tracks what the archive has created so far, to catch a symlink (inside or out) that a later
- * entry would write through: `a -> .` followed by `a/../../etc/x` style tricks.
+ * entry would write through (`a -> .` followed by `a/../../etc/x` style tricks), and symlinks
+ * whose targets escape only once the links they pass through are followed
+ * (`a/b/s1 -> ../..`, then `a/b/s2 -> s1/../../../..`). Link targets are resolved component by
+ * component through the symlinks recorded so far, as the kernel would; and since a later link can
+ * change how an earlier one resolves, every recorded link is re-resolved when a link is added.
  */
 export class EntryGuard {
-  private readonly symlinks = new Set<string>();
+  /** Archive-relative path -> link target text. */
+  private readonly symlinks = new Map<string, string>();
   private readonly files = new Set<string>();
 
   /** Throws ArchiveError when the entry is unsafe; returns its normalised relative path. */
@@ -34,20 +42,61 @@ export class EntryGuard {
     if (e.type === 'SymbolicLink') {
       const target = e.linkpath ?? '';
       if (path.posix.isAbsolute(target)) throw escaping(e, `symlink to absolute path ${quote(target)}`);
-      const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(rel), target));
-      if (resolved === '..' || resolved.startsWith('../')) throw escaping(e, `symlink pointing outside (${quote(target)})`);
-      this.symlinks.add(rel);
+      this.symlinks.set(rel, target);
+      // tar replaces whatever was at `rel`: it is no file a later hard link may point at any more.
+      this.files.delete(rel);
+      for (const [link, text] of this.symlinks) {
+        if (this.resolveLink(link, text) === null) {
+          this.symlinks.delete(rel);
+          const why = link === rel ? `symlink pointing outside (${quote(target)})` : `symlink that makes ${quote(link)} point outside`;
+          throw escaping(e, why);
+        }
+      }
     } else if (e.type === 'Link') {
-      // Hard link targets are archive-root relative and must be a regular file seen earlier.
+      // Hard link targets are archive-root relative and must be a regular file seen earlier (a hard
+      // link to a symlink would copy the link text to another directory, where it means something else).
       const target = normaliseEntryPath(e.linkpath ?? '', e);
       if (!this.files.has(target)) throw escaping(e, `hard link to ${quote(e.linkpath ?? '')}, which is not a file in the archive`);
       this.refuseThroughSymlink(e.path, target);
       this.files.add(rel);
+      this.symlinks.delete(rel);
     } else if (e.type !== 'Directory') {
       this.files.add(rel);
       this.symlinks.delete(rel);
     }
+    // A Directory over a symlink stays recorded as a symlink: refusing too much is safe.
     return rel;
+  }
+
+  /** Where the link at `link` points, as archive-relative components, or null if outside (or a loop). */
+  private resolveLink(link: string, text: string): string[] | null {
+    const parent = link.split('/').slice(0, -1);
+    return this.resolve(parent, text, 0);
+  }
+
+  /** Resolves `text` from the directory `base` (already resolved) through recorded symlinks. */
+  private resolve(base: string[], text: string, depth: number): string[] | null {
+    if (depth > MAX_LINK_DEPTH) return null;
+    const stack = [...base];
+    for (const part of text.split('/')) {
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        if (stack.length === 0) return null;
+        stack.pop();
+        continue;
+      }
+      const candidate = [...stack, part].join('/');
+      const target = this.symlinks.get(candidate);
+      if (target === undefined) {
+        stack.push(part);
+        continue;
+      }
+      if (path.posix.isAbsolute(target)) return null;
+      const resolved = this.resolve(stack, target, depth + 1);
+      if (resolved === null) return null;
+      stack.splice(0, stack.length, ...resolved);
+    }
+    return stack;
   }
 
   private refuseThroughSymlink(original: string, rel: string): void {
@@ -132,7 +181,6 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
       unpacked += chunk.length;
       if (unpacked > MAX_UNPACKED_BYTES) stop(new ArchiveError(`${path.basename(o.archive)} unpacks to more than ${MAX_UNPACKED_BYTES >> 30} GiB; refusing it`));
     });
-    file.on('error', (err) => finish(err));
     const unpack = new tar.Unpack({
       cwd: o.dest,
       strict: true,
@@ -141,6 +189,7 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
       // Never create setuid/setgid/sticky files, whatever the archive says.
       filter: (_p, entry) => {
         const e = entry as import('tar').ReadEntry;
+        if (failure) return false;
         try {
           guard.check({ path: e.path, type: e.type, linkpath: e.linkpath });
         } catch (err) {
@@ -152,12 +201,17 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
         return true;
       },
     });
+    // On a failure, stop reading and end tar's input instead of aborting it: every later entry is
+    // skipped (the filter says no once `failure` is set), a file being written gets what it has,
+    // and tar emits 'close' only when all writes in flight have landed, so the caller's cleanup
+    // removes everything. An aborted node-tar never reports that moment.
     const stop = (err: unknown): void => {
       if (failure) return;
       failure = err;
+      source.unpipe(unpack);
       file.destroy();
-      source.destroy();
-      unpack.abort(err instanceof Error ? err : new Error(String(err)));
+      if (source !== file) source.destroy();
+      setImmediate(() => unpack.end());
     };
     const onAbort = (): void => stop(new InterruptedError());
     o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -166,30 +220,90 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
       if (!failure) stop(new ArchiveError(`archive entry ${quote(e.path)} has an unsupported type "${e.type}"; refusing the archive`));
     });
     let settled = false;
-    const finish = (err?: unknown): void => {
+    const finish = (): void => {
       if (settled) return;
       settled = true;
       o.signal?.removeEventListener('abort', onAbort);
-      const cause = failure ?? err;
-      if (cause !== undefined) return reject(toUnpackError(cause, o));
+      if (failure !== undefined) return reject(toUnpackError(failure, o));
       // tar is done; the digest needs the whole file (trailing bytes after the tar end included),
       // which a finished tar has normally read already; if not, read the rest for the hash only.
       if (!file.readableEnded) file.resume();
-      fileDone.then((sha256) => {
-        if (o.expectSha256 === undefined || sha256 === o.expectSha256) return resolve({ entries, sha256 });
-        reject(changedAfterVerification(o.archive, sha256, o.expectSha256));
-      }, (e: unknown) => reject(toUnpackError(e, o)));
+      fileDone
+        .then(async (sha256) => {
+          if (o.expectSha256 !== undefined && sha256 !== o.expectSha256) throw changedAfterVerification(o.archive, sha256, o.expectSha256);
+          // Belt and braces after the entry checks: what the kernel makes of every link on disk.
+          await refuseLinksOutside(o.dest);
+          resolve({ entries, sha256 });
+        })
+        .catch((e: unknown) => reject(toUnpackError(e, o)));
     };
-    source.on('error', (err: Error) => finish(err));
-    unpack.on('error', (err: unknown) => finish(err));
+    file.on('error', (err) => stop(err));
+    source.on('error', (err: Error) => stop(err));
+    unpack.on('error', (err: unknown) => stop(err));
     unpack.on('close', () => finish());
-    // Destroying the source on abort may leave the parser waiting; settle once it is closed.
-    source.on('close', () => {
-      // Give writes already in flight a moment to land, so the caller's cleanup removes them.
-      if (failure) setTimeout(() => finish(), 50);
-    });
     source.pipe(unpack);
   });
+}
+
+/**
+ * Refuses the unpacked tree if any symlink in it resolves (as the kernel resolves it, chains and
+ * all) outside `root`. A dangling link is judged by where its text leads from its real directory.
+ */
+export async function refuseLinksOutside(root: string): Promise<void> {
+  const top = await fs.realpath(root);
+  const inside = (p: string): boolean => p === top || p.startsWith(`${top}${path.sep}`);
+  for (const link of await symlinksUnder(root)) {
+    const where = await whereLinkLeads(link);
+    if (where === null || !inside(where)) {
+      const rel = path.relative(root, link);
+      throw new ArchiveError(`archive entry ${quote(rel)} is a symlink that resolves outside the install directory${where ? ` (to ${where})` : ' (a loop)'}; refusing the archive`);
+    }
+  }
+}
+
+async function symlinksUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isSymbolicLink()) out.push(p);
+    else if (e.isDirectory()) out.push(...(await symlinksUnder(p)));
+  }
+  return out;
+}
+
+/** Where a link leads, component by component on disk as the kernel walks it; null for a loop. */
+async function whereLinkLeads(link: string): Promise<string | null> {
+  return walkLink(await fs.realpath(path.dirname(link)), await fs.readlink(link), 0);
+}
+
+/**
+ * Resolves `text` from the real directory `dir`. Links met on the way are followed; from the first
+ * missing component on, the rest is taken as text (a dangling link is judged by where it would
+ * lead if that name appeared).
+ */
+async function walkLink(dir: string, text: string, depth: number): Promise<string | null> {
+  if (depth > MAX_LINK_DEPTH) return null;
+  let cur = path.isAbsolute(text) ? '/' : dir;
+  const parts = text.split('/');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      cur = path.dirname(cur);
+      continue;
+    }
+    const next = path.join(cur, part);
+    const st = await fs.lstat(next).catch(() => null);
+    if (!st) return path.resolve(next, ...parts.slice(i + 1));
+    if (!st.isSymbolicLink()) {
+      cur = next;
+      continue;
+    }
+    const target = await walkLink(cur, await fs.readlink(next), depth + 1);
+    if (target === null) return null;
+    cur = target;
+  }
+  return cur;
 }
 
 /** A borg build is ~80 MB unpacked; anything near this is a decompression bomb. */

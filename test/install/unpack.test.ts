@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ArchiveError, ChecksumError, InterruptedError } from '../../src/errors';
-import { EntryGuard, normaliseEntryPath, unpackArchive } from '../../src/install/unpack';
+import { EntryGuard, normaliseEntryPath, refuseLinksOutside, unpackArchive } from '../../src/install/unpack';
 import { BorgFixtures } from '../helpers/borg-fixture';
 
 let fx: BorgFixtures;
@@ -53,6 +53,28 @@ describe('EntryGuard', () => {
     expect(() => g.check({ path: 'borg-dir/d', type: 'Link', linkpath: '/etc/shadow' })).toThrow(/absolute path/);
   });
 
+  test('a chain of symlinks is resolved through the links already recorded', () => {
+    const g = new EntryGuard();
+    g.check({ path: 'borg-dir/a/b/s1', type: 'SymbolicLink', linkpath: '../..' });
+    // Textually borg-dir/a/b/s1/../../../.. is the root; through s1 (= borg-dir) it is two levels above.
+    expect(() => g.check({ path: 'borg-dir/a/b/s2', type: 'SymbolicLink', linkpath: 's1/../../../..' })).toThrow(/"borg-dir\/a\/b\/s2" escapes .*symlink pointing outside/);
+    // Through s1 but staying inside is fine.
+    expect(g.check({ path: 'borg-dir/a/b/s3', type: 'SymbolicLink', linkpath: 's1/../borg-dir/x' })).toBe('borg-dir/a/b/s3');
+  });
+
+  test('a later link that makes an earlier one point outside is refused', () => {
+    const g = new EntryGuard();
+    // x is nothing yet, so s2 -> x/../.. is borg-dir/a: fine, until x becomes a link two levels up.
+    g.check({ path: 'borg-dir/a/b/s2', type: 'SymbolicLink', linkpath: 'x/../../../..' });
+    expect(() => g.check({ path: 'borg-dir/a/b/x', type: 'SymbolicLink', linkpath: '../..' })).toThrow(/makes "borg-dir\/a\/b\/s2" point outside/);
+  });
+
+  test('symlink loops are refused', () => {
+    const g = new EntryGuard();
+    g.check({ path: 'borg-dir/l1', type: 'SymbolicLink', linkpath: 'l2/x' });
+    expect(() => g.check({ path: 'borg-dir/l2', type: 'SymbolicLink', linkpath: 'l1/y' })).toThrow(ArchiveError);
+  });
+
   test.each(['CharacterDevice', 'BlockDevice', 'FIFO'])('refuses %s entries', (type) => {
     expect(() => new EntryGuard().check({ path: 'borg-dir/dev', type })).toThrow(ArchiveError);
   });
@@ -100,6 +122,66 @@ describe('unpackArchive on real archives', () => {
     await expect(unpackArchive({ archive: tgz, dest: d })).rejects.toThrow(msg);
     expect(fs.readdirSync(outsideDir())).toEqual(before);
     expect(fs.existsSync(path.join(tmp, 'evil'))).toBe(false);
+  });
+
+  const dir = (p: string) => ({ path: p, type: 'Directory' });
+  const link = (p: string, linkpath: string) => ({ path: p, type: 'SymbolicLink', linkpath });
+  const file = (p: string) => ({ path: p, type: 'File', body: Buffer.from('x\n') });
+  const base = [dir('borg-dir/'), file('borg-dir/borg.exe'), dir('borg-dir/a/'), dir('borg-dir/a/b/'), dir('borg-dir/c/')];
+
+  test.each<[string, { path: string; type: string; linkpath?: string; body?: Buffer }[], RegExp]>([
+    ['a chain of two symlinks (s2 -> s1/../../../..)', [link('borg-dir/a/b/s1', '../..'), link('borg-dir/a/b/s2', 's1/../../../..')], /"borg-dir\/a\/b\/s2" escapes/],
+    [
+      'a chain through a directory symlink from another directory',
+      [link('borg-dir/a/b/up', '../..'), link('borg-dir/c/s2', '../a/b/up/../../..')],
+      /"borg-dir\/c\/s2" escapes/,
+    ],
+    [
+      'a chain of three symlinks',
+      [link('borg-dir/a/b/l1', '../..'), link('borg-dir/a/b/l2', 'l1/a/b/l1'), link('borg-dir/a/b/l3', 'l2/../../../..')],
+      /"borg-dir\/a\/b\/l3" escapes/,
+    ],
+    ['a file later replaced by a symlink, then a chain through it', [file('borg-dir/a/b/s1'), link('borg-dir/a/b/s1', '../..'), link('borg-dir/a/b/s2', 's1/../../../..')], /"borg-dir\/a\/b\/s2" escapes/],
+    [
+      'a hard link to a symlink that replaced a file (the link text moves up a directory)',
+      [file('borg-dir/a/b/x'), link('borg-dir/a/b/x', '../..'), { path: 'borg-dir/y', type: 'Link', linkpath: 'borg-dir/a/b/x' }],
+      /"borg-dir\/y" escapes .*hard link/,
+    ],
+  ])('%s: refused (exit 5), nothing resolves outside', async (_n, extra, msg) => {
+    const tgz = fx.crafted('chain.tgz', [...base, ...extra]);
+    const d = dest();
+    const err = await unpackArchive({ archive: tgz, dest: d }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArchiveError);
+    expect((err as ArchiveError).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(msg);
+    // Whatever tar wrote before the refusal stays inside (the caller removes it all).
+    await expect(refuseLinksOutside(d)).resolves.toBeUndefined();
+  });
+
+  test('a symlink later replaced by a file: the chain through the old link is judged by what is on disk', async () => {
+    const tgz = fx.crafted('replaced.tgz', [...base, link('borg-dir/a/b/s1', '../..'), file('borg-dir/a/b/s1'), link('borg-dir/a/b/s2', 's1/../../../..')]);
+    const d = dest();
+    await unpackArchive({ archive: tgz, dest: d });
+    expect(fs.lstatSync(path.join(d, 'borg-dir/a/b/s1')).isFile()).toBe(true);
+    // s2 now dangles (s1 is a file, s1/.. is ENOTDIR): it leads nowhere, least of all outside.
+    expect(() => fs.realpathSync(path.join(d, 'borg-dir/a/b/s2'))).toThrow(/ENOTDIR/);
+  });
+
+  test('refuseLinksOutside: the kernel\'s view of every link after extraction', async () => {
+    const d = dest();
+    fs.mkdirSync(path.join(d, 'borg-dir/a/b'), { recursive: true });
+    fs.symlinkSync('../..', path.join(d, 'borg-dir/a/b/s1'));
+    fs.symlinkSync('../missing/x', path.join(d, 'borg-dir/dangling-inside'));
+    await expect(refuseLinksOutside(d)).resolves.toBeUndefined();
+    fs.symlinkSync('s1/../../../..', path.join(d, 'borg-dir/a/b/s2'));
+    await expect(refuseLinksOutside(d)).rejects.toThrow(/"borg-dir\/a\/b\/s2" is a symlink that resolves outside the install directory \(to /);
+    fs.rmSync(path.join(d, 'borg-dir/a/b/s2'));
+    fs.symlinkSync('s1/../../nope/x', path.join(d, 'borg-dir/a/b/s3')); // dangling and outside
+    await expect(refuseLinksOutside(d)).rejects.toThrow(ArchiveError);
+    fs.rmSync(path.join(d, 'borg-dir/a/b/s3'));
+    fs.symlinkSync('loop2', path.join(d, 'loop1'));
+    fs.symlinkSync('loop1', path.join(d, 'loop2'));
+    await expect(refuseLinksOutside(d)).rejects.toThrow(/\(a loop\)/);
   });
 
   test('unknown entry types are refused, not skipped', async () => {
