@@ -16,9 +16,13 @@ export function versionMatches(output: string, version: string): boolean {
   return last === version;
 }
 
-export function smokeTest(wrapper: string, version: string, signal?: AbortSignal): Promise<SmokeResult> {
+/**
+ * Runs `<program> -V` and requires `version`. `program` is the wrapper (after activation) or the
+ * staged `borg.exe` itself (before); `env` lets the latter get the TMPDIR the wrapper would set.
+ */
+export function smokeTest(program: string, version: string, signal?: AbortSignal, env?: NodeJS.ProcessEnv): Promise<SmokeResult> {
   return new Promise((resolve, reject) => {
-    execFile(wrapper, ['-V'], { timeout: TIMEOUT_MS, signal, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    execFile(program, ['-V'], { timeout: TIMEOUT_MS, signal, maxBuffer: 1 << 20, env: env ?? process.env }, (err, stdout, stderr) => {
       const output = `${stdout}${stderr}`.trim();
       if (signal?.aborted) return reject(new InterruptedError());
       if (err) {

@@ -102,7 +102,7 @@ describe('activate', () => {
     const before = snapshotTree(prefix, binDir).filter((l) => !l.includes('.staging-test-'));
     const staged = stage('1.4.3', 'fail');
     await expect(activate({ prefix, binDir, version: '1.4.3', staged, replace: false })).rejects.toThrow(
-      /did not run .*failed to map segment.*rolled back: borg 1\.4\.2 is current again/,
+      /did not run .*failed to map segment.*; not activated: borg 1\.4\.2 stays current$/,
     );
     expect(await readCurrent(prefix)).toBe('1.4.2');
     expect(fs.existsSync(path.join(prefix, 'borg-dir-1.4.3'))).toBe(false);
@@ -113,7 +113,7 @@ describe('activate', () => {
   test('a wrong version with no previous install leaves no current and no wrapper', async () => {
     const err = await activate({ prefix, binDir, version: '1.4.3', staged: stage('1.4.3', 'wrong-version'), replace: false }).catch((e) => e);
     expect(err).toBeInstanceOf(SmokeTestError);
-    expect(err.message).toMatch(/printed "borg.exe 0.0.1", not version 1.4.3; rolled back: no borg is current/);
+    expect(err.message).toMatch(/printed "borg.exe 0.0.1", not version 1.4.3; not activated: no borg is current/);
     expect(await readCurrent(prefix)).toBeNull();
     expect(fs.existsSync(binDir)).toBe(false); // created for the wrapper, removed with it
   });
@@ -127,6 +127,63 @@ describe('activate', () => {
     await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: true });
     expect(fs.statSync(exe).ino).not.toBe(ino);
     expect(fs.readdirSync(prefix).filter((n) => n.startsWith('.old-'))).toEqual([]);
+  });
+
+  /** A staged borg.exe that logs what `current` said and where it ran from, each time it runs. */
+  function loggingStage(version: string, printed: string): { staged: string; log: string } {
+    const staged = stage(version);
+    const log = path.join(tmp, `runs-${version}.log`);
+    const script = [
+      '#!/bin/sh',
+      `cur=$(cat ${shQuote(path.join(prefix, 'current'))} 2>/dev/null || echo none)`,
+      `echo "$cur $0" >> ${shQuote(log)}`,
+      `echo ${shQuote(printed)}`,
+      '',
+    ].join('\n');
+    fs.writeFileSync(path.join(staged, 'borg.exe'), script, { mode: 0o755 });
+    return { staged, log };
+  }
+
+  test('the staged build runs -V where it lies before current or the wrapper change', async () => {
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    const { staged, log } = loggingStage('1.4.3', 'borg.exe 1.4.3');
+    await activate({ prefix, binDir, version: '1.4.3', staged, replace: false });
+    const runs = fs.readFileSync(log, 'utf8').trim().split('\n');
+    expect(runs).toEqual([`borg-dir-1.4.2 ${path.join(staged, 'borg.exe')}`, `borg-dir-1.4.3 ${path.join(prefix, 'borg-dir-1.4.3', 'borg.exe')}`]);
+  });
+
+  test('a build failing -V never becomes current or the wrapper target, not even for a moment', async () => {
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    const wrapperBefore = fs.readFileSync(path.join(binDir, 'borg'), 'utf8');
+    const { staged, log } = loggingStage('1.4.3', 'borg.exe 9.9.9');
+    await expect(activate({ prefix, binDir, version: '1.4.3', staged, replace: false })).rejects.toThrow(/not version 1\.4\.3; not activated: borg 1\.4\.2 stays current/);
+    expect(fs.readFileSync(log, 'utf8')).toBe(`borg-dir-1.4.2 ${path.join(staged, 'borg.exe')}\n`);
+    expect(fs.readFileSync(path.join(binDir, 'borg'), 'utf8')).toBe(wrapperBefore);
+  });
+
+  test('a build that passes where it lies but fails through the wrapper is rolled back after the switch', async () => {
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    const before = snapshotTree(prefix, binDir).filter((l) => !l.includes('.staging-test-'));
+    const { staged, log } = loggingStage('1.4.3', 'borg.exe 1.4.3');
+    // Prints the version only when run from the staging directory.
+    const exe = path.join(staged, 'borg.exe');
+    fs.writeFileSync(exe, fs.readFileSync(exe, 'utf8').replace(/echo '([^']*)'\n$/, 'case "$0" in *.staging-test-*) echo \'$1\' ;; *) echo "segfault" >&2; exit 139 ;; esac\n'));
+    await expect(activate({ prefix, binDir, version: '1.4.3', staged, replace: false })).rejects.toThrow(/exited with 139: segfault\); rolled back: borg 1\.4\.2 is current again$/);
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(await readCurrent(prefix)).toBe('1.4.2');
+    expect(snapshotTree(prefix, binDir).filter((l) => !l.includes('.staging-test-'))).toEqual(before);
+  });
+
+  test('--force with a failing build never moves the installed copy', async () => {
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    const dir = path.join(prefix, 'borg-dir-1.4.2');
+    const before = fs.statSync(dir);
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2', 'wrong-version'), replace: true })).rejects.toThrow(SmokeTestError);
+    const after = fs.statSync(dir);
+    // A rename aside and back would change the directory's ctime.
+    expect(after.ctimeMs).toBe(before.ctimeMs);
+    expect(after.ino).toBe(before.ino);
   });
 
   test('switchTo (use) changes current and smoke-tests it', async () => {

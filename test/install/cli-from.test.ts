@@ -127,7 +127,7 @@ describe('refusals leave the previous install untouched', () => {
 
   test('a failing smoke test rolls back', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2', 'fail'));
-    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 6, /did not run .* rolled back: borg 1\.4\.1 is current again/);
+    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 6, /did not run .*; not activated: borg 1\.4\.1 stays current/);
   });
 
   test('a build artifact whose SHA-256 does not match its manifest', async () => {
