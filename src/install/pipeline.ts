@@ -13,7 +13,7 @@ import { checkOneDirLayout, stageOneFile } from './layout';
 import { hashFile, resolveLocalSource, type LocalSource } from './local-source';
 import { acquireLock } from './lock';
 import { checkPlace } from './places';
-import { checkVersionString, readCurrent, readManifest, removeEmptyDirs, removeStaleTemps, removeTree, tmpName, versionDir, writeManifest, type InstallManifest } from './store';
+import { checkVersionString, readCurrent, readManifest, recoverInterrupted, removeEmptyDirs, removeTree, tmpName, versionDir, writeManifest, type InstallManifest } from './store';
 import { unpackArchive } from './unpack';
 import { inspectWrapper, foreignWrapperError, onPath, wrapperPath } from './wrapper';
 
@@ -155,7 +155,8 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
   try {
     const lock = await acquireLock(plan.prefix);
     try {
-      await removeStaleTemps(plan.prefix);
+      const { restored } = await recoverInterrupted(plan.prefix);
+      for (const v of restored) warn(`put back borg ${v}, left aside by an install that was killed while replacing it`);
       const fetched = await obtainWithKey(source, o, step, p.key);
       const verification = await verifyArchive(source, fetched, o, p.key, step, warn);
       throwIfAborted(o.signal);
@@ -175,7 +176,7 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
       throwIfAborted(o.signal);
 
       step(`activating borg ${plan.version} and running borg -V`);
-      const act = await activate({ prefix: plan.prefix, binDir: plan.binDir, version: plan.version, staged: built, replace: !!o.force, signal: o.signal });
+      const act = await activate({ prefix: plan.prefix, binDir: plan.binDir, version: plan.version, staged: built, replace: !!o.force || restored.includes(plan.version), signal: o.signal });
       done = true;
       return {
         version: plan.version,

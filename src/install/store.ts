@@ -3,7 +3,8 @@
 //   <prefix>/borg-dir-<version>/borg-provision.json   what was installed, from where, verified how
 //   <prefix>/current                        one line "borg-dir-<version>", replaced by rename
 //   <prefix>/tmp/                           exec-capable TMPDIR for one-file builds (0700)
-//   <prefix>/.staging-*, .old-*            temporary names, removed before any command returns
+//   <prefix>/.staging-*, .old-*, .trash-*  temporary names, removed before any command returns
+//                                           (a killed run's are cleaned by the next, see recoverInterrupted)
 // `current` is a plain file, not a symlink, so the wrapper runs the real path of borg.exe
 // (PyInstaller and old sudo dislike symlinked executables) and the switch is one rename.
 import { randomBytes } from 'node:crypto';
@@ -55,7 +56,7 @@ export function versionDir(prefix: string, version: string): string {
   return path.join(prefix, versionDirName(version));
 }
 
-export function tmpName(prefix: string, kind: 'staging' | 'old' | 'tmp'): string {
+export function tmpName(prefix: string, kind: 'staging' | 'old' | 'trash' | 'tmp'): string {
   return path.join(prefix, `.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
@@ -148,20 +149,62 @@ function unknownManifest(version: string): InstallManifest {
   };
 }
 
-/** Removes leftovers of an interrupted run of an older process (never our own live temp dirs). */
-export async function removeStaleTemps(prefix: string): Promise<void> {
+/**
+ * Repairs what a killed run (SIGKILL, power loss) left under the prefix. Call with the lock held.
+ * First a `.old-*` copy whose `borg-dir-<version>` is missing is renamed back: a --force replace
+ * died between its two renames and that copy is the only one (`current` may name it). Then the
+ * remaining stale temporaries are removed.
+ */
+export async function recoverInterrupted(prefix: string): Promise<{ restored: string[] }> {
+  const restored = await restoreOrphanedOld(prefix);
+  await removeStaleTemps(prefix);
+  return { restored };
+}
+
+async function restoreOrphanedOld(prefix: string): Promise<string[]> {
+  const restored: string[] = [];
+  for (const { name } of await staleTemps(prefix)) {
+    if (!name.startsWith('.old-')) continue;
+    const old = path.join(prefix, name);
+    const manifest = await readManifest(old);
+    let dir: string;
+    try {
+      dir = versionDir(prefix, manifest?.version ?? '');
+    } catch {
+      continue; // no readable version: nothing to put it back as
+    }
+    if (await fs.lstat(dir).then(() => true, () => false)) continue;
+    await fs.rename(old, dir).then(
+      () => restored.push(manifest!.version),
+      (err) => {
+        throw filesystemError(err, 'restore the interrupted install\'s copy', old);
+      },
+    );
+  }
+  return restored;
+}
+
+/** Temporary names under the prefix whose process is gone (never our own, never a live one's). */
+async function staleTemps(prefix: string): Promise<{ name: string; pid: number }[]> {
   let names: string[] = [];
   try {
     names = await fs.readdir(prefix);
   } catch {
-    return;
+    return [];
   }
+  const out: { name: string; pid: number }[] = [];
   for (const name of names) {
-    const m = /^\.(staging|old|tmp)-(\d+)-[0-9a-f]+$/.exec(name) ?? /^current\.tmp-(\d+)-/.exec(name);
+    const m = /^\.(?:staging|old|trash|tmp)-(\d+)-[0-9a-f]+$/.exec(name) ?? /^current\.tmp-(\d+)-/.exec(name) ?? /^\.current\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
     if (!m) continue;
-    const pid = Number(m[m.length === 3 ? 2 : 1]);
-    if (pid !== process.pid && !isAlive(pid)) await fs.rm(path.join(prefix, name), { recursive: true, force: true });
+    const pid = Number(m[1]);
+    if (pid !== process.pid && !isAlive(pid)) out.push({ name, pid });
   }
+  return out;
+}
+
+/** Removes leftovers of an interrupted run of an older process (never our own live temp dirs). */
+export async function removeStaleTemps(prefix: string): Promise<void> {
+  for (const { name } of await staleTemps(prefix)) await fs.rm(path.join(prefix, name), { recursive: true, force: true });
 }
 
 export function isAlive(pid: number): boolean {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ChecksumError, LockedError, SmokeTestError } from '../../src/errors';
+import { ChecksumError, LockedError, SmokeTestError, UsageError } from '../../src/errors';
 import { activate, switchTo } from '../../src/install/activate';
 import { acquireLock } from '../../src/install/lock';
 import { versionMatches } from '../../src/install/smoke';
@@ -249,6 +249,57 @@ describe('use and leftovers', () => {
     fs.mkdirSync(path.join(prefix, `.staging-${process.ppid}-abcd1234`));
     await removeStaleTemps(prefix);
     expect(fs.readdirSync(prefix).sort()).toEqual([`.staging-${process.ppid}-abcd1234`]);
+  });
+});
+
+describe('recovery from a killed --force replace', () => {
+  /** borg 1.4.2 installed and current, then "killed" between rename(dir -> .old-<deadpid>) and rename(staged -> dir). */
+  async function killedMidReplace(): Promise<string> {
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const old = path.join(prefix, `.old-${dead}-abcd1234`);
+    fs.renameSync(path.join(prefix, 'borg-dir-1.4.2'), old);
+    fs.mkdirSync(path.join(prefix, `.staging-${dead}-abcd1234`));
+    return old;
+  }
+
+  test('the .old copy whose version directory is missing is put back, other leftovers removed', async () => {
+    const { recoverInterrupted } = await import('../../src/install/store');
+    await killedMidReplace();
+    expect(await recoverInterrupted(prefix)).toEqual({ restored: ['1.4.2'] });
+    expect(fs.readdirSync(prefix).filter((n) => !n.startsWith('.staging-test-')).sort()).toEqual(['borg-dir-1.4.2', 'current']);
+    expect(execFileSync(path.join(binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.2\n');
+  });
+
+  test('an .old copy whose version directory exists is removed; so is one without a manifest', async () => {
+    const { recoverInterrupted } = await import('../../src/install/store');
+    const old = await killedMidReplace();
+    fs.cpSync(old, path.join(prefix, 'borg-dir-1.4.2'), { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    fs.mkdirSync(path.join(prefix, `.old-${dead}-00000000`));
+    expect(await recoverInterrupted(prefix)).toEqual({ restored: [] });
+    expect(fs.readdirSync(prefix).filter((n) => !n.startsWith('.staging-test-')).sort()).toEqual(['borg-dir-1.4.2', 'current']);
+  });
+
+  test('use after the crash finds the version again (recovery runs under the lock)', async () => {
+    const { useVersion } = await import('../../src/install/manage');
+    await killedMidReplace();
+    const r = await useVersion(prefix, binDir, '1.4.2');
+    expect(r).toMatchObject({ version: '1.4.2', smoke: 'borg.exe 1.4.2' });
+    expect(fs.readdirSync(prefix).filter((n) => !n.startsWith('.staging-test-')).sort()).toEqual(['borg-dir-1.4.2', 'current']);
+  });
+});
+
+describe('uninstall refusals', () => {
+  test('the current version without --force is a usage refusal (exit 2); nothing changes', async () => {
+    const { uninstallVersion } = await import('../../src/install/manage');
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    const before = snapshotTree(prefix, binDir).filter((l) => !l.includes('.staging-test-'));
+    const err = await uninstallVersion(prefix, binDir, '1.4.2', false).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+    expect((err as Error).message).toBe('borg 1.4.2 is the current version: run borg-provision use OTHER-VERSION first, or pass --force to remove it and leave no current borg');
+    expect(snapshotTree(prefix, binDir).filter((l) => !l.includes('.staging-test-'))).toEqual(before);
   });
 });
 

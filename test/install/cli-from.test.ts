@@ -203,7 +203,7 @@ describe('installs from local files', () => {
     expect(use.stdout).toBe('borg 1.4.1 is current (was 1.4.2): borg.exe 1.4.1\n');
     const before = sb.snapshot();
     const un = await cli(sb, ['uninstall', '1.4.1']);
-    expect([un.code, errorLine(un)]).toEqual([6, expect.stringMatching(/borg 1\.4\.1 is the current version; switch first/)]);
+    expect([un.code, errorLine(un)]).toEqual([2, 'borg 1.4.1 is the current version: run borg-provision use OTHER-VERSION first, or pass --force to remove it and leave no current borg']);
     expect(sb.snapshot()).toEqual(before);
     const missing = await cli(sb, ['use', '9.9.9']);
     expect([missing.code, errorLine(missing)]).toEqual([2, expect.stringMatching(/borg 9\.9\.9 is not installed .*installed: 1\.4\.1, 1\.4\.2/)]);
