@@ -3,7 +3,7 @@
 // "GLIBC_2.38 not found" and "failed to map segment" from ever reaching the user.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { CompatibilityError, InterruptedError, isProvisionError } from '../errors';
+import { ArchiveError, CompatibilityError, InterruptedError, isProvisionError } from '../errors';
 import type { ElfIdentity, ElfNeeds } from '../target/types';
 import { compareDotted, parseDotted } from '../util/dotted-version';
 
@@ -60,8 +60,11 @@ export async function scanElfTree(root: string, target: ScanTarget, reader: ElfR
   const files: string[] = [];
   for await (const file of regularFiles(root)) files.push(file);
   const needs = await mapConcurrently(files, SCAN_CONCURRENCY, signal, async (file) => {
-    if (!(await reader.isElfFile(file))) return null;
-    return readNeeds(reader, file, path.relative(root, file)).then(
+    const rel = path.relative(root, file);
+    const elf = await unreadable(rel, () => reader.isElfFile(file)).catch((err: unknown) => err as ArchiveError);
+    if (elf instanceof ArchiveError) return { ok: false as const, err: elf };
+    if (!elf) return null;
+    return unreadable(rel, () => reader.readElfNeeds(file)).then(
       (n) => ({ ok: true as const, n }),
       (err: unknown) => ({ ok: false as const, err }),
     );
@@ -107,12 +110,18 @@ async function mapConcurrently<T, R>(items: T[], limit: number, signal: AbortSig
   return out;
 }
 
-async function readNeeds(reader: ElfReader, file: string, rel: string): Promise<ElfNeeds> {
+/**
+ * Runs one read of a file of the unpacked build. Whatever goes wrong (EACCES from a mode the
+ * archive set, a truncated or corrupt ELF) is about the build's content, not the user's input or
+ * the target: ArchiveError (exit 5), the build is refused. Not FilesystemError (6): the tree was
+ * just written by us, so a file we cannot read or parse there is what the archive made it.
+ */
+async function unreadable<T>(rel: string, read: () => Promise<T>): Promise<T> {
   try {
-    return await reader.readElfNeeds(file);
+    return await read();
   } catch (err) {
     const why = isProvisionError(err) || err instanceof Error ? err.message : String(err);
-    throw new CompatibilityError(`cannot read the ELF file ${rel} of the build (${why}); refusing it`);
+    throw new ArchiveError(`cannot read the ELF file ${rel} of the build (${why}); refusing it`);
   }
 }
 

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CompatibilityError } from '../../src/errors';
+import { ArchiveError, BadInputError, CompatibilityError } from '../../src/errors';
 import { elfIdentityForArch, glibcVersionOf, scanElfTree } from '../../src/install/elf-scan';
 import * as target from '../../src/target';
 import { BorgFixtures, patchVersionNeed } from '../helpers/borg-fixture';
@@ -62,5 +62,23 @@ test('GLIBC_PRIVATE and GLIBC_ABI_DT_RELR needs are ignored; a corrupt ELF is re
   fs.writeFileSync(path.join(dir, 'lib.so'), ok.buf);
   expect((await scanElfTree(dir, x86('2.17'), target)).maxGlibcNeeded).toBe('2.17');
   fs.writeFileSync(path.join(dir, 'broken.so'), ok.buf.subarray(0, 70));
-  await expect(scanElfTree(dir, x86('2.17'), target)).rejects.toThrow(/cannot read the ELF file broken\.so/);
+  const err = await scanElfTree(dir, x86('2.17'), target).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ArchiveError);
+  expect((err as Error).message).toMatch(/^cannot read the ELF file broken\.so of the build \(.*\); refusing it$/);
+});
+
+test('a file of the build that cannot be opened (EACCES) is ArchiveError (exit 5), not bad input', async () => {
+  // We run as root, where chmod 000 does not stop a read: the reader fails for one file exactly as
+  // src/target/read-file.ts does for an unprivileged user (BadInputError, "permission denied").
+  const reader = {
+    ...target,
+    isElfFile: async (f: string) => {
+      if (f.endsWith('libfixture.so')) throw new BadInputError(`cannot open ${f}: permission denied`);
+      return target.isElfFile(f);
+    },
+  };
+  const err = await scanElfTree(built, x86('2.36'), reader).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ArchiveError);
+  expect((err as ArchiveError).exitCode).toBe(5);
+  expect((err as Error).message).toMatch(/^cannot read the ELF file _internal\/libfixture\.so of the build \(cannot open .*: permission denied\); refusing it$/);
 });
