@@ -194,7 +194,7 @@ async function staleTemps(prefix: string): Promise<{ name: string; pid: number }
   }
   const out: { name: string; pid: number }[] = [];
   for (const name of names) {
-    const m = /^\.(?:staging|old|trash|tmp)-(\d+)-[0-9a-f]+$/.exec(name) ?? /^current\.tmp-(\d+)-/.exec(name) ?? /^\.current\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+    const m = /^\.(?:staging|old|trash|tmp)-(\d+)-[0-9a-f]+$/.exec(name) ?? /^current\.tmp-(\d+)-/.exec(name) ?? /^\.current\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name) ?? /^\.lock\.stale-(\d+)-[0-9a-f]+$/.exec(name);
     if (!m) continue;
     const pid = Number(m[1]);
     if (pid !== process.pid && !isAlive(pid)) out.push({ name, pid });

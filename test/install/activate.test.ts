@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChecksumError, LockedError, SmokeTestError, UsageError } from '../../src/errors';
 import { activate, switchTo } from '../../src/install/activate';
-import { acquireLock } from '../../src/install/lock';
+import { acquireLock, takeOverStale } from '../../src/install/lock';
 import { versionMatches } from '../../src/install/smoke';
 import { listInstalled, readCurrent, writeCurrent, writeManifest, type InstallManifest } from '../../src/install/store';
 import { onPath, shQuote, wrapperScript } from '../../src/install/wrapper';
@@ -300,6 +300,35 @@ describe('uninstall refusals', () => {
     expect((err as UsageError).exitCode).toBe(2);
     expect((err as Error).message).toBe('borg 1.4.2 is the current version: run borg-provision use OTHER-VERSION first, or pass --force to remove it and leave no current borg');
     expect(snapshotTree(prefix, binDir).filter((l) => !l.includes('.staging-test-'))).toEqual(before);
+  });
+});
+
+describe('stale lock takeover', () => {
+  test('two takers that both judged a lock stale: only one removes it, the other leaves the new lock alone', async () => {
+    const file = path.join(prefix, '.lock');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    fs.writeFileSync(file, `${dead}\n`);
+    // Taker A and taker B have both read pid `dead`. A moves it away first and takes the lock.
+    expect(await takeOverStale(file, dead)).toBe(true);
+    const a = await acquireLock(prefix);
+    // B acts on its old judgement: it must not remove A's fresh lock.
+    expect(await takeOverStale(file, dead)).toBe(false);
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    expect(fs.readdirSync(prefix).filter((n) => n.startsWith('.lock'))).toEqual(['.lock']);
+    await a.release();
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  test('a taker that finds the stale lock already moved by another gives up quietly', async () => {
+    expect(await takeOverStale(path.join(prefix, '.lock'), 12345)).toBe(false);
+    expect(fs.readdirSync(prefix)).toEqual([]);
+  });
+
+  test('release leaves a lock that is no longer ours', async () => {
+    const lock = await acquireLock(prefix);
+    fs.writeFileSync(lock.file, `${process.ppid}\n`);
+    await lock.release();
+    expect(fs.readFileSync(lock.file, 'utf8')).toBe(`${process.ppid}\n`);
   });
 });
 
