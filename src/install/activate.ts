@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { FilesystemError, filesystemError } from '../errors';
 import { smokeTest, type SmokeResult } from './smoke';
 import { ONEFILE_MARKER, readCurrent, removeEmptyDirs, removeTree, tmpName, versionDir, writeCurrent } from './store';
-import { inspectWrapper, writeWrapper, wrapperPath, wrapperScript, foreignWrapperError } from './wrapper';
+import { inspectWrapper, removeStaleWrapperTemps, writeWrapper, wrapperPath, wrapperScript, foreignWrapperError } from './wrapper';
 
 export interface ActivateOptions {
   prefix: string;
@@ -70,6 +70,7 @@ export async function switchTo(
     createdBinDir = await fs.mkdir(binDir, { recursive: true }).catch((err) => {
       throw filesystemError(err, 'create', binDir);
     });
+    await removeStaleWrapperTemps(binDir);
     await writeWrapper(binDir, wrapperScript(prefix));
     return await smokeTest(wrapperPath(binDir), version, signal);
   } catch (err) {

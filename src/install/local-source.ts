@@ -1,10 +1,10 @@
 // `install --from PATH`: the air-gapped path. PATH is a release asset with its `.asc` beside it,
 // a directory holding a release's assets (the best fit is chosen as for a download), or a
 // `build --vagrant` artifact `borg-dir-<version>.tgz` with its manifest (unsigned, SHA-256 checked).
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError, InterruptedError, UsageError } from '../errors';
+import { sha256File, type FileDigest } from '../util/sha256';
 import { manifestPathFor, readBuildManifest, type BuildManifest } from '../build/manifest';
 import type { AssetChoice, Release } from '../releases/types';
 
@@ -121,21 +121,14 @@ async function fromDirectory(
   };
 }
 
-/** SHA-256 and size of a file, streaming. */
-export async function hashFile(file: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const stream = createReadStream(file, { signal });
+/** SHA-256 and size of a --from file; a read failure is bad input (exit 2), an abort exit 130. */
+export async function hashLocalFile(file: string, signal?: AbortSignal): Promise<FileDigest> {
   try {
-    for await (const chunk of stream) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
+    return await sha256File(file, signal);
   } catch (err) {
     if (signal?.aborted) throw new InterruptedError();
     throw new BadInputError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  return { sha256: hash.digest('hex'), size };
 }
 
 async function isFile(p: string): Promise<boolean> {

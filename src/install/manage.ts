@@ -6,7 +6,7 @@ import { BadInputError, UsageError, filesystemError } from '../errors';
 import { switchTo } from './activate';
 import { acquireLock } from './lock';
 import { checkVersionString, listInstalled, readCurrent, recoverInterrupted, removeTree, tmpName, versionDir, writeCurrent, type InstalledVersion } from './store';
-import { inspectWrapper, foreignWrapperError, writeWrapper, wrapperScript } from './wrapper';
+import { inspectWrapper, foreignWrapperError, removeStaleWrapperTemps, writeWrapper, wrapperScript } from './wrapper';
 
 export interface ListResult {
   prefix: string;
@@ -73,6 +73,7 @@ export async function uninstallVersion(prefix: string, binDir: string, version: 
       const w = await inspectWrapper(binDir);
       if (w.state === 'ours' && w.text === wrapperScript(prefix)) await writeWrapper(binDir, null);
     }
+    await removeStaleWrapperTemps(binDir);
     await removeTree(aside);
     return { version: v, removed: dir, wasCurrent, current: wasCurrent ? null : current };
   } finally {

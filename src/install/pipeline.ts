@@ -10,7 +10,7 @@ import type { LibcTarget } from '../target/types';
 import { activate } from './activate';
 import { elfIdentityForArch, scanElfTree, type ScanTarget } from './elf-scan';
 import { checkOneDirLayout, stageOneFile } from './layout';
-import { hashFile, resolveLocalSource, type LocalSource } from './local-source';
+import { hashLocalFile, resolveLocalSource, type LocalSource } from './local-source';
 import { acquireLock } from './lock';
 import { checkPlace } from './places';
 import { checkVersionString, readCurrent, readManifest, recoverInterrupted, removeEmptyDirs, removeTree, tmpName, versionDir, writeManifest, type InstallManifest } from './store';
@@ -359,7 +359,7 @@ interface Fetched {
 async function obtain(s: Source, o: InstallOptions, step: (l: string) => void): Promise<Fetched> {
   if (s.kind === 'local') {
     if (s.local.signature) return { archive: s.local.archive, signature: s.local.signature, sha256: null, size: await sizeOf(s.local.archive) };
-    const h = await hashFile(s.local.archive, o.signal);
+    const h = await hashLocalFile(s.local.archive, o.signal);
     return { archive: s.local.archive, signature: null, ...h };
   }
   step(`downloading ${s.choice.name}${s.choice.signatureUrl ? ' and its signature' : ''}`);

@@ -1,23 +1,12 @@
 // Where things go: default prefix and bin-dir, and the check that the prefix can hold programs
 // that run. A noexec or read-only prefix is refused before anything is downloaded.
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { FilesystemError } from '../errors';
 import type { PathReport } from '../target/types';
 
-export function defaultPrefix(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(home(env), '.local', 'share');
-  return path.join(base, 'borg-provision');
-}
-
-export function defaultBinDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(home(env), '.local', 'bin');
-}
-
-function home(env: NodeJS.ProcessEnv): string {
-  return env.HOME || os.homedir();
-}
+// The defaults are the shared XDG rules (src/util/xdg.ts), under the names commands import.
+export { dataHome as defaultPrefix, userBinDir as defaultBinDir } from '../util/xdg';
 
 /** The path itself if it exists, else its nearest existing ancestor (what a mkdir would land on). */
 export async function nearestExisting(p: string): Promise<string> {

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError, filesystemError } from '../errors';
+import { writeFileAtomic } from '../util/atomic-write';
 
 export const MANIFEST_FILE = 'borg-provision.json';
 export const CURRENT_FILE = 'current';
@@ -80,22 +81,9 @@ export async function writeCurrent(prefix: string, version: string | null): Prom
       await fs.rm(file, { force: true });
       return;
     }
-    await writeFileAtomic(file, `${versionDirName(version)}\n`, 0o644);
+    await writeFileAtomic(file, `${versionDirName(version)}\n`, { mode: 0o644 });
   } catch (err) {
     throw filesystemError(err, 'switch', file);
-  }
-}
-
-/** Writes via a temporary name in the same directory and renames it into place. */
-export async function writeFileAtomic(file: string, content: string, mode: number): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await fs.writeFile(tmp, content, { mode, flag: 'wx' });
-    await fs.chmod(tmp, mode);
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
   }
 }
 

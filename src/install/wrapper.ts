@@ -6,14 +6,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FilesystemError, filesystemError } from '../errors';
-import { CURRENT_FILE, ONEFILE_MARKER, writeFileAtomic } from './store';
+import { writeFileAtomic } from '../util/atomic-write';
+import { shQuote } from '../util/text';
+import { CURRENT_FILE, ONEFILE_MARKER, isAlive } from './store';
 
 export const WRAPPER_MARK = '# borg-provision wrapper';
-
-/** Single-quotes a string for sh: ' becomes '\'' . */
-export function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 export function wrapperScript(prefix: string): string {
   return [
@@ -65,9 +62,27 @@ export async function writeWrapper(binDir: string, text: string | null): Promise
       return;
     }
     await fs.mkdir(binDir, { recursive: true });
-    await writeFileAtomic(file, text, 0o755);
+    await writeFileAtomic(file, text, { mode: 0o755 });
   } catch (err) {
     throw filesystemError(err, 'write the wrapper', file);
+  }
+}
+
+/**
+ * Removes the temporary files a killed run's atomic wrapper write left in the bin dir:
+ * `.borg.<pid>.<random>.tmp` (util/atomic-write) and the older `borg.tmp-<pid>-<random>`, only
+ * when that pid is gone. Never touches anything else there (the bin dir is shared with other tools).
+ */
+export async function removeStaleWrapperTemps(binDir: string): Promise<void> {
+  const names = await fs.readdir(binDir).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = /^\.borg\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name) ?? /^borg\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    const file = path.join(binDir, name);
+    // Only regular files: a directory or link of that name is not ours.
+    if ((await fs.lstat(file).catch(() => null))?.isFile()) await fs.rm(file, { force: true });
   }
 }
 

@@ -9,7 +9,8 @@ import { activate, switchTo } from '../../src/install/activate';
 import { acquireLock, takeOverStale } from '../../src/install/lock';
 import { versionMatches } from '../../src/install/smoke';
 import { listInstalled, readCurrent, writeCurrent, writeManifest, type InstallManifest } from '../../src/install/store';
-import { onPath, shQuote, wrapperScript } from '../../src/install/wrapper';
+import { onPath, wrapperScript } from '../../src/install/wrapper';
+import { shQuote } from '../../src/util/text';
 import { BorgFixtures, snapshotTree } from '../helpers/borg-fixture';
 
 function sha256Of(file: string): string {
@@ -246,6 +247,9 @@ describe('use and leftovers', () => {
     fs.mkdirSync(path.join(prefix, `.staging-${dead}-abcd1234`));
     fs.mkdirSync(path.join(prefix, `.old-${dead}-abcd1234`));
     fs.writeFileSync(path.join(prefix, `current.tmp-${dead}-abcd1234`), 'x');
+    fs.writeFileSync(path.join(prefix, `.current.${dead}.abcd1234.tmp`), 'x');
+    fs.writeFileSync(path.join(prefix, `.lock.stale-${dead}-abcd1234`), 'x');
+    fs.mkdirSync(path.join(prefix, `.trash-${dead}-abcd1234`));
     fs.mkdirSync(path.join(prefix, `.staging-${process.ppid}-abcd1234`));
     await removeStaleTemps(prefix);
     expect(fs.readdirSync(prefix).sort()).toEqual([`.staging-${process.ppid}-abcd1234`]);
@@ -329,6 +333,19 @@ describe('stale lock takeover', () => {
     fs.writeFileSync(lock.file, `${process.ppid}\n`);
     await lock.release();
     expect(fs.readFileSync(lock.file, 'utf8')).toBe(`${process.ppid}\n`);
+  });
+});
+
+describe('wrapper temporaries in the bin dir', () => {
+  test('a killed run\'s borg temp files are removed at the next activation; live and unrelated ones kept', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    fs.mkdirSync(binDir);
+    const stale = [`.borg.${dead}.abcd1234.tmp`, `borg.tmp-${dead}-abcd1234`];
+    const kept = [`.borg.${process.ppid}.abcd1234.tmp`, 'borg.tmp-notes', `.other.${dead}.abcd1234.tmp`];
+    for (const n of [...stale, ...kept]) fs.writeFileSync(path.join(binDir, n), 'x');
+    fs.mkdirSync(path.join(binDir, `.borg.${dead}.deadbeef.tmp`)); // not a file: not ours
+    await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
+    expect(fs.readdirSync(binDir).sort()).toEqual(['borg', `.borg.${dead}.deadbeef.tmp`, ...kept].sort());
   });
 });
 
