@@ -1,7 +1,10 @@
 // `borg-provision install VERSION`: download, verify, unpack, check and activate a borg build.
 // Thin: parses flags, hands everything to src/install/, renders the outcome.
 import { Args, Flags } from '@oclif/core';
+import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';
+import { resolveTargetFromFlags, targetFlags } from '../cli/target-flags';
+import type { ProgressEvent } from '../fetch/types';
 import type { InstallResult } from '../install';
 
 export default class Install extends BaseCommand {
@@ -9,8 +12,9 @@ export default class Install extends BaseCommand {
   static override description =
     'Chooses the build of VERSION that fits this machine\'s glibc and arch, downloads it with its signature, ' +
     'verifies the signature against borg\'s pinned key before anything is unpacked, refuses archive entries that ' +
-    'escape, checks every ELF file against the glibc here, activates it under --prefix, installs the wrapper ' +
-    '<bin-dir>/borg and runs `borg -V` through it; on any failure the previous borg stays current.';
+    'escape, checks every ELF file against the glibc here, runs `borg.exe -V` from the unpacked build, activates it ' +
+    'under --prefix, installs the wrapper <bin-dir>/borg and runs `borg -V` through it; on any failure the previous ' +
+    'borg stays current.';
 
   static override examples = [
     '<%= config.bin %> install 1.4.2',
@@ -27,7 +31,10 @@ export default class Install extends BaseCommand {
   static override flags = {
     prefix: Flags.string({ description: 'where versions live (default $XDG_DATA_HOME/borg-provision, else ~/.local/share/borg-provision)' }),
     'bin-dir': Flags.string({ description: 'where the `borg` wrapper goes (default ~/.local/bin)' }),
-    from: Flags.string({ description: 'install from a local archive (+ .asc beside it), a directory of release assets, or a build --vagrant artifact' }),
+    from: Flags.string({
+      description:
+        'install from a local archive (+ .asc beside it), a directory of release assets (signed ones preferred), or a build --vagrant artifact named explicitly',
+    }),
     asset: Flags.string({ description: 'install this asset of the release instead of the best fit' }),
     'allow-unsigned': Flags.boolean({ description: 'accept an unsigned GitHub-built (-gh) asset, unverified' }),
     'strict-key-expiry': Flags.boolean({ description: 'refuse a good signature whose key has expired in our copy' }),
@@ -35,43 +42,63 @@ export default class Install extends BaseCommand {
     fingerprint: Flags.string({ description: 'primary fingerprint to trust in --signing-key' }),
     force: Flags.boolean({ description: 'reinstall a version that is already installed (replaced atomically)' }),
     'dry-run': Flags.boolean({ description: 'print the plan (asset, URLs, paths, checks) and write nothing' }),
-    glibc: Flags.string({ description: 'judge builds against this glibc release instead of this machine\'s (testing)', hidden: true }),
-    arch: Flags.string({ description: 'judge builds against this arch instead of this machine\'s (testing)', hidden: true }),
-    'api-url': Flags.string({ description: 'GitHub API base URL (a mirror)', hidden: true }),
+    // Hidden: install puts borg on THIS machine and runs it here, so judging builds for another
+    // glibc/arch only serves tests; `borg-provision releases --glibc/--arch/--libc` is the command
+    // for judging another machine. Same parsing as everywhere (aliases, exit 2 on a bad value).
+    glibc: { ...targetFlags.glibc, hidden: true },
+    arch: { ...targetFlags.arch, hidden: true },
+    ...apiFlags,
   };
 
   async run(): Promise<InstallResult> {
     const { args, flags } = await this.parse(Install);
+    const api = apiOptionsFromFlags(flags, this.signal);
+    const target = await resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
     const { install, defaultBinDir, defaultPrefix } = await import('../install');
+    const { createProgressBar } = await import('../cli/progress');
     const json = this.jsonEnabled();
-    const r = await install({
-      version: args.version,
-      prefix: flags.prefix ?? defaultPrefix(),
-      binDir: flags['bin-dir'] ?? defaultBinDir(),
-      apiUrl: flags['api-url'],
-      token: process.env.GITHUB_TOKEN || undefined,
-      glibc: flags.glibc,
-      arch: flags.arch,
-      asset: flags.asset,
-      allowUnsigned: flags['allow-unsigned'],
-      strictKeyExpiry: flags['strict-key-expiry'],
-      signingKey: flags['signing-key'],
-      fingerprint: flags.fingerprint,
-      from: flags.from,
-      dryRun: flags['dry-run'],
-      force: flags.force,
-      signal: this.signal,
-      onWarning: (w) => this.warnLine(w),
-      onStep: json ? undefined : (s) => process.stderr.write(`  ${s}\n`),
-      onProgress: json
-        ? undefined
-        : (e) => {
-            if (e.type === 'done') process.stderr.write(`  ${e.fileName}: ${mb(e.bytes)}${e.fromCache ? ' (from cache)' : ''}\n`);
-            if (e.type === 'retry') process.stderr.write(`  ${e.fileName}: retry ${e.attempt} (${e.reason})\n`);
-          },
-    });
-    if (!json) this.render(r);
-    return r;
+    // A bar only on a terminal and never with --json; on a pipe only retries are worth a line.
+    const bar = createProgressBar({ enabled: !json });
+    const onProgress = (e: ProgressEvent): void => {
+      if (bar.active) return bar.onProgress(e);
+      if (!json && e.type === 'retry') process.stderr.write(`  ${e.fileName}: ${e.reason}; retry ${e.attempt}\n`);
+    };
+    try {
+      const r = await install({
+        version: args.version,
+        prefix: flags.prefix ?? defaultPrefix(),
+        binDir: flags['bin-dir'] ?? defaultBinDir(),
+        apiUrl: api.apiUrl,
+        token: api.token,
+        net: api.net,
+        target,
+        asset: flags.asset,
+        allowUnsigned: flags['allow-unsigned'],
+        strictKeyExpiry: flags['strict-key-expiry'],
+        signingKey: flags['signing-key'],
+        fingerprint: flags.fingerprint,
+        from: flags.from,
+        dryRun: flags['dry-run'],
+        force: flags.force,
+        signal: this.signal,
+        onWarning: (w) => {
+          bar.done();
+          this.warnLine(w);
+        },
+        onStep: json
+          ? undefined
+          : (s) => {
+              bar.done();
+              process.stderr.write(`  ${s}\n`);
+            },
+        onProgress,
+      });
+      bar.done();
+      if (!json) this.render(r);
+      return r;
+    } finally {
+      bar.done();
+    }
   }
 
   private render(r: InstallResult): void {
@@ -83,6 +110,7 @@ export default class Install extends BaseCommand {
       this.log(`  into:      ${p.dir}`);
       this.log(`  wrapper:   ${p.wrapper}`);
       this.log(`  target:    glibc ${p.target.glibc} ${p.target.arch}`);
+      this.log(`  elf scan:  ${p.elfScan}`);
       for (const c of p.checks) this.log(`  check:     ${c}`);
       this.log('nothing was written (--dry-run)');
       return;
@@ -102,12 +130,9 @@ export default class Install extends BaseCommand {
     const caveat = v?.status === 'sha256-manifest' ? ' (locally built, unsigned by borg)' : v?.status === 'unsigned' ? ' (UNSIGNED, unverified)' : '';
     this.log(`${r.action} borg ${r.version}${caveat}: ${r.smoke}`);
     this.log(`  from:     ${p.asset} (${how})`);
-    this.log(`  glibc:    needs ${r.glibcNeeded ?? 'nothing'}, target has ${p.target.glibc} (${r.elfFiles} ELF files checked)`);
+    const scanned = p.kind === 'onefile' ? 'one-file: bootloader only, the libraries packed inside are not scanned' : `${r.elfFiles} ELF files checked`;
+    this.log(`  glibc:    needs ${r.glibcNeeded ?? 'nothing'}, target has ${p.target.glibc} (${scanned})`);
     this.log(`  in:       ${p.dir}`);
     this.log(`  run as:   ${p.wrapper}${r.previous && r.previous !== r.version ? ` (was ${r.previous})` : ''}`);
   }
-}
-
-function mb(n: number): string {
-  return `${(n / 1048576).toFixed(1)} MB`;
 }

@@ -1,6 +1,7 @@
 // `borg-provision list`: installed borg versions, which one is current, and how each was verified.
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
+import { formatBytes } from '../cli/format';
 import type { ListResult } from '../install';
 
 export default class List extends BaseCommand {
@@ -23,7 +24,7 @@ export default class List extends BaseCommand {
     for (const v of r.versions) {
       const verdict = v.signer.verdict === 'good' || v.signer.verdict === 'good-expired-key' ? `${v.signer.verdict} ${v.signer.fingerprint ?? ''}`.trim() : v.signer.verdict;
       this.log(
-        `${v.current ? '*' : ' '} ${v.version.padEnd(10)} ${v.asset}  glibc ${v.glibc ?? '?'}  ${v.source}, ${verdict}  ${(v.size / 1048576).toFixed(1)} MB  ${v.installedAt.slice(0, 10)}`,
+        `${v.current ? '*' : ' '} ${v.version.padEnd(10)} ${v.asset}  glibc ${v.glibc ?? '?'}  ${v.source}, ${verdict}  ${formatBytes(v.size)}  ${v.installedAt.slice(0, 10)}`,
       );
     }
     return r;

@@ -4,7 +4,7 @@
 // removed on any failure or interrupt; the previous `current` stays until the new one has run.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { BadInputError, ChecksumError, CompatibilityError, InterruptedError, SignatureError, UsageError, filesystemError, isProvisionError } from '../errors';
+import { BadInputError, ChecksumError, InterruptedError, SignatureError, UsageError, filesystemError, isProvisionError, throwIfAborted } from '../errors';
 import type { AssetChoice, Release } from '../releases/types';
 import type { LibcTarget } from '../target/types';
 import { activate } from './activate';
@@ -23,9 +23,13 @@ export interface InstallOptions {
   binDir: string;
   apiUrl?: string;
   token?: string;
-  /** Judge builds against this glibc/arch instead of the running machine's. */
-  glibc?: string;
-  arch?: string;
+  /** Network tuning (BORG_PROVISION_NET), from the command's API options; else from the environment. */
+  net?: import('../fetch/net-options').NetOptions;
+  /**
+   * The glibc release and arch builds are judged against: this machine's, resolved by the command
+   * (src/cli/target-flags.ts; --glibc/--arch override it, for tests). `libcTarget` is the libc read.
+   */
+  target: { glibc: string; arch: string; libcTarget?: LibcTarget };
   asset?: string;
   allowUnsigned?: boolean;
   strictKeyExpiry?: boolean;
@@ -73,6 +77,12 @@ export interface InstallPlan {
   dir: string;
   binDir: string;
   wrapper: string;
+  /**
+   * What the ELF check covers. A PyInstaller one-file build packs its libraries inside the binary
+   * and unpacks them only at run time, so only its bootloader can be scanned before activation;
+   * the smoke test is then the only check of those libraries. Selection prefers one-dir builds.
+   */
+  elfScan: 'every ELF file' | 'bootloader only (one-file)';
   checks: string[];
 }
 
@@ -132,9 +142,9 @@ async function prepare(o: InstallOptions, warn: (w: string) => void): Promise<Pr
   if ((await inspectWrapper(binDir)).state === 'foreign') throw foreignWrapperError(binDir);
   if (!onPath(binDir)) warn(`${binDir} is not on PATH: add it, or run ${wrapperPath(binDir)} by its full path`);
 
-  // Independent look-ups run together: this machine's libc and the release JSON. The signing key
-  // is loaded later, while the archive downloads (see obtainWithKey).
-  const [scanTarget, release] = await Promise.all([resolveScanTarget(o, target), fetchRelease(o)]);
+  // The signing key is loaded later, while the archive downloads (see obtainWithKey).
+  const scanTarget = scanTargetFor(o.target);
+  const release = await fetchRelease(o);
   const source = await resolveSource(o, scanTarget, release);
   requireSignatureOrConsent(source, o);
   const key = new KeyLoader(o);
@@ -230,15 +240,11 @@ function noChange(action: 'dry-run' | 'already-installed', plan: InstallPlan, cu
 
 type TargetModule = typeof import('../target');
 
-async function resolveScanTarget(o: InstallOptions, target: TargetModule): Promise<ScanTarget> {
-  if (o.glibc && !/^\d+\.\d+(\.\d+)?$/.test(o.glibc)) throw new UsageError(`--glibc ${o.glibc} is not a glibc release like 2.31`);
-  let machine: LibcTarget | null = null;
-  if (!o.glibc || !o.arch) machine = target.requireGlibc(await target.resolveLibcTarget({}));
-  const glibc = o.glibc ?? machine!.libc.release ?? machine!.libc.maxSymbolVersion;
-  if (!glibc) throw new CompatibilityError('cannot tell the glibc release of this machine; pass --glibc');
-  const arch = o.arch ?? machine!.arch;
-  const elf = o.arch ? elfIdentityForArch(o.arch) : { class: machine!.elf.class, machine: machine!.elf.machine };
-  return { glibc, arch, elf };
+/** The ELF class/machine every file must have: the libc's own when its arch is the one judged. */
+function scanTargetFor(t: InstallOptions['target']): ScanTarget {
+  const lt = t.libcTarget;
+  const elf = lt && lt.arch === t.arch ? { class: lt.elf.class, machine: lt.elf.machine } : elfIdentityForArch(t.arch);
+  return { glibc: t.glibc, arch: t.arch, elf };
 }
 
 type SigningKey = import('../verify').SigningKey;
@@ -308,7 +314,7 @@ async function fetchRelease(o: InstallOptions): Promise<Release | null> {
   if (o.from) return null;
   if (!o.version) throw new UsageError('give the borg version to install, e.g. borg-provision install 1.4.2');
   const [releases, fetch] = await Promise.all([import('../releases'), import('../fetch')]);
-  return releases.getRelease(o.version, { apiUrl: o.apiUrl, token: o.token, signal: o.signal, net: fetch.netOptionsFromEnv() });
+  return releases.getRelease(o.version, { apiUrl: o.apiUrl, token: o.token, signal: o.signal, net: o.net ?? fetch.netOptionsFromEnv() });
 }
 
 async function resolveSource(o: InstallOptions, t: ScanTarget, release: Release | null): Promise<Source> {
@@ -323,18 +329,22 @@ async function resolveSource(o: InstallOptions, t: ScanTarget, release: Release 
 function makePlan(s: Source, version: string, t: ScanTarget, prefix: string, binDir: string): InstallPlan {
   const local = s.kind === 'local' ? s.local : null;
   const asset = local ? local.asset : (s as { choice: AssetChoice }).choice;
+  const kind = local ? local.kind : ((asset as AssetChoice).kind as 'onedir' | 'onefile');
+  const elfScan = kind === 'onefile' ? 'bootloader only (one-file)' : 'every ELF file';
   const checks = [
     local?.build
       ? `SHA-256 of ${local.asset} against its build manifest (a locally built, unsigned archive)`
       : `OpenPGP signature ${local ? (local.signature ?? 'none') : ((asset as AssetChoice).signatureUrl ?? 'none')}`,
     'archive entries stay inside the install directory (no .., absolute paths, links out, devices)',
-    `every ELF file needs at most glibc ${t.glibc}, machine ${t.arch}`,
-    `borg -V through the wrapper prints ${version}`,
+    kind === 'onefile'
+      ? `the one-file bootloader needs at most glibc ${t.glibc}, machine ${t.arch} (the libraries packed inside it are not scanned)`
+      : `every ELF file needs at most glibc ${t.glibc}, machine ${t.arch}`,
+    `borg.exe -V in the unpacked build, then borg -V through the wrapper, print ${version}`,
   ];
   return {
     version,
     asset: local ? local.asset : (asset as AssetChoice).name,
-    kind: local ? local.kind : ((asset as AssetChoice).kind as 'onedir' | 'onefile'),
+    kind,
     source: local ? (local.build ? 'built locally' : 'file') : 'release',
     archiveUrl: local ? local.archive : (asset as AssetChoice).url,
     signatureUrl: local ? local.signature : (asset as AssetChoice).signatureUrl,
@@ -344,6 +354,7 @@ function makePlan(s: Source, version: string, t: ScanTarget, prefix: string, bin
     dir: versionDir(prefix, version),
     binDir,
     wrapper: wrapperPath(binDir),
+    elfScan,
     checks,
   };
 }
@@ -364,7 +375,7 @@ async function obtain(s: Source, o: InstallOptions, step: (l: string) => void): 
   }
   step(`downloading ${s.choice.name}${s.choice.signatureUrl ? ' and its signature' : ''}`);
   const fetch = await import('../fetch');
-  const r = await fetch.downloadWithSignature(s.choice, { signal: o.signal, onProgress: o.onProgress, net: fetch.netOptionsFromEnv() });
+  const r = await fetch.downloadWithSignature(s.choice, { signal: o.signal, onProgress: o.onProgress, net: o.net ?? fetch.netOptionsFromEnv() });
   return { archive: r.archive.path, signature: r.signature?.path ?? null, sha256: r.archive.sha256, size: r.archive.size };
 }
 
@@ -438,6 +449,3 @@ async function sizeOf(file: string): Promise<number> {
   ).size;
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new InterruptedError();
-}

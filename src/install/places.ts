@@ -22,7 +22,11 @@ export async function nearestExisting(p: string): Promise<string> {
 const EXEC_ADVICE =
   'choose an exec-capable place with --prefix, e.g. /root/.local/share/borg-provision or a dataset on a pool (/mnt/<pool>/...) on TrueNAS';
 
-/** Refuses a place on a noexec or read-only mount, naming the mount. */
+/**
+ * Refuses a place on a noexec or read-only mount, naming the mount, and a place whose mount flags
+ * cannot be read (no /proc/self/mountinfo): fail closed, since borg unpacked on a noexec mount
+ * fails only later, at its first run.
+ */
 export async function checkPlace(
   what: '--prefix' | '--bin-dir',
   p: string,
@@ -30,6 +34,12 @@ export async function checkPlace(
 ): Promise<void> {
   const probe = await nearestExisting(p);
   const r = await pathReport(probe);
+  if (!r.flagsKnown) {
+    throw new FilesystemError(
+      `cannot tell whether ${what} ${p} is mounted noexec or read-only: /proc/self/mountinfo is unreadable; ` +
+        'mount /proc (or run where it is mounted), then install again',
+    );
+  }
   const mount = r.mountPoint ? ` (mount ${r.mountPoint})` : '';
   if (r.readonly) {
     throw new FilesystemError(`${what} ${p} is on a read-only filesystem${mount}; ${what === '--prefix' ? EXEC_ADVICE : 'choose a writable --bin-dir, e.g. /root/.local/bin'}`);

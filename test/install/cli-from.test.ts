@@ -125,6 +125,15 @@ describe('refusals leave the previous install untouched', () => {
     await expectRefusal(['1.4.2', '--from', f, '--glibc', '2.31', '--arch', 'x86_64', ...keys.keyFlags], 5, /needs GLIBC_2\.34 .* target has glibc 2\.31/);
   });
 
+  test('--arch takes the shared aliases (aarch64 -> arm64); an unknown arch or glibc is exit 2', async () => {
+    const f = await release(fx.oneDirTgz(ASSET, '1.4.2'));
+    const plan = await install(sb, ['1.4.2', '--from', f, '--glibc', '2.36', '--arch', 'aarch64', '--dry-run', '--json', ...keys.keyFlags]);
+    expect(plan.code).toBe(0);
+    expect(jsonOf<{ plan: { target: unknown } }>(plan).plan.target).toEqual({ glibc: '2.36', arch: 'arm64' });
+    await expectRefusal(['1.4.2', '--from', f, '--arch', 'sparc', ...keys.keyFlags], 2, /^--arch sparc is not an arch we know: use one of /);
+    await expectRefusal(['1.4.2', '--from', f, '--glibc', '2', ...keys.keyFlags], 2, /^--glibc 2 is not a glibc release/);
+  });
+
   test('a failing smoke test rolls back', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2', 'fail'));
     await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 6, /did not run .*; not activated: borg 1\.4\.1 stays current/);
@@ -235,8 +244,14 @@ describe('installs from local files', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: borg-linux-glibc235-x86_64-gh is an UNSIGNED GitHub build/);
     expect(r.stdout).toMatch(/^installed borg 1\.6\.0 \(UNSIGNED, unverified\): borg\.exe 1\.6\.0\n {2}from: {5}borg-linux-glibc235-x86_64-gh \(UNSIGNED, not verified \(--allow-unsigned\); SHA-256 [0-9a-f]{64}\)/);
+    expect(r.stdout).toMatch(/\n {2}glibc: .*\(one-file: bootloader only, the libraries packed inside are not scanned\)\n/);
     expect(fs.statSync(path.join(sb.prefix, 'tmp')).mode & 0o777).toBe(0o700);
     // Under a sudo-like environment (no TMPDIR, no /run/user) the wrapper still provides one.
     expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' })).toBe('borg.exe 1.6.0\n');
+    const plan = await install(sb, ['1.6.0', '--from', f, '--allow-unsigned', '--dry-run', '--json']);
+    expect(jsonOf<{ plan: { elfScan: string; checks: string[] } }>(plan).plan).toMatchObject({
+      elfScan: 'bootloader only (one-file)',
+      checks: expect.arrayContaining([expect.stringMatching(/one-file bootloader .*not scanned/)]),
+    });
   });
 });

@@ -49,6 +49,8 @@ const api = (): string[] => ['--api-url', gh.apiUrl, ...keys.keyFlags];
 test('install from the release: chosen asset, verified, current, wrapper runs', async () => {
   const r = await install(sb, ['1.4.2', ...api(), '--json']);
   expect(r.code).toBe(0);
+  // --json (and a pipe): no progress bar, no step lines, nothing on stderr but warnings.
+  expect(r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('borg-provision: warning: '))).toEqual([]);
   const j = jsonOf<{ action: string; plan: { asset: string; source: string }; verification: { status: string; signingFingerprint: string }; smoke: string }>(r);
   expect(j).toMatchObject({
     action: 'installed',
@@ -70,6 +72,7 @@ test('--dry-run names the asset, both URLs and the checks, and downloads nothing
   const plan = jsonOf<{ action: string; plan: { asset: string; archiveUrl: string; signatureUrl: string; checks: string[] } }>(r);
   expect(plan).toMatchObject({ action: 'dry-run', plan: { asset: ASSET, archiveUrl: gh.downloadUrl('1.4.4', ASSET), signatureUrl: gh.downloadUrl('1.4.4', `${ASSET}.asc`) } });
   expect(plan.plan.checks).toHaveLength(4);
+  expect(plan.plan).toMatchObject({ elfScan: 'every ELF file' });
   expect(gh.requests.slice(count).filter((q) => q.server === 'assets')).toEqual([]);
   expect(sb.snapshot()).toEqual(before);
 });

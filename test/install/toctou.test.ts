@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChecksumError } from '../../src/errors';
 import { install, type InstallOptions } from '../../src/install/pipeline';
+import { resolveTargetFromFlags, type ResolvedTarget } from '../../src/cli/target-flags';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
 import { makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
@@ -20,6 +21,7 @@ let fx: BorgFixtures;
 let sb: Sandbox;
 let keys: Keys;
 let gh: GithubServer;
+let target: ResolvedTarget;
 const savedEnv = { ...process.env };
 let n = 0;
 
@@ -29,6 +31,7 @@ beforeAll(async () => {
   // In-process: the cache and config directories come from process.env; never the real user's.
   Object.assign(process.env, sb.env);
   keys = await makeKeys(sb.root);
+  target = await resolveTargetFromFlags({});
   gh = await startGithubServer();
   const first = await install(opts({ version: '1.4.1', from: await signedRelease(fx.oneDirTgz(ASSET, '1.4.1')) }));
   expect(first.action).toBe('installed');
@@ -42,7 +45,7 @@ afterAll(async () => {
 });
 
 function opts(o: Partial<InstallOptions>): InstallOptions {
-  return { prefix: sb.prefix, binDir: sb.binDir, signingKey: keys.mirrorFile, fingerprint: keys.mirror.primary, ...o };
+  return { prefix: sb.prefix, binDir: sb.binDir, target, signingKey: keys.mirrorFile, fingerprint: keys.mirror.primary, ...o };
 }
 
 async function signedRelease(file: string): Promise<string> {
