@@ -106,6 +106,7 @@ export default class Install extends BaseCommand {
     if (r.action === 'dry-run') {
       this.log(`would install borg ${r.version} from ${p.asset} (${p.source}, ${p.kind})`);
       this.log(`  archive:   ${p.archiveUrl}`);
+      if (p.chosen) this.log(`  chosen:    ${p.chosen}`);
       this.log(`  signature: ${p.signatureUrl ?? '(none)'}`);
       this.log(`  into:      ${p.dir}`);
       this.log(`  wrapper:   ${p.wrapper}`);

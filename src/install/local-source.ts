@@ -10,16 +10,18 @@ import type { AssetChoice, Release } from '../releases/types';
 
 export interface LocalSource {
   archive: string;
-  /** The `.asc` beside it, or null when there is none. */
+  /** The `.asc` beside it, or null when there is none. Whenever there is one, it is verified. */
   signature: string | null;
   asset: string;
   kind: 'onedir' | 'onefile';
   glibc: string | null;
   arch: string | null;
   builtOn: 'local' | 'github';
-  /** Set for a `build --vagrant` artifact. */
+  /** Set for an unsigned `build --vagrant` artifact (checked by its manifest's SHA-256 only). */
   build: BuildManifest | null;
   version: string;
+  /** Why this file was chosen from a directory, for people; null for a file named by --from. */
+  chosen: string | null;
 }
 
 export interface LocalTarget {
@@ -27,12 +29,9 @@ export interface LocalTarget {
   arch: string;
 }
 
-export async function resolveLocalSource(
-  from: string,
-  version: string | undefined,
-  target: LocalTarget,
-  o: { allowUnsigned?: boolean; asset?: string },
-): Promise<LocalSource> {
+type SelectOpts = { allowUnsigned?: boolean; asset?: string };
+
+export async function resolveLocalSource(from: string, version: string | undefined, target: LocalTarget, o: SelectOpts): Promise<LocalSource> {
   const st = await fs.stat(from).catch(() => null);
   if (!st) throw new BadInputError(`--from ${from}: no such file or directory`);
   if (st.isDirectory()) return fromDirectory(from, version, target, o);
@@ -40,27 +39,36 @@ export async function resolveLocalSource(
   return fromFile(from, version);
 }
 
-async function fromFile(file: string, version: string | undefined): Promise<LocalSource> {
+/**
+ * A file named by --from. With an `.asc` beside it, the signature decides (a build manifest beside
+ * it only supplies the version and build facts): a signed file is never installed on its SHA-256
+ * alone. Without one, a `borg-dir-<v>.tgz` with its manifest is an unsigned local build, accepted
+ * because it was named explicitly.
+ */
+async function fromFile(file: string, version: string | undefined, chosen: string | null = null): Promise<LocalSource> {
   const name = path.basename(file);
   const manifestFile = name.endsWith('.tgz') ? manifestPathFor(file) : null;
-  if (manifestFile && (await isFile(manifestFile))) return fromBuild(file, manifestFile, version);
-  if (!version) throw new UsageError(`give the borg version to install from ${name}, e.g. borg-provision install 1.4.2 --from ${file}`);
-  const parsed = (await import('../releases')).parseAssetName(name);
+  const build = manifestFile && (await isFile(manifestFile)) ? await readBuildManifestFor(file, manifestFile, version) : null;
   const signature = (await isFile(`${file}.asc`)) ? `${file}.asc` : null;
+  if (build && !signature) return { ...fromBuild(file, build), chosen };
+  const v = version ?? build?.borgVersion;
+  if (!v) throw new UsageError(`give the borg version to install from ${name}, e.g. borg-provision install 1.4.2 --from ${file}`);
+  const parsed = (await import('../releases')).parseAssetName(name);
   return {
     archive: file,
     signature,
     asset: name,
     kind: name.endsWith('.tgz') ? 'onedir' : 'onefile',
-    glibc: parsed.glibc,
-    arch: parsed.arch,
-    builtOn: parsed.builtOn,
+    glibc: build?.glibc ?? parsed.glibc,
+    arch: build?.arch ?? parsed.arch,
+    builtOn: build ? 'local' : parsed.builtOn,
     build: null,
-    version,
+    version: v,
+    chosen,
   };
 }
 
-async function fromBuild(file: string, manifestFile: string, version: string | undefined): Promise<LocalSource> {
+async function readBuildManifestFor(file: string, manifestFile: string, version: string | undefined): Promise<BuildManifest> {
   const build = await readBuildManifest(manifestFile);
   if (build.artifact !== path.basename(file)) {
     throw new BadInputError(`${manifestFile} describes ${build.artifact}, not ${path.basename(file)}`);
@@ -68,6 +76,10 @@ async function fromBuild(file: string, manifestFile: string, version: string | u
   if (version && version.replace(/^v/, '') !== build.borgVersion) {
     throw new UsageError(`${path.basename(file)} is borg ${build.borgVersion}, not ${version}`);
   }
+  return build;
+}
+
+function fromBuild(file: string, build: BuildManifest): Omit<LocalSource, 'chosen'> {
   return {
     archive: file,
     signature: null,
@@ -81,33 +93,43 @@ async function fromBuild(file: string, manifestFile: string, version: string | u
   };
 }
 
-async function fromDirectory(
-  dir: string,
-  version: string | undefined,
-  target: LocalTarget,
-  o: { allowUnsigned?: boolean; asset?: string },
-): Promise<LocalSource> {
+/**
+ * A directory: the best signed release asset that fits, chosen as for a download. A local build
+ * artifact (`borg-dir-<v>.tgz` + manifest) is taken only when no signed asset fits (or it is the
+ * only thing there and no version was given); `chosen` says which was taken and why.
+ */
+async function fromDirectory(dir: string, version: string | undefined, target: LocalTarget, o: SelectOpts): Promise<LocalSource> {
   const names = (await fs.readdir(dir)).sort();
   const builds = names.filter((n) => /^borg-dir-.+\.tgz$/.test(n) && names.includes(path.basename(manifestPathFor(n))));
-  const wanted = version ? builds.filter((n) => n === `borg-dir-${version.replace(/^v/, '')}.tgz`) : builds;
-  if (wanted.length === 1 && !o.asset) return fromFile(path.join(dir, wanted[0]), version);
+  if (o.asset && builds.includes(o.asset)) return fromFile(path.join(dir, o.asset), version, `${o.asset}: named by --asset`);
+  const releaseAssets = names.filter((n) => n.startsWith('borg-') && !builds.includes(n) && !/^borg-dir-.+\.(manifest\.json|tgz\.asc)$/.test(n));
   if (!version) {
+    if (builds.length === 1 && releaseAssets.length === 0) {
+      return fromFile(path.join(dir, builds[0]), version, `${builds[0]}: the only build in ${dir}`);
+    }
     const hint = builds.length > 1 ? ` (it holds builds ${builds.join(', ')})` : '';
     throw new UsageError(`give the borg version to install from ${dir}${hint}, e.g. borg-provision install 1.4.2 --from ${dir}`);
   }
+  const v = version.replace(/^v/, '');
+  const build = builds.find((n) => n === `borg-dir-${v}.tgz`) ?? null;
   const releases = await import('../releases');
   const release: Release = {
-    tag: `v${version}`,
-    version,
-    name: version,
+    tag: `v${v}`,
+    version: v,
+    name: v,
     publishedAt: null,
     prerelease: false,
     assets: await Promise.all(names.map(async (n) => ({ name: n, size: (await fs.stat(path.join(dir, n))).size, url: path.join(dir, n), digest: null }))),
   };
   const selection = releases.selectAsset(release, target, o);
+  const pick = selection.selected;
+  if (build && !o.asset && (!pick || !pick.signed)) {
+    return fromFile(path.join(dir, build), version, `${build}: no signed release asset in ${dir} fits glibc ${target.glibc} ${target.arch}`);
+  }
   const choice: AssetChoice = releases.requireSelected(selection, o);
   if (choice.kind !== 'onedir' && choice.kind !== 'onefile') throw new BadInputError(`${choice.name} is not a borg binary`);
   const signature = path.join(dir, `${choice.name}.asc`);
+  const over = build ? ` over the local build ${build}` : '';
   return {
     archive: path.join(dir, choice.name),
     signature: (await isFile(signature)) ? signature : null,
@@ -117,7 +139,8 @@ async function fromDirectory(
     arch: choice.arch,
     builtOn: choice.builtOn,
     build: null,
-    version,
+    version: v,
+    chosen: `${choice.name}: ${choice.signed ? 'signed' : 'UNSIGNED'} release asset, the best fit for glibc ${target.glibc} ${target.arch}${over}`,
   };
 }
 

@@ -83,6 +83,8 @@ export interface InstallPlan {
    * the smoke test is then the only check of those libraries. Selection prefers one-dir builds.
    */
   elfScan: 'every ELF file' | 'bootloader only (one-file)';
+  /** --from DIR: which file was taken and why (signed assets win over an unsigned local build). */
+  chosen: string | null;
   checks: string[];
 }
 
@@ -147,6 +149,7 @@ async function prepare(o: InstallOptions, warn: (w: string) => void): Promise<Pr
   const release = await fetchRelease(o);
   const source = await resolveSource(o, scanTarget, release);
   requireSignatureOrConsent(source, o);
+  if (source.kind === 'local' && source.local.chosen) o.onStep?.(`chose ${source.local.chosen}`);
   const key = new KeyLoader(o);
   if (o.dryRun && needsKey(source)) await key.load(); // the plan is checked as far as it can be without writing
   const version = source.kind === 'release' ? source.version : source.local.version;
@@ -355,6 +358,7 @@ function makePlan(s: Source, version: string, t: ScanTarget, prefix: string, bin
     binDir,
     wrapper: wrapperPath(binDir),
     elfScan,
+    chosen: local ? local.chosen : null,
     checks,
   };
 }

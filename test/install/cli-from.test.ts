@@ -255,3 +255,55 @@ describe('installs from local files', () => {
     });
   });
 });
+
+describe('--from: signatures win over unsigned local builds', () => {
+  type Plan = { plan: { asset: string; signatureUrl: string | null; source: string; chosen: string | null; checks: string[] } };
+
+  /** A directory holding a release asset `name` (signed unless sign: false) and the local build of `version`. */
+  async function mixedDir(version: string, name: string, o: { sign?: boolean } = {}): Promise<string> {
+    const asset = await release(fx.oneDirTgz(name, version), { name, sign: o.sign });
+    const dir = path.dirname(asset);
+    const build = fx.buildArtifact(version);
+    for (const f of [build, build.replace(/\.tgz$/, '.manifest.json')]) fs.copyFileSync(f, path.join(dir, path.basename(f)));
+    return dir;
+  }
+
+  test('a folder with a signed asset and an unsigned local build of that version: the signed asset is chosen, and says so', async () => {
+    const dir = await mixedDir('1.7.0', ASSET);
+    const r = await install(sb, ['1.7.0', '--from', dir, '--dry-run', '--json', ...keys.keyFlags]);
+    expect(r.code).toBe(0);
+    const { plan } = jsonOf<Plan>(r);
+    expect(plan).toMatchObject({ asset: ASSET, signatureUrl: path.join(dir, `${ASSET}.asc`), source: 'file' });
+    expect(plan.chosen).toMatch(/^borg-linux-glibc231-x86_64\.tgz: signed release asset, the best fit for glibc \S+ x86_64 over the local build borg-dir-1\.7\.0\.tgz$/);
+    const human = await install(sb, ['1.7.0', '--from', dir, '--dry-run', ...keys.keyFlags]);
+    expect(human.stdout).toMatch(/\n {2}chosen: {4}borg-linux-glibc231-x86_64\.tgz: signed release asset/);
+  });
+
+  test('the local build is taken only when no signed asset in the folder fits', async () => {
+    const dir = await mixedDir('1.7.2', 'borg-linux-glibc231-arm64.tgz');
+    const r = await install(sb, ['1.7.2', '--from', dir, '--dry-run', '--json', ...keys.keyFlags]);
+    expect(r.code).toBe(0);
+    const { plan } = jsonOf<Plan>(r);
+    expect(plan).toMatchObject({ asset: 'borg-dir-1.7.2.tgz', signatureUrl: null, source: 'built locally' });
+    expect(plan.chosen).toMatch(/^borg-dir-1\.7\.2\.tgz: no signed release asset in .* fits glibc \S+ x86_64$/);
+  });
+
+  test('a borg-dir .tgz with both a manifest and an .asc: a bad signature is refused (exit 5), not passed on its SHA-256', async () => {
+    const f = fx.buildArtifact('1.7.1');
+    await keys.sign(f, keys.other.subkey);
+    const before = sb.snapshot();
+    const r = await install(sb, ['--from', f, ...keys.keyFlags]);
+    expect({ code: r.code, line: errorLine(r) }).toEqual({ code: 5, line: expect.stringMatching(/signature|key/i) });
+    expect(sb.snapshot()).toEqual(before);
+  });
+
+  test('a borg-dir .tgz with both a manifest and a good .asc is verified by its signature', async () => {
+    const f = fx.buildArtifact('1.7.3');
+    await keys.sign(f);
+    const r = await install(sb, ['--from', f, '--dry-run', '--json', ...keys.keyFlags]);
+    expect(r.code).toBe(0);
+    const { plan } = jsonOf<Plan>(r);
+    expect(plan).toMatchObject({ asset: 'borg-dir-1.7.3.tgz', signatureUrl: `${f}.asc`, source: 'file', chosen: null });
+    expect(plan.checks[0]).toBe(`OpenPGP signature ${f}.asc`);
+  });
+});
