@@ -53,7 +53,9 @@ export default class Install extends BaseCommand {
   async run(): Promise<InstallResult> {
     const { args, flags } = await this.parse(Install);
     const api = apiOptionsFromFlags(flags, this.signal);
-    const target = await resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
+    // Not awaited here: the pipeline reads it alongside the release look-up (see InstallOptions.target).
+    const target = resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
+    target.catch(() => undefined); // reported when the pipeline awaits it; never an unhandled rejection
     const { install, defaultBinDir, defaultPrefix } = await import('../install');
     const { createProgressBar } = await import('../cli/progress');
     const json = this.jsonEnabled();

@@ -28,8 +28,9 @@ export interface InstallOptions {
   /**
    * The glibc release and arch builds are judged against: this machine's, resolved by the command
    * (src/cli/target-flags.ts; --glibc/--arch override it, for tests). `libcTarget` is the libc read.
+   * May be a promise: reading the libc (~0.08 s) then overlaps the release look-up.
    */
-  target: { glibc: string; arch: string; libcTarget?: LibcTarget };
+  target: TargetFacts | Promise<TargetFacts>;
   asset?: string;
   allowUnsigned?: boolean;
   strictKeyExpiry?: boolean;
@@ -48,6 +49,12 @@ export interface InstallOptions {
    * unpacked. test/install/toctou.test.ts uses it to change the file in exactly that gap.
    */
   afterVerify?: (archive: string) => Promise<void>;
+}
+
+export interface TargetFacts {
+  glibc: string;
+  arch: string;
+  libcTarget?: LibcTarget;
 }
 
 export interface Verification {
@@ -145,8 +152,9 @@ async function prepare(o: InstallOptions, warn: (w: string) => void): Promise<Pr
   if (!onPath(binDir)) warn(`${binDir} is not on PATH: add it, or run ${wrapperPath(binDir)} by its full path`);
 
   // The signing key is loaded later, while the archive downloads (see obtainWithKey).
-  const scanTarget = scanTargetFor(o.target);
-  const release = await fetchRelease(o);
+  // Independent look-ups run together: this machine's libc (the command's promise) and the release JSON.
+  const [facts, release] = await Promise.all([o.target, fetchRelease(o)]);
+  const scanTarget = scanTargetFor(facts);
   const source = await resolveSource(o, scanTarget, release);
   requireSignatureOrConsent(source, o);
   if (source.kind === 'local' && source.local.chosen) o.onStep?.(`chose ${source.local.chosen}`);
@@ -244,7 +252,7 @@ function noChange(action: 'dry-run' | 'already-installed', plan: InstallPlan, cu
 type TargetModule = typeof import('../target');
 
 /** The ELF class/machine every file must have: the libc's own when its arch is the one judged. */
-function scanTargetFor(t: InstallOptions['target']): ScanTarget {
+function scanTargetFor(t: TargetFacts): ScanTarget {
   const lt = t.libcTarget;
   const elf = lt && lt.arch === t.arch ? { class: lt.elf.class, machine: lt.elf.machine } : elfIdentityForArch(t.arch);
   return { glibc: t.glibc, arch: t.arch, elf };
