@@ -8,6 +8,8 @@
 'use strict';
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
+// Not measure(): GNU time's own fork+exec would be a large share of a 2 ms readelf run.
+const { median } = require('./lib/measure');
 
 const RUNS = Number(process.env.BENCH_RUNS) || 15;
 const BIN = process.env.BENCH_BIN || path.join(__dirname, '..', 'bin', 'run.js');
@@ -21,12 +23,6 @@ function timeOnce(cmd, args, extraEnv = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).trim()}`);
   return { ms, stdout: String(r.stdout) };
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function main() {
   const first = timeOnce(process.execPath, [BIN, 'detect', '--json']); // also warms the page cache

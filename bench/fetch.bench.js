@@ -4,12 +4,12 @@
 // time includes start-up for both and peak RSS is the kernel's figure (time -f %M). Our peak RSS
 // must stay flat with size (streaming, never buffering the body): the bench fails otherwise.
 'use strict';
-const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
+const { measure, ratio, summarize } = require('./lib/measure');
 
 const root = path.resolve(__dirname, '..');
 const fetchModule = path.join(root, 'dist', 'fetch', 'download.js');
@@ -35,31 +35,11 @@ function serve(dir) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-function timed(cmd, args) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '%M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (code !== 0) return reject(new Error(`${cmd} exited ${code}: ${err}`));
-      const kb = Number(err.trim().split('\n').pop());
-      resolve({ ms, rssMb: kb / 1024 });
-    });
-  });
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function measure(label, run, n) {
+/** Runs `run` n times; median wall time, highest peak RSS. */
+async function runs(label, run, n) {
   const got = [];
   for (let i = 0; i < n; i++) got.push(await run());
-  return { label, ms: median(got.map((g) => g.ms)), rssMb: Math.max(...got.map((g) => g.rssMb)) };
+  return { label, ...summarize(got) };
 }
 
 async function main() {
@@ -71,7 +51,7 @@ async function main() {
   let baseline;
   try {
     // Node with the download module loaded and nothing downloaded: the floor under our RSS figures.
-    baseline = await measure('node baseline', () => timed(process.execPath, ['-e', `require(${JSON.stringify(fetchModule)})`]), 2);
+    baseline = await runs('node baseline', () => measure(process.execPath, ['-e', `require(${JSON.stringify(fetchModule)})`]), 2);
     for (const mb of SIZES_MB) {
       const name = `blob-${mb}mb.bin`;
       makeFile(path.join(tmp, name), mb);
@@ -81,14 +61,14 @@ async function main() {
         `require(${JSON.stringify(fetchModule)}).download({ url: ${JSON.stringify(url)}, fileName: 'got.bin', ` +
         `destDir: ${JSON.stringify(out)}, expectedSize: ${mb << 20} }).catch((e) => { console.error(e.message); process.exit(1); })`;
       const clean = () => fs.rmSync(out, { recursive: true, force: true });
-      const ours = await measure('borg-provision', async () => {
+      const ours = await runs('borg-provision', async () => {
         clean();
-        return timed(process.execPath, ['-e', script]);
+        return measure(process.execPath, ['-e', script]);
       }, RUNS[mb]);
-      const curl = await measure('curl -o', async () => {
+      const curl = await runs('curl -o', async () => {
         clean();
         fs.mkdirSync(out, { recursive: true });
-        return timed('curl', ['-sS', '-o', path.join(out, 'got.bin'), url]);
+        return measure('curl', ['-sS', '-o', path.join(out, 'got.bin'), url]);
       }, RUNS[mb]);
       clean();
       fs.rmSync(path.join(tmp, name));
@@ -105,7 +85,7 @@ async function main() {
     for (const m of [r.ours, r.curl]) {
       console.log(line([`${r.mb} MB ${m.label}`, (m.ms / 1000).toFixed(2), (r.mb / (m.ms / 1000)).toFixed(0), m.rssMb.toFixed(1)]));
     }
-    console.log(line([`${r.mb} MB ratio`, `x${(r.ours.ms / r.curl.ms).toFixed(2)}`, '', `x${(r.ours.rssMb / r.curl.rssMb).toFixed(2)}`]));
+    console.log(line([`${r.mb} MB ratio`, ratio(r.ours.ms, r.curl.ms), '', ratio(r.ours.rssMb, r.curl.rssMb)]));
   }
   console.log(line(['node + module, idle', (baseline.ms / 1000).toFixed(2), '', baseline.rssMb.toFixed(1)]));
   const [small, big] = rows;

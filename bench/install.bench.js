@@ -6,12 +6,13 @@
 // Ours does more: SHA-256 while downloading, an ELF scan of every file, the wrapper and `borg -V`.
 // Targets: wall-time ratio <= 1.2, peak RSS <= 200 MB and flat with size.
 'use strict';
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
+const { measure, ratio, summarize } = require('./lib/measure');
 
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'bin', 'run.js');
@@ -83,28 +84,6 @@ function serve(dir, version) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-function timed(cmd, args, env) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (code !== 0) return reject(new Error(`${cmd} exited ${code}: ${err}`));
-      const [rss, user, sys] = err.trim().split('\n').pop().split(' ').map(Number);
-      // CPU seconds of the process tree: less sensitive than wall time to other jobs' load.
-      resolve({ ms, rssMb: rss / 1024, cpuS: user + sys });
-    });
-  });
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 async function benchScale(tmp, gpg, { label, scale, runs }) {
   const version = `1.4.${scale}`;
   const assets = path.join(tmp, `assets-${scale}`);
@@ -133,8 +112,8 @@ async function benchScale(tmp, gpg, { label, scale, runs }) {
   try {
     const runOurs = (binPath = bin) => {
       clean();
-      return timed(process.execPath, [binPath, 'install', version, '--api-url', base, '--signing-key', path.join(tmp, 'key.asc'),
-        '--fingerprint', fs.readFileSync(path.join(tmp, 'fpr'), 'utf8').trim(), '--bin-dir', path.join(home, 'bin')], env);
+      return measure(process.execPath, [binPath, 'install', version, '--api-url', base, '--signing-key', path.join(tmp, 'key.asc'),
+        '--fingerprint', fs.readFileSync(path.join(tmp, 'fpr'), 'utf8').trim(), '--bin-dir', path.join(home, 'bin')], { env });
     };
     const seedScript = [
       'set -e',
@@ -147,7 +126,7 @@ async function benchScale(tmp, gpg, { label, scale, runs }) {
     const runSeed = () => {
       clean();
       fs.mkdirSync(home, { recursive: true });
-      return timed('sh', ['-c', seedScript], env);
+      return measure('sh', ['-c', seedScript], { env });
     };
     // Alternate the two so that load from other processes falls on both alike.
     const got = { ours: [], seed: [], base: [] };
@@ -156,12 +135,7 @@ async function benchScale(tmp, gpg, { label, scale, runs }) {
       got.seed.push(await runSeed());
       if (BASELINE) got.base.push(await runOurs(path.join(BASELINE, 'bin', 'run.js')));
     }
-    const summary = (l, xs) => ({
-      label: l,
-      ms: median(xs.map((g) => g.ms)),
-      cpuS: median(xs.map((g) => g.cpuS)),
-      rssMb: Math.max(...xs.map((g) => g.rssMb)),
-    });
+    const summary = (label, xs) => ({ label, ...summarize(xs) });
     return {
       label,
       packedMb,
@@ -207,10 +181,10 @@ async function main() {
     for (const m of [r.ours, r.seed, r.base].filter(Boolean)) {
       console.log(line([`${r.label} (${r.packedMb.toFixed(0)} MB) ${m.label}`, (m.ms / 1000).toFixed(2), m.cpuS.toFixed(2), m.rssMb.toFixed(1)]));
     }
-    const ratio = r.ours.ms / r.seed.ms;
-    console.log(line([`${r.label} ratio`, `x${ratio.toFixed(2)}`, `x${(r.ours.cpuS / r.seed.cpuS).toFixed(2)}`, `x${(r.ours.rssMb / r.seed.rssMb).toFixed(2)}`]));
-    if (r.base) console.log(line([`${r.label} baseline ratio`, `x${(r.base.ms / r.seed.ms).toFixed(2)}`, `x${(r.base.cpuS / r.seed.cpuS).toFixed(2)}`, '']));
-    if (ratio > 1.2) console.log(`  above target: wall-time ratio ${ratio.toFixed(2)} > 1.2`);
+    const wall = r.ours.ms / r.seed.ms;
+    console.log(line([`${r.label} ratio`, ratio(r.ours.ms, r.seed.ms), ratio(r.ours.cpuS, r.seed.cpuS), ratio(r.ours.rssMb, r.seed.rssMb)]));
+    if (r.base) console.log(line([`${r.label} baseline ratio`, ratio(r.base.ms, r.seed.ms), ratio(r.base.cpuS, r.seed.cpuS), '']));
+    if (wall > 1.2) console.log(`  above target: wall-time ratio ${wall.toFixed(2)} > 1.2`);
     if (r.ours.rssMb > 200) fail = true;
   }
   console.log(`(medians of alternating runs; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs)`);

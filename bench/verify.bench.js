@@ -10,6 +10,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { measure, median } = require('./lib/measure');
 
 const root = path.resolve(__dirname, '..');
 
@@ -34,22 +35,6 @@ if (process.argv[2] === '--child') {
 
 const SIZES_MB = (process.env.BENCH_VERIFY_SIZES || '30,300').split(',').map(Number);
 const RUNS = 3;
-const hasTime = fs.existsSync('/usr/bin/time');
-
-function timed(cmd, args, env) {
-  const full = hasTime ? ['/usr/bin/time', ['-f', '__RSS__%M', cmd, ...args]] : [cmd, args];
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(full[0], full[1], { env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const m = /__RSS__(\d+)/.exec(r.stderr || '');
-  if (r.status !== 0) throw new Error(`${cmd} failed (${r.status}): ${r.stderr}`);
-  return { wallMs, rssMB: m ? Number(m[1]) / 1024 : NaN, stdout: r.stdout };
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function writeRandomFile(file, mb) {
   const fd = fs.openSync(file, 'w');
@@ -61,7 +46,7 @@ function writeRandomFile(file, mb) {
   fs.closeSync(fd);
 }
 
-function main() {
+async function main() {
   if (!fs.existsSync(path.join(root, 'dist', 'verify', 'index.js'))) {
     console.error('dist/verify is missing: run `npm run build` first');
     process.exit(2);
@@ -84,24 +69,24 @@ function main() {
       writeRandomFile(file, mb);
       const sig = `${file}.asc`;
       gpg(['--digest-algo', 'SHA512', '--armor', '--detach-sign', '--output', sig, file]);
-      const ours = () => timed(process.execPath, [__filename, '--child', keyring, primary, sig, file], env);
-      const theirs = () => timed('gpgv', ['--keyring', keyring, sig, file], env);
-      ours();
-      theirs(); // warm-up: page cache, both
+      const ours = () => measure(process.execPath, [__filename, '--child', keyring, primary, sig, file], { env, stdout: true });
+      const theirs = () => measure('gpgv', ['--keyring', keyring, sig, file], { env });
+      await ours();
+      await theirs(); // warm-up: page cache, both
       const o = [];
       const g = [];
       for (let i = 0; i < RUNS; i++) {
-        o.push(ours());
-        g.push(theirs());
+        o.push(await ours());
+        g.push(await theirs());
       }
       const status = JSON.parse(o[0].stdout).status;
       rows.push({
         size: `${mb} MB`,
-        oursMs: median(o.map((x) => x.wallMs)),
+        oursMs: median(o.map((x) => x.ms)),
         inProcMs: median(o.map((x) => JSON.parse(x.stdout).ms)),
-        gpgvMs: median(g.map((x) => x.wallMs)),
-        oursRss: Math.max(...o.map((x) => x.rssMB)),
-        gpgvRss: Math.max(...g.map((x) => x.rssMB)),
+        gpgvMs: median(g.map((x) => x.ms)),
+        oursRss: Math.max(...o.map((x) => x.rssMb)),
+        gpgvRss: Math.max(...g.map((x) => x.rssMb)),
         status,
       });
       fs.rmSync(file);
@@ -121,4 +106,7 @@ function main() {
   }
 }
 
-main();
+main().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});
