@@ -12,7 +12,7 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from './undici-lite';
 import { ChecksumError, InterruptedError, NetworkError, ProvisionError, UsageError, filesystemError, throwIfAborted } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { sha256File } from '../util/sha256';

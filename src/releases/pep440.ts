@@ -1,7 +1,9 @@
 // PEP 440 versions as borg tags them (1.4.0b1, 1.4.0rc1, 2.0.0b22), compared through semver after
 // mapping the pre-release letters: a -> alpha, b -> beta, rc/c -> rc; ".devN" sorts before all
 // of them ("0dev" sorts below "alpha" in semver's ASCII order), ".postN" after the release.
-import { SemVer, compare as semverCompare } from 'semver';
+// The two semver modules used, not semver's index (47 modules, ~20 ms of start-up): documented deep imports.
+import SemVer = require('semver/classes/semver');
+import semverCompare = require('semver/functions/compare');
 
 const PEP440 =
   /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-_.]?(a|alpha|b|beta|rc|c|pre|preview)[-_.]?(\d*))?(?:[-_.]?post[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?$/i;
