@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Entry point: oclif finds the commands in dist/commands (built by `npm ci` through `prepare`).
-// Plain `detect` invocations take a fast path that does not load oclif (see
-// src/cli/fast-detect.ts for why and what counts as plain); everything else goes to oclif.
+// Plain `detect` and `install` command lines take a fast path that does not load oclif (see
+// src/cli/plain-argv.ts for what counts as plain, and src/cli/fast-*.ts for why); everything else
+// goes to oclif.
 'use strict';
 
 function runOclif() {
@@ -10,18 +11,27 @@ function runOclif() {
     .catch(require('@oclif/core').handle);
 }
 
-function loadFastPath() {
+const FAST_PATHS = {
+  detect: { module: '../dist/cli/fast-detect', plain: 'plainDetectArgs', run: 'runFastDetect' },
+  install: { module: '../dist/cli/fast-install', plain: 'plainInstallArgs', run: 'runFastInstall' },
+};
+
+function loadFastPath(command) {
+  const spec = Object.hasOwn(FAST_PATHS, command) ? FAST_PATHS[command] : null;
+  if (!spec) return null;
   try {
-    return require('../dist/cli/fast-detect');
+    const m = require(spec.module);
+    return { plain: m[spec.plain], run: m[spec.run] };
   } catch {
     return null; // a partial build: oclif will say what is wrong
   }
 }
 
-const fast = process.argv[2] === 'detect' ? loadFastPath() : null;
-const plain = fast && fast.plainDetectArgs(process.argv.slice(2));
+const fast = loadFastPath(process.argv[2]);
+const plain = fast && fast.plain(process.argv.slice(2));
 if (plain) {
-  fast.runFastDetect(plain).then((outcome) => (outcome === 'fallback' ? runOclif() : undefined));
+  // 'fallback' (detect only, read-only): oclif runs the command again and reports it its own way.
+  fast.run(plain).then((outcome) => (outcome === 'fallback' ? runOclif() : undefined));
 } else {
   runOclif();
 }

@@ -7,10 +7,9 @@
 // tunes timeouts and retries (src/fetch/net-options.ts). A --api-url that is not an http(s) URL is
 // a UsageError (exit 2).
 import { Flags } from '@oclif/core';
-import { UsageError } from '../errors';
-import { netOptionsFromEnv, type NetOptions } from '../fetch/net-options';
+import { DEFAULT_API_URL } from './api-options';
 
-export const DEFAULT_API_URL = 'https://api.github.com';
+export { DEFAULT_API_URL, apiOptionsFromFlags, type ApiFlagOptions } from './api-options';
 
 export const apiFlags = {
   'api-url': Flags.string({
@@ -19,24 +18,3 @@ export const apiFlags = {
     helpValue: 'URL',
   }),
 };
-
-export interface ApiFlagOptions {
-  apiUrl: string;
-  token: string | undefined;
-  signal: AbortSignal | undefined;
-  net: NetOptions;
-}
-
-export function apiOptionsFromFlags(flags: { 'api-url'?: string }, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): ApiFlagOptions {
-  const apiUrl = flags['api-url'] ?? DEFAULT_API_URL;
-  let url: URL | null = null;
-  try {
-    url = new URL(apiUrl);
-  } catch {
-    url = null;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new UsageError(`--api-url ${apiUrl} is not an http(s) URL, e.g. ${DEFAULT_API_URL}`);
-  }
-  return { apiUrl, token: env.GITHUB_TOKEN || undefined, signal, net: netOptionsFromEnv(env) };
-}

@@ -2,9 +2,8 @@
 // become an AbortSignal the stages watch. Commands extend BaseCommand and stay thin: parse flags,
 // call the stages, render human text or return an object for `--json`.
 import { Command, Errors } from '@oclif/core';
-import { ExitCode, InterruptedError } from '../errors';
-import { firstLine } from '../util/text';
-import { provisionFailure, renderFailure, writeWarning, type Failure } from './failure';
+import { InterruptedError } from '../errors';
+import { describeError, renderFailure, writeWarning, type Failure } from './failure';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -39,20 +38,7 @@ export abstract class BaseCommand extends Command {
   }
 }
 
-export function describeFailure(
-  err: Error & { oclif?: { exit?: number } },
-  aborted = false,
-): Failure {
-  const typed = provisionFailure(err);
-  if (typed) return typed;
-  if (aborted || (err as { name?: string }).name === 'AbortError') {
-    return { code: ExitCode.interrupted, kind: 'interrupted', message: new InterruptedError().message };
-  }
-  // oclif's own parse errors (unknown flag, missing argument) are bad usage.
-  if (err instanceof Errors.CLIError) {
-    const message = firstLine(err) || 'unknown error';
-    return { code: ExitCode.usage, kind: 'usage', message: `${message} (see --help)` };
-  }
-  const hint = process.env.DEBUG ? '' : '; run with DEBUG=1 for details and report it';
-  return { code: ExitCode.internal, kind: 'internal', message: `internal error: ${firstLine(err) || 'unknown error'}${hint}` };
+/** oclif's own parse errors (unknown flag, missing argument) are bad usage. */
+export function describeFailure(err: Error, aborted = false): Failure {
+  return describeError(err, { aborted, isUsage: (e) => e instanceof Errors.CLIError });
 }

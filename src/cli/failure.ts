@@ -4,7 +4,8 @@
 // and, with --json, one JSON document on stdout holding { error: { kind, exitCode, message } }
 // (merged into `body` when the command has a partial result worth showing, e.g. the assets and
 // the reasons none fits). The caller sets nothing else: this also sets process.exitCode.
-import { isProvisionError } from '../errors';
+import { ExitCode, InterruptedError, isProvisionError } from '../errors';
+import { firstLine } from '../util/text';
 
 export interface Failure {
   code: number;
@@ -15,6 +16,24 @@ export interface Failure {
 /** The Failure of a typed error (src/errors.ts); null for anything else (the caller decides). */
 export function provisionFailure(err: unknown): Failure | null {
   return isProvisionError(err) ? { code: err.exitCode, kind: err.kind, message: err.message } : null;
+}
+
+/**
+ * Any failure as the user sees it: a typed error as it is; an interrupt as exit 130; what
+ * `isUsage` recognises (oclif's parse errors, for BaseCommand) as bad usage; anything else as an
+ * internal error (exit 1) that asks for a report.
+ */
+export function describeError(err: unknown, o: { aborted?: boolean; isUsage?: (err: unknown) => boolean } = {}): Failure {
+  const typed = provisionFailure(err);
+  if (typed) return typed;
+  if (o.aborted || (err as { name?: string } | null)?.name === 'AbortError') {
+    return { code: ExitCode.interrupted, kind: 'interrupted', message: new InterruptedError().message };
+  }
+  if (o.isUsage?.(err)) {
+    return { code: ExitCode.usage, kind: 'usage', message: `${firstLine(err) || 'unknown error'} (see --help)` };
+  }
+  const hint = process.env.DEBUG ? '' : '; run with DEBUG=1 for details and report it';
+  return { code: ExitCode.internal, kind: 'internal', message: `internal error: ${firstLine(err) || 'unknown error'}${hint}` };
 }
 
 export function renderFailure(f: Failure, o: { json: boolean; body?: object; stack?: string }): void {

@@ -2,13 +2,14 @@
 // WHY: on Node 20 (no compile cache) merely loading @oclif/core and its plugin costs ~2x a bare
 // `node -e 0`; detect is meant to be instant. Only the plain forms are taken here:
 //   detect [--json] [--libc PATH | --libc=PATH] [--root DIR | --root=DIR]
-// Anything else (help, unknown or repeated flags, values starting with "-", DEBUG set,
-// BORG_PROVISION_FAST_PATH=0) goes to oclif untouched. Output and exit codes are the same as the
-// oclif command's (BaseCommand.catch for typed errors); an unexpected error is not reported here
-// at all: detect is read-only, so oclif simply runs it again and reports it its own way.
+// Anything else (see src/cli/plain-argv.ts: help, unknown or repeated flags, values starting
+// with "-", DEBUG set, BORG_PROVISION_FAST_PATH=0) goes to oclif untouched. Output and exit codes
+// are the same as the oclif command's (BaseCommand.catch for typed errors); an unexpected error is
+// not reported here at all: detect is read-only, so oclif simply runs it again and reports it.
 // bin/run.js requires it from dist/cli/fast-detect.js; it imports nothing that loads oclif.
 import { InterruptedError } from '../errors';
 import { provisionFailure, renderFailure, writeWarning } from './failure';
+import { plainArgv } from './plain-argv';
 
 export interface FastDetectArgs {
   json: boolean;
@@ -18,23 +19,10 @@ export interface FastDetectArgs {
 
 /** The detect arguments when they are in the plain form above, else null (use oclif). */
 export function plainDetectArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FastDetectArgs | null {
-  if (argv[0] !== 'detect' || env.DEBUG || env.BORG_PROVISION_FAST_PATH === '0') return null;
-  const out: FastDetectArgs = { json: false };
-  const seen = new Set<string>();
-  for (let i = 1; i < argv.length; i++) {
-    const m = /^--(json|libc|root)(?:=(.*))?$/s.exec(argv[i]);
-    if (!m || seen.has(m[1])) return null;
-    seen.add(m[1]);
-    if (m[1] === 'json') {
-      if (m[2] !== undefined) return null;
-      out.json = true;
-      continue;
-    }
-    const value = m[2] ?? argv[++i];
-    if (value === undefined || value === '' || value.startsWith('-')) return null;
-    out[m[1] as 'libc' | 'root'] = value;
-  }
-  return out;
+  const p = plainArgv(argv, 'detect', { json: 'boolean', libc: 'string', root: 'string' }, 0, env);
+  if (!p) return null;
+  const { json, libc, root } = p.flags;
+  return { json: json === true, ...(typeof libc === 'string' ? { libc } : {}), ...(typeof root === 'string' ? { root } : {}) };
 }
 
 /** Runs detect without oclif. Resolves 'fallback' when oclif should run the command instead. */

@@ -1,0 +1,134 @@
+// What `borg-provision install` does once its command line is parsed, shared by the oclif command
+// (src/commands/install.ts) and the start-up fast path (src/cli/fast-install.ts), so that both
+// run and print exactly the same. Loads no oclif.
+import { apiOptionsFromFlags } from './api-options';
+import { createProgressBar } from './progress';
+import { resolveTargetFromFlags } from './target-options';
+import type { ProgressEvent } from '../fetch/types';
+import type { InstallResult } from '../install';
+
+/** The install command's flags, as oclif parses them (names as on the command line). */
+export interface InstallFlagValues {
+  prefix?: string;
+  'bin-dir'?: string;
+  from?: string;
+  asset?: string;
+  'allow-unsigned'?: boolean;
+  'strict-key-expiry'?: boolean;
+  'signing-key'?: string;
+  fingerprint?: string;
+  force?: boolean;
+  'dry-run'?: boolean;
+  glibc?: string;
+  arch?: string;
+  'api-url'?: string;
+}
+
+/** Every install flag and its kind: the fast path's table (a test keeps it equal to the command's). */
+export const INSTALL_FLAG_KINDS = {
+  json: 'boolean',
+  prefix: 'string',
+  'bin-dir': 'string',
+  from: 'string',
+  asset: 'string',
+  'allow-unsigned': 'boolean',
+  'strict-key-expiry': 'boolean',
+  'signing-key': 'string',
+  fingerprint: 'string',
+  force: 'boolean',
+  'dry-run': 'boolean',
+  glibc: 'string',
+  arch: 'string',
+  'api-url': 'string',
+} as const;
+
+export interface InstallIo {
+  signal: AbortSignal;
+  json: boolean;
+  /** A warning line (stderr, also with --json). */
+  warn: (line: string) => void;
+}
+
+export async function runInstall(version: string | undefined, flags: InstallFlagValues, io: InstallIo): Promise<InstallResult> {
+  const api = apiOptionsFromFlags(flags, io.signal);
+  // Not awaited here: the pipeline reads it alongside the release look-up (see InstallOptions.target).
+  const target = resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
+  target.catch(() => undefined); // reported when the pipeline awaits it; never an unhandled rejection
+  const { install, defaultBinDir, defaultPrefix } = await import('../install');
+  // A bar only on a terminal and never with --json; on a pipe only retries are worth a line.
+  const bar = createProgressBar({ enabled: !io.json });
+  const onProgress = (e: ProgressEvent): void => {
+    if (bar.active) return bar.onProgress(e);
+    if (!io.json && e.type === 'retry') process.stderr.write(`  ${e.fileName}: ${e.reason}; retry ${e.attempt}\n`);
+  };
+  try {
+    return await install({
+      version,
+      prefix: flags.prefix ?? defaultPrefix(),
+      binDir: flags['bin-dir'] ?? defaultBinDir(),
+      apiUrl: api.apiUrl,
+      token: api.token,
+      net: api.net,
+      target,
+      asset: flags.asset,
+      allowUnsigned: flags['allow-unsigned'],
+      strictKeyExpiry: flags['strict-key-expiry'],
+      signingKey: flags['signing-key'],
+      fingerprint: flags.fingerprint,
+      from: flags.from,
+      dryRun: flags['dry-run'],
+      force: flags.force,
+      signal: io.signal,
+      onWarning: (w) => {
+        bar.done();
+        io.warn(w);
+      },
+      onStep: io.json
+        ? undefined
+        : (s) => {
+            bar.done();
+            process.stderr.write(`  ${s}\n`);
+          },
+      onProgress,
+    });
+  } finally {
+    bar.done();
+  }
+}
+
+/** The human summary of an install, line by line (stdout). */
+export function renderInstall(r: InstallResult, log: (line: string) => void): void {
+  const p = r.plan;
+  if (r.action === 'dry-run') {
+    log(`would install borg ${r.version} from ${p.asset} (${p.source}, ${p.kind})`);
+    log(`  archive:   ${p.archiveUrl}`);
+    if (p.chosen) log(`  chosen:    ${p.chosen}`);
+    log(`  signature: ${p.signatureUrl ?? '(none)'}`);
+    log(`  into:      ${p.dir}`);
+    log(`  wrapper:   ${p.wrapper}`);
+    log(`  target:    glibc ${p.target.glibc} ${p.target.arch}`);
+    log(`  elf scan:  ${p.elfScan}`);
+    for (const c of p.checks) log(`  check:     ${c}`);
+    log('nothing was written (--dry-run)');
+    return;
+  }
+  if (r.action === 'already-installed') {
+    log(`borg ${r.version} is already installed in ${p.dir}${r.current ? ' and current' : ''}; --force reinstalls it`);
+    return;
+  }
+  const v = r.verification;
+  const how =
+    v?.status === 'good' || v?.status === 'good-expired-key'
+      ? `signature ${v.status === 'good' ? 'good' : 'good (key expired in our copy)'} by ${v.signingFingerprint}`
+      : v?.status === 'sha256-manifest'
+        ? `built locally, NOT signed by borg; SHA-256 ${v.sha256} matches its build manifest`
+        : `UNSIGNED, not verified (--allow-unsigned); SHA-256 ${v?.sha256 ?? '?'}`;
+  // Verdict first: an unsigned install says so on its first line, not only in a warning or --json.
+  const caveat = v?.status === 'sha256-manifest' ? ' (locally built, unsigned by borg)' : v?.status === 'unsigned' ? ' (UNSIGNED, unverified)' : '';
+  log(`${r.action} borg ${r.version}${caveat}: ${r.smoke}`);
+  log(`  from:     ${p.asset} (${how})`);
+  const scanned = p.kind === 'onefile' ? 'one-file: bootloader only, the libraries packed inside are not scanned' : `${r.elfFiles} ELF files checked`;
+  log(`  glibc:    needs ${r.glibcNeeded ?? 'nothing'}, target has ${p.target.glibc} (${scanned})`);
+  log(`  in:       ${p.dir}`);
+  log(`  run as:   ${p.wrapper}${r.previous && r.previous !== r.version ? ` (was ${r.previous})` : ''}`);
+}
