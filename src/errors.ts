@@ -147,3 +147,42 @@ export function filesystemError(err: unknown, action: string, path: string): Pro
   const hint = (code && hints[code]) ?? (err instanceof Error ? err.message : String(err));
   return new FilesystemError(`cannot ${action} ${path}: ${hint}`, { cause: err });
 }
+
+const BY_KIND: Record<string, new (message: string) => ProvisionError> = {
+  usage: UsageError,
+  'bad-input': BadInputError,
+  'elf-format': ElfFormatError,
+  'unsupported-target': UnsupportedTargetError,
+  'no-compatible-build': NoCompatibleBuildError,
+  'release-not-found': ReleaseNotFoundError,
+  network: NetworkError,
+  signature: SignatureError,
+  checksum: ChecksumError,
+  compatibility: CompatibilityError,
+  archive: ArchiveError,
+  filesystem: FilesystemError,
+  locked: LockedError,
+  'smoke-test': SmokeTestError,
+  build: BuildError,
+  interrupted: InterruptedError,
+};
+
+/** A typed error as plain data, to cross a thread boundary (structured clone keeps no classes). */
+export interface WireError {
+  kind: string | null;
+  message: string;
+  stack?: string;
+}
+
+export function toWireError(err: unknown): WireError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { kind: isProvisionError(e) ? e.kind : null, message: e.message, stack: e.stack };
+}
+
+/** The error toWireError described: the same class for a typed error, else a plain Error (a bug). */
+export function fromWireError(w: WireError): Error {
+  const Kind = w.kind !== null && Object.hasOwn(BY_KIND, w.kind) ? BY_KIND[w.kind] : null;
+  const err = Kind ? new Kind(w.message) : new Error(w.message);
+  if (w.stack) err.stack = w.stack;
+  return err;
+}

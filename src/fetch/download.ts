@@ -20,7 +20,7 @@ import { cacheDir } from './cache-dir';
 import { acquireFileLock } from './file-lock';
 import { USER_AGENT, describeCause, errorCode, header, isRetryableError, makeDispatcher, sleep } from './http';
 import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from './net-options';
-import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
+import type { DownloadFollower, DownloadRequest, DownloadResult, ProgressEvent } from './types';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -182,7 +182,7 @@ async function readSidecar(finalPath: string): Promise<string | null> {
  * goes on with the body: the one digest covers the whole file (util's sha256File only returns one).
  */
 async function hashPartInto(file: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(file, { highWaterMark: BUFFER_BYTES })) hash.update(chunk as Buffer);
 }
 
 async function removeQuietly(...files: string[]): Promise<void> {
@@ -319,6 +319,35 @@ async function receive(
   await writeFileOrFail(ctx.metaPath, JSON.stringify(meta));
   const hash = createHash('sha256');
   if (offset > 0) await hashPartInto(partPath, hash);
+  // Opened (and truncated) here, before any follower looks at it: it must never see an old `.part`.
+  const out = await fs.open(partPath, offset > 0 ? 'a' : 'w').catch((e) => {
+    throw filesystemError(e, 'write', partPath);
+  });
+  let follower: DownloadFollower | undefined;
+  try {
+    if (r.follow) follower = r.follow(await fs.open(partPath, 'r'), path.join(path.dirname(partPath), r.fileName));
+    const got = await receiveBody(ctx, body, h, status, offset, hash, out, follower);
+    follower?.end(got.size);
+    return got;
+  } catch (err) {
+    follower?.abort();
+    throw err;
+  } finally {
+    await out.close().catch(() => undefined); // normally closed already by the write stream
+  }
+}
+
+async function receiveBody(
+  ctx: Ctx,
+  body: NodeJS.ReadableStream,
+  h: Headers,
+  status: number,
+  offset: number,
+  hash: Hash,
+  out: fs.FileHandle,
+  follower: DownloadFollower | undefined,
+): Promise<{ size: number; sha256: string }> {
+  const { r, partPath } = ctx;
   const len = Number(header(h, 'content-length'));
   const total = status === 206 || Number.isNaN(len) ? (r.expectedSize ?? null) : len + offset;
   ctx.emit({ type: 'start', fileName: r.fileName, url: r.url, total, resumedFrom: offset });
@@ -336,11 +365,13 @@ async function receive(
         lastEmit = now;
         ctx.emit({ type: 'progress', fileName: r.fileName, bytes, total });
       }
+      // The follower reads the file itself; a nudge per MiB is all it needs.
+      if (follower && (bytes - offset) % BUFFER_BYTES < chunk.length) follower.grew();
       cb(null, chunk);
     },
   });
   try {
-    await pipeline(body, meter, createWriteStream(partPath, { flags: offset > 0 ? 'a' : 'w', highWaterMark: BUFFER_BYTES }));
+    await pipeline(body, meter, createWriteStream(partPath, { fd: out, highWaterMark: BUFFER_BYTES }));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.syscall && e.path) throw filesystemError(err, 'write', partPath);

@@ -6,13 +6,17 @@ import type { AssetChoice } from '../releases/types';
 import { cacheDir } from './cache-dir';
 import { cacheSubdir, download } from './download';
 import type { NetOptions } from './net-options';
-import type { DownloadResult, ProgressEvent } from './types';
+import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
 
 export interface WithSignatureOptions {
   destDir?: string;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
   net?: NetOptions;
+  /** Follows the archive while it downloads (DownloadRequest.follow), e.g. to verify it meanwhile. */
+  followArchive?: DownloadRequest['follow'];
+  /** Called as soon as the signature is in place, while the archive may still be downloading. */
+  onSignature?: (signature: DownloadResult) => void;
 }
 
 export async function downloadWithSignature(
@@ -36,7 +40,7 @@ export async function downloadWithSignature(
     });
   try {
     const settled = await Promise.allSettled([
-      failFast(download({ ...common, url: choice.url, fileName: choice.name, expectedSize: choice.size, expectedSha256: choice.digest ?? undefined })),
+      failFast(download({ ...common, url: choice.url, fileName: choice.name, expectedSize: choice.size, expectedSha256: choice.digest ?? undefined, follow: o.followArchive })),
       choice.signatureUrl
         ? failFast(download({
             ...common,
@@ -44,6 +48,9 @@ export async function downloadWithSignature(
             fileName: `${choice.name}.asc`,
             expectedSize: choice.signatureSize ?? undefined,
             expectedSha256: choice.signatureDigest ?? undefined,
+          }).then((sig) => {
+            o.onSignature?.(sig);
+            return sig;
           }))
         : Promise.resolve(null),
     ]);

@@ -15,6 +15,7 @@ import { acquireLock } from './lock';
 import { checkPlace } from './places';
 import { checkVersionString, readCurrent, readManifest, recoverInterrupted, removeEmptyDirs, removeTree, tmpName, versionDir, writeManifest, type InstallManifest } from './store';
 import { unpackArchive } from './unpack';
+import { StreamVerifier, type VerifySession } from '../verify/stream-client';
 import { inspectWrapper, foreignWrapperError, onPath, wrapperPath } from './wrapper';
 
 export interface InstallOptions {
@@ -116,18 +117,25 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
     warnings.push(w);
     o.onWarning?.(w);
   };
-  const prepared = await prepare(o, warn);
-  const { plan } = prepared;
-  throwIfAborted(o.signal);
+  // The signature worker starts at once: it loads openpgp.js and the key on another core while
+  // this thread looks up the release (src/verify/stream-client.ts). Unused when nothing is signed.
+  const verifier = new StreamVerifier({ keyFile: o.signingKey, fingerprint: o.fingerprint, strictKeyExpiry: o.strictKeyExpiry, signal: o.signal });
+  try {
+    const prepared = await prepare(o, warn, verifier);
+    const { plan } = prepared;
+    throwIfAborted(o.signal);
 
-  const current = await readCurrent(plan.prefix);
-  const installed = await readManifest(plan.dir);
-  if (o.dryRun) return noChange('dry-run', plan, current, warnings);
-  if (installed && !o.force) {
-    if (current !== plan.version) warn(`borg ${plan.version} is installed but not current: run borg-provision use ${plan.version}`);
-    return noChange('already-installed', plan, current, warnings);
+    const current = await readCurrent(plan.prefix);
+    const installed = await readManifest(plan.dir);
+    if (o.dryRun) return noChange('dry-run', plan, current, warnings);
+    if (installed && !o.force) {
+      if (current !== plan.version) warn(`borg ${plan.version} is installed but not current: run borg-provision use ${plan.version}`);
+      return noChange('already-installed', plan, current, warnings);
+    }
+    return { ...(await perform(o, prepared, warn)), action: installed ? 'reinstalled' : 'installed', warnings };
+  } finally {
+    await verifier.close();
   }
-  return { ...(await perform(o, prepared, warn)), action: installed ? 'reinstalled' : 'installed', warnings };
 }
 
 interface Prepared {
@@ -135,11 +143,11 @@ interface Prepared {
   source: Source;
   scanTarget: ScanTarget;
   target: TargetModule;
-  key: KeyLoader;
+  verifier: StreamVerifier;
 }
 
 /** Everything decided before anything is written or downloaded. */
-async function prepare(o: InstallOptions, warn: (w: string) => void): Promise<Prepared> {
+async function prepare(o: InstallOptions, warn: (w: string) => void, verifier: StreamVerifier): Promise<Prepared> {
   const prefix = path.resolve(o.prefix);
   const binDir = path.resolve(o.binDir);
   if (o.version) checkVersionString(o.version);
@@ -151,17 +159,16 @@ async function prepare(o: InstallOptions, warn: (w: string) => void): Promise<Pr
   if ((await inspectWrapper(binDir)).state === 'foreign') throw foreignWrapperError(binDir);
   if (!onPath(binDir)) warn(`${binDir} is not on PATH: add it, or run ${wrapperPath(binDir)} by its full path`);
 
-  // The signing key is loaded later, while the archive downloads (see obtainWithKey).
+  // The signing key loads in the verification worker meanwhile (see install()).
   // Independent look-ups run together: this machine's libc (the command's promise) and the release JSON.
   const [facts, release] = await Promise.all([o.target, fetchRelease(o)]);
   const scanTarget = scanTargetFor(facts);
   const source = await resolveSource(o, scanTarget, release);
   requireSignatureOrConsent(source, o);
   if (source.kind === 'local' && source.local.chosen) o.onStep?.(`chose ${source.local.chosen}`);
-  const key = new KeyLoader(o);
-  if (o.dryRun && needsKey(source)) await key.load(); // the plan is checked as far as it can be without writing
+  if (o.dryRun && needsKey(source)) await verifier.key; // the plan is checked as far as it can be without writing
   const version = source.kind === 'release' ? source.version : source.local.version;
-  return { plan: makePlan(source, version, scanTarget, prefix, binDir), source, scanTarget, target, key };
+  return { plan: makePlan(source, version, scanTarget, prefix, binDir), source, scanTarget, target, verifier };
 }
 
 /** The locked part: fetch, verify, unpack, check, activate. Cleans up after itself on any failure. */
@@ -178,8 +185,8 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
     try {
       const { restored } = await recoverInterrupted(plan.prefix);
       for (const v of restored) warn(`put back borg ${v}, left aside by an install that was killed while replacing it`);
-      const fetched = await obtainWithKey(source, o, step, p.key);
-      const verification = await verifyArchive(source, fetched, o, p.key, step, warn);
+      const fetched = await obtainWithKey(source, o, step, p.verifier);
+      const verification = await verifyArchive(source, fetched, o, p.verifier, step, warn);
       throwIfAborted(o.signal);
       await o.afterVerify?.(fetched.archive);
 
@@ -258,8 +265,6 @@ function scanTargetFor(t: TargetFacts): ScanTarget {
   return { glibc: t.glibc, arch: t.arch, elf };
 }
 
-type SigningKey = import('../verify').SigningKey;
-
 /** No `.asc`: refused (before anything is fetched or locked) unless a -gh build with --allow-unsigned. */
 function requireSignatureOrConsent(s: Source, o: InstallOptions): void {
   if (needsKey(s) || (s.kind === 'local' && s.local.build)) return;
@@ -270,47 +275,34 @@ function requireSignatureOrConsent(s: Source, o: InstallOptions): void {
   throw new SignatureError(`${name} has no signature (${name}.asc is missing); refusing to install it${hint}`);
 }
 
-/** Loads the signing key once, when first asked (loading openpgp.js + parsing the key is ~0.1 s of CPU). */
-class KeyLoader {
-  private promise: Promise<SigningKey> | null = null;
-  constructor(private readonly o: InstallOptions) {}
-  load(): Promise<SigningKey> {
-    this.promise ??= import('../verify').then((v) => v.loadSigningKey({ keyFile: this.o.signingKey, fingerprint: this.o.fingerprint }));
-    return this.promise;
-  }
-}
-
 /**
- * Fetches the archive and loads the signing key side by side. Loading openpgp.js and parsing the
- * key is CPU work on this thread, and a download leaves it mostly waiting on the socket: starting
- * the key once the archive's response has begun hides that cost instead of adding it. A key that
- * fails to load (a bad --signing-key) stops the download at once and is the error reported; no
- * byte is unpacked either way before verifyArchive has the key and a good signature.
+ * Fetches the archive while the worker verifies it. The worker follows the file as it is written
+ * (a fresh session per download attempt) and gets the signature as soon as it is in, so its
+ * verdict is ready soon after the download ends; a cache hit or a local file is verified from disk instead
+ * (verifyArchive). A key that fails to load (a bad --signing-key) stops the download at once and
+ * is the error reported. Nothing is unpacked before verifyArchive has a good verdict either way.
  */
-async function obtainWithKey(s: Source, o: InstallOptions, step: (l: string) => void, key: KeyLoader): Promise<Fetched> {
+async function obtainWithKey(s: Source, o: InstallOptions, step: (l: string) => void, verifier: StreamVerifier): Promise<Fetched> {
   if (!needsKey(s)) return obtain(s, o, step);
   if (s.kind === 'local') {
-    const [f] = await Promise.all([obtain(s, o, step), key.load()]);
+    const [f] = await Promise.all([obtain(s, o, step), verifier.key]);
     return f;
   }
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
   let keyError: unknown = null;
-  const startKey = (): void => {
-    key.load().catch((err: unknown) => {
-      keyError = err;
-      stop.abort();
-    });
-  };
-  const onProgress = (e: import('../fetch/types').ProgressEvent): void => {
-    // setImmediate: not inside the download's own event dispatch, and after its socket reads.
-    if (e.type === 'start' || e.type === 'done') setImmediate(startKey);
-    o.onProgress?.(e);
+  verifier.key.catch((err: unknown) => {
+    keyError = err;
+    stop.abort();
+  });
+  let session: VerifySession | null = null;
+  const tap: Tap = {
+    followArchive: (reader, file) => (session = verifier.follow(reader, file)),
+    onSignature: (sig) => verifier.signature(sig.path),
   };
   try {
-    const f = await obtain(s, { ...o, signal, onProgress }, step);
-    startKey();
-    return f;
+    const f = await obtain(s, { ...o, signal }, step, tap);
+    return { ...f, session: f.fromCache ? null : session };
   } catch (err) {
     if (keyError) throw keyError;
     throw err;
@@ -377,25 +369,30 @@ interface Fetched {
   /** The download's SHA-256, or for an unsigned local file a hash of it; null for a signed local file (the signature check hashes it). */
   sha256: string | null;
   size: number;
+  fromCache: boolean;
+  /** The worker's session that was fed this very download, if it was downloaded now. */
+  session?: VerifySession | null;
 }
 
-async function obtain(s: Source, o: InstallOptions, step: (l: string) => void): Promise<Fetched> {
+type Tap = Pick<import('../fetch/with-signature').WithSignatureOptions, 'followArchive' | 'onSignature'>;
+
+async function obtain(s: Source, o: InstallOptions, step: (l: string) => void, tap: Tap = {}): Promise<Fetched> {
   if (s.kind === 'local') {
-    if (s.local.signature) return { archive: s.local.archive, signature: s.local.signature, sha256: null, size: await sizeOf(s.local.archive) };
+    if (s.local.signature) return { archive: s.local.archive, signature: s.local.signature, sha256: null, size: await sizeOf(s.local.archive), fromCache: false };
     const h = await hashLocalFile(s.local.archive, o.signal);
-    return { archive: s.local.archive, signature: null, ...h };
+    return { archive: s.local.archive, signature: null, ...h, fromCache: false };
   }
   step(`downloading ${s.choice.name}${s.choice.signatureUrl ? ' and its signature' : ''}`);
   const fetch = await import('../fetch');
-  const r = await fetch.downloadWithSignature(s.choice, { signal: o.signal, onProgress: o.onProgress, net: o.net ?? fetch.netOptionsFromEnv() });
-  return { archive: r.archive.path, signature: r.signature?.path ?? null, sha256: r.archive.sha256, size: r.archive.size };
+  const r = await fetch.downloadWithSignature(s.choice, { signal: o.signal, onProgress: o.onProgress, net: o.net ?? fetch.netOptionsFromEnv(), ...tap });
+  return { archive: r.archive.path, signature: r.signature?.path ?? null, sha256: r.archive.sha256, size: r.archive.size, fromCache: r.archive.fromCache };
 }
 
 async function verifyArchive(
   s: Source,
   f: Fetched,
   o: InstallOptions,
-  keyLoader: KeyLoader,
+  verifier: StreamVerifier,
   step: (l: string) => void,
   warn: (l: string) => void,
 ): Promise<Verification> {
@@ -416,10 +413,11 @@ async function verifyArchive(
     return { status: 'unsigned', sha256: f.sha256!, signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: null, warnings: [] };
   }
   step(`verifying the signature of ${name}`);
-  const verify = await import('../verify');
-  const key = await keyLoader.load();
+  const key = await verifier.key;
   for (const w of key.warnings) warn(w);
-  const r = await verify.verifyDetachedFile({ file: f.archive, signature: f.signature, key, strictKeyExpiry: o.strictKeyExpiry, signal: o.signal });
+  // Verified while it downloaded when it was downloaded now; else read from disk, in the worker too.
+  const r = f.session?.complete ? await f.session.result : await verifier.verifyFile(f.archive, f.signature);
+  throwIfAborted(o.signal);
   for (const w of r.warnings) warn(w);
   if (f.sha256 !== null && f.sha256 !== r.sha256) {
     // Signed bytes, but not the ones downloaded: something rewrote the cache file. Fail closed.

@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as openpgp from 'openpgp';
-import { BadInputError, InterruptedError, SignatureError, filesystemError, throwIfAborted } from '../errors';
+import { BadInputError, InterruptedError, SignatureError, filesystemError, isProvisionError, throwIfAborted } from '../errors';
 import { firstLine } from '../util/text';
 import { fileReadableStream } from './file-stream';
 import { groupFingerprint } from './pinned';
@@ -61,12 +61,37 @@ export interface VerifyResult {
   sha256: string;
 }
 
+/** verifyDetachedStream: the signed bytes arrive as a stream (e.g. straight from a download). */
+export interface StreamVerifyOptions extends Omit<VerifyOptions, 'file'> {
+  /** Names the bytes in messages: the file they are being written to. */
+  file: string;
+  /** The signed bytes in order; it closes once they are all there and errors if they never will be. */
+  stream: ReadableStream<Uint8Array>;
+  /** How many bytes the stream must have carried, known once it has closed. */
+  expectedSize: () => number;
+}
+
 const MAX_SIGNATURE_BYTES = 1024 * 1024;
 const WEAK_HASHES = new Set<number>([openpgp.enums.hash.md5, openpgp.enums.hash.sha1, openpgp.enums.hash.ripemd]);
 
 type Signer = openpgp.PublicKey | openpgp.Subkey;
 
 export async function verifyDetachedFile(o: VerifyOptions): Promise<VerifyResult> {
+  return verifyDetached(o, (sig, signer) => checkFileBytes(sig, signer, o));
+}
+
+/**
+ * The same verdict over bytes that arrive as a stream instead of from a file: lets a download be
+ * verified while it arrives (src/verify/stream-client.ts) rather than read back afterwards.
+ * Nothing is judged before the stream has closed and carried exactly `expectedSize()` bytes.
+ */
+export async function verifyDetachedStream(o: StreamVerifyOptions): Promise<VerifyResult> {
+  return verifyDetached(o, (sig, signer) => checkStreamBytes(sig, signer, o));
+}
+
+type ByteCheck = (sig: openpgp.SignaturePacket, signer: Signer) => Promise<string>;
+
+async function verifyDetached(o: VerifyOptions, checkBytes: ByteCheck): Promise<VerifyResult> {
   throwIfAborted(o.signal);
   const sig = await readSignaturePacket(o.signature);
   const hash = hashName(sig);
@@ -74,7 +99,7 @@ export async function verifyDetachedFile(o: VerifyOptions): Promise<VerifyResult
   const signer = findSigner(key, sig, o);
   await checkSignerPolicy(key, signer, o);
   checkSignatureTimes(sig, signer, o);
-  const sha256 = await checkBytes(sig, signer, o);
+  const sha256 = await checkBytes(sig, signer);
   const expiredAt = await expiryOf(key, signer, o);
   const created = sig.created as Date;
   const result: VerifyResult = {
@@ -216,7 +241,7 @@ function checkSignatureTimes(sig: openpgp.SignaturePacket, signer: Signer, o: Ve
  * Digest + public-key check over the exact bytes of the file, streamed (memory stays flat).
  * Returns the SHA-256 of those same bytes (see VerifyResult.sha256).
  */
-async function checkBytes(sig: openpgp.SignaturePacket, signer: Signer, o: VerifyOptions): Promise<string> {
+async function checkFileBytes(sig: openpgp.SignaturePacket, signer: Signer, o: VerifyOptions): Promise<string> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(o.file, 'r');
@@ -229,27 +254,7 @@ async function checkBytes(sig: openpgp.SignaturePacket, signer: Signer, o: Verif
     const { size } = await handle.stat();
     const sha256 = createHash('sha256');
     const { stream, stats } = fileReadableStream(handle, o.signal, (chunk) => sha256.update(chunk));
-    const message = await openpgp.createMessage({ binary: stream, format: 'binary' });
-    const literal = message.packets.filterByTag(openpgp.enums.packet.literalData)[0];
-    try {
-      // detached = true; the date is checked by checkSignatureTimes already, but passing now keeps
-      // openpgp's own checks (creation time, signature expiry, hash policy) in force too.
-      // The hash reads a passive clone of the literal data, which only advances while the original
-      // stream is read (openpgp.verify() leaves that to its caller as `result.data`): drain it
-      // alongside, or both wait forever. Chunks are dropped as soon as they are hashed.
-      await Promise.all([
-        sig.verify(signer.keyPacket, openpgp.enums.signature.binary, literal, new Date(), true, openpgp.config),
-        drain(message.getLiteralData() as ReadableStream<Uint8Array>),
-      ]);
-    } catch (err) {
-      if (o.signal?.aborted || err instanceof InterruptedError) throw new InterruptedError();
-      const errno = (err as NodeJS.ErrnoException).code;
-      if (errno) throw filesystemError(err, 'read', o.file);
-      throw new SignatureError(
-        `BAD signature: ${o.file} does not match ${o.signature} (${firstLine(err)}); the file is damaged or was altered, delete it and download again`,
-        { cause: err },
-      );
-    }
+    await checkDigest(sig, signer, stream, o);
     // The digest covered what was read; make sure that was the whole file as it was opened.
     if (!stats.ended || stats.bytesRead !== size) {
       throw new SignatureError(`${o.file} changed while it was being verified (${stats.bytesRead} of ${size} bytes read): try again`);
@@ -257,6 +262,57 @@ async function checkBytes(sig: openpgp.SignaturePacket, signer: Signer, o: Verif
     return sha256.digest('hex');
   } finally {
     await handle.close();
+  }
+}
+
+/** checkFileBytes for bytes that arrive as a stream: hashed as they pass, counted against expectedSize. */
+async function checkStreamBytes(sig: openpgp.SignaturePacket, signer: Signer, o: StreamVerifyOptions): Promise<string> {
+  const sha256 = createHash('sha256');
+  let bytes = 0;
+  let closed = false;
+  const counted = o.stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        sha256.update(chunk);
+        bytes += chunk.length;
+        controller.enqueue(chunk);
+      },
+      flush() {
+        closed = true;
+      },
+    }),
+  );
+  await checkDigest(sig, signer, counted, o);
+  const size = closed ? o.expectedSize() : -1;
+  if (!closed || bytes !== size) {
+    throw new SignatureError(`${o.file} did not arrive whole while it was being verified (${bytes} bytes of ${closed ? size : 'an unfinished stream'}): try again`);
+  }
+  return sha256.digest('hex');
+}
+
+/** Runs openpgp.js's digest and public-key check over `stream`; a mismatch is a BAD signature. */
+async function checkDigest(sig: openpgp.SignaturePacket, signer: Signer, stream: ReadableStream<Uint8Array>, o: VerifyOptions): Promise<void> {
+  const message = await openpgp.createMessage({ binary: stream, format: 'binary' });
+  const literal = message.packets.filterByTag(openpgp.enums.packet.literalData)[0];
+  try {
+    // detached = true; the date is checked by checkSignatureTimes already, but passing now keeps
+    // openpgp's own checks (creation time, signature expiry, hash policy) in force too.
+    // The hash reads a passive clone of the literal data, which only advances while the original
+    // stream is read (openpgp.verify() leaves that to its caller as `result.data`): drain it
+    // alongside, or both wait forever. Chunks are dropped as soon as they are hashed.
+    await Promise.all([
+      sig.verify(signer.keyPacket, openpgp.enums.signature.binary, literal, new Date(), true, openpgp.config),
+      drain(message.getLiteralData() as ReadableStream<Uint8Array>),
+    ]);
+  } catch (err) {
+    if (o.signal?.aborted || err instanceof InterruptedError) throw new InterruptedError();
+    if (isProvisionError(err)) throw err;
+    const errno = (err as NodeJS.ErrnoException).code;
+    if (errno) throw filesystemError(err, 'read', o.file);
+    throw new SignatureError(
+      `BAD signature: ${o.file} does not match ${o.signature} (${firstLine(err)}); the file is damaged or was altered, delete it and download again`,
+      { cause: err },
+    );
   }
 }
 

@@ -1,0 +1,180 @@
+// Signature checks in a worker thread (src/verify/stream-worker.ts) that follows the archive's file
+// while it downloads. WHY: verifying after the download means reading the archive back and hashing
+// it on the one thread that also downloads and unpacks; and loading openpgp.js + the key costs that
+// thread ~60-100 ms. In the worker both happen on another core, during the download, so the
+// verdict is ready soon after the last byte (bench/install.bench.js). The verdict is the same
+// code's as for a file (verifyDetachedStream / verifyDetachedFile in src/verify/verify-file.ts).
+//
+// Safety is unchanged: the worker reads the file itself, as a verification after the download
+// would; its result carries the SHA-256 of the bytes it read, which unpacking then demands of the
+// file (src/install/unpack.ts), so nothing but verified bytes is ever unpacked. Anything odd (the
+// worker dies, the file ends short) fails the verification; it never passes it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { InterruptedError, fromWireError } from '../errors';
+import type { FileHandle } from 'node:fs/promises';
+import type { DownloadFollower } from '../fetch/types';
+import type { FromWorker, KeyFacts, ToWorker, WorkerInit } from './stream-protocol';
+import type { VerifyResult } from './verify-file';
+
+export interface StreamVerifierOptions extends WorkerInit {
+  signal?: AbortSignal;
+}
+
+/** The worker following one download attempt's file, and its verdict on it. */
+export interface VerifySession extends DownloadFollower {
+  /** True once end() was called: the download completed and the worker follows it to its end. */
+  readonly complete: boolean;
+  readonly result: Promise<VerifyResult>;
+}
+
+interface Pending {
+  resolve: (r: VerifyResult) => void;
+  reject: (e: Error) => void;
+}
+
+export class StreamVerifier {
+  /** The key facts (fingerprint, source, warnings); rejects with the key's error (e.g. a bad --signing-key). */
+  readonly key: Promise<KeyFacts>;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | null = null;
+  private keyPending = true;
+  private rejectKey: (e: Error) => void = () => undefined;
+  private readonly onAbort = (): void => this.fail(new InterruptedError());
+
+  constructor(private readonly o: StreamVerifierOptions = {}) {
+    const init: WorkerInit = { keyFile: o.keyFile, fingerprint: o.fingerprint, strictKeyExpiry: o.strictKeyExpiry };
+    this.worker = new Worker(workerEntry(), { workerData: init });
+    this.key = new Promise<KeyFacts>((resolve, reject) => {
+      this.rejectKey = reject;
+      this.worker.on('message', (m: FromWorker) => {
+        if (m.type === 'key' || m.type === 'key-error') {
+          this.keyPending = false;
+          this.updateRef();
+          return m.type === 'key' ? resolve(m.key) : reject(fromWireError(m.error));
+        }
+        this.onMessage(m);
+      });
+    });
+    this.key.catch(() => undefined); // awaited by whoever needs it
+    this.worker.on('error', (err) => this.fail(new Error(`the signature verification worker failed: ${err.message}`)));
+    this.worker.on('exit', (code) => this.fail(new Error(`the signature verification worker exited (code ${code})`)));
+    o.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (o.signal?.aborted) this.onAbort();
+  }
+
+  /** The detached signature file; streams are checked against it once it is given. */
+  signature(file: string): void {
+    this.send({ type: 'signature', file });
+  }
+
+  /**
+   * Has the worker follow a file being downloaded (one download attempt) through `reader`, which
+   * this session owns: it is closed once the worker is done with it (its verdict is in).
+   */
+  follow(reader: FileHandle, file: string): VerifySession {
+    const id = this.nextId++;
+    const result = this.expect(id);
+    const closeReader = (): Promise<void> => reader.close().catch(() => undefined);
+    result.then(closeReader, closeReader);
+    this.send({ type: 'follow', id, fd: reader.fd, file });
+    return new Session(id, result, (m) => this.send(m));
+  }
+
+  /** Verifies a whole file on disk in the worker (a cached download or a local archive). */
+  verifyFile(file: string, signature: string): Promise<VerifyResult> {
+    const id = this.nextId++;
+    const result = this.expect(id);
+    this.send({ type: 'verify-file', id, file, signature });
+    return result;
+  }
+
+  /** Stops the worker; whatever is still pending fails. Call when the install is over. */
+  async close(): Promise<void> {
+    this.o.signal?.removeEventListener('abort', this.onAbort);
+    if (!this.failure) this.fail(new Error('the signature verification worker was closed'));
+    await this.worker.terminate().catch(() => undefined);
+  }
+
+  private expect(id: number): Promise<VerifyResult> {
+    const p = new Promise<VerifyResult>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.pending.set(id, { resolve, reject });
+    });
+    p.catch(() => undefined); // a dropped attempt's verdict is never awaited
+    this.updateRef();
+    return p;
+  }
+
+  private onMessage(m: Exclude<FromWorker, { type: 'key' | 'key-error' }>): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    this.updateRef();
+    if (m.type === 'result') p.resolve(m.result);
+    else p.reject(fromWireError(m.error));
+  }
+
+  private send(m: ToWorker): void {
+    if (!this.failure) this.worker.postMessage(m);
+  }
+
+  /** Fails everything pending with `err` and stops the worker (fail closed). */
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    if (this.keyPending) this.rejectKey(err);
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    // Rejected only once the worker has stopped: a rejection closes the file a follower reads.
+    void this.worker
+      .terminate()
+      .catch(() => undefined)
+      .then(() => pending.forEach((p) => p.reject(err)));
+  }
+
+  /** The worker keeps the process alive only while something waits on it. */
+  private updateRef(): void {
+    if (this.keyPending || this.pending.size > 0) this.worker.ref();
+    else this.worker.unref();
+  }
+}
+
+class Session implements VerifySession {
+  complete = false;
+  private done = false;
+
+  constructor(
+    private readonly id: number,
+    readonly result: Promise<VerifyResult>,
+    private readonly send: (m: ToWorker) => void,
+  ) {}
+
+  grew(): void {
+    if (!this.done) this.send({ type: 'grew', id: this.id });
+  }
+
+  end(size: number): void {
+    if (this.done) return;
+    this.done = true;
+    this.complete = true;
+    this.send({ type: 'end', id: this.id, size });
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.send({ type: 'abort', id: this.id });
+  }
+}
+
+/** The worker's file: the built JavaScript beside this module, or (under ts-jest) the build's. */
+function workerEntry(): string {
+  const sibling = path.join(__dirname, 'stream-worker.js');
+  if (fs.existsSync(sibling)) return sibling;
+  // ts-jest runs src/ directly, but a worker needs JavaScript; `npm test` builds dist/ first.
+  return path.resolve(__dirname, '..', '..', 'dist', 'verify', 'stream-worker.js');
+}
