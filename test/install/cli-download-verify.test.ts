@@ -1,0 +1,168 @@
+// A release download is verified while it arrives: a worker thread follows the archive's file
+// (src/verify/stream-client.ts). Every refusal must hold on that path as on a file, with the same
+// exit code, one-line message and nothing changed; and a download that is cut and resumed, or
+// started over, must be verified over the whole file from byte 0.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { jsonOf } from '../helpers/cli';
+import { BorgFixtures } from '../helpers/borg-fixture';
+import { startGithubServer, type GithubServer } from '../helpers/github-server';
+import { transplantSubkey } from '../helpers/gpg';
+import { errorLine, install, makeKeys, makeSandbox, type Keys, type Sandbox } from './sandbox';
+
+jest.setTimeout(120000);
+
+const ASSET = 'borg-linux-glibc231-x86_64.tgz';
+let fx: BorgFixtures;
+let sb: Sandbox;
+let keys: Keys;
+let gh: GithubServer;
+let tags = 0;
+
+/** A version no release has yet: each test publishes its own. */
+function nextTag(): string {
+  return `1.4.${10 + ++tags}`;
+}
+
+/** Publishes `tgz` with its signature `asc` under `tag`; returns the tag. */
+function publish(tag: string, tgz: string, asc: Buffer): string {
+  gh.addRelease(tag, [
+    { name: ASSET, body: fs.readFileSync(tgz) },
+    { name: `${ASSET}.asc`, body: asc },
+  ]);
+  return tag;
+}
+
+/** The archive's path on the asset server, where faults apply (so they hit it, not the .asc). */
+async function archivePath(tag: string): Promise<string> {
+  const rel = (await (await fetch(`${gh.apiUrl}/repos/${gh.repo}/releases/tags/${tag}`)).json()) as { assets: { id: number; name: string }[] };
+  const id = rel.assets.find((a) => a.name === ASSET)!.id;
+  expect(id).toBeGreaterThan(9); // `match` is a substring test: /assets/1 would match /assets/12 too
+  return `/assets/${id}`;
+}
+
+async function signed(tgz: string, by?: string, o: { digest?: 'SHA1' } = {}): Promise<Buffer> {
+  return fs.readFileSync(await keys.sign(tgz, by, o));
+}
+
+beforeAll(async () => {
+  fx = new BorgFixtures();
+  sb = makeSandbox();
+  keys = await makeKeys(sb.root);
+  gh = await startGithubServer();
+  const first = fx.oneDirTgz(ASSET, '1.4.1');
+  gh.addRelease('1.4.1', [
+    { name: ASSET, body: fs.readFileSync(first) },
+    { name: `${ASSET}.asc`, body: await signed(first) },
+  ]);
+  const r = await install(sb, ['1.4.1', '--api-url', gh.apiUrl, ...keys.keyFlags]);
+  expect(r.code).toBe(0);
+});
+afterAll(async () => {
+  await gh.close();
+  await keys.home.cleanup();
+  fx.cleanup();
+  sb.cleanup();
+});
+
+async function expectRefusal(tag: string, flags: string[], code: number, message: RegExp): Promise<void> {
+  const before = sb.snapshot();
+  const r = await install(sb, [tag, '--api-url', gh.apiUrl, ...flags]);
+  expect({ code: r.code, line: errorLine(r) }).toEqual({ code, line: expect.stringMatching(message) });
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(sb.snapshot()).toEqual(before);
+  expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.1\n');
+}
+
+describe('refusals while verifying a download', () => {
+  test('a tampered archive: BAD signature, exit 5', async () => {
+    const tag = nextTag();
+    const tgz = fx.oneDirTgz(ASSET, tag);
+    const asc = await signed(tgz);
+    const bad = fs.readFileSync(tgz);
+    bad[bad.length - 30] ^= 0xff;
+    const tampered = path.join(sb.root, 'tampered.tgz');
+    fs.writeFileSync(tampered, bad);
+    await expectRefusal(publish(tag, tampered, asc), keys.keyFlags, 5, /^BAD signature: .*borg-linux-glibc231-x86_64\.tgz does not match .*\.asc/);
+  });
+
+  test('a signature by another key, exit 5', async () => {
+    const tag = nextTag();
+    const tgz = fx.oneDirTgz(ASSET, tag);
+    await expectRefusal(publish(tag, tgz, await signed(tgz, keys.other.subkey)), keys.keyFlags, 5, /was made by .*, which is not a key of the trusted signing key/);
+  });
+
+  test('a SHA-1 signature, exit 5', async () => {
+    const tag = nextTag();
+    const tgz = fx.oneDirTgz(ASSET, tag);
+    await expectRefusal(publish(tag, tgz, await signed(tgz, undefined, { digest: 'SHA1' })), keys.keyFlags, 5, /made with SHA1, which is too weak/);
+  });
+
+  test('a subkey without a valid binding, exit 5', async () => {
+    const tag = nextTag();
+    const tgz = fx.oneDirTgz(ASSET, tag);
+    publish(tag, tgz, await signed(tgz, keys.other.subkey));
+    const keyFile = path.join(sb.root, 'grafted.gpg');
+    fs.writeFileSync(keyFile, transplantSubkey(await keys.exportKey(keys.mirror.primary), await keys.exportKey(keys.other.primary)));
+    await expectRefusal(tag, ['--signing-key', keyFile, '--fingerprint', keys.mirror.primary], 5, /is not a valid signing key of/);
+  });
+
+  test('a revoked key, exit 5', async () => {
+    const revoked = await keys.genKey('Revoked');
+    const tag = nextTag();
+    const tgz = fx.oneDirTgz(ASSET, tag);
+    publish(tag, tgz, await signed(tgz, revoked.subkey));
+    await keys.revoke(revoked.primary);
+    const keyFile = path.join(sb.root, 'revoked.asc');
+    fs.writeFileSync(keyFile, await keys.exportKey(revoked.primary, true));
+    await expectRefusal(tag, ['--signing-key', keyFile, '--fingerprint', revoked.primary], 5, /is revoked: refusing its signatures/);
+  });
+});
+
+describe('a download that does not arrive in one piece is verified whole', () => {
+  afterEach(() => gh.clearFaults());
+
+  test('cut and resumed with a Range request', async () => {
+    const tag = nextTag();
+    const tgz = fx.oneDirTgz(ASSET, tag);
+    publish(tag, tgz, await signed(tgz));
+    gh.setFault({ kind: 'cut', afterBytes: 2000, match: await archivePath(tag) });
+    const r = await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--json']);
+    if (r.code !== 0) console.log(r.stderr, r.stdout);
+    expect(r.code).toBe(0);
+    const ranged = gh.requests.filter((q) => q.server === 'assets' && q.headers.range);
+    expect(ranged.map((q) => q.headers.range)).toContain('bytes=2000-');
+    expect(jsonOf<{ verification: { status: string; sha256: string } }>(r).verification).toEqual(
+      expect.objectContaining({ status: 'good', sha256: execFileSync('sha256sum', [tgz], { encoding: 'utf8' }).split(' ')[0] }),
+    );
+  });
+
+  test('started over when the server ignores the range; a stale .part never counts', async () => {
+    const tag = nextTag();
+    const tgz = fx.oneDirTgz(ASSET, tag);
+    publish(tag, tgz, await signed(tgz));
+    const seen = gh.requests.length;
+    gh.setFault({ kind: 'cut', afterBytes: 3000, match: await archivePath(tag) });
+    gh.setFault({ kind: 'ignore-range', match: await archivePath(tag) });
+    const r = await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--json']);
+    expect(r.code).toBe(0);
+    expect(jsonOf<{ verification: { status: string } }>(r).verification.status).toBe('good');
+    // Both faults struck: a resume was asked for, and answered with the whole file from 0.
+    expect(gh.requests.slice(seen).filter((q) => q.server === 'assets' && q.headers.range).length).toBe(1);
+    expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe(`borg.exe ${tag}\n`);
+  });
+
+  test('a cached download is verified again, from the file', async () => {
+    const tag = nextTag();
+    const tgz = fx.oneDirTgz(ASSET, tag);
+    publish(tag, tgz, await signed(tgz));
+    expect((await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags])).code).toBe(0);
+    const count = (): number => gh.requests.filter((q) => q.server === 'assets').length;
+    const before = count();
+    const r = await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--force', '--json']);
+    expect(r.code).toBe(0);
+    expect(jsonOf<{ verification: { status: string } }>(r).verification.status).toBe('good');
+    expect(count()).toBe(before); // both files came from the cache, and were verified from disk
+  });
+});

@@ -1,0 +1,81 @@
+// In-process: a fresh download is verified by the worker that followed it (no second read of the
+// archive); a cached one, or a --from file, is verified from disk. Both give the same verdict.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { install, type InstallOptions } from '../../src/install/pipeline';
+import { resolveTargetFromFlags, type ResolvedTarget } from '../../src/cli/target-flags';
+import { StreamVerifier } from '../../src/verify/stream-client';
+import { BorgFixtures } from '../helpers/borg-fixture';
+import { startGithubServer, type GithubServer } from '../helpers/github-server';
+import { makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
+
+jest.setTimeout(120000);
+
+const ASSET = 'borg-linux-glibc231-x86_64.tgz';
+let fx: BorgFixtures;
+let sb: Sandbox;
+let keys: Keys;
+let gh: GithubServer;
+let target: ResolvedTarget;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  fx = new BorgFixtures();
+  sb = makeSandbox();
+  Object.assign(process.env, sb.env); // the cache and config directories: never the real user's
+  keys = await makeKeys(sb.root);
+  target = await resolveTargetFromFlags({});
+  gh = await startGithubServer();
+  const tgz = fx.oneDirTgz(ASSET, '1.4.2');
+  gh.addRelease('1.4.2', [
+    { name: ASSET, body: fs.readFileSync(tgz) },
+    { name: `${ASSET}.asc`, body: fs.readFileSync(await keys.sign(tgz)) },
+  ]);
+});
+afterAll(async () => {
+  process.env = savedEnv;
+  await gh.close();
+  await keys.home.cleanup();
+  fx.cleanup();
+  sb.cleanup();
+});
+afterEach(() => jest.restoreAllMocks());
+
+const opts = (o: Partial<InstallOptions>): InstallOptions => ({
+  prefix: sb.prefix,
+  binDir: sb.binDir,
+  target,
+  signingKey: keys.mirrorFile,
+  fingerprint: keys.mirror.primary,
+  apiUrl: gh.apiUrl,
+  ...o,
+});
+
+test('a fresh download: the following worker gives the verdict, the file is not read again for it', async () => {
+  const follow = jest.spyOn(StreamVerifier.prototype, 'follow');
+  const fromFile = jest.spyOn(StreamVerifier.prototype, 'verifyFile');
+  const r = await install(opts({ version: '1.4.2' }));
+  expect(r.action).toBe('installed');
+  expect(r.verification).toMatchObject({ status: 'good', signingFingerprint: keys.mirror.subkey });
+  expect(follow).toHaveBeenCalledTimes(1);
+  expect(fromFile).not.toHaveBeenCalled();
+});
+
+test('a cached download is verified from the file', async () => {
+  const follow = jest.spyOn(StreamVerifier.prototype, 'follow');
+  const fromFile = jest.spyOn(StreamVerifier.prototype, 'verifyFile');
+  const r = await install(opts({ version: '1.4.2', force: true }));
+  expect(r.action).toBe('reinstalled');
+  expect(r.verification).toMatchObject({ status: 'good' });
+  expect(follow).not.toHaveBeenCalled();
+  expect(fromFile).toHaveBeenCalledTimes(1);
+});
+
+test('--from a signed file is verified from the file', async () => {
+  const dest = placeAs(fx.oneDirTgz(ASSET, '1.4.3'), path.join(sb.root, 'from'), ASSET);
+  await keys.sign(dest);
+  const fromFile = jest.spyOn(StreamVerifier.prototype, 'verifyFile');
+  const r = await install(opts({ version: '1.4.3', from: dest }));
+  expect(r.verification).toMatchObject({ status: 'good' });
+  expect(fromFile).toHaveBeenCalledWith(dest, `${dest}.asc`);
+});
