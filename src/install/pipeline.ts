@@ -14,7 +14,7 @@ import { hashLocalFile, resolveLocalSource, type LocalSource } from './local-sou
 import { acquireLock } from './lock';
 import { checkPlace } from './places';
 import { checkVersionString, readCurrent, readManifest, recoverInterrupted, removeEmptyDirs, removeTree, tmpName, versionDir, writeManifest, type InstallManifest } from './store';
-import { unpackArchive } from './unpack';
+import { loadTar, unpackArchive } from './unpack';
 import { StreamVerifier, type VerifySession } from '../verify/stream-client';
 import { inspectWrapper, foreignWrapperError, onPath, wrapperPath } from './wrapper';
 
@@ -300,8 +300,13 @@ async function obtainWithKey(s: Source, o: InstallOptions, step: (l: string) => 
     followArchive: (reader, file) => (session = verifier.follow(reader, file)),
     onSignature: (sig) => verifier.signature(sig.path),
   };
+  // Once the download runs (this thread then mostly waits on the socket), load what unpacking needs.
+  const onProgress = (e: import('../fetch/types').ProgressEvent): void => {
+    if (e.type === 'start' && e.fileName === s.choice.name) setImmediate(() => void loadTar().catch(() => undefined));
+    o.onProgress?.(e);
+  };
   try {
-    const f = await obtain(s, { ...o, signal }, step, tap);
+    const f = await obtain(s, { ...o, signal, onProgress }, step, tap);
     return { ...f, session: f.fromCache ? null : session };
   } catch (err) {
     if (keyError) throw keyError;

@@ -150,12 +150,23 @@ export interface UnpackOptions {
   signal?: AbortSignal;
 }
 
+let tarModule: Promise<typeof import('tar')> | null = null;
+
+/**
+ * Loads node-tar (~30 ms of start-up) once. The install pipeline calls it while the archive
+ * downloads, when this thread mostly waits, so that unpacking does not wait for it later.
+ */
+export function loadTar(): Promise<typeof import('tar')> {
+  tarModule ??= import('tar');
+  return tarModule;
+}
+
 /**
  * Extracts a gzip (or plain) tar archive; rejects with ArchiveError/ChecksumError/FilesystemError/
  * InterruptedError. The caller removes `dest` on failure (entries may already be written).
  */
 export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number; sha256: string }> {
-  const tar = await import('tar');
+  const tar = await loadTar();
   if (o.signal?.aborted) throw new InterruptedError();
   const gzipped = await hasGzipMagic(o.archive);
   const guard = new EntryGuard();
