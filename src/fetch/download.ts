@@ -313,19 +313,21 @@ async function receive(
   offset: number,
 ): Promise<{ size: number; sha256: string }> {
   const { r, partPath } = ctx;
-  const etag = header(h, 'etag');
-  // A weak ETag cannot guard a byte range (RFC 9110 13.1.5); Last-Modified can.
-  const meta: Meta = { url: r.url, etag: etag && !etag.startsWith('W/') ? etag : null, lastModified: header(h, 'last-modified') ?? null };
-  await writeFileOrFail(ctx.metaPath, JSON.stringify(meta));
-  const hash = createHash('sha256');
-  if (offset > 0) await hashPartInto(partPath, hash);
-  // Opened (and truncated) here, before any follower looks at it: it must never see an old `.part`.
+  // Opened (and, starting over, truncated) first: before the new validators are written, so a
+  // crash in between cannot leave old bytes under new validators for the next run to resume; and
+  // before any follower looks at it, so that never sees an old `.part`.
   const out = await fs.open(partPath, offset > 0 ? 'a' : 'w').catch((e) => {
     throw filesystemError(e, 'write', partPath);
   });
   let follower: DownloadFollower | undefined;
   try {
-    if (r.follow) follower = r.follow(await fs.open(partPath, 'r'), path.join(path.dirname(partPath), r.fileName));
+    const etag = header(h, 'etag');
+    // A weak ETag cannot guard a byte range (RFC 9110 13.1.5); Last-Modified can.
+    const meta: Meta = { url: r.url, etag: etag && !etag.startsWith('W/') ? etag : null, lastModified: header(h, 'last-modified') ?? null };
+    await writeFileOrFail(ctx.metaPath, JSON.stringify(meta));
+    const hash = createHash('sha256');
+    if (offset > 0) await hashPartInto(partPath, hash);
+    if (r.follow) follower = startFollower(r, partPath, await openReader(partPath));
     const got = await receiveBody(ctx, body, h, status, offset, hash, out, follower);
     follower?.end(got.size);
     return got;
@@ -334,6 +336,22 @@ async function receive(
     throw err;
   } finally {
     await out.close().catch(() => undefined); // normally closed already by the write stream
+  }
+}
+
+async function openReader(partPath: string): Promise<fs.FileHandle> {
+  return fs.open(partPath, 'r').catch((e) => {
+    throw filesystemError(e, 'read', partPath);
+  });
+}
+
+/** Hands the reader to the request's follower; closes it if the follower cannot take it. */
+function startFollower(r: DownloadRequest, partPath: string, reader: fs.FileHandle): DownloadFollower {
+  try {
+    return r.follow!(reader, path.join(path.dirname(partPath), r.fileName));
+  } catch (err) {
+    void reader.close().catch(() => undefined);
+    throw err;
   }
 }
 

@@ -3,14 +3,12 @@
 // another core while the main thread downloads. It reads the archive itself, following the file as
 // the download writes it (verifyDetachedStream over those reads); the verdict is the same code's
 // as for a file. Started by src/verify/stream-client.ts, which is the only thing that talks to it.
-import { read } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { InterruptedError, SignatureError, toWireError } from '../errors';
+import { InterruptedError, toWireError } from '../errors';
+import { growingFileStream, type Followed } from './growing-file';
 import type { SigningKey } from './signing-key';
 import type { FromWorker, ToWorker, WorkerInit } from './stream-protocol';
 import type { VerifyResult } from './verify-file';
-
-const CHUNK_BYTES = 1 << 20;
 
 const port = parentPort;
 if (!port) throw new Error('stream-worker.js runs only as a worker thread');
@@ -26,13 +24,12 @@ key.then(
 let setSignature: (file: string) => void = () => undefined;
 const signature = new Promise<string>((resolve) => (setSignature = resolve));
 
-/** A file being followed: its size once the download has completed, and who waits for news. */
-interface Followed {
-  size: number | null;
-  aborted: boolean;
-  wake: () => void;
+/** Followed, and when its download attempt is abandoned (its verdict is then not waited for). */
+interface Tracked extends Followed {
+  abandoned: Promise<void>;
+  onAbandon: () => void;
 }
-const followed = new Map<number, Followed>();
+const followed = new Map<number, Tracked>();
 
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
@@ -50,6 +47,7 @@ port.on('message', (m: ToWorker) => {
       const f = followed.get(m.id);
       if (!f) return;
       f.aborted = true;
+      f.onAbandon();
       return f.wake();
     }
     case 'signature':
@@ -64,61 +62,36 @@ port.on('message', (m: ToWorker) => {
 
 /** Verifies the file behind `fd` as it grows, once the key and the signature are here. */
 function follow(id: number, fd: number, file: string): void {
-  const f: Followed = { size: null, aborted: false, wake: () => undefined };
+  let onAbandon = (): void => undefined;
+  const abandoned = new Promise<void>((resolve) => (onAbandon = resolve));
+  const f: Tracked = { size: null, aborted: false, wake: () => undefined, abandoned, onAbandon };
   followed.set(id, f);
-  const stream = growingFileStream(fd, file, f);
-  settle(id, async () => {
-    const [k, sig] = await Promise.all([key, signature]);
-    const { verifyDetachedStream } = await import('./verify-file');
-    return verifyDetachedStream({ file, signature: sig, key: k, strictKeyExpiry: init.strictKeyExpiry, stream, expectedSize: () => f.size ?? -1 });
-  });
-}
-
-/**
- * The file's bytes from 0, read as the download appends them. Reading at the end of what is there
- * waits for news (grew/end/abort). A download only appends, and the kernel shows a reader no byte
- * before it is written, so every byte read is the one the file keeps. The stream ends exactly at
- * the size the download reports; a file shorter than that errors.
- */
-function growingFileStream(fd: number, file: string, f: Followed): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        for (;;) {
-          if (f.aborted) return controller.error(new InterruptedError('download attempt abandoned'));
-          const size = f.size;
-          if (size !== null && at >= size) return controller.close();
-          const want = size === null ? CHUNK_BYTES : Math.min(CHUNK_BYTES, size - at);
-          // Asked for before reading: news that comes during the read is not lost.
-          const news = new Promise<void>((resolve) => (f.wake = resolve));
-          const chunk = await readAt(fd, want, at);
-          if (chunk.length > 0) {
-            at += chunk.length;
-            return controller.enqueue(chunk);
-          }
-          if (size !== null) return controller.error(new SignatureError(`${file} ends after ${at} of ${size} bytes: download it again`));
-          await news;
-        }
-      },
+  const reads = growingFileStream(fd, file, f);
+  settle(
+    id,
+    async () => {
+      // An abandoned attempt settles at once, even while the signature has not come (yet).
+      const ready = await Promise.race([Promise.all([key, signature]), abandoned.then(() => null)]);
+      if (!ready) throw new InterruptedError('download attempt abandoned');
+      const [k, sig] = ready;
+      const { verifyDetachedStream } = await import('./verify-file');
+      return verifyDetachedStream({ file, signature: sig, key: k, strictKeyExpiry: init.strictKeyExpiry, stream: reads.stream, expectedSize: () => f.size ?? -1 });
     },
-    { highWaterMark: 1 },
+    // The verdict is posted only once no read is in flight: the main thread then closes `fd`.
+    () => reads.stop(),
   );
 }
 
-function readAt(fd: number, length: number, position: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    // A fresh buffer per chunk: the digest may keep a reference until it has hashed it.
-    const buf = Buffer.allocUnsafe(length);
-    read(fd, buf, 0, length, position, (err, n) => (err ? reject(err) : resolve(n === length ? buf : buf.subarray(0, n))));
-  });
-}
-
-function settle(id: number, work: () => Promise<VerifyResult>): void {
+/** Posts the outcome of `work` for `id`, after `before` (e.g. stopping reads) has finished. */
+function settle(id: number, work: () => Promise<VerifyResult>, before: () => Promise<void> = async () => undefined): void {
+  const done = (m: FromWorker): Promise<void> =>
+    before()
+      .catch(() => undefined)
+      .then(() => post(m));
   work()
     .then(
-      (result) => post({ type: 'result', id, result }),
-      (err: unknown) => post({ type: 'error', id, error: toWireError(err) }),
+      (result) => done({ type: 'result', id, result }),
+      (err: unknown) => done({ type: 'error', id, error: toWireError(err) }),
     )
     .finally(() => followed.delete(id));
 }

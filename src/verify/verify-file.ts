@@ -294,17 +294,22 @@ async function checkStreamBytes(sig: openpgp.SignaturePacket, signer: Signer, o:
 async function checkDigest(sig: openpgp.SignaturePacket, signer: Signer, stream: ReadableStream<Uint8Array>, o: VerifyOptions): Promise<void> {
   const message = await openpgp.createMessage({ binary: stream, format: 'binary' });
   const literal = message.packets.filterByTag(openpgp.enums.packet.literalData)[0];
+  let data: ReadableStreamDefaultReader<Uint8Array> | null = null;
   try {
     // detached = true; the date is checked by checkSignatureTimes already, but passing now keeps
     // openpgp's own checks (creation time, signature expiry, hash policy) in force too.
     // The hash reads a passive clone of the literal data, which only advances while the original
     // stream is read (openpgp.verify() leaves that to its caller as `result.data`): drain it
     // alongside, or both wait forever. Chunks are dropped as soon as they are hashed.
-    await Promise.all([
-      sig.verify(signer.keyPacket, openpgp.enums.signature.binary, literal, new Date(), true, openpgp.config),
-      drain(message.getLiteralData() as ReadableStream<Uint8Array>),
-    ]);
+    // verify() first: it takes its clone of the literal data before the drain locks the original.
+    const verified = sig.verify(signer.keyPacket, openpgp.enums.signature.binary, literal, new Date(), true, openpgp.config);
+    verified.catch(() => undefined); // observed by Promise.all below; never an unhandled rejection
+    data = (message.getLiteralData() as ReadableStream<Uint8Array>).getReader();
+    await Promise.all([verified, drain(data)]);
   } catch (err) {
+    // A check that fails early (an algorithm the key does not have) leaves the drain pulling: stop
+    // reading, or the rest of the bytes would be read (and, for the unread clone, kept) for nothing.
+    await data?.cancel().catch(() => undefined);
     if (o.signal?.aborted || err instanceof InterruptedError) throw new InterruptedError();
     if (isProvisionError(err)) throw err;
     const errno = (err as NodeJS.ErrnoException).code;
@@ -316,8 +321,7 @@ async function checkDigest(sig: openpgp.SignaturePacket, signer: Signer, stream:
   }
 }
 
-async function drain(stream: ReadableStream<Uint8Array>): Promise<void> {
-  const reader = stream.getReader();
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
   for (;;) {
     const { done } = await reader.read();
     if (done) return;

@@ -28,6 +28,20 @@ console.log(JSON.stringify({ files: files.length, index: files.some((f) => f.end
     expect(got.files).toBeGreaterThan(10);
   });
 
+  it('falls back to undici\'s index when this undici keeps the parts elsewhere', () => {
+    const moved = lite.loadParts(() => {
+      throw Object.assign(new Error("Cannot find module 'undici/lib/dispatcher/agent'"), { code: 'MODULE_NOT_FOUND' });
+    });
+    expect(moved.Agent).toBe(undici.Agent);
+    expect(moved.interceptors.redirect).toBe(undici.interceptors.redirect);
+    expect(moved.apiRequest).toBe((undici.Dispatcher.prototype as unknown as { request: unknown }).request);
+    expect(() => moved.parseURL('ftp://127.0.0.1/')).toThrow(expect.objectContaining({ code: 'UND_ERR_INVALID_ARG' }));
+    expect(moved.parseURL('https://example.org/a?b').pathname).toBe('/a');
+    // A part that is there but is not what we expect counts as moved too.
+    const odd = lite.loadParts(() => ({ ...lite.loadParts(), Agent: {} as never }));
+    expect(odd.Agent).toBe(undici.Agent);
+  });
+
   describe('request()', () => {
     let server: http.Server;
     let base = '';

@@ -165,3 +165,15 @@ test('after close() nothing passes', async () => {
   await v.close();
   await expect(v.verifyFile(archive, sig)).rejects.toThrow(/closed/);
 });
+
+test('an attempt abandoned before the signature came settles at once', async () => {
+  const v = start();
+  const file = f('abandoned-early.tgz');
+  await fs.writeFile(file, data.subarray(0, 4096));
+  const reader = await fs.open(file, 'r');
+  const session = v.follow(reader, file);
+  session.abort();
+  await expect(session.result).rejects.toThrow(InterruptedError);
+  await new Promise((r) => setTimeout(r, 20));
+  await expect(reader.stat()).rejects.toThrow(/closed|EBADF/);
+});
