@@ -7,8 +7,8 @@
 // are the same as the oclif command's (BaseCommand.catch for typed errors); an unexpected error is
 // not reported here at all: detect is read-only, so oclif simply runs it again and reports it.
 // bin/run.js requires it from dist/cli/fast-detect.js; it imports nothing that loads oclif.
-import { InterruptedError } from '../errors';
 import { provisionFailure, renderFailure, writeWarning } from './failure';
+import { withInterrupts } from './interrupts';
 import { plainArgv } from './plain-argv';
 
 export interface FastDetectArgs {
@@ -27,25 +27,19 @@ export function plainDetectArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
 
 /** Runs detect without oclif. Resolves 'fallback' when oclif should run the command instead. */
 export async function runFastDetect(args: FastDetectArgs): Promise<'done' | 'fallback'> {
-  // As BaseCommand does: SIGINT/SIGTERM abort the work, which then throws InterruptedError (130).
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort(new InterruptedError());
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const { detectTarget, requireGlibc } = await import('../target');
-    const { renderSummary, detectWarnings } = await import('./detect-summary');
-    const report = requireGlibc(await detectTarget({ libc: args.libc, root: args.root, signal: abort.signal }));
-    detectWarnings(report).forEach(writeWarning);
-    process.stdout.write(`${args.json ? JSON.stringify(report, null, 2) : renderSummary(report)}\n`);
-    return 'done';
-  } catch (err) {
-    const failure = provisionFailure(err);
-    if (!failure) return 'fallback';
-    renderFailure(failure, { json: args.json });
-    return 'done';
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
+  return withInterrupts(async (signal) => {
+    try {
+      const { detectTarget, requireGlibc } = await import('../target');
+      const { renderSummary, detectWarnings } = await import('./detect-summary');
+      const report = requireGlibc(await detectTarget({ libc: args.libc, root: args.root, signal }));
+      detectWarnings(report).forEach(writeWarning);
+      process.stdout.write(`${args.json ? JSON.stringify(report, null, 2) : renderSummary(report)}\n`);
+      return 'done';
+    } catch (err) {
+      const failure = provisionFailure(err);
+      if (!failure) return 'fallback';
+      renderFailure(failure, { json: args.json });
+      return 'done';
+    }
+  });
 }

@@ -9,8 +9,8 @@
 // (src/cli/install-run.ts) and prints the same: the human summary, or with --json the result as
 // oclif prints it (JSON.stringify with 2 spaces); failures as BaseCommand.catch renders them.
 // Unlike detect's fast path it never falls back to oclif after starting: install writes.
-import { InterruptedError } from '../errors';
 import { describeError, renderFailure, writeWarning } from './failure';
+import { withInterrupts } from './interrupts';
 import { INSTALL_FLAG_KINDS, type InstallFlagValues } from './install-run';
 import { plainArgv } from './plain-argv';
 
@@ -29,20 +29,14 @@ export function plainInstallArgs(argv: readonly string[], env: NodeJS.ProcessEnv
 }
 
 export async function runFastInstall(a: FastInstallArgs): Promise<void> {
-  // As BaseCommand does: SIGINT/SIGTERM abort the work, which then throws InterruptedError (130).
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort(new InterruptedError());
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const { renderInstall, runInstall } = await import('./install-run');
-    const r = await runInstall(a.version, a.flags, { signal: abort.signal, json: a.json, warn: writeWarning });
-    if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-    else renderInstall(r, (line) => process.stdout.write(`${line}\n`));
-  } catch (err) {
-    renderFailure(describeError(err, { aborted: abort.signal.aborted }), { json: a.json, stack: (err as Error)?.stack });
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
+  await withInterrupts(async (signal) => {
+    try {
+      const { renderInstall, runInstall } = await import('./install-run');
+      const r = await runInstall(a.version, a.flags, { signal, json: a.json, warn: writeWarning });
+      if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else renderInstall(r, (line) => process.stdout.write(`${line}\n`));
+    } catch (err) {
+      renderFailure(describeError(err, { aborted: signal.aborted }), { json: a.json, stack: (err as Error)?.stack });
+    }
+  });
 }
