@@ -278,9 +278,10 @@ function requireSignatureOrConsent(s: Source, o: InstallOptions): void {
 /**
  * Fetches the archive while the worker verifies it. The worker follows the file as it is written
  * (a fresh session per download attempt) and gets the signature as soon as it is in, so its
- * verdict is ready soon after the download ends; a cache hit or a local file is verified from disk instead
- * (verifyArchive). A key that fails to load (a bad --signing-key) stops the download at once and
- * is the error reported. Nothing is unpacked before verifyArchive has a good verdict either way.
+ * verdict is ready soon after the download ends; a cache hit or a local file is verified from
+ * disk instead (verifyArchive). A key that fails to load (a bad --signing-key), or a verdict that
+ * comes before the bytes are all in (the signature is by another key, revoked, SHA-1), stops the
+ * download at once and is the error reported. Nothing is unpacked before a good verdict.
  */
 async function obtainWithKey(s: Source, o: InstallOptions, step: (l: string) => void, verifier: StreamVerifier): Promise<Fetched> {
   if (!needsKey(s)) return obtain(s, o, step);
@@ -290,15 +291,20 @@ async function obtainWithKey(s: Source, o: InstallOptions, step: (l: string) => 
   }
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
-  let keyError: unknown = null;
-  verifier.key.catch((err: unknown) => {
-    keyError = err;
+  let early: unknown = null;
+  const stopWith = (err: unknown): void => {
+    early ??= err;
     stop.abort();
-  });
+  };
+  verifier.key.catch(stopWith);
   let session: VerifySession | null = null;
-  const tap: Tap = {
-    followArchive: (reader, file) => (session = verifier.follow(reader, file)),
-    onSignature: (sig) => verifier.signature(sig.path),
+  const follow = (reader: import('node:fs/promises').FileHandle, file: string): VerifySession => {
+    const current = verifier.follow(reader, file);
+    session = current;
+    // Refused while still downloading: no byte more is needed to know. (An abandoned attempt's
+    // session fails too, on purpose; a complete one's verdict is awaited by verifyArchive.)
+    current.result.catch((err: unknown) => (current === session && !current.complete && !current.abandoned ? stopWith(err) : undefined));
+    return current;
   };
   // Once the download runs (this thread then mostly waits on the socket), load what unpacking needs.
   const onProgress = (e: import('../fetch/types').ProgressEvent): void => {
@@ -306,11 +312,10 @@ async function obtainWithKey(s: Source, o: InstallOptions, step: (l: string) => 
     o.onProgress?.(e);
   };
   try {
-    const f = await obtain(s, { ...o, signal, onProgress }, step, tap);
+    const f = await obtain(s, { ...o, signal, onProgress }, step, { followArchive: follow, onSignature: (sig) => verifier.signature(sig.path) });
     return { ...f, session: f.fromCache ? null : session };
   } catch (err) {
-    if (keyError) throw keyError;
-    throw err;
+    throw early ?? err;
   }
 }
 

@@ -26,6 +26,8 @@ export interface StreamVerifierOptions extends WorkerInit {
 export interface VerifySession extends DownloadFollower {
   /** True once end() was called: the download completed and the worker follows it to its end. */
   readonly complete: boolean;
+  /** True once abort() was called: this download attempt failed and its verdict means nothing. */
+  readonly abandoned: boolean;
   readonly result: Promise<VerifyResult>;
 }
 
@@ -145,6 +147,7 @@ export class StreamVerifier {
 
 class Session implements VerifySession {
   complete = false;
+  abandoned = false;
   private done = false;
 
   constructor(
@@ -167,6 +170,7 @@ class Session implements VerifySession {
   abort(): void {
     if (this.done) return;
     this.done = true;
+    this.abandoned = true;
     this.send({ type: 'abort', id: this.id });
   }
 }

@@ -101,6 +101,21 @@ describe('refusals while verifying a download', () => {
     await expectRefusal(publish(tag, tgz, await signed(tgz, keys.other.subkey)), keys.keyFlags, 5, /was made by .*, which is not a key of the trusted signing key/);
   });
 
+  test('a signature by another key stops a download that has not finished: exit 5 at once', async () => {
+    const tag = nextTag();
+    const tgz = bigArchive(tag);
+    publish(tag, tgz, await signed(tgz, keys.other.subkey));
+    // The archive stalls after 2000 bytes: only stopping the download lets the install end soon.
+    gh.setFault({ kind: 'stall', afterBytes: 2000, match: await archivePath(tag), times: 5 });
+    const t0 = Date.now();
+    try {
+      await expectRefusal(tag, keys.keyFlags, 5, /was made by .*, which is not a key of the trusted signing key/);
+    } finally {
+      gh.clearFaults();
+    }
+    expect(Date.now() - t0).toBeLessThan(10000);
+  });
+
   test('a SHA-1 signature, exit 5', async () => {
     const tag = nextTag();
     const tgz = fx.oneDirTgz(ASSET, tag);
