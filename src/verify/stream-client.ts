@@ -148,7 +148,6 @@ export class StreamVerifier {
 class Session implements VerifySession {
   complete = false;
   abandoned = false;
-  private done = false;
 
   constructor(
     private readonly id: number,
@@ -156,20 +155,22 @@ class Session implements VerifySession {
     private readonly send: (m: ToWorker) => void,
   ) {}
 
+  private get over(): boolean {
+    return this.complete || this.abandoned;
+  }
+
   grew(): void {
-    if (!this.done) this.send({ type: 'grew', id: this.id });
+    if (!this.over) this.send({ type: 'grew', id: this.id });
   }
 
   end(size: number): void {
-    if (this.done) return;
-    this.done = true;
+    if (this.over) return;
     this.complete = true;
     this.send({ type: 'end', id: this.id, size });
   }
 
   abort(): void {
-    if (this.done) return;
-    this.done = true;
+    if (this.over) return;
     this.abandoned = true;
     this.send({ type: 'abort', id: this.id });
   }
