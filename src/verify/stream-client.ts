@@ -43,6 +43,8 @@ export class StreamVerifier {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failure: Error | null = null;
+  /** Settles once the worker has stopped (after fail()). */
+  private stopped: Promise<void> = Promise.resolve();
   private keyPending = true;
   private rejectKey: (e: Error) => void = () => undefined;
   private readonly onAbort = (): void => this.fail(new InterruptedError());
@@ -53,6 +55,7 @@ export class StreamVerifier {
     this.key = new Promise<KeyFacts>((resolve, reject) => {
       this.rejectKey = reject;
       this.worker.on('message', (m: FromWorker) => {
+        if (this.failure) return; // stopping: what the worker still had on its way means nothing
         if (m.type === 'key' || m.type === 'key-error') {
           this.keyPending = false;
           this.updateRef();
@@ -98,7 +101,7 @@ export class StreamVerifier {
   async close(): Promise<void> {
     this.o.signal?.removeEventListener('abort', this.onAbort);
     if (!this.failure) this.fail(new Error('the signature verification worker was closed'));
-    await this.worker.terminate().catch(() => undefined);
+    await this.stopped;
   }
 
   private expect(id: number): Promise<VerifyResult> {
@@ -131,8 +134,11 @@ export class StreamVerifier {
     if (this.keyPending) this.rejectKey(err);
     const pending = [...this.pending.values()];
     this.pending.clear();
+    // Kept referenced until it has stopped: whoever awaits close() or a verdict must get there,
+    // rather than the process ending (exit 0, nothing said) while the worker winds down.
+    this.worker.ref();
     // Rejected only once the worker has stopped: a rejection closes the file a follower reads.
-    void this.worker
+    this.stopped = this.worker
       .terminate()
       .catch(() => undefined)
       .then(() => pending.forEach((p) => p.reject(err)));
@@ -140,6 +146,7 @@ export class StreamVerifier {
 
   /** The worker keeps the process alive only while something waits on it. */
   private updateRef(): void {
+    if (this.failure) return; // stopping: fail() keeps it referenced until it has
     if (this.keyPending || this.pending.size > 0) this.worker.ref();
     else this.worker.unref();
   }

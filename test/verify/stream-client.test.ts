@@ -1,5 +1,6 @@
 // The verification worker (src/verify/stream-client.ts + stream-worker.ts) with a real worker
 // thread, real gpg signatures and a real file that grows while it is followed, as a download's does.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -176,4 +177,23 @@ test('an attempt abandoned before the signature came settles at once', async () 
   await expect(session.result).rejects.toThrow(InterruptedError);
   await new Promise((r) => setTimeout(r, 20));
   await expect(reader.stat()).rejects.toThrow(/closed|EBADF/);
+});
+
+test('close() and a pending verdict are always seen through: the process does not end early', () => {
+  // Regression: the key's message, already on its way when close() began, unreferenced the worker
+  // while it was stopping; with nothing else to wait for, Node ended the process (exit 0, nothing
+  // said) before the caller could report its error. Run in a plain Node process, as the CLI runs.
+  const probe = `
+    const { StreamVerifier } = require(${JSON.stringify(require.resolve('../../dist/verify/stream-client'))});
+    (async () => {
+      const v = new StreamVerifier({ keyFile: ${JSON.stringify(keyFile)}, fingerprint: ${JSON.stringify(key.primary)} });
+      const pending = v.verifyFile('/nonexistent', '/nonexistent.asc').catch((e) => 'rejected: ' + e.message);
+      const closing = v.close();
+      v.worker.emit('message', { type: 'key', key: { fingerprint: 'X', source: 'custom', pinned: false, path: '/k', warnings: [] } });
+      await closing;
+      console.log('closed');
+      console.log(await pending);
+    })();`;
+  const out = execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8', timeout: 20000 });
+  expect(out).toBe('closed\nrejected: the signature verification worker was closed\n');
 });
