@@ -164,6 +164,14 @@ export function loadTar(): Promise<typeof import('tar')> {
 /**
  * Extracts a gzip (or plain) tar archive; rejects with ArchiveError/ChecksumError/FilesystemError/
  * InterruptedError. The caller removes `dest` on failure (entries may already be written).
+ *
+ * WHY node-tar's UnpackSync, fed by an asynchronous gunzip: node-tar's async Unpack makes five or
+ * six thread-pool round trips per entry (lstat, mkdir, open, write, futimes, close), which took
+ * 0.09-0.15 s for the ~100 small files of a one-dir build, against 0.01 s for GNU tar; with
+ * synchronous calls the same tree takes ~0.03 s, and a 30 MB build unpacks 15-35% faster.
+ * Decompression stays on the thread pool, overlapping the writes. Every entry an archive chunk
+ * holds is on disk when `write()` returns, so no completion event is awaited (UnpackSync never
+ * emits one after an entry error: its pending count goes below zero).
  */
 export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number; sha256: string }> {
   const tar = await loadTar();
@@ -173,8 +181,6 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
   let entries = 0;
   let failure: unknown;
   return new Promise((resolve, reject) => {
-    // Gunzip with Node's zlib stream (decompression runs on the libuv thread pool, overlapping
-    // node-tar's parsing and writes on the main thread) rather than node-tar's inline minizlib.
     const file = createReadStream(o.archive, { highWaterMark: 1 << 20 });
     // Hash exactly the chunks that feed gunzip/tar (a second 'data' listener sees the same chunks
     // as the pipe). SHA-256 with SHA-NI costs ~20 ms per 30 MB, well under gunzip + writes.
@@ -189,17 +195,11 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
     // 1 MiB output chunks: each is one trip to the thread pool and one write per file it spans;
     // 256 KiB chunks made the unpack of a 30 MB build ~25% slower (bench/install.bench.js).
     const source = gzipped ? file.pipe(zlib.createGunzip({ chunkSize: 1 << 20 })) : file;
-    let unpacked = 0;
-    source.on('data', (chunk: Buffer) => {
-      unpacked += chunk.length;
-      if (unpacked > MAX_UNPACKED_BYTES) stop(new ArchiveError(`${path.basename(o.archive)} unpacks to more than ${MAX_UNPACKED_BYTES >> 30} GiB; refusing it`));
-    });
-    const unpack = new tar.Unpack({
+    const unpack = new tar.UnpackSync({
       cwd: o.dest,
       strict: true,
       preservePaths: false,
       preserveOwner: false,
-      // Never create setuid/setgid/sticky files, whatever the archive says.
       filter: (_p, entry) => {
         const e = entry as import('tar').ReadEntry;
         if (failure) return false;
@@ -209,37 +209,71 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
           stop(err);
           return false;
         }
+        // Never create setuid/setgid/sticky files, whatever the archive says.
         if (typeof e.mode === 'number') e.mode &= 0o777;
         entries++;
         return true;
       },
     });
-    // On a failure, stop reading and end tar's input instead of aborting it: every later entry is
-    // skipped (the filter says no once `failure` is set), a file being written gets what it has,
-    // and tar emits 'close' only when all writes in flight have landed, so the caller's cleanup
-    // removes everything. An aborted node-tar never reports that moment.
+    let settled = false;
+    // On a failure (ours or tar's, reported synchronously from inside write()), nothing more is fed
+    // to tar: later entries are never written, and what is on disk is for the caller to remove.
     const stop = (err: unknown): void => {
       if (failure) return;
       failure = err;
-      source.unpipe(unpack);
       file.destroy();
       if (source !== file) source.destroy();
-      setImmediate(() => unpack.end());
+      setImmediate(finish); // not from inside tar's write(): let it unwind first
     };
     const onAbort = (): void => stop(new InterruptedError());
     o.signal?.addEventListener('abort', onAbort, { once: true });
+    unpack.on('error', (err: unknown) => stop(err));
     // node-tar silently ignores entries of unknown types; we refuse them.
     unpack.on('ignoredEntry', (e: import('tar').ReadEntry) => {
       if (!failure) stop(new ArchiveError(`archive entry ${quote(e.path)} has an unsupported type "${e.type}"; refusing the archive`));
     });
-    let settled = false;
-    const finish = (): void => {
+    let unpacked = 0;
+    // Chunks are handed to tar from the event loop, not from gunzip's callback: gunzip then starts
+    // inflating the next chunk on the thread pool while this thread writes the last one.
+    const queue: Buffer[] = [];
+    let ended = false;
+    let draining = false;
+    const drain = (): void => {
+      draining = false;
+      while (queue.length > 0 && !failure) unpack.write(queue.shift()!);
+      if (source.isPaused() && !failure) source.resume();
+      if (!ended || failure) return;
+      unpack.end(); // a truncated archive is reported from in here
+      if (!failure) finish();
+    };
+    const schedule = (): void => {
+      if (draining) return;
+      draining = true;
+      setImmediate(drain);
+    };
+    source.on('data', (chunk: Buffer) => {
+      if (failure) return;
+      unpacked += chunk.length;
+      if (unpacked > MAX_UNPACKED_BYTES) return stop(new ArchiveError(`${path.basename(o.archive)} unpacks to more than ${MAX_UNPACKED_BYTES >> 30} GiB; refusing it`));
+      queue.push(chunk);
+      // A guard only: gunzip delivers one chunk per trip to the thread pool, and the queue is
+      // drained on the same turn of the event loop, so it holds one chunk in practice.
+      if (queue.length >= 4) source.pause();
+      schedule();
+    });
+    source.on('end', () => {
+      ended = true;
+      schedule();
+    });
+    file.on('error', (err) => stop(err));
+    source.on('error', (err: Error) => stop(err));
+    function finish(): void {
       if (settled) return;
       settled = true;
       o.signal?.removeEventListener('abort', onAbort);
       if (failure !== undefined) return reject(toUnpackError(failure, o));
-      // tar is done; the digest needs the whole file (trailing bytes after the tar end included),
-      // which a finished tar has normally read already; if not, read the rest for the hash only.
+      // The digest needs the whole file (trailing bytes after the tar end included), which the
+      // read stream has normally delivered by now; if not, read the rest for the hash only.
       if (!file.readableEnded) file.resume();
       fileDone
         .then(async (sha256) => {
@@ -249,12 +283,7 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
           resolve({ entries, sha256 });
         })
         .catch((e: unknown) => reject(toUnpackError(e, o)));
-    };
-    file.on('error', (err) => stop(err));
-    source.on('error', (err: Error) => stop(err));
-    unpack.on('error', (err: unknown) => stop(err));
-    unpack.on('close', () => finish());
-    source.pipe(unpack);
+    }
   });
 }
 
@@ -344,6 +373,13 @@ export function changedAfterVerification(archive: string, got: string, verified:
 
 function toUnpackError(err: unknown, o: UnpackOptions): unknown {
   if (isProvisionError(err)) return err;
+  // node-tar's own link rule, stricter than ours: a link whose target passes through a symlink
+  // already on disk (`l2 -> l1/x` where l1 is a link) is refused even when it stays inside.
+  const t = err as { code?: string; entry?: { path?: string }; symlink?: string };
+  if (t.code === 'TAR_SYMLINK_ERROR' && t.entry?.path) {
+    const through = t.symlink ? ` ${quote(path.relative(o.dest, t.symlink))}` : '';
+    return new ArchiveError(`archive entry ${quote(t.entry.path)} is a link whose target passes through the symlink${through}; refusing the archive`);
+  }
   const code = (err as NodeJS.ErrnoException).code;
   if (code && /^E[A-Z]+$/.test(code) && code !== 'EEXIST') return filesystemError(err, 'unpack into', o.dest);
   const msg = err instanceof Error ? err.message : String(err);
