@@ -100,7 +100,7 @@ export async function checkArtifact(
 ): Promise<{ elfFiles: number; maxGlibcNeeded: string | null }> {
   const { unpackArchive } = await import('../install/unpack');
   const { scanElfTree, elfIdentityForArch } = await import('../install/elf-scan');
-  const { isElfFile, readElfNeeds } = await import('../target');
+  const { isElfFileSync, readElfNeeds } = await import('../target');
   const scratch = await fs.mkdtemp(path.join(scratchParent, 'check-'));
   try {
     await unpackArchive({ archive: tgz, dest: scratch, signal });
@@ -113,7 +113,7 @@ export async function checkArtifact(
     return await scanElfTree(
       path.join(scratch, 'borg-dir'),
       { glibc: target.glibc, arch: target.arch, elf: elfIdentityForArch(target.arch) },
-      { isElfFile, readElfNeeds },
+      { isElfFileSync, readElfNeeds },
       signal,
     );
   } finally {

@@ -8,7 +8,7 @@ import type { ElfIdentity, ElfNeeds } from '../target/types';
 import { compareDotted, parseDotted } from '../util/dotted-version';
 
 export interface ElfReader {
-  isElfFile(file: string): Promise<boolean>;
+  isElfFileSync(file: string): boolean;
   readElfNeeds(file: string): Promise<ElfNeeds>;
 }
 
@@ -49,26 +49,38 @@ export function glibcVersionOf(need: string): string | null {
   return m && parseDotted(m[1]) ? m[1] : null;
 }
 
-/** Files read at once: ~100 small reads finish in a few ms instead of one round trip after another. */
+/** ELF files parsed at once: their reads overlap instead of waiting one for another. */
 const SCAN_CONCURRENCY = 8;
+
+type Judged = { ok: true; n: ElfNeeds } | { ok: false; err: unknown } | null;
 
 /**
  * Walks `root` (without following symlinks) and checks every ELF file; throws CompatibilityError.
- * Files are read concurrently but judged in walk order, so the error names the same file each time.
+ * Which files are ELF is found with synchronous 4-byte reads (most of a build is not ELF: Python
+ * modules, data); only ELF files are parsed, concurrently. Files are judged in walk order, so the
+ * error names the same file each time.
  */
 export async function scanElfTree(root: string, target: ScanTarget, reader: ElfReader, signal?: AbortSignal): Promise<ElfScanResult> {
   const files: string[] = [];
   for await (const file of regularFiles(root)) files.push(file);
-  const needs = await mapConcurrently(files, SCAN_CONCURRENCY, signal, async (file) => {
-    const rel = path.relative(root, file);
-    const elf = await unreadable(rel, () => reader.isElfFile(file)).catch((err: unknown) => err as ArchiveError);
-    if (elf instanceof ArchiveError) return { ok: false as const, err: elf };
-    if (!elf) return null;
-    return unreadable(rel, () => reader.readElfNeeds(file)).then(
-      (n) => ({ ok: true as const, n }),
-      (err: unknown) => ({ ok: false as const, err }),
-    );
+  if (signal?.aborted) throw new InterruptedError();
+  // Unreadable files are kept as their error, to be thrown in walk order below.
+  const isElf = files.map((file) => {
+    try {
+      return unreadable(path.relative(root, file), () => reader.isElfFileSync(file));
+    } catch (err) {
+      return err as ArchiveError;
+    }
   });
+  const elfIndexes = isElf.flatMap((e, i) => (e === true ? [i] : []));
+  const parsed = await mapConcurrently(elfIndexes, SCAN_CONCURRENCY, signal, (i) =>
+    unreadableAsync(path.relative(root, files[i]), () => reader.readElfNeeds(files[i])).then(
+      (n): Judged => ({ ok: true, n }),
+      (err: unknown): Judged => ({ ok: false, err }),
+    ),
+  );
+  const needs = isElf.map((e): Judged => (e instanceof ArchiveError ? { ok: false, err: e } : null));
+  elfIndexes.forEach((i, k) => (needs[i] = parsed[k]));
   let elfFiles = 0;
   let maxGlibcNeeded: string | null = null;
   for (let i = 0; i < files.length; i++) {
@@ -116,13 +128,25 @@ async function mapConcurrently<T, R>(items: T[], limit: number, signal: AbortSig
  * the target: ArchiveError (exit 5), the build is refused. Not FilesystemError (6): the tree was
  * just written by us, so a file we cannot read or parse there is what the archive made it.
  */
-async function unreadable<T>(rel: string, read: () => Promise<T>): Promise<T> {
+function unreadable<T>(rel: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw refusedRead(rel, err);
+  }
+}
+
+async function unreadableAsync<T>(rel: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {
-    const why = isProvisionError(err) || err instanceof Error ? err.message : String(err);
-    throw new ArchiveError(`cannot read the ELF file ${rel} of the build (${why}); refusing it`);
+    throw refusedRead(rel, err);
   }
+}
+
+function refusedRead(rel: string, err: unknown): ArchiveError {
+  const why = isProvisionError(err) || err instanceof Error ? err.message : String(err);
+  return new ArchiveError(`cannot read the ELF file ${rel} of the build (${why}); refusing it`);
 }
 
 function checkMachine(elf: ElfIdentity, target: ScanTarget, rel: string): void {

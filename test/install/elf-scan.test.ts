@@ -72,9 +72,9 @@ test('a file of the build that cannot be opened (EACCES) is ArchiveError (exit 5
   // src/target/read-file.ts does for an unprivileged user (BadInputError, "permission denied").
   const reader = {
     ...target,
-    isElfFile: async (f: string) => {
+    isElfFileSync: (f: string) => {
       if (f.endsWith('libfixture.so')) throw new BadInputError(`cannot open ${f}: permission denied`);
-      return target.isElfFile(f);
+      return target.isElfFileSync(f);
     },
   };
   const err = await scanElfTree(built, x86('2.36'), reader).catch((e: unknown) => e);
