@@ -11,7 +11,7 @@
 // Unlike detect's fast path it never falls back to oclif after starting: install writes.
 import { describeError, renderFailure, writeWarning } from './failure';
 import { withInterrupts } from './interrupts';
-import { INSTALL_FLAG_KINDS, type InstallFlagValues } from './install-run';
+import { INSTALL_FLAG_KINDS, startInstallVerifier, type InstallFlagValues } from './install-args';
 import { plainArgv } from './plain-argv';
 
 export interface FastInstallArgs {
@@ -30,13 +30,17 @@ export function plainInstallArgs(argv: readonly string[], env: NodeJS.ProcessEnv
 
 export async function runFastInstall(a: FastInstallArgs): Promise<void> {
   await withInterrupts(async (signal) => {
+    // First of all: the worker's start-up overlaps the loading of everything else.
+    const verifier = startInstallVerifier(a.flags, signal);
     try {
       const { renderInstall, runInstall } = await import('./install-run');
-      const r = await runInstall(a.version, a.flags, { signal, json: a.json, warn: writeWarning });
+      const r = await runInstall(a.version, a.flags, { signal, json: a.json, warn: writeWarning, verifier });
       if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else renderInstall(r, (line) => process.stdout.write(`${line}\n`));
     } catch (err) {
       renderFailure(describeError(err, { aborted: signal.aborted }), { json: a.json, stack: (err as Error)?.stack });
+    } finally {
+      await verifier.close(); // runInstall closes it; not if loading it failed
     }
   });
 }

@@ -46,6 +46,12 @@ export interface InstallOptions {
   onWarning?: (line: string) => void;
   onProgress?: (e: import('../fetch/types').ProgressEvent) => void;
   /**
+   * The signature worker, if the caller has started it already (the CLI does, before loading the
+   * pipeline, so that openpgp.js loads meanwhile). It must have been started with these options'
+   * key settings and signal. install() takes it over and closes it.
+   */
+  verifier?: StreamVerifier;
+  /**
    * TEST SEAM, not reachable from the CLI: runs after the archive is verified and before it is
    * unpacked. test/install/toctou.test.ts uses it to change the file in exactly that gap.
    */
@@ -117,9 +123,10 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
     warnings.push(w);
     o.onWarning?.(w);
   };
-  // The signature worker starts at once: it loads openpgp.js and the key on another core while
-  // this thread looks up the release (src/verify/stream-client.ts). Unused when nothing is signed.
-  const verifier = new StreamVerifier({ keyFile: o.signingKey, fingerprint: o.fingerprint, strictKeyExpiry: o.strictKeyExpiry, signal: o.signal });
+  // The signature worker starts at once (unless the caller has started it): it loads openpgp.js and
+  // the key on another core while this thread looks up the release (src/verify/stream-client.ts).
+  // Unused when nothing is signed.
+  const verifier = o.verifier ?? new StreamVerifier({ keyFile: o.signingKey, fingerprint: o.fingerprint, strictKeyExpiry: o.strictKeyExpiry, signal: o.signal });
   try {
     const prepared = await prepare(o, warn, verifier);
     const { plan } = prepared;
@@ -187,6 +194,7 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
       for (const v of restored) warn(`put back borg ${v}, left aside by an install that was killed while replacing it`);
       const fetched = await obtainWithKey(source, o, step, p.verifier);
       const verification = await verifyArchive(source, fetched, o, p.verifier, step, warn);
+      void p.verifier.close(); // done with: the worker winds down while this thread unpacks
       throwIfAborted(o.signal);
       await o.afterVerify?.(fetched.archive);
 

@@ -1,7 +1,7 @@
 // What the start-up fast paths take (plain command lines) and what they leave to oclif.
 import Install from '../../src/commands/install';
 import { plainInstallArgs } from '../../src/cli/fast-install';
-import { INSTALL_FLAG_KINDS } from '../../src/cli/install-run';
+import { INSTALL_FLAG_KINDS } from '../../src/cli/install-args';
 import { plainArgv } from '../../src/cli/plain-argv';
 
 const table = { json: 'boolean', force: 'boolean', prefix: 'string' } as const;

@@ -89,3 +89,25 @@ test('the fast path loads no oclif; the other way does', async () => {
   expect(await run('1')).toBe('false');
   expect(await run('0')).toBe('true');
 });
+
+test('the fast path starts the signature worker before it loads the install pipeline', async () => {
+  // The worker's start-up (openpgp.js, the key) then overlaps the loading of everything else.
+  const probe = path.join(shared, 'order-probe.js');
+  const out = path.join(shared, 'order.txt');
+  fs.writeFileSync(
+    probe,
+    `const seen = [];
+const wt = require('worker_threads');
+const W = wt.Worker;
+wt.Worker = class extends W { constructor(...a) { seen.push('worker'); super(...a); } };
+const M = require('module');
+const load = M._load;
+M._load = function (req, ...rest) { if (/install[\\/]pipeline$/.test(req) || req === './pipeline') seen.push('pipeline'); return load.call(this, req, ...rest); };
+process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, seen.join(' ')));
+`,
+  );
+  const r = await install(fast, ['1.4.4', ...api(), '--dry-run'], { env: { BORG_PROVISION_FAST_PATH: '1', NODE_OPTIONS: `--require ${probe}` } });
+  expect(r.code).toBe(0);
+  expect(fs.readFileSync(out, 'utf8')).toBe('worker pipeline');
+});
+
