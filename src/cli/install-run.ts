@@ -35,7 +35,8 @@ async function runWith(version: string | undefined, flags: InstallFlagValues, io
   // Not awaited here: the pipeline reads it alongside the release look-up (see InstallOptions.target).
   const target = resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
   target.catch(() => undefined); // reported when the pipeline awaits it; never an unhandled rejection
-  const { install, defaultBinDir, defaultPrefix } = await import('../install');
+  // The pipeline's own modules, not the install index (list/use/uninstall are not needed here).
+  const [{ install }, { defaultBinDir, defaultPrefix }] = await Promise.all([import('../install/pipeline'), import('../install/places')]);
   // A bar only on a terminal and never with --json; on a pipe only retries are worth a line.
   const bar = createProgressBar({ enabled: !io.json });
   const onProgress = (e: ProgressEvent): void => {
