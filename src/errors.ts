@@ -133,12 +133,15 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new InterruptedError();
 }
 
-/** Turns a Node fs error into a one-line FilesystemError naming the path and what to do. */
-export function filesystemError(err: unknown, action: string, path: string): ProvisionError {
+/**
+ * Turns a Node fs error into a one-line FilesystemError naming the path and what to do.
+ * `elsewhere` is how to choose another place when the disk is full (by default: --prefix).
+ */
+export function filesystemError(err: unknown, action: string, path: string, elsewhere = 'choose another --prefix'): ProvisionError {
   if (err instanceof ProvisionError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const hints: Record<string, string> = {
-    ENOSPC: 'the disk is full: free space or choose another --prefix',
+    ENOSPC: `the disk is full: free space or ${elsewhere}`,
     EACCES: 'permission denied: run as a user who may write there, or choose another place',
     EPERM: 'operation not permitted: run as a user who may write there, or choose another place',
     EROFS: 'the filesystem is read-only: choose a writable place',

@@ -75,3 +75,21 @@ test('a full disk fails with exit 6 and leaves nothing on it', async () => {
   expect(fs.readdirSync(mnt)).toEqual([]);
   expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
 });
+
+test('a download cache that fills up fails with exit 6, naming the file and what to do; nothing is installed', async () => {
+  // The archive is written to the cache as it arrives (synchronously, chunk by chunk): ENOSPC
+  // there must end the install as cleanly as a full prefix does.
+  const cache = mountTmpfs(path.join(sb.root, 'tiny cache'), 'size=1m,mode=0755');
+  const big = fx.oneDirTgz(ASSET, '1.4.3', 'ok', (d) => fs.writeFileSync(path.join(d, '_internal', 'data.bin'), randomBytes(3 << 20)));
+  gh.addRelease('1.4.3', [
+    { name: ASSET, body: fs.readFileSync(big) },
+    { name: `${ASSET}.asc`, body: fs.readFileSync(await keys.sign(big)) },
+  ]);
+  const r = await install(sb, ['1.4.3', '--api-url', gh.apiUrl, ...keys.keyFlags], { env: { XDG_CACHE_HOME: cache } });
+  expect([r.code, errorLine(r)]).toEqual([
+    6,
+    expect.stringMatching(new RegExp(`^cannot write ${cache}/borg-provision/.*/${ASSET.replace(/\./g, '\\.')}\\.part: the disk is full: free space or point XDG_CACHE_HOME at a roomier place$`)),
+  ]);
+  expect(fs.existsSync(path.join(sb.prefix, 'borg-dir-1.4.3'))).toBe(false);
+  expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
+});
