@@ -44,7 +44,8 @@ export async function resolveTargetFromFlags(flags: TargetFlagValues): Promise<R
     if (fileGiven) throw new UsageError('--glibc and --arch already name the whole target: drop --libc/--root, or drop --glibc/--arch to read the libc');
     return { glibc, arch, source: 'given' };
   }
-  const { realRoot, resolveLibcTarget, requireGlibc } = await import('../target');
+  // The modules themselves, not the target index (which also loads detect's host report).
+  const [{ realRoot }, { resolveLibcTarget }, { requireGlibc }] = await Promise.all([import('../target/root-path'), import('../target/resolve-target'), import('../target/libc')]);
   if (flags.libc !== undefined && flags.root !== undefined) await realRoot(flags.root); // exit 2 if it is not there
   const t = requireGlibc(await resolveLibcTarget({ libc: flags.libc, root: flags.root }));
   const source = flags.libc ?? (flags.root !== undefined ? `root ${flags.root}` : 'this machine');

@@ -155,7 +155,9 @@ async function prepare(o: InstallOptions, warn: (w: string) => void, verifier: S
   const prefix = path.resolve(o.prefix);
   const binDir = path.resolve(o.binDir);
   if (o.version) checkVersionString(o.version);
-  const target = await import('../target');
+  // What the install needs of src/target/ (mount flags, ELF reads), without detect's host report.
+  const [{ pathReport }, { isElfFileSync }, { readElfNeeds }] = await Promise.all([import('../target/mounts'), import('../target/read-file'), import('../target/libc')]);
+  const target: TargetModule = { pathReport, isElfFileSync, readElfNeeds };
 
   // Places that cannot run borg, and a bin-dir we would clobber, are refused first.
   await checkPlace('--prefix', prefix, target.pathReport);
@@ -280,7 +282,7 @@ function noChange(action: 'dry-run' | 'already-installed', plan: InstallPlan, cu
   };
 }
 
-type TargetModule = typeof import('../target');
+type TargetModule = Pick<typeof import('../target'), 'pathReport' | 'isElfFileSync' | 'readElfNeeds'>;
 
 /** The ELF class/machine every file must have: the libc's own when its arch is the one judged. */
 function scanTargetFor(t: TargetFacts): ScanTarget {
