@@ -240,10 +240,14 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
     let draining = false;
     const drain = (): void => {
       draining = false;
-      while (queue.length > 0 && !failure) unpack.write(queue.shift()!);
-      if (source.isPaused() && !failure) source.resume();
-      if (!ended || failure) return;
-      unpack.end(); // a truncated archive is reported from in here
+      try {
+        while (queue.length > 0 && !failure) unpack.write(queue.shift()!);
+        if (source.isPaused() && !failure) source.resume();
+        if (!ended || failure) return;
+        unpack.end(); // a truncated archive is reported from in here
+      } catch (err) {
+        return stop(err); // node-tar reports through 'error'; anything thrown still fails the unpack
+      }
       if (!failure) finish();
     };
     const schedule = (): void => {
