@@ -15,7 +15,7 @@ import { request, type Dispatcher } from './undici-lite';
 import { ChecksumError, InterruptedError, NetworkError, ProvisionError, UsageError, filesystemError, throwIfAborted } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { sha256File } from '../util/sha256';
-import { cacheDir } from './cache-dir';
+import { cacheDir, fullDiskAdvice } from './cache-dir';
 import { acquireFileLock } from './file-lock';
 import { USER_AGENT, describeCause, errorCode, header, isRetryableError, makeDispatcher, sleep } from './http';
 import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from './net-options';
@@ -69,7 +69,7 @@ export async function download(r: DownloadRequest): Promise<DownloadResult> {
   }
   const dir = r.destDir ?? path.join(cacheDir(), cacheSubdir(r.url));
   await fs.mkdir(dir, { recursive: true }).catch((e) => {
-    throw filesystemError(e, 'create the download folder', dir);
+    throw filesystemError(e, 'create the download folder', dir, fullDiskAdvice(path.join(dir, r.fileName)));
   });
   const finalPath = path.join(dir, r.fileName);
   const emit = (e: ProgressEvent): void => r.onProgress?.(e);
@@ -166,7 +166,7 @@ async function writeSidecar(finalPath: string, sha256: string): Promise<void> {
   try {
     await writeFileAtomic(`${finalPath}.sha256`, `${sha256}  ${path.basename(finalPath)}\n`);
   } catch (e) {
-    throw filesystemError(e, 'write', `${finalPath}.sha256`);
+    throw filesystemError(e, 'write', `${finalPath}.sha256`, fullDiskAdvice(finalPath));
   }
 }
 
@@ -316,7 +316,7 @@ async function receive(
   // crash in between cannot leave old bytes under new validators for the next run to resume; and
   // before any follower looks at it, so that never sees an old `.part`.
   const out = await fs.open(partPath, offset > 0 ? 'a' : 'w').catch((e) => {
-    throw filesystemError(e, 'write', partPath);
+    throw filesystemError(e, 'write', partPath, fullDiskAdvice(partPath));
   });
   let follower: DownloadFollower | undefined;
   try {
@@ -328,19 +328,19 @@ async function receive(
     if (offset > 0) await hashPartInto(partPath, hash);
     if (r.follow) follower = startFollower(r, partPath, await openReader(partPath));
     const got = await receiveBody(ctx, body, h, status, offset, hash, out, follower);
+    // Closed here, not only in `finally`: on some filesystems (NFS, quotas) a full disk shows
+    // only now, and the file must not then pass for whole.
+    await out.close().catch((e) => {
+      throw filesystemError(e, 'write', partPath, fullDiskAdvice(partPath));
+    });
     follower?.end(got.size);
     return got;
   } catch (err) {
     follower?.abort();
     throw err;
   } finally {
-    await out.close().catch(() => undefined);
+    await out.close().catch(() => undefined); // a no-op once closed
   }
-}
-
-/** What to do when the disk under a download fills up: our cache moves with XDG_CACHE_HOME. */
-function fullDiskAdvice(partPath: string): string {
-  return partPath.startsWith(`${cacheDir()}${path.sep}`) ? 'point XDG_CACHE_HOME at a roomier place' : 'download into another folder';
 }
 
 /** The whole chunk, however many writes it takes (a short write is rare, but allowed). */
@@ -384,7 +384,8 @@ async function receiveBody(
   // write to the page cache takes microseconds, and a stream pipeline (a Transform, then a
   // WriteStream whose every write is a trip to the thread pool) cost ~30% more CPU and ~40 ms more
   // per 30 MB on loopback (bench/fetch.bench.js). Nothing is buffered: the socket is read only as
-  // fast as the file is written.
+  // fast as the file is written. The price: a write that stalls (a hung network mount) stalls this
+  // thread, Ctrl-C included; the cache lives under the user's home, normally a local disk.
   const fd = out.fd;
   await new Promise<void>((resolve, reject) => {
     const fail = (err: unknown): void => {
@@ -419,6 +420,6 @@ async function writeFileOrFail(file: string, text: string): Promise<void> {
   try {
     await fs.writeFile(file, text);
   } catch (e) {
-    throw filesystemError(e, 'write', file);
+    throw filesystemError(e, 'write', file, fullDiskAdvice(file));
   }
 }

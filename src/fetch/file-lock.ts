@@ -4,6 +4,7 @@
 // is stale and taken over. A waiter polls, so it needs no cooperation from the holder.
 import { promises as fs } from 'node:fs';
 import { InterruptedError, LockedError, filesystemError } from '../errors';
+import { fullDiskAdvice } from './cache-dir';
 import { sleep } from './http';
 
 export interface WaitOptions {
@@ -62,7 +63,7 @@ async function tryCreate(lock: string): Promise<boolean> {
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw filesystemError(err, 'create the download lock', lock);
+    throw filesystemError(err, 'create the download lock', lock, fullDiskAdvice(lock));
   }
 }
 

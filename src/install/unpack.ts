@@ -223,7 +223,16 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
       failure = err;
       file.destroy();
       if (source !== file) source.destroy();
-      setImmediate(finish); // not from inside tar's write(): let it unwind first
+      // Not from inside tar's write(): let it unwind first. Then end tar's input, so that it closes
+      // the file it was writing (it refuses every entry from now on: the filter says no).
+      setImmediate(() => {
+        try {
+          unpack.end();
+        } catch {
+          // the failure is reported already
+        }
+        finish();
+      });
     };
     const onAbort = (): void => stop(new InterruptedError());
     o.signal?.addEventListener('abort', onAbort, { once: true });

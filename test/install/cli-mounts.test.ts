@@ -93,3 +93,16 @@ test('a download cache that fills up fails with exit 6, naming the file and what
   expect(fs.existsSync(path.join(sb.prefix, 'borg-dir-1.4.3'))).toBe(false);
   expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
 });
+
+test('a download cache that is full before the download starts gets the same advice (exit 6)', async () => {
+  const cache = mountTmpfs(path.join(sb.root, 'full cache'), 'size=256k,mode=0755');
+  try {
+    fs.writeFileSync(path.join(cache, 'filler'), randomBytes(512 << 10));
+  } catch {
+    // ENOSPC: full, as intended
+  }
+  const r = await install(sb, ['1.4.2', '--api-url', gh.apiUrl, ...keys.keyFlags], { env: { XDG_CACHE_HOME: cache } });
+  expect([r.code, errorLine(r)]).toEqual([6, expect.stringMatching(/^cannot .*: the disk is full: free space or point XDG_CACHE_HOME at a roomier place$/)]);
+  expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
+});
+

@@ -114,6 +114,32 @@ describe('unpackArchive on real archives', () => {
     for (const [rel, sha] of want) expect(createHash('sha256').update(fs.readFileSync(path.join(d, rel))).digest('hex')).toBe(sha);
   });
 
+  test.each([
+    ['cut short in the middle of a large file', 'truncated'],
+    ['interrupted in the middle of a large file', 'aborted'],
+  ])('an archive %s fails and leaves no file of the destination open', async (_name, how) => {
+    const tree = path.join(tmp, 'tree');
+    fs.mkdirSync(path.join(tree, 'borg-dir'), { recursive: true });
+    fs.writeFileSync(path.join(tree, 'borg-dir', 'big.bin'), randomBytes(8 << 20));
+    const tgz = path.join(tmp, 'big.tgz');
+    execFileSync('tar', ['-czf', tgz, '-C', tree, 'borg-dir']);
+    if (how === 'truncated') fs.truncateSync(tgz, 4 << 20);
+    const d = dest();
+    const abort = new AbortController();
+    if (how === 'aborted') setTimeout(() => abort.abort(), 15);
+    const err = await unpackArchive({ archive: tgz, dest: d, signal: abort.signal }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(how === 'aborted' ? InterruptedError : ArchiveError);
+    // Every descriptor this process holds: none may still point into the destination.
+    const open = fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        return [fs.readlinkSync(`/proc/self/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+    expect(open.filter((target) => target.startsWith(d))).toEqual([]);
+  });
+
   test('bytes other than the verified ones are refused with ChecksumError (exit 5)', async () => {
     const tgz = fx.oneDirTgz('borg-linux-glibc231-x86_64.tgz', '1.4.2');
     const verified = createHash('sha256').update(fs.readFileSync(tgz)).digest('hex');
