@@ -140,6 +140,20 @@ describe('unpackArchive on real archives', () => {
     expect(open.filter((target) => target.startsWith(d))).toEqual([]);
   });
 
+  test('a plain (not gzipped) tar unpacks too, hashed over its own bytes', async () => {
+    const tree = path.join(tmp, 'tree');
+    fs.mkdirSync(path.join(tree, 'borg-dir'), { recursive: true });
+    const body = randomBytes(3 << 20);
+    fs.writeFileSync(path.join(tree, 'borg-dir', 'borg.exe'), body, { mode: 0o755 });
+    const tar = path.join(tmp, 'plain.tar');
+    execFileSync('tar', ['-cf', tar, '-C', tree, 'borg-dir']);
+    const sha256 = createHash('sha256').update(fs.readFileSync(tar)).digest('hex');
+    const d = dest();
+    const r = await unpackArchive({ archive: tar, dest: d, expectSha256: sha256 });
+    expect(r).toEqual({ entries: 2, sha256 });
+    expect(fs.readFileSync(path.join(d, 'borg-dir', 'borg.exe')).equals(body)).toBe(true);
+  });
+
   test('bytes other than the verified ones are refused with ChecksumError (exit 5)', async () => {
     const tgz = fx.oneDirTgz('borg-linux-glibc231-x86_64.tgz', '1.4.2');
     const verified = createHash('sha256').update(fs.readFileSync(tgz)).digest('hex');
