@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { BadInputError, ElfFormatError } from '../errors';
 import { ALL_TRIPLETS, archOf } from './arch';
 import { parseElf } from './elf-file';
-import { isElfFile, readInputFile } from './read-file';
+import { isElfFileSync, readInputFile } from './read-file';
 import { realRoot, resolveInRoot, targetView } from './root-path';
 
 const MUSL_LOADER = /^ld-musl-[^/]+\.so\.1$/;
@@ -34,7 +34,7 @@ export async function findLibc(root?: string): Promise<string> {
 async function shellFacts(base: string): Promise<ShellFacts> {
   try {
     const sh = await resolveInRoot(base, '/bin/sh');
-    if (!sh || !(await isElfFile(sh))) return NO_SHELL;
+    if (!sh || !isElfFileSync(sh)) return NO_SHELL;
     const image = parseElf(await readInputFile(sh), sh);
     return { interpreter: image.interpreter, triplets: archOf(image.identity, image.header.flags).triplets };
   } catch (err) {

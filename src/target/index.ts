@@ -2,7 +2,7 @@
 export { inspectLibc, requireGlibc, readElfNeeds } from './libc';
 export { findLibc } from './find-libc';
 export { resolveLibcTarget } from './resolve-target';
-export { isElfFile, isElfFileSync } from './read-file';
+export { isElfFileSync } from './read-file';
 export { pathReport } from './mounts';
 export * from './types';
 export { detectTarget } from './report';
