@@ -179,9 +179,13 @@ async function readSidecar(finalPath: string): Promise<string | null> {
 /**
  * Feeds the bytes already in a `.part` into the running hash of a resumed transfer, which then
  * goes on with the body: the one digest covers the whole file (util's sha256File only returns one).
+ * The follower is pushed the same chunks, so it sees the whole file too.
  */
-async function hashPartInto(file: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(file, { highWaterMark: BUFFER_BYTES })) hash.update(chunk as Buffer);
+async function hashPartInto(file: string, hash: Hash, follower: DownloadFollower | undefined): Promise<void> {
+  for await (const chunk of createReadStream(file, { highWaterMark: BUFFER_BYTES })) {
+    hash.update(chunk as Buffer);
+    if (follower && !follower.push(chunk as Buffer)) await follower.ready();
+  }
 }
 
 async function removeQuietly(...files: string[]): Promise<void> {
@@ -313,8 +317,7 @@ async function receive(
 ): Promise<{ size: number; sha256: string }> {
   const { r, partPath } = ctx;
   // Opened (and, starting over, truncated) first: before the new validators are written, so a
-  // crash in between cannot leave old bytes under new validators for the next run to resume; and
-  // before any follower looks at it, so that never sees an old `.part`.
+  // crash in between cannot leave old bytes under new validators for the next run to resume.
   const out = await fs.open(partPath, offset > 0 ? 'a' : 'w').catch((e) => {
     throw filesystemError(e, 'write', partPath, fullDiskAdvice(partPath));
   });
@@ -325,8 +328,8 @@ async function receive(
     const meta: Meta = { url: r.url, etag: etag && !etag.startsWith('W/') ? etag : null, lastModified: header(h, 'last-modified') ?? null };
     await writeFileOrFail(ctx.metaPath, JSON.stringify(meta));
     const hash = createHash('sha256');
-    if (offset > 0) await hashPartInto(partPath, hash);
-    if (r.follow) follower = startFollower(r, partPath, await openReader(partPath));
+    if (r.follow) follower = r.follow(path.join(path.dirname(partPath), r.fileName));
+    if (offset > 0) await hashPartInto(partPath, hash, follower);
     const got = await receiveBody(ctx, body, h, status, offset, hash, out, follower);
     // Closed here, not only in `finally`: on some filesystems (NFS, quotas) a full disk shows
     // only now, and the file must not then pass for whole.
@@ -346,22 +349,6 @@ async function receive(
 /** The whole chunk, however many writes it takes (a short write is rare, but allowed). */
 function writeAllSync(fd: number, chunk: Buffer): void {
   for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
-}
-
-async function openReader(partPath: string): Promise<fs.FileHandle> {
-  return fs.open(partPath, 'r').catch((e) => {
-    throw filesystemError(e, 'read', partPath);
-  });
-}
-
-/** Hands the reader to the request's follower; closes it if the follower cannot take it. */
-function startFollower(r: DownloadRequest, partPath: string, reader: fs.FileHandle): DownloadFollower {
-  try {
-    return r.follow!(reader, path.join(path.dirname(partPath), r.fileName));
-  } catch (err) {
-    void reader.close().catch(() => undefined);
-    throw err;
-  }
 }
 
 async function receiveBody(
@@ -399,15 +386,19 @@ async function receiveBody(
         (body as NodeJS.ReadableStream & { destroy(): void }).destroy();
         return fail(filesystemError(err, 'write', partPath, fullDiskAdvice(partPath)));
       }
+      // The follower gets exactly what is hashed (DownloadFollower): the digest is of what it saw.
       hash.update(chunk);
+      if (follower && !follower.push(chunk)) {
+        // It has enough in hand: read the socket again once it takes more (TCP holds the rest).
+        body.pause();
+        void follower.ready().then(() => body.resume());
+      }
       bytes += chunk.length;
       const now = Date.now();
       if (now - lastEmit >= 100) {
         lastEmit = now;
         ctx.emit({ type: 'progress', fileName: r.fileName, bytes, total });
       }
-      // The follower reads the file itself (what is written is there to read); a nudge per MiB.
-      if (follower && (bytes - offset) % BUFFER_BYTES < chunk.length) follower.grew();
     });
     // Settles on the end, an error, or a close before the end (a body cut short).
     finished(body, (err) => (err ? fail(err) : resolve()));

@@ -9,14 +9,21 @@ export type ProgressEvent =
   | { type: 'done'; fileName: string; bytes: number; fromCache: boolean };
 
 /**
- * Follows a download's file while it is being written, e.g. to verify it as it arrives
- * (src/verify/stream-client.ts) instead of reading it all back afterwards. It reads the file
- * itself (DownloadRequest.follow); the download only says when there is more and when it is complete.
+ * Takes a download's bytes as they arrive, e.g. to verify them meanwhile (src/verify/stream-client.ts)
+ * instead of reading the file back afterwards. It is handed exactly the bytes the download hashes
+ * into DownloadResult.sha256, in file order from byte 0 (a resumed `.part`'s bytes first, read
+ * back), so that digest is of the very bytes the follower saw.
  */
 export interface DownloadFollower {
-  /** More bytes are in the file (a reader may still find the newest ones not there yet). */
-  grew(): void;
-  /** The transfer completed: the file holds all `size` bytes. */
+  /**
+   * The file's next bytes. The follower copies what it keeps (the chunk is the download's). False
+   * when it has enough in hand: the download then waits for ready() before it hands over more, so
+   * memory stays flat when the follower is slower than the network.
+   */
+  push(chunk: Uint8Array): boolean;
+  /** Settles once the follower takes bytes again (or no longer needs any). */
+  ready(): Promise<void>;
+  /** The transfer completed: the file holds all `size` bytes, every one of them pushed. */
   end(size: number): void;
   /** This attempt failed; the file is not going to be complete. */
   abort(): void;
@@ -37,11 +44,10 @@ export interface DownloadRequest {
   net?: NetOptions;
   /**
    * Called at the start of every transfer attempt, once the `.part` is open (and truncated if the
-   * attempt starts over), with a read-only handle of it, which the follower now owns and closes,
-   * and the file's final name. The follower reads the whole file from byte 0 through that handle
-   * (a resumed `.part` included). Not called when the file comes from the cache (fromCache).
+   * attempt starts over), with the file's final name. The follower is pushed the whole file from
+   * byte 0. Not called when the file comes from the cache (fromCache).
    */
-  follow?: (reader: import('node:fs/promises').FileHandle, file: string) => DownloadFollower;
+  follow?: (file: string) => DownloadFollower;
 }
 
 export interface DownloadResult {

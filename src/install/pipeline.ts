@@ -64,8 +64,10 @@ export interface TargetFacts {
 export interface Verification {
   status: 'good' | 'good-expired-key' | 'unsigned' | 'sha256-manifest';
   /**
-   * SHA-256 of the bytes this verdict is about; unpacking accepts only these bytes. Signed: hashed
-   * by the signature check's own read. Build artifact: the manifest's. Unsigned: the download's.
+   * SHA-256 of the bytes this verdict is about; unpacking accepts only these bytes. Signed and
+   * verified as it downloaded: the download's, of the very bytes the worker was sent. Signed and
+   * verified from disk: hashed by the signature check's own read. Build artifact: the manifest's.
+   * Unsigned: the download's.
    */
   sha256: string;
   signingFingerprint: string | null;
@@ -256,8 +258,8 @@ function laterStages(): Promise<LaterStages> {
  * Verify-then-unpack reads the archive twice, and whoever can write the file (the download cache,
  * a --from directory) could change it in between. So the second read is hashed as it feeds tar (or
  * the one-file copy) and must equal `verifiedSha256`, the digest of the very bytes the verdict is
- * about (see Verification.sha256). Comparing with a hash taken at any other moment (the download's,
- * or a re-hash before verifying) would not do: the file could hold other bytes while the signature
+ * about (see Verification.sha256). Comparing with a hash taken at any other moment (a re-hash
+ * before or after verifying) would not do: the file could hold other bytes while the signature
  * check read it. A mismatch is a ChecksumError; the caller removes the staging directory.
  */
 async function stageBuild(plan: InstallPlan, archive: string, staging: string, verifiedSha256: string, signal?: AbortSignal): Promise<string> {
@@ -302,7 +304,7 @@ function requireSignatureOrConsent(s: Source, o: InstallOptions): void {
 }
 
 /**
- * Fetches the archive while the worker verifies it. The worker follows the file as it is written
+ * Fetches the archive while the worker verifies it. The worker is sent the bytes as they arrive
  * (a fresh session per download attempt) and gets the signature as soon as it is in, so its
  * verdict is ready soon after the download ends; a cache hit or a local file is verified from
  * disk instead (verifyArchive). A key that fails to load (a bad --signing-key), or a verdict that
@@ -324,8 +326,8 @@ async function obtainWithKey(s: Source, o: InstallOptions, step: (l: string) => 
   };
   verifier.key.catch(stopWith);
   let session: VerifySession | null = null;
-  const follow = (reader: import('node:fs/promises').FileHandle, file: string): VerifySession => {
-    const current = verifier.follow(reader, file);
+  const follow = (file: string): VerifySession => {
+    const current = verifier.follow(file);
     session = current;
     // Refused while still downloading: no byte more is needed to know. (An abandoned attempt's
     // session fails too, on purpose; a complete one's verdict is awaited by verifyArchive.)
@@ -459,13 +461,18 @@ async function verifyArchive(
   const r = f.session?.complete ? await f.session.result : await verifier.verifyFile(f.archive, f.signature);
   throwIfAborted(o.signal);
   for (const w of r.warnings) warn(w);
-  if (f.sha256 !== null && f.sha256 !== r.sha256) {
+  // The binding that unpacking demands of the file. Verified as it downloaded: the download's own
+  // SHA-256, which is of exactly the bytes the worker was sent (DownloadFollower). Verified from
+  // disk: the worker's hash of what it read.
+  const sha256 = r.sha256 ?? (f.session?.complete ? f.sha256 : null);
+  if (sha256 === null) throw new Error(`no digest of the verified bytes of ${name}`); // fail closed: a bug
+  if (f.sha256 !== null && f.sha256 !== sha256) {
     // Signed bytes, but not the ones downloaded: something rewrote the cache file. Fail closed.
-    throw new ChecksumError(`${name} changed between download and verification (SHA-256 ${r.sha256.slice(0, 16)}…, downloaded ${f.sha256.slice(0, 16)}…); nothing was installed: install again`);
+    throw new ChecksumError(`${name} changed between download and verification (SHA-256 ${sha256.slice(0, 16)}…, downloaded ${f.sha256.slice(0, 16)}…); nothing was installed: install again`);
   }
   return {
     status: r.status,
-    sha256: r.sha256,
+    sha256,
     signingFingerprint: r.signingFingerprint,
     primaryFingerprint: r.primaryFingerprint,
     keySource: key.source,

@@ -1,19 +1,18 @@
-// Signature checks in a worker thread (src/verify/stream-worker.ts) that follows the archive's file
-// while it downloads. WHY: verifying after the download means reading the archive back and hashing
-// it on the one thread that also downloads and unpacks; and loading openpgp.js + the key costs that
-// thread ~60-100 ms. In the worker both happen on another core, during the download, so the
-// verdict is ready soon after the last byte (bench/install.bench.js). The verdict is the same
+// Signature checks in a worker thread (src/verify/stream-worker.ts) that is sent the archive's
+// bytes while they download. WHY: verifying after the download means reading the archive back and
+// hashing it on the one thread that also downloads and unpacks; and loading openpgp.js + the key
+// costs that thread ~60-100 ms. In the worker both happen on another core, during the download, so
+// the verdict is ready soon after the last byte (bench/install.bench.js). The verdict is the same
 // code's as for a file (verifyDetachedStream / verifyDetachedFile in src/verify/verify-file.ts).
 //
-// Safety is unchanged: the worker reads the file itself, as a verification after the download
-// would; its result carries the SHA-256 of the bytes it read, which unpacking then demands of the
-// file (src/install/unpack.ts), so nothing but verified bytes is ever unpacked. Anything odd (the
-// worker dies, the file ends short) fails the verification; it never passes it.
+// Safety is unchanged: the download hashes exactly the bytes it sends here (DownloadFollower), so
+// its SHA-256 is the digest of the bytes the signature was checked over, and unpacking demands it
+// of the file (src/install/unpack.ts): nothing but verified bytes is ever unpacked. Anything odd
+// (the worker dies, the bytes end short) fails the verification; it never passes it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InterruptedError, fromWireError } from '../errors';
-import type { FileHandle } from 'node:fs/promises';
 import type { DownloadFollower } from '../fetch/types';
 import type { FromWorker, KeyFacts, ToWorker, WorkerInit } from './stream-protocol';
 import type { VerifyResult } from './verify-file';
@@ -22,7 +21,15 @@ export interface StreamVerifierOptions extends WorkerInit {
   signal?: AbortSignal;
 }
 
-/** The worker following one download attempt's file, and its verdict on it. */
+/** Bytes are sent to the worker in batches of this size, copied and transferred (one message each). */
+const BATCH_BYTES = 1 << 20;
+/**
+ * Batches sent but not yet taken for hashing, at most: the download waits beyond that (its TCP
+ * window closes), so memory stays flat when the worker is slower, or waits for the signature.
+ */
+const BATCHES_IN_FLIGHT = 4;
+
+/** The worker following one download attempt's bytes, and its verdict on them. */
 export interface VerifySession extends DownloadFollower {
   /** True once end() was called: the download completed and the worker follows it to its end. */
   readonly complete: boolean;
@@ -41,6 +48,7 @@ export class StreamVerifier {
   readonly key: Promise<KeyFacts>;
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
+  private readonly sessions = new Map<number, Session>();
   private nextId = 1;
   private failure: Error | null = null;
   /** Settles once the worker has stopped (after fail()). */
@@ -76,17 +84,16 @@ export class StreamVerifier {
     this.send({ type: 'signature', file });
   }
 
-  /**
-   * Has the worker follow a file being downloaded (one download attempt) through `reader`, which
-   * this session owns: it is closed once the worker is done with it (its verdict is in).
-   */
-  follow(reader: FileHandle, file: string): VerifySession {
+  /** Has the worker verify one download attempt's bytes, pushed to the session as they arrive. */
+  follow(file: string): VerifySession {
     const id = this.nextId++;
     const result = this.expect(id);
-    const closeReader = (): Promise<void> => reader.close().catch(() => undefined);
-    result.then(closeReader, closeReader);
-    this.send({ type: 'follow', id, fd: reader.fd, file });
-    return new Session(id, result, (m) => this.send(m));
+    const session = new Session(id, result, (m, transfer) => this.send(m, transfer));
+    this.sessions.set(id, session);
+    const forget = (): void => void this.sessions.delete(id);
+    result.then(forget, forget);
+    this.send({ type: 'follow', id, file });
+    return session;
   }
 
   /** Verifies a whole file on disk in the worker (a cached download or a local archive). */
@@ -115,6 +122,7 @@ export class StreamVerifier {
   }
 
   private onMessage(m: Exclude<FromWorker, { type: 'key' | 'key-error' }>): void {
+    if (m.type === 'took') return this.sessions.get(m.id)?.took();
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
@@ -123,8 +131,8 @@ export class StreamVerifier {
     else p.reject(fromWireError(m.error));
   }
 
-  private send(m: ToWorker): void {
-    if (!this.failure) this.worker.postMessage(m);
+  private send(m: ToWorker, transfer?: ArrayBuffer[]): void {
+    if (!this.failure) this.worker.postMessage(m, transfer);
   }
 
   /** Fails everything pending with `err` and stops the worker (fail closed). */
@@ -155,31 +163,88 @@ export class StreamVerifier {
 class Session implements VerifySession {
   complete = false;
   abandoned = false;
+  /** True once the verdict is in (or failed): bytes are no longer needed. */
+  private settled = false;
+  private batch: Uint8Array | null = null;
+  private filled = 0;
+  private inFlight = 0;
+  private waiting: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(
     private readonly id: number,
     readonly result: Promise<VerifyResult>,
-    private readonly send: (m: ToWorker) => void,
-  ) {}
-
-  private get over(): boolean {
-    return this.complete || this.abandoned;
+    private readonly send: (m: ToWorker, transfer?: ArrayBuffer[]) => void,
+  ) {
+    const settle = (): void => {
+      this.settled = true;
+      this.batch = null;
+      this.release();
+    };
+    result.then(settle, settle);
   }
 
-  grew(): void {
-    if (!this.over) this.send({ type: 'grew', id: this.id });
+  private get over(): boolean {
+    return this.complete || this.abandoned || this.settled;
+  }
+
+  push(chunk: Uint8Array): boolean {
+    if (this.over) return true; // not needed any more: the download goes on unhindered
+    // Copied into batches: the chunk is the download's, and a batch's buffer moves to the worker.
+    for (let at = 0; at < chunk.length; ) {
+      this.batch ??= new Uint8Array(BATCH_BYTES);
+      const n = Math.min(chunk.length - at, BATCH_BYTES - this.filled);
+      this.batch.set(chunk.subarray(at, at + n), this.filled);
+      this.filled += n;
+      at += n;
+      if (this.filled === BATCH_BYTES) this.flush();
+    }
+    return this.inFlight < BATCHES_IN_FLIGHT;
+  }
+
+  ready(): Promise<void> {
+    if (this.over || this.inFlight < BATCHES_IN_FLIGHT) return Promise.resolve();
+    if (!this.waiting) {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.waiting = { promise, resolve };
+    }
+    return this.waiting.promise;
+  }
+
+  /** The worker took a batch for hashing. */
+  took(): void {
+    this.inFlight--;
+    if (this.inFlight < BATCHES_IN_FLIGHT) this.release();
   }
 
   end(size: number): void {
-    if (this.over) return;
+    if (this.complete || this.abandoned) return;
+    this.flush();
     this.complete = true;
     this.send({ type: 'end', id: this.id, size });
   }
 
   abort(): void {
-    if (this.over) return;
+    if (this.complete || this.abandoned) return;
     this.abandoned = true;
+    this.batch = null;
     this.send({ type: 'abort', id: this.id });
+    this.release();
+  }
+
+  private flush(): void {
+    if (!this.batch || this.filled === 0) return;
+    const chunk = this.filled === BATCH_BYTES ? this.batch : this.batch.subarray(0, this.filled);
+    this.send({ type: 'bytes', id: this.id, chunk }, [this.batch.buffer as ArrayBuffer]);
+    this.inFlight++;
+    this.batch = null;
+    this.filled = 0;
+  }
+
+  private release(): void {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.resolve();
   }
 }
 

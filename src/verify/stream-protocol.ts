@@ -20,16 +20,13 @@ export interface KeyFacts {
 }
 
 export type ToWorker =
-  /**
-   * A file being downloaded (one download attempt), to be read through `fd` (a descriptor of this
-   * process, shared by its threads) from byte 0 as it grows. `file` names it in messages.
-   */
-  | { type: 'follow'; id: number; fd: number; file: string }
-  /** The file of `id` has grown. */
-  | { type: 'grew'; id: number }
-  /** The file of `id` is complete with `size` bytes. */
+  /** A file being downloaded (one download attempt), whose bytes follow as `bytes` messages. `file` names it in messages. */
+  | { type: 'follow'; id: number; file: string }
+  /** The next bytes of the file of `id`, in order (the buffer is transferred, not copied). */
+  | { type: 'bytes'; id: number; chunk: Uint8Array }
+  /** The file of `id` is complete with `size` bytes, all of them sent. */
   | { type: 'end'; id: number; size: number }
-  /** The download attempt of `id` failed: its verification is dropped (its descriptor closes next). */
+  /** The download attempt of `id` failed: its verification is dropped. */
   | { type: 'abort'; id: number }
   /** The detached signature every followed file is checked against (it downloads alongside). */
   | { type: 'signature'; file: string }
@@ -39,5 +36,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'key'; key: KeyFacts }
   | { type: 'key-error'; error: WireError }
+  /** One `bytes` message of `id` was taken for hashing: the sender may send one more (flow control). */
+  | { type: 'took'; id: number }
   | { type: 'result'; id: number; result: VerifyResult }
   | { type: 'error'; id: number; error: WireError };

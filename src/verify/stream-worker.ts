@@ -1,11 +1,12 @@
 // The verification worker: a worker thread that loads the signing key and checks signatures, so
 // that openpgp.js's start-up (~60 ms) and the signature's digest (SHA-512: ~45 ms per 30 MB) run on
-// another core while the main thread downloads. It reads the archive itself, following the file as
-// the download writes it (verifyDetachedStream over those reads); the verdict is the same code's
-// as for a file. Started by src/verify/stream-client.ts, which is the only thing that talks to it.
+// another core while the main thread downloads. The main thread sends it the archive's bytes as
+// they arrive (the ones the download hashes and writes); the verdict is the same code's as for a
+// file (verifyDetachedStream). Started by src/verify/stream-client.ts, which is the only thing
+// that talks to it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { InterruptedError, toWireError } from '../errors';
-import { growingFileStream, type Followed } from './growing-file';
+import { pushedBytes, type PushedBytes } from './pushed-bytes';
 import type { SigningKey } from './signing-key';
 import type { FromWorker, ToWorker, WorkerInit } from './stream-protocol';
 import type { VerifyResult } from './verify-file';
@@ -24,31 +25,27 @@ key.then(
 let setSignature: (file: string) => void = () => undefined;
 const signature = new Promise<string>((resolve) => (setSignature = resolve));
 
-/** Followed, and when its download attempt is abandoned (its verdict is then not waited for). */
-interface Tracked extends Followed {
+/** A download attempt's bytes, and when it is abandoned (its verdict is then not waited for). */
+interface Followed {
+  bytes: PushedBytes;
   abandoned: Promise<void>;
   onAbandon: () => void;
 }
-const followed = new Map<number, Tracked>();
+const followed = new Map<number, Followed>();
 
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'follow':
-      return follow(m.id, m.fd, m.file);
-    case 'grew':
-      return followed.get(m.id)?.wake();
-    case 'end': {
-      const f = followed.get(m.id);
-      if (!f) return;
-      f.size = m.size;
-      return f.wake();
-    }
+      return follow(m.id, m.file);
+    case 'bytes':
+      return followed.get(m.id)?.bytes.push(m.chunk);
+    case 'end':
+      return followed.get(m.id)?.bytes.end(m.size);
     case 'abort': {
       const f = followed.get(m.id);
       if (!f) return;
-      f.aborted = true;
-      f.onAbandon();
-      return f.wake();
+      f.bytes.abort();
+      return f.onAbandon();
     }
     case 'signature':
       return setSignature(m.file);
@@ -60,38 +57,32 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
-/** Verifies the file behind `fd` as it grows, once the key and the signature are here. */
-function follow(id: number, fd: number, file: string): void {
+/** Verifies the bytes of `id` as they arrive, once the key and the signature are here. */
+function follow(id: number, file: string): void {
   let onAbandon = (): void => undefined;
   const abandoned = new Promise<void>((resolve) => (onAbandon = resolve));
-  const f: Tracked = { size: null, aborted: false, wake: () => undefined, abandoned, onAbandon };
-  followed.set(id, f);
-  const reads = growingFileStream(fd, file, f);
-  settle(
-    id,
-    async () => {
+  const bytes = pushedBytes(file, () => post({ type: 'took', id }));
+  followed.set(id, { bytes, abandoned, onAbandon });
+  settle(id, async () => {
+    try {
       // An abandoned attempt settles at once, even while the signature has not come (yet).
       const ready = await Promise.race([Promise.all([key, signature]), abandoned.then(() => null)]);
       if (!ready) throw new InterruptedError('download attempt abandoned');
       const [k, sig] = ready;
       const { verifyDetachedStream } = await import('./verify-file');
-      return verifyDetachedStream({ file, signature: sig, key: k, strictKeyExpiry: init.strictKeyExpiry, stream: reads.stream, expectedSize: () => f.size ?? -1 });
-    },
-    // The verdict is posted only once no read is in flight: the main thread then closes `fd`.
-    () => reads.stop(),
-  );
+      return await verifyDetachedStream({ file, signature: sig, key: k, strictKeyExpiry: init.strictKeyExpiry, stream: bytes.stream, expectedSize: () => bytes.size ?? -1 });
+    } finally {
+      bytes.stop(); // a failed check may leave openpgp.js pulling; what is queued is dropped
+    }
+  });
 }
 
-/** Posts the outcome of `work` for `id`, after `before` (e.g. stopping reads) has finished. */
-function settle(id: number, work: () => Promise<VerifyResult>, before: () => Promise<void> = async () => undefined): void {
-  const done = (m: FromWorker): Promise<void> =>
-    before()
-      .catch(() => undefined)
-      .then(() => post(m));
+/** Posts the outcome of `work` for `id`. */
+function settle(id: number, work: () => Promise<VerifyResult>): void {
   work()
     .then(
-      (result) => done({ type: 'result', id, result }),
-      (err: unknown) => done({ type: 'error', id, error: toWireError(err) }),
+      (result) => post({ type: 'result', id, result }),
+      (err: unknown) => post({ type: 'error', id, error: toWireError(err) }),
     )
     .finally(() => followed.delete(id));
 }

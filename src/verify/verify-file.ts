@@ -57,8 +57,10 @@ export interface VerifyResult {
    * SHA-256 (hex) of exactly the bytes the signature was checked over, hashed from the same chunks
    * the signature digest read. A caller that reads the file again (to unpack it) compares against
    * this to know it got the bytes that were verified, not whatever the file holds by then.
+   * Null from verifyDetachedStream: whoever streamed the bytes hashes them (a download's SHA-256 is
+   * of the very bytes it sent, src/fetch/types.ts DownloadFollower), and hashing twice costs time.
    */
-  sha256: string;
+  sha256: string | null;
 }
 
 /** verifyDetachedStream: the signed bytes arrive as a stream (e.g. straight from a download). */
@@ -89,7 +91,7 @@ export async function verifyDetachedStream(o: StreamVerifyOptions): Promise<Veri
   return verifyDetached(o, (sig, signer) => checkStreamBytes(sig, signer, o));
 }
 
-type ByteCheck = (sig: openpgp.SignaturePacket, signer: Signer) => Promise<string>;
+type ByteCheck = (sig: openpgp.SignaturePacket, signer: Signer) => Promise<string | null>;
 
 async function verifyDetached(o: VerifyOptions, checkBytes: ByteCheck): Promise<VerifyResult> {
   throwIfAborted(o.signal);
@@ -265,15 +267,13 @@ async function checkFileBytes(sig: openpgp.SignaturePacket, signer: Signer, o: V
   }
 }
 
-/** checkFileBytes for bytes that arrive as a stream: hashed as they pass, counted against expectedSize. */
-async function checkStreamBytes(sig: openpgp.SignaturePacket, signer: Signer, o: StreamVerifyOptions): Promise<string> {
-  const sha256 = createHash('sha256');
+/** checkFileBytes for bytes that arrive as a stream: counted against expectedSize (their sender hashes them). */
+async function checkStreamBytes(sig: openpgp.SignaturePacket, signer: Signer, o: StreamVerifyOptions): Promise<null> {
   let bytes = 0;
   let closed = false;
   const counted = o.stream.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
-        sha256.update(chunk);
         bytes += chunk.length;
         controller.enqueue(chunk);
       },
@@ -287,7 +287,7 @@ async function checkStreamBytes(sig: openpgp.SignaturePacket, signer: Signer, o:
   if (!closed || bytes !== size) {
     throw new SignatureError(`${o.file} did not arrive whole while it was being verified (${bytes} bytes of ${closed ? size : 'an unfinished stream'}): try again`);
   }
-  return sha256.digest('hex');
+  return null;
 }
 
 /** Runs openpgp.js's digest and public-key check over `stream`; a mismatch is a BAD signature. */

@@ -97,6 +97,71 @@ describe('download: faults, resume, cache', () => {
     expect(left()).toEqual([NAME, `${NAME}.sha256`]);
   });
 
+  /** A follower per transfer attempt that records what the download hands it. */
+  function recorder(o: { busy?: boolean } = {}) {
+    const attempts: { file: string; chunks: Buffer[]; end: number | null; aborted: boolean }[] = [];
+    let waiting = false;
+    let pushedWhileWaiting = 0;
+    let waits = 0;
+    const follow = (file: string) => {
+      const a = { file, chunks: [] as Buffer[], end: null as number | null, aborted: false };
+      attempts.push(a);
+      return {
+        push(chunk: Uint8Array): boolean {
+          if (waiting) pushedWhileWaiting++;
+          a.chunks.push(Buffer.from(chunk)); // a copy: the chunk is the download's
+          if (o.busy) waiting = true;
+          return !o.busy;
+        },
+        ready: () =>
+          new Promise<void>((resolve) => {
+            waits++;
+            setTimeout(() => {
+              waiting = false;
+              resolve();
+            }, 2);
+          }),
+        end: (size: number) => void (a.end = size),
+        abort: () => void (a.aborted = true),
+      };
+    };
+    return { follow, attempts, stats: () => ({ waits, pushedWhileWaiting }) };
+  }
+
+  it('hands a follower exactly the bytes it hashes, from byte 0, a resumed .part included', async () => {
+    gh.setFault({ kind: 'cut', afterBytes: 100_000 });
+    const rec = recorder();
+    const r = await download(req({ follow: rec.follow }));
+    const [cut, resumed] = rec.attempts;
+    expect(rec.attempts).toHaveLength(2);
+    expect(cut).toMatchObject({ file: path.join(dest, NAME), aborted: true, end: null });
+    expect(Buffer.concat(cut.chunks).equals(body.subarray(0, Buffer.concat(cut.chunks).length))).toBe(true);
+    // The second attempt resumed with a Range, yet its follower saw the whole file from byte 0.
+    expect(assetRequests()[1].headers.range).toMatch(/^bytes=[1-9]\d*-$/);
+    const all = Buffer.concat(resumed.chunks);
+    expect(all.equals(body)).toBe(true);
+    expect(resumed).toMatchObject({ end: SIZE, aborted: false });
+    expect(sha(all)).toBe(r.sha256);
+  });
+
+  it('waits while the follower has enough in hand, and pushes nothing meanwhile', async () => {
+    gh.setFault({ kind: 'cut', afterBytes: 100_000 }); // the resumed .part's bytes are pushed with waits too
+    const rec = recorder({ busy: true });
+    const r = await download(req({ follow: rec.follow }));
+    expect(fs.readFileSync(r.path).equals(body)).toBe(true);
+    expect(Buffer.concat(rec.attempts[1].chunks).equals(body)).toBe(true);
+    expect(rec.stats().waits).toBeGreaterThan(2);
+    expect(rec.stats().pushedWhileWaiting).toBe(0);
+  });
+
+  it('does not call the follower for a cache hit', async () => {
+    await download(req());
+    const rec = recorder();
+    const r = await download(req({ follow: rec.follow }));
+    expect(r.fromCache).toBe(true);
+    expect(rec.attempts).toHaveLength(0);
+  });
+
   it('retries a 500 and succeeds', async () => {
     gh.setFault({ kind: 'status', status: 500 });
     const events: ProgressEvent[] = [];

@@ -1,5 +1,6 @@
 // In-process: a fresh download is verified by the worker that followed it (no second read of the
 // archive); a cached one, or a --from file, is verified from disk. Both give the same verdict.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { install, type InstallOptions } from '../../src/install/pipeline';
@@ -17,6 +18,7 @@ let sb: Sandbox;
 let keys: Keys;
 let gh: GithubServer;
 let target: ResolvedTarget;
+let archiveBytes: string;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
@@ -27,6 +29,7 @@ beforeAll(async () => {
   target = await resolveTargetFromFlags({});
   gh = await startGithubServer();
   const tgz = fx.oneDirTgz(ASSET, '1.4.2');
+  archiveBytes = tgz;
   gh.addRelease('1.4.2', [
     { name: ASSET, body: fs.readFileSync(tgz) },
     { name: `${ASSET}.asc`, body: fs.readFileSync(await keys.sign(tgz)) },
@@ -59,6 +62,8 @@ test('a fresh download: the following worker gives the verdict, the file is not 
   expect(r.verification).toMatchObject({ status: 'good', signingFingerprint: keys.mirror.subkey });
   expect(follow).toHaveBeenCalledTimes(1);
   expect(fromFile).not.toHaveBeenCalled();
+  // Bound to the bytes by the download's own SHA-256 of what it handed the worker.
+  expect(r.verification!.sha256).toBe(createHash('sha256').update(fs.readFileSync(archiveBytes)).digest('hex'));
 });
 
 test('a cached download is verified from the file', async () => {
