@@ -181,11 +181,24 @@ async function readSidecar(finalPath: string): Promise<string | null> {
  * goes on with the body: the one digest covers the whole file (util's sha256File only returns one).
  * The follower is pushed the same chunks, so it sees the whole file too.
  */
-async function hashPartInto(file: string, hash: Hash, follower: DownloadFollower | undefined): Promise<void> {
+async function hashPartInto(file: string, hash: Hash, follower: DownloadFollower | undefined, signal: AbortSignal | undefined): Promise<void> {
   for await (const chunk of createReadStream(file, { highWaterMark: BUFFER_BYTES })) {
     hash.update(chunk as Buffer);
-    if (follower && !follower.push(chunk as Buffer)) await follower.ready();
+    if (follower && !follower.push(chunk as Buffer)) await readyUnlessAborted(follower, signal);
   }
+}
+
+/** follower.ready(), unless the download is stopped first (e.g. its signature failed to download). */
+function readyUnlessAborted(follower: DownloadFollower, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(new InterruptedError());
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void follower.ready().then(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 async function removeQuietly(...files: string[]): Promise<void> {
@@ -329,7 +342,7 @@ async function receive(
     await writeFileOrFail(ctx.metaPath, JSON.stringify(meta));
     const hash = createHash('sha256');
     if (r.follow) follower = r.follow(path.join(path.dirname(partPath), r.fileName));
-    if (offset > 0) await hashPartInto(partPath, hash, follower);
+    if (offset > 0) await hashPartInto(partPath, hash, follower, r.signal);
     const got = await receiveBody(ctx, body, h, status, offset, hash, out, follower);
     // Closed here, not only in `finally`: on some filesystems (NFS, quotas) a full disk shows
     // only now, and the file must not then pass for whole.

@@ -21,7 +21,10 @@ export interface DownloadFollower {
    * memory stays flat when the follower is slower than the network.
    */
   push(chunk: Uint8Array): boolean;
-  /** Settles once the follower takes bytes again (or no longer needs any). */
+  /**
+   * Settles once the follower takes bytes again (or no longer needs any). It must settle in bounded
+   * time: the download waits for it (an abort of the download ends the wait too).
+   */
   ready(): Promise<void>;
   /** The transfer completed: the file holds all `size` bytes, every one of them pushed. */
   end(size: number): void;
@@ -43,9 +46,9 @@ export interface DownloadRequest {
   onProgress?: (e: ProgressEvent) => void;
   net?: NetOptions;
   /**
-   * Called at the start of every transfer attempt, once the `.part` is open (and truncated if the
-   * attempt starts over), with the file's final name. The follower is pushed the whole file from
-   * byte 0. Not called when the file comes from the cache (fromCache).
+   * Called for every transfer attempt whose response is accepted, once the `.part` is open (and
+   * truncated if the attempt starts over), with the file's final name. The follower is pushed the
+   * whole file from byte 0. Not called when the file comes from the cache (fromCache).
    */
   follow?: (file: string) => DownloadFollower;
 }

@@ -19,6 +19,13 @@ import type { VerifyResult } from './verify-file';
 
 export interface StreamVerifierOptions extends WorkerInit {
   signal?: AbortSignal;
+  /**
+   * How long a download may wait for the worker to take bytes (default 3 s): longer, and the
+   * session stops following it (the download goes on unhindered; its file is verified from disk
+   * afterwards). The worker takes nothing before the signature is in, so this bounds how long the
+   * archive waits on a late `.asc` (one whose download is retrying).
+   */
+  followStallMs?: number;
 }
 
 /** Bytes are sent to the worker in batches of this size, copied and transferred (one message each). */
@@ -28,6 +35,8 @@ const BATCH_BYTES = 1 << 20;
  * window closes), so memory stays flat when the worker is slower, or waits for the signature.
  */
 const BATCHES_IN_FLIGHT = 4;
+/** StreamVerifierOptions.followStallMs's default. */
+const FOLLOW_STALL_MS = 3000;
 
 /** The worker following one download attempt's bytes, and its verdict on them. */
 export interface VerifySession extends DownloadFollower {
@@ -88,7 +97,7 @@ export class StreamVerifier {
   follow(file: string): VerifySession {
     const id = this.nextId++;
     const result = this.expect(id);
-    const session = new Session(id, result, (m, transfer) => this.send(m, transfer));
+    const session = new Session(id, result, (m, transfer) => this.send(m, transfer), this.o.followStallMs ?? FOLLOW_STALL_MS);
     this.sessions.set(id, session);
     const forget = (): void => void this.sessions.delete(id);
     result.then(forget, forget);
@@ -174,6 +183,7 @@ class Session implements VerifySession {
     private readonly id: number,
     readonly result: Promise<VerifyResult>,
     private readonly send: (m: ToWorker, transfer?: ArrayBuffer[]) => void,
+    private readonly stallMs: number,
   ) {
     const settle = (): void => {
       this.settled = true;
@@ -188,7 +198,9 @@ class Session implements VerifySession {
   }
 
   push(chunk: Uint8Array): boolean {
-    if (this.over) return true; // not needed any more: the download goes on unhindered
+    // Not needed any more: the download goes on unhindered. (A verdict that came before end() is
+    // never a good one: the worker's stream closes only at end(), so nothing is lost by dropping.)
+    if (this.over) return true;
     // Copied into batches: the chunk is the download's, and a batch's buffer moves to the worker.
     for (let at = 0; at < chunk.length; ) {
       this.batch ??= new Uint8Array(BATCH_BYTES);
@@ -206,7 +218,15 @@ class Session implements VerifySession {
     if (!this.waiting) {
       let resolve = (): void => undefined;
       const promise = new Promise<void>((r) => (resolve = r));
-      this.waiting = { promise, resolve };
+      // Waited too long (see StreamVerifierOptions.followStallMs): stop following, which releases.
+      const timer = setTimeout(() => this.abort(), this.stallMs);
+      this.waiting = {
+        promise,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
     }
     return this.waiting.promise;
   }

@@ -98,7 +98,7 @@ describe('download: faults, resume, cache', () => {
   });
 
   /** A follower per transfer attempt that records what the download hands it. */
-  function recorder(o: { busy?: boolean } = {}) {
+  function recorder(o: { busy?: boolean; neverReady?: boolean } = {}) {
     const attempts: { file: string; chunks: Buffer[]; end: number | null; aborted: boolean }[] = [];
     let waiting = false;
     let pushedWhileWaiting = 0;
@@ -116,6 +116,7 @@ describe('download: faults, resume, cache', () => {
         ready: () =>
           new Promise<void>((resolve) => {
             waits++;
+            if (o.neverReady) return;
             setTimeout(() => {
               waiting = false;
               resolve();
@@ -152,6 +153,19 @@ describe('download: faults, resume, cache', () => {
     expect(Buffer.concat(rec.attempts[1].chunks).equals(body)).toBe(true);
     expect(rec.stats().waits).toBeGreaterThan(2);
     expect(rec.stats().pushedWhileWaiting).toBe(0);
+  });
+
+  it('stops waiting on a follower when the download is stopped, even while it pushes a resumed .part', async () => {
+    gh.setFault({ kind: 'cut', afterBytes: 100_000 });
+    await expect(download(req({ net: { ...net, maxRetries: 0 } }))).rejects.toThrow(NetworkError);
+    const rec = recorder({ busy: true, neverReady: true });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const err = await download(req({ follow: rec.follow, signal: ac.signal })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(rec.stats().waits).toBe(1);
+    expect(rec.attempts[0].aborted).toBe(true);
+    expect(left()).toEqual([`${NAME}.part`, `${NAME}.part.json`]); // kept for the next run
   });
 
   it('does not call the follower for a cache hit', async () => {

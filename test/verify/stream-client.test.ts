@@ -72,18 +72,38 @@ test('verifies the pushed bytes as they come: a good verdict, the sender keeps t
   expect((await v.key).fingerprint).toBe(key.primary);
 });
 
+/** 12 MiB+: far more than the worker is ever sent ahead of its hash (a few 1 MiB batches). */
+async function bigSigned(name: string): Promise<{ bytes: Buffer; sig: string }> {
+  const bytes = Buffer.concat([data, data, Buffer.from('tail')]);
+  await fs.writeFile(f(name), bytes);
+  return { bytes, sig: await signDetached(home, key.signingSubkey as string, f(name), { out: f(`${name}.asc`), digest: 'SHA512' }) };
+}
+
 test('the signature may arrive after the bytes: the sender waits, a few MiB ahead at most', async () => {
+  const big = await bigSigned('early.tgz');
   const v = start();
   const session = v.follow(f('early.tgz'));
-  const fed = feed(session, data, 256 * 1024);
-  await new Promise((r) => setTimeout(r, 100));
+  const fed = feed(session, big.bytes, 256 * 1024);
+  await new Promise((r) => setTimeout(r, 300));
   let done = false;
   void fed.then(() => (done = true));
-  expect(done).toBe(false); // 5 MiB: more than the worker takes before it can hash
-  v.signature(sig);
+  expect(done).toBe(false); // held: the worker takes nothing before it can hash
+  v.signature(big.sig);
   expect((await fed).waits).toBeGreaterThan(0);
-  session.end(data.length);
+  session.end(big.bytes.length);
   expect((await session.result).status).toBe('good');
+});
+
+test('a sender kept waiting longer than followStallMs is let go: the session stops following', async () => {
+  const big = await bigSigned('stalled.tgz');
+  const v = new StreamVerifier({ keyFile, fingerprint: key.primary, followStallMs: 100 });
+  verifiers.push(v);
+  const session = v.follow(f('stalled.tgz'));
+  const { waits } = await feed(session, big.bytes); // no signature ever: only the stall limit frees it
+  expect(waits).toBeGreaterThan(0);
+  expect(session).toMatchObject({ abandoned: true, complete: false });
+  expect(session.push(Buffer.alloc(1 << 20))).toBe(true); // and it holds nothing up any more
+  await expect(session.result).rejects.toThrow(InterruptedError);
 });
 
 test('a byte changed: BAD signature, as a SignatureError', async () => {
@@ -106,7 +126,7 @@ test('fewer bytes than the download says is refused', async () => {
   await feed(session, data.subarray(0, 1000));
   session.end(data.length);
   await expect(session.result).rejects.toThrow(SignatureError);
-  await expect(session.result).rejects.toThrow(/short\.tgz ends after 1000 of \d+ bytes: download it again/);
+  await expect(session.result).rejects.toThrow(/short\.tgz reached the signature check with 1000 of its \d+ bytes/);
 });
 
 test('more bytes than the download says is refused too', async () => {
@@ -116,7 +136,7 @@ test('more bytes than the download says is refused too', async () => {
   await feed(session, Buffer.concat([data, Buffer.from('trailing')]));
   session.end(data.length);
   await expect(session.result).rejects.toThrow(SignatureError);
-  await expect(session.result).rejects.toThrow(/long\.tgz has \d+ bytes, not the \d+ its download reported/);
+  await expect(session.result).rejects.toThrow(/long\.tgz reached the signature check with \d+ of its \d+ bytes/);
 });
 
 test('an abandoned attempt rejects, and its sender is never left waiting', async () => {
