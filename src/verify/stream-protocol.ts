@@ -22,7 +22,7 @@ export interface KeyFacts {
 export type ToWorker =
   /** A file being downloaded (one download attempt), whose bytes follow as `bytes` messages. `file` names it in messages. */
   | { type: 'follow'; id: number; file: string }
-  /** The next bytes of the file of `id`, in order (the buffer is transferred, not copied). */
+  /** The next bytes of the file of `id`, in order (a copy: the sender reuses its buffer). */
   | { type: 'bytes'; id: number; chunk: Uint8Array }
   /** The file of `id` is complete with `size` bytes, all of them sent. */
   | { type: 'end'; id: number; size: number }
