@@ -57,8 +57,9 @@ type Judged = { ok: true; n: ElfNeeds } | { ok: false; err: unknown } | null;
 /**
  * Walks `root` (without following symlinks) and checks every ELF file; throws CompatibilityError.
  * Which files are ELF is found with synchronous 4-byte reads (most of a build is not ELF: Python
- * modules, data); only ELF files are parsed, concurrently. Files are judged in walk order, so the
- * error names the same file each time.
+ * modules, data); only ELF files are parsed (a few at a time when the reader is asynchronous; the
+ * target's reader reads each file synchronously, ~1 ms a library). Files are judged in walk order,
+ * so the error names the same file each time.
  */
 export async function scanElfTree(root: string, target: ScanTarget, reader: ElfReader, signal?: AbortSignal): Promise<ElfScanResult> {
   const files: string[] = [];

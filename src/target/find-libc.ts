@@ -1,7 +1,7 @@
 // Finding a root's libc the way its own loader would: the PT_INTERP of <root>/bin/sh names the
 // dynamic loader; libc.so.6 sits beside it. If /bin/sh cannot tell (a script, missing, stripped),
 // the usual multiarch and lib directories are searched, glibc before musl.
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError, ElfFormatError } from '../errors';
 import { ALL_TRIPLETS, archOf } from './arch';
@@ -21,9 +21,18 @@ interface ShellFacts {
 export async function findLibc(root?: string): Promise<string> {
   const base = root === undefined ? '/' : await realRoot(root);
   const sh = await shellFacts(base);
-  for (const candidate of await candidates(base, sh)) {
-    const host = await resolveInRoot(base, candidate).catch(() => null); // a link loop is "not here"
-    if (host && (await isRegularFile(host))) return host;
+  const tried = new Set<string>();
+  // A musl loader as /bin/sh's interpreter is the one answer; else the musl loaders in /lib come
+  // last, listed only if no glibc was found (a glibc system need not list /lib).
+  const muslShell = sh.interpreter !== null && MUSL_LOADER.test(path.posix.basename(sh.interpreter));
+  const lists = muslShell ? [async () => [sh.interpreter as string]] : [() => candidates(base, sh), () => muslLoaders(base)];
+  for (const list of lists) {
+    for (const candidate of await list()) {
+      if (tried.has(candidate)) continue;
+      tried.add(candidate);
+      const host = await resolveInRoot(base, candidate).catch(() => null); // a link loop is "not here"
+      if (host && isRegularFile(host)) return host;
+    }
   }
   const where = root === undefined ? 'on this machine' : `under --root ${root}`;
   throw new BadInputError(
@@ -45,11 +54,10 @@ async function shellFacts(base: string): Promise<ShellFacts> {
   }
 }
 
-/** Target paths to try, in order. */
+/** glibc's paths to try, in order. */
 async function candidates(base: string, sh: ShellFacts): Promise<string[]> {
   const list: string[] = [];
   const interp = sh.interpreter;
-  if (interp && MUSL_LOADER.test(path.posix.basename(interp))) return [interp];
   if (interp) {
     const loader = await resolveInRoot(base, interp).catch(() => null);
     if (loader) list.push(path.posix.join(path.posix.dirname(targetView(base, loader)), 'libc.so.6'));
@@ -57,8 +65,7 @@ async function candidates(base: string, sh: ShellFacts): Promise<string[]> {
   }
   for (const t of sh.triplets) list.push(`/lib/${t}/libc.so.6`, `/usr/lib/${t}/libc.so.6`);
   list.push('/lib64/libc.so.6', '/usr/lib64/libc.so.6', '/lib/libc.so.6', '/usr/lib/libc.so.6');
-  list.push(...(await muslLoaders(base)));
-  return [...new Set(list)];
+  return list;
 }
 
 async function muslLoaders(base: string): Promise<string[]> {
@@ -71,9 +78,9 @@ async function muslLoaders(base: string): Promise<string[]> {
   }
 }
 
-async function isRegularFile(p: string): Promise<boolean> {
+function isRegularFile(p: string): boolean {
   try {
-    return (await fs.stat(p)).isFile();
+    return statSync(p).isFile();
   } catch {
     return false;
   }

@@ -1,6 +1,6 @@
 // Reading input files with one-line, typed failures. Files are opened non-blocking so that a FIFO
 // or device passed by mistake is refused instead of hanging the read.
-import { closeSync, constants, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { BadInputError } from '../errors';
 import { ELF_MAGIC } from './elf-file';
 
@@ -21,34 +21,46 @@ function openError(err: unknown, file: string): BadInputError {
   return new BadInputError(`${file} ${detail}`, { cause: err });
 }
 
-async function openRegular(file: string): Promise<{ fh: fs.FileHandle; size: number }> {
-  let fh: fs.FileHandle;
+/** The open descriptor of a regular file and its size; closed again on any refusal. */
+function openRegular(file: string): { fd: number; size: number } {
+  let fd: number;
   try {
-    fh = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw openError(err, file);
   }
   try {
-    const st = await fh.stat();
+    const st = fstatSync(fd);
     if (st.isDirectory()) throw new BadInputError(`${file} is a directory, not a file`);
     if (!st.isFile()) throw new BadInputError(`${file} is not a regular file`);
     if (st.size > MAX_BYTES) throw new BadInputError(`${file} is too large (${st.size} bytes) to be a library`);
-    return { fh, size: st.size };
+    return { fd, size: st.size };
   } catch (err) {
-    await fh.close();
+    closeSync(fd);
     throw err;
   }
 }
 
-/** The whole file, read once. BadInputError (exit 2) for missing, unreadable or non-regular files. */
+/**
+ * The whole file, read once. BadInputError (exit 2) for missing, unreadable or non-regular files.
+ * Synchronous inside: a libc (~2 MB) or a library is read in a millisecond or two, where the thread
+ * pool's open/stat/read/close trips each waited behind whatever else the event loop had to do.
+ */
 export async function readInputFile(file: string): Promise<Buffer> {
-  const { fh } = await openRegular(file);
+  return readInputFileSync(file);
+}
+
+function readInputFileSync(file: string): Buffer {
+  const { fd, size } = openRegular(file);
   try {
-    return await fh.readFile();
+    const buf = Buffer.allocUnsafe(size);
+    let got = 0;
+    for (let n = -1; n !== 0 && got < size; got += n) n = readSync(fd, buf, got, size - got, got);
+    return got === size ? buf : buf.subarray(0, got); // shrunk while being read: what is there
   } catch (err) {
     throw openError(err, file);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 

@@ -1,7 +1,7 @@
 // Resolving a path inside a target root the way the target itself would see it: symbolic links
 // are followed inside the root, absolute link targets and ".." are re-rooted, so nothing we read
 // ever lies outside the root (a hostile image cannot point us at the host's /etc or libc).
-import { promises as fs } from 'node:fs';
+import { lstatSync, promises as fs, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError } from '../errors';
 
@@ -12,6 +12,9 @@ const MAX_LINKS = 40;
  * The host path of `targetPath` (absolute, as the target sees it) inside `root`, with every
  * symlink resolved inside the root, or null when some component does not exist.
  * `root` must already be a real path (see realRoot).
+ * Synchronous calls: a lookup is a few lstat/readlink of local metadata, microseconds each, where a
+ * trip to the thread pool per component made finding this machine's libc take ~12 ms, and ~60
+ * while an install loads its modules alongside (the event loop is busy; bench/install.bench.js).
  */
 export async function resolveInRoot(root: string, targetPath: string): Promise<string | null> {
   const pending = split(targetPath);
@@ -26,7 +29,7 @@ export async function resolveInRoot(root: string, targetPath: string): Promise<s
     const host = path.join(root, ...done, part);
     let st;
     try {
-      st = await fs.lstat(host);
+      st = lstatSync(host);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -37,7 +40,7 @@ export async function resolveInRoot(root: string, targetPath: string): Promise<s
       continue;
     }
     if (++links > MAX_LINKS) throw new BadInputError(`too many symbolic links resolving ${targetPath} under ${root}`);
-    const target = await fs.readlink(host);
+    const target = readlinkSync(host);
     if (path.posix.isAbsolute(target)) done.length = 0;
     pending.unshift(...split(target));
   }
