@@ -49,17 +49,20 @@ export function glibcVersionOf(need: string): string | null {
   return m && parseDotted(m[1]) ? m[1] : null;
 }
 
-/** ELF files parsed at once: their reads overlap instead of waiting one for another. */
-const SCAN_CONCURRENCY = 8;
+/**
+ * ELF files read between two turns of the event loop. The target's reader reads synchronously
+ * (~1 ms a library), so without a turn now and then an interrupt would be seen only after the scan.
+ */
+const FILES_PER_TURN = 8;
 
 type Judged = { ok: true; n: ElfNeeds } | { ok: false; err: unknown } | null;
 
 /**
  * Walks `root` (without following symlinks) and checks every ELF file; throws CompatibilityError.
  * Which files are ELF is found with synchronous 4-byte reads (most of a build is not ELF: Python
- * modules, data); only ELF files are parsed (a few at a time when the reader is asynchronous; the
- * target's reader reads each file synchronously, ~1 ms a library). Files are judged in walk order,
- * so the error names the same file each time.
+ * modules, data); only ELF files are read and parsed, one after another (the target's reader is
+ * synchronous: ~1 ms a library). Files are judged in walk order, so the error names the same file
+ * each time.
  */
 export async function scanElfTree(root: string, target: ScanTarget, reader: ElfReader, signal?: AbortSignal): Promise<ElfScanResult> {
   const files: string[] = [];
@@ -74,7 +77,7 @@ export async function scanElfTree(root: string, target: ScanTarget, reader: ElfR
     }
   });
   const elfIndexes = isElf.flatMap((e, i) => (e === true ? [i] : []));
-  const parsed = await mapConcurrently(elfIndexes, SCAN_CONCURRENCY, signal, (i) =>
+  const parsed = await mapInTurns(elfIndexes, signal, (i) =>
     unreadableAsync(path.relative(root, files[i]), () => reader.readElfNeeds(files[i])).then(
       (n): Judged => ({ ok: true, n }),
       (err: unknown): Judged => ({ ok: false, err }),
@@ -108,18 +111,14 @@ export async function scanElfTree(root: string, target: ScanTarget, reader: ElfR
   return { elfFiles, maxGlibcNeeded };
 }
 
-/** `fn` over `items` with at most `limit` in flight; results in input order. Stops on abort. */
-async function mapConcurrently<T, R>(items: T[], limit: number, signal: AbortSignal | undefined, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      if (signal?.aborted) throw new InterruptedError();
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+/** `fn` over `items`, one after another, results in input order; stops on abort (see FILES_PER_TURN). */
+async function mapInTurns<T, R>(items: T[], signal: AbortSignal | undefined, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % FILES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (signal?.aborted) throw new InterruptedError();
+    out.push(await fn(items[i]));
+  }
   return out;
 }
 

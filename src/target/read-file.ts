@@ -50,18 +50,33 @@ export async function readInputFile(file: string): Promise<Buffer> {
   return readInputFileSync(file);
 }
 
+/** To end of file, as readFile does: first the size stat gave, then on (growing; procfs says 0). */
 function readInputFileSync(file: string): Buffer {
   const { fd, size } = openRegular(file);
   try {
-    const buf = Buffer.allocUnsafe(size);
-    let got = 0;
-    for (let n = -1; n !== 0 && got < size; got += n) n = readSync(fd, buf, got, size - got, got);
-    return got === size ? buf : buf.subarray(0, got); // shrunk while being read: what is there
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (let want = size || 64 * 1024; ; want = 64 * 1024) {
+      const buf = Buffer.allocUnsafe(want);
+      const n = readAt(fd, buf, total);
+      total += n;
+      if (total > MAX_BYTES) throw new BadInputError(`${file} is too large (over ${MAX_BYTES} bytes) to be a library`);
+      if (n > 0) parts.push(n === want ? buf : buf.subarray(0, n));
+      if (n < want) break;
+    }
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
   } catch (err) {
-    throw openError(err, file);
+    throw err instanceof BadInputError ? err : openError(err, file);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Fills `buf` from `position` on, or up to end of file; the bytes read. */
+function readAt(fd: number, buf: Buffer, position: number): number {
+  let got = 0;
+  for (let n = -1; n !== 0 && got < buf.length; got += n) n = readSync(fd, buf, got, buf.length - got, position + got);
+  return got;
 }
 
 const NOT_A_FILE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);

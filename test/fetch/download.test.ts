@@ -98,7 +98,7 @@ describe('download: faults, resume, cache', () => {
   });
 
   /** A follower per transfer attempt that records what the download hands it. */
-  function recorder(o: { busy?: boolean; neverReady?: boolean } = {}) {
+  function recorder(o: { busy?: boolean; neverReady?: boolean; onWait?: () => void } = {}) {
     const attempts: { file: string; chunks: Buffer[]; end: number | null; aborted: boolean }[] = [];
     let waiting = false;
     let pushedWhileWaiting = 0;
@@ -116,6 +116,7 @@ describe('download: faults, resume, cache', () => {
         ready: () =>
           new Promise<void>((resolve) => {
             waits++;
+            o.onWait?.();
             if (o.neverReady) return;
             setTimeout(() => {
               waiting = false;
@@ -158,9 +159,9 @@ describe('download: faults, resume, cache', () => {
   it('stops waiting on a follower when the download is stopped, even while it pushes a resumed .part', async () => {
     gh.setFault({ kind: 'cut', afterBytes: 100_000 });
     await expect(download(req({ net: { ...net, maxRetries: 0 } }))).rejects.toThrow(NetworkError);
-    const rec = recorder({ busy: true, neverReady: true });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
+    // Stopped while it waits on the follower (which never gets ready), as when the .asc fails.
+    const rec = recorder({ busy: true, neverReady: true, onWait: () => setTimeout(() => ac.abort(), 20) });
     const err = await download(req({ follow: rec.follow, signal: ac.signal })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InterruptedError);
     expect(rec.stats().waits).toBe(1);

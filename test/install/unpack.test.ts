@@ -126,8 +126,13 @@ describe('unpackArchive on real archives', () => {
     if (how === 'truncated') fs.truncateSync(tgz, 4 << 20);
     const d = dest();
     const abort = new AbortController();
-    if (how === 'aborted') setTimeout(() => abort.abort(), 15);
-    const err = await unpackArchive({ archive: tgz, dest: d, signal: abort.signal }).catch((e: unknown) => e);
+    // Interrupted once the large file is being written (not after a fixed time: a quick machine
+    // would have unpacked it all by then).
+    const started = (): boolean => (fs.statSync(path.join(d, 'borg-dir', 'big.bin'), { throwIfNoEntry: false })?.size ?? 0) > 0;
+    const poll = how === 'aborted' ? setInterval(() => started() && abort.abort(), 1) : undefined;
+    const err = await unpackArchive({ archive: tgz, dest: d, signal: abort.signal })
+      .catch((e: unknown) => e)
+      .finally(() => clearInterval(poll));
     expect(err).toBeInstanceOf(how === 'aborted' ? InterruptedError : ArchiveError);
     // Every descriptor this process holds: none may still point into the destination.
     const open = fs.readdirSync('/proc/self/fd').flatMap((fd) => {

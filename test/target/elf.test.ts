@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { BadInputError, ElfFormatError, ExitCode, UnsupportedTargetError } from '../../src/errors';
 import { inspectLibc, isElfFileSync, readElfNeeds, requireGlibc } from '../../src/target';
 import { libcFromBytes, needsFromBytes } from '../../src/target/libc';
+import { readInputFile } from '../../src/target/read-file';
 import { buildElf, patch, releaseString, sectionHeaderField, type ElfSpec } from '../helpers/elf-writer';
 
 const LIBC: ElfSpec = {
@@ -216,6 +217,14 @@ describe('files on disk', () => {
     ] as const) {
       await expect(inspectLibc(p)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(why) });
     }
+  });
+
+  test('a file is read to its end, whatever its size said (an empty one, and procfs, which says 0)', async () => {
+    expect((await readInputFile(write('empty', ''))).length).toBe(0);
+    const big = Buffer.alloc(200 * 1024 + 7, 5); // more than one read's worth past a zero size
+    expect((await readInputFile(write('big', big))).equals(big)).toBe(true);
+    const status = await readInputFile('/proc/self/status');
+    expect(status.toString()).toMatch(/^Name:/);
   });
 
   test('isElfFileSync looks at the magic bytes only, and never blocks on a FIFO', async () => {
