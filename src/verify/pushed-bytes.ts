@@ -76,7 +76,6 @@ export function pushedBytes(file: string, onTaken: () => void): PushedBytes {
   };
 }
 
-
 /** The download hands over every byte it writes, so this is not expected; fail closed, and say so. */
 function countError(file: string, got: number, size: number): SignatureError {
   return new SignatureError(`${file} reached the signature check with ${got} of its ${size} bytes: install again (the file is then checked from disk)`);
