@@ -1,7 +1,7 @@
 // A download's bytes as the verification worker receives them (src/verify/stream-worker.ts): the
 // main thread sends each batch as it arrives (src/verify/stream-client.ts); this turns them into
 // the web stream openpgp.js hashes. Kept apart from the worker so that it can be tested on its own.
-import { InterruptedError, SignatureError } from '../errors';
+import { InterruptedError } from '../errors';
 
 export interface PushedBytes {
   /** The bytes in the order they were pushed; closes at end(), errors on abort() or stop(). */
@@ -21,10 +21,9 @@ export interface PushedBytes {
  * `onTaken` is called as each pushed chunk is handed to the stream's reader: the sender's cue that
  * it may send another (stream-client.ts keeps a few in flight), so memory stays flat.
  */
-export function pushedBytes(file: string, onTaken: () => void): PushedBytes {
+export function pushedBytes(onTaken: () => void): PushedBytes {
   const queue: Uint8Array[] = [];
   let size: number | null = null;
-  let got = 0;
   let ended = false;
   let failure: Error | null = null;
   let wake: () => void = () => undefined;
@@ -37,11 +36,9 @@ export function pushedBytes(file: string, onTaken: () => void): PushedBytes {
           const chunk = queue.shift();
           if (chunk) {
             onTaken();
-            got += chunk.length;
             return controller.enqueue(chunk);
           }
-          // Said here, not left to the digest: a count that is off is a broken download, not a BAD signature.
-          if (ended && got !== size) return controller.error(countError(file, got, size as number));
+          // Whether the count matches `size` is verifyDetachedStream's to check (src/verify/verify-file.ts).
           if (ended) return controller.close();
           await new Promise<void>((resolve) => (wake = resolve));
         }
@@ -76,7 +73,3 @@ export function pushedBytes(file: string, onTaken: () => void): PushedBytes {
   };
 }
 
-/** The download hands over every byte it writes, so this is not expected; fail closed, and say so. */
-function countError(file: string, got: number, size: number): SignatureError {
-  return new SignatureError(`${file} reached the signature check with ${got} of its ${size} bytes: install again (the file is then checked from disk)`);
-}

@@ -91,7 +91,7 @@ port.on('message', (m: ToWorker) => {
 function follow(id: number, file: string): void {
   let onAbandon = (): void => undefined;
   const abandoned = new Promise<void>((resolve) => (onAbandon = resolve));
-  const bytes = pushedBytes(file, () => post({ type: 'took', id }));
+  const bytes = pushedBytes(() => post({ type: 'took', id }));
   followed.set(id, { bytes, abandoned, onAbandon });
   settle(id, async () => {
     try {

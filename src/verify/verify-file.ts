@@ -277,17 +277,21 @@ async function checkStreamBytes(sig: openpgp.SignaturePacket, signer: Signer, o:
         bytes += chunk.length;
         controller.enqueue(chunk);
       },
+      // Checked as the stream ends, before the digest is compared: a count that is off is a
+      // download that did not arrive whole, not a BAD signature.
       flush() {
         closed = true;
+        if (bytes !== o.expectedSize()) throw notWhole(o.file, bytes, o.expectedSize());
       },
     }),
   );
   await checkDigest(sig, signer, counted, o);
-  const size = closed ? o.expectedSize() : -1;
-  if (!closed || bytes !== size) {
-    throw new SignatureError(`${o.file} did not arrive whole while it was being verified (${bytes} bytes of ${closed ? size : 'an unfinished stream'}): try again`);
-  }
+  if (!closed || bytes !== o.expectedSize()) throw notWhole(o.file, bytes, closed ? o.expectedSize() : null);
   return null;
+}
+
+function notWhole(file: string, bytes: number, size: number | null): SignatureError {
+  return new SignatureError(`${file} did not arrive whole while it was being verified (${bytes} bytes of ${size ?? 'an unfinished stream'}): try again`);
 }
 
 /** Runs openpgp.js's digest and public-key check over `stream`; a mismatch is a BAD signature. */
