@@ -1,46 +1,41 @@
-// Signature checks in a worker thread (src/verify/stream-worker.ts) that is sent the archive's
-// bytes while they download. WHY: verifying after the download means reading the archive back and
-// hashing it on the one thread that also downloads and unpacks; and loading openpgp.js + the key
-// costs that thread ~60-100 ms. In the worker both happen on another core, during the download, so
-// the verdict is ready soon after the last byte (bench/install.bench.js). The verdict is the same
-// code's as for a file (verifyDetachedStream / verifyDetachedFile in src/verify/verify-file.ts).
+// Signature checks in a worker thread (src/verify/stream-worker.ts) while the archive downloads.
+// WHY: loading openpgp.js + the key and judging the key costs ~60-100 ms, which the worker spends
+// on another core during the download. The bytes themselves never cross over: the worker sends how
+// to hash the file for its signature (a DigestSpec), this thread's download hashes each chunk as it
+// arrives (SignedDigest, one pass over bytes it has in hand), and the worker judges the digest at
+// the end (src/verify/verify-file.ts, concludeStreamed). So the verdict comes the moment the last
+// byte is in, and no byte is copied to another thread.
 //
-// Safety is unchanged: the download hashes exactly the bytes it sends here (DownloadFollower), so
-// its SHA-256 is the digest of the bytes the signature was checked over, and unpacking demands it
-// of the file (src/install/unpack.ts): nothing but verified bytes is ever unpacked. Anything odd
-// (the worker dies, the bytes end short) fails the verification; it never passes it.
+// Safety is unchanged: the download hashes exactly the bytes it pushes here into its SHA-256 as
+// well (DownloadFollower), so that SHA-256 is of the bytes the signature was checked over, and
+// unpacking demands it of the file (src/install/unpack.ts): nothing but verified bytes is ever
+// unpacked. Anything odd (the worker dies, the bytes end short) fails the verification; it never
+// passes it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InterruptedError, fromWireError } from '../errors';
 import type { DownloadFollower } from '../fetch/types';
+import { SignedDigest, type DigestSpec } from './signed-digest';
 import type { FromWorker, KeyFacts, ToWorker, WorkerInit } from './stream-protocol';
 import type { VerifyResult } from './verify-file';
 
 export interface StreamVerifierOptions extends WorkerInit {
   signal?: AbortSignal;
   /**
-   * How long a download may wait for the worker to take bytes (default 3 s): longer, and the
-   * session stops following it (the download goes on unhindered; its file is verified from disk
-   * afterwards). The worker takes nothing before the signature is in, so this bounds how long the
-   * archive waits on a late `.asc` (one whose download is retrying).
+   * How long a download may wait for the worker to say how to hash it (default 3 s): longer, and
+   * the session stops following it (the download goes on unhindered; its file is verified from disk
+   * afterwards). The worker says so once the signature is in, so this bounds how long the archive
+   * waits on a late `.asc` (one whose download is retrying).
    */
   followStallMs?: number;
 }
 
 /**
- * Bytes are sent to the worker in batches of this size (one message each), gathered in one buffer
- * that is reused: postMessage copies it. WHY not transfer a fresh buffer per batch: the fresh
- * memory costs this thread page faults, and at 300 MB the transferred buffers piled up in the
- * worker before its GC freed them (peak RSS +55 MB over 30 MB in a full bench run, against +5 to
- * +21 MB copied); copying was no slower on the clock either.
+ * Bytes a session keeps while it does not yet know how to hash them (the worker has not read the
+ * signature yet): the download waits beyond that (its TCP window closes), so memory stays flat.
  */
-const BATCH_BYTES = 1 << 20;
-/**
- * Batches sent but not yet taken for hashing, at most: the download waits beyond that (its TCP
- * window closes), so memory stays flat when the worker is slower, or waits for the signature.
- */
-const BATCHES_IN_FLIGHT = 4;
+const EARLY_BYTES = 4 << 20;
 /** StreamVerifierOptions.followStallMs's default. */
 const FOLLOW_STALL_MS = 3000;
 
@@ -137,7 +132,7 @@ export class StreamVerifier {
   }
 
   private onMessage(m: Exclude<FromWorker, { type: 'key' | 'key-error' }>): void {
-    if (m.type === 'took') return this.sessions.get(m.id)?.took();
+    if (m.type === 'spec') return this.sessions.get(m.id)?.start(m.spec);
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
@@ -180,9 +175,14 @@ class Session implements VerifySession {
   abandoned = false;
   /** True once the verdict is in (or failed): bytes are no longer needed. */
   private settled = false;
-  private batch: Uint8Array | null = null;
-  private filled = 0;
-  private inFlight = 0;
+  /** Hashes every byte as it comes, once the worker has said how (start()); null again once sent. */
+  private digest: SignedDigest | null = null;
+  private started = false;
+  /** Copies of the bytes that came before that. */
+  private early: Uint8Array[] = [];
+  private earlyBytes = 0;
+  /** The file's size, once end() has said it. */
+  private size: number | null = null;
   private waiting: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(
@@ -193,8 +193,7 @@ class Session implements VerifySession {
   ) {
     const settle = (): void => {
       this.settled = true;
-      this.batch = null;
-      this.release();
+      this.drop();
     };
     result.then(settle, settle);
   }
@@ -205,22 +204,19 @@ class Session implements VerifySession {
 
   push(chunk: Uint8Array): boolean {
     // Not needed any more: the download goes on unhindered. (A verdict that came before end() is
-    // never a good one: the worker's stream closes only at end(), so nothing is lost by dropping.)
+    // never a good one: the worker judges only at end(), so nothing is lost by dropping.)
     if (this.over) return true;
-    // Copied into the batch: the chunk is the download's.
-    for (let at = 0; at < chunk.length; ) {
-      this.batch ??= new Uint8Array(BATCH_BYTES);
-      const n = Math.min(chunk.length - at, BATCH_BYTES - this.filled);
-      this.batch.set(chunk.subarray(at, at + n), this.filled);
-      this.filled += n;
-      at += n;
-      if (this.filled === BATCH_BYTES) this.flush();
+    if (this.digest) {
+      this.digest.update(chunk);
+      return true;
     }
-    return this.inFlight < BATCHES_IN_FLIGHT;
+    this.early.push(new Uint8Array(chunk)); // a copy: the chunk is the download's
+    this.earlyBytes += chunk.length;
+    return this.earlyBytes < EARLY_BYTES;
   }
 
   ready(): Promise<void> {
-    if (this.over || this.inFlight < BATCHES_IN_FLIGHT) return Promise.resolve();
+    if (this.over || this.digest || this.earlyBytes < EARLY_BYTES) return Promise.resolve();
     if (!this.waiting) {
       let resolve = (): void => undefined;
       const promise = new Promise<void>((r) => (resolve = r));
@@ -237,33 +233,46 @@ class Session implements VerifySession {
     return this.waiting.promise;
   }
 
-  /** The worker took a batch for hashing. */
-  took(): void {
-    this.inFlight--;
-    if (this.inFlight < BATCHES_IN_FLIGHT) this.release();
+  /** The worker says how to hash the file: what came early first, then each byte as it comes. */
+  start(spec: DigestSpec): void {
+    if (this.abandoned || this.settled || this.started) return;
+    this.started = true;
+    const digest = new SignedDigest(spec);
+    for (const chunk of this.early) digest.update(chunk);
+    this.digest = digest;
+    this.early = [];
+    this.earlyBytes = 0;
+    if (this.complete) this.finish();
+    this.release();
   }
 
   end(size: number): void {
     if (this.complete || this.abandoned) return;
-    this.flush();
     this.complete = true;
-    this.send({ type: 'end', id: this.id, size });
+    this.size = size;
+    if (this.digest && !this.settled) this.finish();
   }
 
   abort(): void {
     if (this.complete || this.abandoned) return;
     this.abandoned = true;
-    this.batch = null;
+    this.drop();
     this.send({ type: 'abort', id: this.id });
-    this.release();
   }
 
-  private flush(): void {
-    if (!this.batch || this.filled === 0) return;
-    const chunk = this.filled === BATCH_BYTES ? this.batch : this.batch.subarray(0, this.filled);
-    this.send({ type: 'bytes', id: this.id, chunk }); // copied here and now: the batch is free again
-    this.inFlight++;
-    this.filled = 0;
+  /** All bytes are in and hashed: the worker judges the digest. */
+  private finish(): void {
+    const digest = this.digest as SignedDigest;
+    this.send({ type: 'end', id: this.id, size: this.size as number, bytes: digest.bytes, digest: digest.digest() });
+    this.digest = null;
+  }
+
+  /** Nothing more will be hashed: let go of what is held, and of a waiting download. */
+  private drop(): void {
+    this.early = [];
+    this.earlyBytes = 0;
+    this.digest = null;
+    this.release();
   }
 
   private release(): void {

@@ -1,6 +1,7 @@
 // Messages between the install pipeline's thread (src/verify/stream-client.ts) and the
 // verification worker (src/verify/stream-worker.ts). Types only; both sides import it.
 import type { WireError } from '../errors';
+import type { DigestSpec } from './signed-digest';
 import type { KeySource } from './signing-key';
 import type { VerifyResult } from './verify-file';
 
@@ -20,12 +21,10 @@ export interface KeyFacts {
 }
 
 export type ToWorker =
-  /** A file being downloaded (one download attempt), whose bytes follow as `bytes` messages. `file` names it in messages. */
+  /** A file being downloaded (one download attempt), hashed by the sender as it arrives. `file` names it in messages. */
   | { type: 'follow'; id: number; file: string }
-  /** The next bytes of the file of `id`, in order (a copy: the sender reuses its buffer). */
-  | { type: 'bytes'; id: number; chunk: Uint8Array }
-  /** The file of `id` is complete with `size` bytes, all of them sent. */
-  | { type: 'end'; id: number; size: number }
+  /** The file of `id` is complete with `size` bytes; `bytes` of them went into `digest` (made by the `spec` sent for `id`). */
+  | { type: 'end'; id: number; size: number; bytes: number; digest: Uint8Array }
   /** The download attempt of `id` failed: its verification is dropped. */
   | { type: 'abort'; id: number }
   /** The detached signature every followed file is checked against (it downloads alongside). */
@@ -36,7 +35,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'key'; key: KeyFacts }
   | { type: 'key-error'; error: WireError }
-  /** One `bytes` message of `id` was taken for hashing: the sender may send one more (flow control). */
-  | { type: 'took'; id: number }
+  /** How to hash the file of `id` for its signature: the sender hashes it so, as it arrives. */
+  | { type: 'spec'; id: number; spec: DigestSpec }
   | { type: 'result'; id: number; result: VerifyResult }
   | { type: 'error'; id: number; error: WireError };

@@ -11,21 +11,22 @@
 //     signature with the "sign" flag and a valid back-signature from the subkey, and counts EVERY
 //     revocation signature (hard or soft, before or after the signature). Revocation is checked
 //     explicitly first, for a clear message.
-//  2. The signature itself, via SignaturePacket.verify() over a streamed literal packet: digest and
-//     public-key check over the exact bytes, creation time not in the future, signature not expired,
-//     message hash not MD5/SHA-1/RIPEMD-160 (openpgp's rejectMessageHashAlgorithms; we check first
-//     too, so a weak signature is refused before reading a 300 MB file).
+//  2. The signature itself, via SignaturePacket.verify() given the digest of the exact bytes
+//     (computed where the bytes are: src/verify/signed-digest.ts): digest and public-key check,
+//     creation time not in the future, signature not expired, message hash not MD5/SHA-1/RIPEMD-160
+//     (openpgp's rejectMessageHashAlgorithms; we check first too, so a weak signature is refused
+//     before reading a 300 MB file).
 // Expiry is then judged NOW, as gpg does: a key (primary or signing subkey) expired in this copy
 // gives 'good-expired-key' plus a warning, or a refusal with strictKeyExpiry. Judging expiry at
 // signing time instead would gain nothing: whoever holds the secret key chooses the signature's
 // creation time, so only revocation (fetched by `key refresh`) can take a key out of service.
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as openpgp from 'openpgp';
-import { BadInputError, InterruptedError, SignatureError, filesystemError, isProvisionError, throwIfAborted } from '../errors';
+import { SignatureError, throwIfAborted } from '../errors';
 import { firstLine } from '../util/text';
-import { fileReadableStream } from './file-stream';
+import { digestFile } from './file-digest';
 import { groupFingerprint } from './pinned';
+import type { DigestSpec } from './signed-digest';
 import type { KeySource, SigningKey } from './signing-key';
 
 export interface VerifyOptions {
@@ -57,20 +58,21 @@ export interface VerifyResult {
    * SHA-256 (hex) of exactly the bytes the signature was checked over, hashed from the same chunks
    * the signature digest read. A caller that reads the file again (to unpack it) compares against
    * this to know it got the bytes that were verified, not whatever the file holds by then.
-   * Null from verifyDetachedStream: whoever streamed the bytes hashes them (a download's SHA-256 is
-   * of the very bytes it sent, src/fetch/types.ts DownloadFollower), and hashing twice costs time.
+   * Null from concludeStreamed: whoever hashed the bytes as they came has their SHA-256 too (a
+   * download's is of the very bytes it hashed for the signature, src/fetch/types.ts DownloadFollower).
    */
   sha256: string | null;
 }
 
-/** verifyDetachedStream: the signed bytes arrive as a stream (e.g. straight from a download). */
-export interface StreamVerifyOptions extends Omit<VerifyOptions, 'file'> {
-  /** Names the bytes in messages: the file they are being written to. */
-  file: string;
-  /** The signed bytes in order; it closes once they are all there and errors if they never will be. */
-  stream: ReadableStream<Uint8Array>;
-  /** How many bytes the stream must have carried, known once it has closed. */
-  expectedSize: () => number;
+/** A signature read and judged on everything but the bytes it signs (prepareSignature). */
+export interface PreparedSignature {
+  /** How to hash the signed file: whoever holds its bytes computes the digest (SignedDigest). */
+  readonly spec: DigestSpec;
+  readonly sig: openpgp.SignaturePacket;
+  readonly signer: Signer;
+  /** The hash algorithm's name, as gpg names it. */
+  readonly hash: string;
+  readonly options: VerifyOptions;
 }
 
 const MAX_SIGNATURE_BYTES = 1024 * 1024;
@@ -79,30 +81,43 @@ const WEAK_HASHES = new Set<number>([openpgp.enums.hash.md5, openpgp.enums.hash.
 type Signer = openpgp.PublicKey | openpgp.Subkey;
 
 export async function verifyDetachedFile(o: VerifyOptions): Promise<VerifyResult> {
-  return verifyDetached(o, (sig, signer) => checkFileBytes(sig, signer, o));
+  const p = await prepareSignature(o);
+  const { digest, sha256 } = await digestFile(o.file, p.spec, o.signal);
+  return concludeSignature(p, digest, sha256);
 }
 
 /**
- * The same verdict over bytes that arrive as a stream instead of from a file: lets a download be
- * verified while it arrives (src/verify/stream-client.ts) rather than read back afterwards.
- * Nothing is judged before the stream has closed and carried exactly `expectedSize()` bytes.
+ * Everything but the bytes: reads the signature and refuses it early for a weak hash, a key that
+ * did not make it, a revoked or unbound signing key, or a bad date. Its `spec` says how to hash the
+ * signed file; concludeStreamed gives the verdict on that digest.
  */
-export async function verifyDetachedStream(o: StreamVerifyOptions): Promise<VerifyResult> {
-  return verifyDetached(o, (sig, signer) => checkStreamBytes(sig, signer, o));
-}
-
-type ByteCheck = (sig: openpgp.SignaturePacket, signer: Signer) => Promise<string | null>;
-
-async function verifyDetached(o: VerifyOptions, checkBytes: ByteCheck): Promise<VerifyResult> {
+export async function prepareSignature(o: VerifyOptions): Promise<PreparedSignature> {
   throwIfAborted(o.signal);
   const sig = await readSignaturePacket(o.signature);
   const hash = hashName(sig);
-  const key = o.key.publicKey;
-  const signer = findSigner(key, sig, o);
-  await checkSignerPolicy(key, signer, o);
+  const signer = findSigner(o.key.publicKey, sig, o);
+  await checkSignerPolicy(o.key.publicKey, signer, o);
   checkSignatureTimes(sig, signer, o);
-  const sha256 = await checkBytes(sig, signer);
-  const expiredAt = await expiryOf(key, signer, o);
+  return { spec: digestSpec(sig, hash), sig, signer, hash, options: o };
+}
+
+/**
+ * The verdict on a file that was hashed as it arrived (a download, src/verify/stream-client.ts):
+ * `bytes` of it went into `digest`, and the download says the file has `size`.
+ */
+export async function concludeStreamed(p: PreparedSignature, d: { digest: Uint8Array; bytes: number; size: number }): Promise<VerifyResult> {
+  // Checked before the digest: a count that is off is a download that did not arrive whole, not a
+  // BAD signature.
+  if (d.bytes !== d.size) {
+    throw new SignatureError(`${p.options.file} did not arrive whole while it was being verified (${d.bytes} bytes of ${d.size}): try again`);
+  }
+  return concludeSignature(p, d.digest, null);
+}
+
+async function concludeSignature(p: PreparedSignature, digest: Uint8Array, sha256: string | null): Promise<VerifyResult> {
+  const { sig, signer, hash, options: o } = p;
+  await checkDigest(p, digest);
+  const expiredAt = await expiryOf(o.key.publicKey, signer, o);
   const created = sig.created as Date;
   const result: VerifyResult = {
     status: 'good',
@@ -239,98 +254,65 @@ function checkSignatureTimes(sig: openpgp.SignaturePacket, signer: Signer, o: Ve
   }
 }
 
+/** openpgp.js's view of a signature packet beyond its typings (used by digestSpec and checkDigest). */
+interface SignatureInternals {
+  version: number;
+  /** What is hashed for `data`: (a v6 salt) || data || hashed part || trailer. */
+  toHash(type: openpgp.enums.signature, data: openpgp.LiteralDataPacket, detached: boolean): unknown;
+  /** A digest computed elsewhere; verify() then reads no data (as for a one-pass signed message). */
+  hashed?: Promise<Uint8Array>;
+}
+
+/** Node's names of the hash algorithms a signature may use (the weak ones are refused before). */
+const NODE_HASHES: Record<number, string> = { 8: 'sha256', 9: 'sha384', 10: 'sha512', 11: 'sha224', 12: 'sha3-256', 14: 'sha3-512' };
+
+/** How to hash the file for `sig`: what openpgp.js hashes after the file's bytes. */
+function digestSpec(sig: openpgp.SignaturePacket, name: string): DigestSpec {
+  const internals = sig as unknown as SignatureInternals;
+  // Version 4 is what gpg makes and borg signs with; a pinned key (a v4 fingerprint) makes no
+  // other. Later versions hash a salt first (v6) or a different trailer (v5): not ours to guess.
+  if (internals.version !== 4) throw new SignatureError(`the signature is a version ${internals.version} signature: only version 4 signatures (gpg's) are checked`);
+  const hash = NODE_HASHES[sig.hashAlgorithm as number];
+  if (!hash) throw new SignatureError(`the signature was made with ${name}, which borg-provision cannot check: ask the signer for a SHA-256 or SHA-512 signature`);
+  // What follows the file's bytes: asked with no bytes, openpgp.js gives exactly that.
+  const empty = new openpgp.LiteralDataPacket();
+  (empty as unknown as { setBytes(b: Uint8Array, f: openpgp.enums.literal): void }).setBytes(new Uint8Array(0), openpgp.enums.literal.binary);
+  const suffix = internals.toHash(openpgp.enums.signature.binary, empty, true);
+  if (!(suffix instanceof Uint8Array)) throw new SignatureError('cannot read what the signature signs: refusing it');
+  return { hash, suffix };
+}
+
 /**
- * Digest + public-key check over the exact bytes of the file, streamed (memory stays flat).
- * Returns the SHA-256 of those same bytes (see VerifyResult.sha256).
+ * Has openpgp.js check `digest` against the signature: the leading digest bytes it carries, then
+ * the public-key check. The data it is given is poison: openpgp.js reads none when given a digest;
+ * should a later release ignore that and hash the data, reading it throws, and the signature fails
+ * (closed) instead of being judged over some other bytes.
  */
-async function checkFileBytes(sig: openpgp.SignaturePacket, signer: Signer, o: VerifyOptions): Promise<string> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(o.file, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR') throw new BadInputError(`cannot verify ${o.file}: ${code === 'ENOENT' ? 'no such file' : 'is a directory'}`);
-    throw filesystemError(err, 'read', o.file);
-  }
-  try {
-    const { size } = await handle.stat();
-    const sha256 = createHash('sha256');
-    const { stream, stats } = fileReadableStream(handle, o.signal, (chunk) => sha256.update(chunk));
-    await checkDigest(sig, signer, stream, o);
-    // The digest covered what was read; make sure that was the whole file as it was opened.
-    if (!stats.ended || stats.bytesRead !== size) {
-      throw new SignatureError(`${o.file} changed while it was being verified (${stats.bytesRead} of ${size} bytes read): try again`);
-    }
-    return sha256.digest('hex');
-  } finally {
-    await handle.close();
-  }
-}
-
-/** checkFileBytes for bytes that arrive as a stream: counted against expectedSize (their sender hashes them). */
-async function checkStreamBytes(sig: openpgp.SignaturePacket, signer: Signer, o: StreamVerifyOptions): Promise<null> {
-  let bytes = 0;
-  let closed = false;
-  const counted = o.stream.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        bytes += chunk.length;
-        controller.enqueue(chunk);
-      },
-      // Checked as the stream ends, before the digest is compared: a count that is off is a
-      // download that did not arrive whole, not a BAD signature.
-      flush() {
-        closed = true;
-        if (bytes !== o.expectedSize()) throw notWhole(o.file, bytes, o.expectedSize());
-      },
-    }),
-  );
-  await checkDigest(sig, signer, counted, o);
-  if (!closed || bytes !== o.expectedSize()) throw notWhole(o.file, bytes, closed ? o.expectedSize() : null);
-  return null;
-}
-
-function notWhole(file: string, bytes: number, size: number | null): SignatureError {
-  return new SignatureError(`${file} did not arrive whole while it was being verified (${bytes} bytes of ${size ?? 'an unfinished stream'}): try again`);
-}
-
-/** Runs openpgp.js's digest and public-key check over `stream`; a mismatch is a BAD signature. */
-async function checkDigest(sig: openpgp.SignaturePacket, signer: Signer, stream: ReadableStream<Uint8Array>, o: VerifyOptions): Promise<void> {
-  const message = await openpgp.createMessage({ binary: stream, format: 'binary' });
-  const literal = message.packets.filterByTag(openpgp.enums.packet.literalData)[0];
-  let data: ReadableStreamDefaultReader<Uint8Array> | null = null;
+async function checkDigest(p: PreparedSignature, digest: Uint8Array): Promise<void> {
+  const internals = p.sig as unknown as SignatureInternals;
+  internals.hashed = Promise.resolve(digest);
   try {
     // detached = true; the date is checked by checkSignatureTimes already, but passing now keeps
     // openpgp's own checks (creation time, signature expiry, hash policy) in force too.
-    // The hash reads a passive clone of the literal data, which only advances while the original
-    // stream is read (openpgp.verify() leaves that to its caller as `result.data`): drain it
-    // alongside, or both wait forever. Chunks are dropped as soon as they are hashed.
-    // verify() first: it takes its clone of the literal data before the drain locks the original.
-    const verified = sig.verify(signer.keyPacket, openpgp.enums.signature.binary, literal, new Date(), true, openpgp.config);
-    verified.catch(() => undefined); // observed by Promise.all below; never an unhandled rejection
-    data = (message.getLiteralData() as ReadableStream<Uint8Array>).getReader();
-    await Promise.all([verified, drain(data)]);
+    await p.sig.verify(p.signer.keyPacket, openpgp.enums.signature.binary, POISON, new Date(), true, openpgp.config);
   } catch (err) {
-    // A check that fails early (an algorithm the key does not have) leaves the drain pulling: stop
-    // reading, or the rest of the bytes would be read (and, for the unread clone, kept) for nothing.
-    await data?.cancel().catch(() => undefined);
-    if (o.signal?.aborted || err instanceof InterruptedError) throw new InterruptedError();
-    if (isProvisionError(err)) throw err;
-    const errno = (err as NodeJS.ErrnoException).code;
-    if (errno) throw filesystemError(err, 'read', o.file);
+    if (err instanceof PoisonError) throw new SignatureError(`this openpgp.js cannot check a digest made elsewhere (${err.message}): refusing`, { cause: err });
+    const { file, signature } = p.options;
     throw new SignatureError(
-      `BAD signature: ${o.file} does not match ${o.signature} (${firstLine(err)}); the file is damaged or was altered, delete it and download again`,
+      `BAD signature: ${file} does not match ${signature} (${firstLine(err)}); the file is damaged or was altered, delete it and download again`,
       { cause: err },
     );
+  } finally {
+    delete internals.hashed;
   }
 }
 
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-  for (;;) {
-    const { done } = await reader.read();
-    if (done) return;
-  }
-}
+class PoisonError extends Error {}
+const POISON = new Proxy({} as openpgp.LiteralDataPacket, {
+  get(_target, prop) {
+    throw new PoisonError(`it read the data's ${String(prop)}`);
+  },
+});
 
 /** The earliest expiry (primary or signing subkey) that has passed by now in this key copy, or null. */
 async function expiryOf(key: openpgp.PublicKey, signer: Signer, o: VerifyOptions): Promise<Date | null> {

@@ -94,6 +94,23 @@ test('the signature may arrive after the bytes: the sender waits, a few MiB ahea
   expect((await session.result).status).toBe('good');
 });
 
+test('a download that ends before the signature is read is judged once it is: the bytes kept early count', async () => {
+  const small = data.subarray(0, 3 << 20); // under the 4 MiB a session keeps before it can hash
+  await fs.writeFile(f('small.tgz'), small);
+  const smallSig = await signDetached(home, key.signingSubkey as string, f('small.tgz'), { out: f('small.tgz.asc') });
+  const v = start();
+  const session = v.follow(f('small.tgz'));
+  expect((await feed(session, small)).waits).toBe(0);
+  session.end(small.length);
+  expect(session.complete).toBe(true);
+  v.signature(smallSig);
+  expect((await session.result).status).toBe('good');
+  const tampered = v.follow(f('small.tgz'));
+  await feed(tampered, Buffer.concat([small.subarray(0, 1000), Buffer.from('!'), small.subarray(1001)]));
+  tampered.end(small.length);
+  await expect(tampered.result).rejects.toThrow(/^BAD signature/);
+});
+
 test('a sender kept waiting longer than followStallMs is let go: the session stops following', async () => {
   const big = await bigSigned('stalled.tgz');
   const v = new StreamVerifier({ keyFile, fingerprint: key.primary, followStallMs: 100 });

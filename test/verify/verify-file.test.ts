@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as openpgp from 'openpgp';
 import { BadInputError, InterruptedError, SignatureError } from '../../src/errors';
 import { SigningKey, loadSigningKey, verifyDetachedFile } from '../../src/verify';
 import { GpgHome, TestKey, genSigningKey, makeGpgHome, signDetached, writeKeyFile } from '../helpers/gpg';
@@ -102,6 +103,36 @@ describe('verifyDetachedFile', () => {
     expect(e2.message).toMatch(/expired on 2024-06-02/);
   });
 
+  it('has openpgp.js judge the digest it is given: one that hashed the data itself instead fails closed', async () => {
+    const sig = await signDetached(home, rsa.signingSubkey as string, data, { out: f('given.sig'), digest: 'SHA256' });
+    expect((await verifyDetachedFile({ file: data, signature: sig, key: rsaKey })).hash).toBe('SHA256');
+    // A later openpgp.js that ignored the digest handed to it (SignatureInternals.hashed) and hashed
+    // the data argument instead: the data it gets is poison, so the verdict is a refusal.
+    const verify = openpgp.SignaturePacket.prototype.verify;
+    const spy = jest.spyOn(openpgp.SignaturePacket.prototype, 'verify').mockImplementation(function (this: openpgp.SignaturePacket, ...args) {
+      delete (this as unknown as { hashed?: unknown }).hashed;
+      return verify.apply(this, args);
+    });
+    try {
+      const err = await refusal(verifyDetachedFile({ file: data, signature: sig, key: rsaKey }));
+      expect(err).toBeInstanceOf(SignatureError);
+      expect(err.message).toMatch(/^this openpgp\.js cannot check a digest made elsewhere \(it read the data's \w+\): refusing$/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('refuses a signature packet of another version than 4 before reading the file', async () => {
+    const sig = await fs.readFile(await signDetached(home, rsa.signingSubkey as string, data, { out: f('v4.sig'), armor: false }));
+    const v5 = Buffer.from(sig);
+    v5[bodyStart(v5)] = 5; // the version octet
+    await fs.writeFile(f('v5.sig'), v5);
+    const err = await refusal(verifyDetachedFile({ file: f('nope.tgz'), signature: f('v5.sig'), key: rsaKey }));
+    expect(err).toBeInstanceOf(SignatureError);
+    // openpgp.js drops the packet it cannot read as v5 (no v5 key behind it); digestSpec would refuse one it kept.
+    expect(err.message).toMatch(/v5\.sig holds 0 signatures; expected exactly one|version 5 signature: only version 4 signatures/);
+  });
+
   it('says which file is missing: the signature (exit 5) or the data (exit 2)', async () => {
     const sig = await signDetached(home, ed.signingSubkey as string, data, { out: f('ok.asc') });
     const e1 = await refusal(verifyDetachedFile({ file: data, signature: f('nope.asc'), key: edKey }));
@@ -137,3 +168,9 @@ describe('verifyDetachedFile', () => {
     await fs.rm(big);
   });
 });
+
+/** Where the body of the first OpenPGP packet starts (RFC 4880 4.2: old or new header format). */
+function bodyStart(b: Buffer): number {
+  if (b[0] & 0x40) return b[1] < 192 ? 2 : b[1] < 224 ? 3 : 6;
+  return 1 + [1, 2, 4][b[0] & 3];
+}
