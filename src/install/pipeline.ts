@@ -65,7 +65,7 @@ export interface Verification {
   status: 'good' | 'good-expired-key' | 'unsigned' | 'sha256-manifest';
   /**
    * SHA-256 of the bytes this verdict is about; unpacking accepts only these bytes. Signed and
-   * verified as it downloaded: the download's, of the very bytes the worker was sent. Signed and
+   * verified as it downloaded: the download's, of the very chunks it hashed for the signature. Signed and
    * verified from disk: hashed by the signature check's own read. Build artifact: the manifest's.
    * Unsigned: the download's.
    */
@@ -304,9 +304,9 @@ function requireSignatureOrConsent(s: Source, o: InstallOptions): void {
 }
 
 /**
- * Fetches the archive while the worker verifies it. The worker is sent the bytes as they arrive
- * (a fresh session per download attempt) and gets the signature as soon as it is in, so its
- * verdict is ready soon after the download ends; a cache hit or a local file is verified from
+ * Fetches the archive while the worker verifies it. The download hashes each chunk for the
+ * signature as it arrives (a fresh session per download attempt; the worker says how once it has
+ * the signature) and the worker judges that digest, so the verdict is ready as the download ends; a cache hit or a local file is verified from
  * disk instead (verifyArchive). A key that fails to load (a bad --signing-key), or a verdict that
  * comes before the bytes are all in (the signature is by another key, revoked, SHA-1), stops the
  * download at once and is the error reported. Nothing is unpacked before a good verdict.
@@ -462,7 +462,7 @@ async function verifyArchive(
   throwIfAborted(o.signal);
   for (const w of r.warnings) warn(w);
   // The binding that unpacking demands of the file. Verified as it downloaded: the download's own
-  // SHA-256, which is of exactly the bytes the worker was sent (DownloadFollower). Verified from
+  // SHA-256, which is of exactly the chunks it hashed for the signature (DownloadFollower). Verified from
   // disk: the worker's hash of what it read.
   const sha256 = r.sha256 ?? (f.session?.complete ? f.sha256 : null);
   if (sha256 === null) throw new Error(`no digest of the verified bytes of ${name}`); // fail closed: a bug

@@ -237,7 +237,12 @@ class Session implements VerifySession {
   start(spec: DigestSpec): void {
     if (this.abandoned || this.settled || this.started) return;
     this.started = true;
-    const digest = new SignedDigest(spec);
+    let digest: SignedDigest;
+    try {
+      digest = new SignedDigest(spec);
+    } catch {
+      return this.abort(); // a hash this Node lacks: the file is verified from disk, which says so
+    }
     for (const chunk of this.early) digest.update(chunk);
     this.digest = digest;
     this.early = [];

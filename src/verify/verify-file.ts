@@ -20,6 +20,7 @@
 // gives 'good-expired-key' plus a warning, or a refusal with strictKeyExpiry. Judging expiry at
 // signing time instead would gain nothing: whoever holds the secret key chooses the signature's
 // creation time, so only revocation (fetched by `key refresh`) can take a key out of service.
+import { getHashes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { SignatureError, throwIfAborted } from '../errors';
@@ -273,7 +274,7 @@ function digestSpec(sig: openpgp.SignaturePacket, name: string): DigestSpec {
   // other. Later versions hash a salt first (v6) or a different trailer (v5): not ours to guess.
   if (internals.version !== 4) throw new SignatureError(`the signature is a version ${internals.version} signature: only version 4 signatures (gpg's) are checked`);
   const hash = NODE_HASHES[sig.hashAlgorithm as number];
-  if (!hash) throw new SignatureError(`the signature was made with ${name}, which borg-provision cannot check: ask the signer for a SHA-256 or SHA-512 signature`);
+  if (!hash || !getHashes().includes(hash)) throw new SignatureError(`the signature was made with ${name}, which borg-provision cannot check: ask the signer for a SHA-256 or SHA-512 signature`);
   // What follows the file's bytes: asked with no bytes, openpgp.js gives exactly that.
   const empty = new openpgp.LiteralDataPacket();
   (empty as unknown as { setBytes(b: Uint8Array, f: openpgp.enums.literal): void }).setBytes(new Uint8Array(0), openpgp.enums.literal.binary);

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import * as openpgp from 'openpgp';
 import { BadInputError, InterruptedError, SignatureError } from '../../src/errors';
 import { SigningKey, loadSigningKey, verifyDetachedFile } from '../../src/verify';
+import { SignedDigest } from '../../src/verify/signed-digest';
+import { concludeStreamed, prepareSignature } from '../../src/verify/verify-file';
 import { GpgHome, TestKey, genSigningKey, makeGpgHome, signDetached, writeKeyFile } from '../helpers/gpg';
 
 describe('verifyDetachedFile', () => {
@@ -122,15 +124,54 @@ describe('verifyDetachedFile', () => {
     }
   });
 
+  it('the public-key check judges the whole digest given, not only its two leading bytes', async () => {
+    const sig = await signDetached(home, rsa.signingSubkey as string, data, { out: f('whole.sig'), digest: 'SHA512' });
+    const p = await prepareSignature({ file: data, signature: sig, key: rsaKey });
+    const digestOf = (bytes: Buffer): Uint8Array => {
+      const d = new SignedDigest(p.spec);
+      d.update(bytes);
+      return d.digest();
+    };
+    const bytes = await fs.readFile(data);
+    const good = digestOf(bytes);
+    expect((await concludeStreamed(p, { digest: good, bytes: bytes.length, size: bytes.length })).status).toBe('good');
+    const off = Uint8Array.from(good);
+    off[5] ^= 1; // the two bytes the signature carries in the clear still match
+    const again = await prepareSignature({ file: data, signature: sig, key: rsaKey });
+    const err = await refusal(concludeStreamed(again, { digest: off, bytes: bytes.length, size: bytes.length }));
+    expect(err).toBeInstanceOf(SignatureError);
+    expect(err.message).toMatch(/^BAD signature: .* \(Signature verification failed\)/);
+  });
+
   it('refuses a signature packet of another version than 4 before reading the file', async () => {
     const sig = await fs.readFile(await signDetached(home, rsa.signingSubkey as string, data, { out: f('v4.sig'), armor: false }));
     const v5 = Buffer.from(sig);
     v5[bodyStart(v5)] = 5; // the version octet
     await fs.writeFile(f('v5.sig'), v5);
-    const err = await refusal(verifyDetachedFile({ file: f('nope.tgz'), signature: f('v5.sig'), key: rsaKey }));
-    expect(err).toBeInstanceOf(SignatureError);
-    // openpgp.js drops the packet it cannot read as v5 (no v5 key behind it); digestSpec would refuse one it kept.
-    expect(err.message).toMatch(/v5\.sig holds 0 signatures; expected exactly one|version 5 signature: only version 4 signatures/);
+    // openpgp.js drops a v5 packet unless told to read them; told so, it is ours to refuse.
+    const parse = openpgp.config.enableParsingV5Entities;
+    openpgp.config.enableParsingV5Entities = true;
+    try {
+      const err = await refusal(verifyDetachedFile({ file: f('nope.tgz'), signature: f('v5.sig'), key: rsaKey }));
+      expect(err).toBeInstanceOf(SignatureError);
+      expect(err.message).toBe('the signature is a version 5 signature: only version 4 signatures (gpg\'s) are checked');
+    } finally {
+      openpgp.config.enableParsingV5Entities = parse;
+    }
+  });
+
+  it('verifies only a regular file, and only as long as it was when opened', async () => {
+    const sig = await signDetached(home, rsa.signingSubkey as string, data, { out: f('regular.sig') });
+    const dirErr = await refusal(verifyDetachedFile({ file: dir, signature: sig, key: rsaKey }));
+    expect(dirErr).toBeInstanceOf(BadInputError);
+    expect(dirErr.message).toMatch(/cannot verify .*: is a directory$/);
+    const devErr = await refusal(verifyDetachedFile({ file: '/dev/zero', signature: sig, key: rsaKey }));
+    expect(devErr).toBeInstanceOf(BadInputError);
+    expect(devErr.message).toBe('cannot verify /dev/zero: not a regular file');
+    // procfs says 0 bytes and then reads more: a file that changed under the check.
+    const grown = await refusal(verifyDetachedFile({ file: '/proc/self/status', signature: sig, key: rsaKey }));
+    expect(grown).toBeInstanceOf(SignatureError);
+    expect(grown.message).toMatch(/^\/proc\/self\/status changed while it was being verified \(\d+ of 0 bytes read\): try again$/);
   });
 
   it('says which file is missing: the signature (exit 5) or the data (exit 2)', async () => {
