@@ -128,6 +128,12 @@ export function isProvisionError(err: unknown): err is ProvisionError {
   return err instanceof ProvisionError;
 }
 
+/** A system call's error (ENOENT, EIO, E2BIG, ...), not one of Node's own (ERR_...) or ours. */
+export function isErrnoError(err: unknown): err is NodeJS.ErrnoException {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+}
+
 /** Throws InterruptedError when the signal has fired; call between steps of long work. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new InterruptedError();

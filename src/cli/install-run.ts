@@ -10,8 +10,6 @@ import type { StreamVerifier } from '../verify/stream-client';
 import type { InstallFlagValues } from './install-args';
 import { startInstallVerifier } from './install-args';
 
-export { INSTALL_FLAG_KINDS, type InstallFlagValues } from './install-args';
-
 export interface InstallIo {
   signal: AbortSignal;
   json: boolean;

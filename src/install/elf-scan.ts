@@ -55,8 +55,6 @@ export function glibcVersionOf(need: string): string | null {
  */
 const FILES_PER_TURN = 8;
 
-type Judged = { ok: true; n: ElfNeeds } | { ok: false; err: unknown } | null;
-
 /**
  * Walks `root` (without following symlinks) and checks every ELF file; throws CompatibilityError.
  * Which files are ELF is found with synchronous 4-byte reads (most of a build is not ELF: Python
@@ -67,34 +65,20 @@ type Judged = { ok: true; n: ElfNeeds } | { ok: false; err: unknown } | null;
 export async function scanElfTree(root: string, target: ScanTarget, reader: ElfReader, signal?: AbortSignal): Promise<ElfScanResult> {
   const files: string[] = [];
   for await (const file of regularFiles(root)) files.push(file);
-  if (signal?.aborted) throw new InterruptedError();
-  // Unreadable files are kept as their error, to be thrown in walk order below.
-  const isElf = files.map((file) => {
-    try {
-      return unreadable(path.relative(root, file), () => reader.isElfFileSync(file));
-    } catch (err) {
-      return err as ArchiveError;
-    }
-  });
-  const elfIndexes = isElf.flatMap((e, i) => (e === true ? [i] : []));
-  const parsed = await mapInTurns(elfIndexes, signal, (i) =>
-    unreadableAsync(path.relative(root, files[i]), () => reader.readElfNeeds(files[i])).then(
-      (n): Judged => ({ ok: true, n }),
-      (err: unknown): Judged => ({ ok: false, err }),
-    ),
-  );
-  const needs = isElf.map((e): Judged => (e instanceof ArchiveError ? { ok: false, err: e } : null));
-  elfIndexes.forEach((i, k) => (needs[i] = parsed[k]));
   let elfFiles = 0;
   let maxGlibcNeeded: string | null = null;
-  for (let i = 0; i < files.length; i++) {
-    const got = needs[i];
-    if (got === null) continue;
-    if (!got.ok) throw got.err;
+  for (const file of files) {
+    if (signal?.aborted) throw new InterruptedError();
+    const rel = path.relative(root, file);
+    if (!(await unreadable(rel, () => reader.isElfFileSync(file)))) continue;
+    if (elfFiles > 0 && elfFiles % FILES_PER_TURN === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal?.aborted) throw new InterruptedError();
+    }
+    const n = await unreadable(rel, () => reader.readElfNeeds(file));
     elfFiles++;
-    const rel = path.relative(root, files[i]);
-    checkMachine(got.n.elf, target, rel);
-    for (const need of got.n.needs) {
+    checkMachine(n.elf, target, rel);
+    for (const need of n.needs) {
       for (const v of need.versions) {
         const g = glibcVersionOf(v);
         if (!g) continue;
@@ -111,32 +95,13 @@ export async function scanElfTree(root: string, target: ScanTarget, reader: ElfR
   return { elfFiles, maxGlibcNeeded };
 }
 
-/** `fn` over `items`, one after another, results in input order; stops on abort (see FILES_PER_TURN). */
-async function mapInTurns<T, R>(items: T[], signal: AbortSignal | undefined, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i++) {
-    if (i > 0 && i % FILES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
-    if (signal?.aborted) throw new InterruptedError();
-    out.push(await fn(items[i]));
-  }
-  return out;
-}
-
 /**
  * Runs one read of a file of the unpacked build. Whatever goes wrong (EACCES from a mode the
  * archive set, a truncated or corrupt ELF) is about the build's content, not the user's input or
  * the target: ArchiveError (exit 5), the build is refused. Not FilesystemError (6): the tree was
  * just written by us, so a file we cannot read or parse there is what the archive made it.
  */
-function unreadable<T>(rel: string, read: () => T): T {
-  try {
-    return read();
-  } catch (err) {
-    throw refusedRead(rel, err);
-  }
-}
-
-async function unreadableAsync<T>(rel: string, read: () => Promise<T>): Promise<T> {
+async function unreadable<T>(rel: string, read: () => T | Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {

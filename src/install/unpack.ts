@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as zlib from 'node:zlib';
 import * as path from 'node:path';
-import { ArchiveError, ChecksumError, InterruptedError, filesystemError, isProvisionError } from '../errors';
+import { ArchiveError, ChecksumError, InterruptedError, filesystemError, isErrnoError, isProvisionError } from '../errors';
 
 const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
 
@@ -393,8 +393,7 @@ function toUnpackError(err: unknown, o: UnpackOptions): unknown {
     const through = t.symlink ? ` ${quote(path.relative(o.dest, t.symlink))}` : '';
     return new ArchiveError(`archive entry ${quote(t.entry.path)} is a link whose target passes through the symlink${through}; refusing the archive`);
   }
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code && /^E[A-Z]+$/.test(code) && code !== 'EEXIST') return filesystemError(err, 'unpack into', o.dest);
+  if (isErrnoError(err) && err.code !== 'EEXIST') return filesystemError(err, 'unpack into', o.dest);
   const msg = err instanceof Error ? err.message : String(err);
   return new ArchiveError(`${path.basename(o.archive)} is not a valid tar.gz archive (${msg}); download it again`);
 }

@@ -1,6 +1,6 @@
 // Reading input files with one-line, typed failures. Files are opened non-blocking so that a FIFO
 // or device passed by mistake is refused instead of hanging the read.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { BadInputError } from '../errors';
 import { ELF_MAGIC } from './elf-file';
 
@@ -21,8 +21,8 @@ function openError(err: unknown, file: string): BadInputError {
   return new BadInputError(`${file} ${detail}`, { cause: err });
 }
 
-/** The open descriptor of a regular file and its size; closed again on any refusal. */
-function openRegular(file: string): { fd: number; size: number } {
+/** The open descriptor of a regular file; closed again on any refusal. */
+function openRegular(file: string): number {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -34,7 +34,7 @@ function openRegular(file: string): { fd: number; size: number } {
     if (st.isDirectory()) throw new BadInputError(`${file} is a directory, not a file`);
     if (!st.isFile()) throw new BadInputError(`${file} is not a regular file`);
     if (st.size > MAX_BYTES) throw new BadInputError(`${file} is too large (${st.size} bytes) to be a library`);
-    return { fd, size: st.size };
+    return fd;
   } catch (err) {
     closeSync(fd);
     throw err;
@@ -50,33 +50,18 @@ export async function readInputFile(file: string): Promise<Buffer> {
   return readInputFileSync(file);
 }
 
-/** To end of file, as readFile does: first the size stat gave, then on (growing; procfs says 0). */
 function readInputFileSync(file: string): Buffer {
-  const { fd, size } = openRegular(file);
+  const fd = openRegular(file);
   try {
-    const parts: Buffer[] = [];
-    let total = 0;
-    for (let want = size || 64 * 1024; ; want = 64 * 1024) {
-      const buf = Buffer.allocUnsafe(want);
-      const n = readAt(fd, buf, total);
-      total += n;
-      if (total > MAX_BYTES) throw new BadInputError(`${file} is too large (over ${MAX_BYTES} bytes) to be a library`);
-      if (n > 0) parts.push(n === want ? buf : buf.subarray(0, n));
-      if (n < want) break;
-    }
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
+    // To end of file, as readFile does (procfs says size 0); openRegular refused a file over the bound.
+    const buf = readFileSync(fd);
+    if (buf.length > MAX_BYTES) throw new BadInputError(`${file} is too large (over ${MAX_BYTES} bytes) to be a library`);
+    return buf;
   } catch (err) {
     throw err instanceof BadInputError ? err : openError(err, file);
   } finally {
     closeSync(fd);
   }
-}
-
-/** Fills `buf` from `position` on, or up to end of file; the bytes read. */
-function readAt(fd: number, buf: Buffer, position: number): number {
-  let got = 0;
-  for (let n = -1; n !== 0 && got < buf.length; got += n) n = readSync(fd, buf, got, buf.length - got, position + got);
-  return got;
 }
 
 const NOT_A_FILE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);

@@ -2,7 +2,7 @@
 // binding the unpack checks: src/install/unpack.ts). Memory stays flat whatever the file's size.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { BadInputError, SignatureError, filesystemError, throwIfAborted } from '../errors';
+import { BadInputError, SignatureError, filesystemError, isErrnoError, throwIfAborted } from '../errors';
 import { SignedDigest, type DigestSpec } from './signed-digest';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -34,7 +34,7 @@ export async function digestFile(file: string, spec: DigestSpec, signal?: AbortS
     return { digest: signed.digest(), sha256: sha256.digest('hex') };
   } catch (err) {
     failed = true;
-    throw isErrno(err) ? filesystemError(err, 'read', file) : err;
+    throw isErrnoError(err) ? filesystemError(err, 'read', file) : err;
   } finally {
     // A failure to close after a failure says nothing new.
     await handle.close().catch((err: unknown) => {
@@ -84,8 +84,3 @@ async function readChunks(handle: fs.FileHandle, size: number, signal: AbortSign
   }
 }
 
-/** A system call's error (ENOENT, EIO, ...), not one of Node's own (ERR_...) or ours. */
-function isErrno(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
-}

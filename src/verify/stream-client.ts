@@ -41,7 +41,7 @@ const FOLLOW_STALL_MS = 3000;
 
 /** The worker following one download attempt's bytes, and its verdict on them. */
 export interface VerifySession extends DownloadFollower {
-  /** True once end() was called: the download completed and the worker follows it to its end. */
+  /** True once end() was called: the download completed, and the worker judges its digest. */
   readonly complete: boolean;
   /** True once abort() was called: this download attempt failed and its verdict means nothing. */
   readonly abandoned: boolean;
@@ -155,7 +155,8 @@ export class StreamVerifier {
     // Kept referenced until it has stopped: whoever awaits close() or a verdict must get there,
     // rather than the process ending (exit 0, nothing said) while the worker winds down.
     this.worker.ref();
-    // Rejected only once the worker has stopped: a rejection closes the file a follower reads.
+    // Rejected only once the worker has stopped: whoever handles the failure finds no thread still
+    // at work on its behalf.
     this.stopped = this.worker
       .terminate()
       .catch(() => undefined)
@@ -177,7 +178,6 @@ class Session implements VerifySession {
   private settled = false;
   /** Hashes every byte as it comes, once the worker has said how (start()); null again once sent. */
   private digest: SignedDigest | null = null;
-  private started = false;
   /** Copies of the bytes that came before that. */
   private early: Uint8Array[] = [];
   private earlyBytes = 0;
@@ -235,8 +235,7 @@ class Session implements VerifySession {
 
   /** The worker says how to hash the file: what came early first, then each byte as it comes. */
   start(spec: DigestSpec): void {
-    if (this.abandoned || this.settled || this.started) return;
-    this.started = true;
+    if (this.abandoned || this.settled) return;
     let digest: SignedDigest;
     try {
       digest = new SignedDigest(spec);

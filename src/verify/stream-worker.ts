@@ -27,22 +27,17 @@ const signature = new Promise<string>((resolve) => (setSignature = resolve));
 
 type End = Extract<ToWorker, { type: 'end' }>;
 
-/** A download attempt being followed: its end (with the digest), or that it was abandoned. */
-interface Followed {
-  /** Settles with the end message, or with null once the attempt is abandoned. */
-  outcome: Promise<End | null>;
-  settle: (end: End | null) => void;
-}
-const followed = new Map<number, Followed>();
+/** Download attempts being followed: each settles with its end (and digest), or null once abandoned. */
+const followed = new Map<number, (end: End | null) => void>();
 
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'follow':
       return follow(m.id, m.file);
     case 'end':
-      return followed.get(m.id)?.settle(m);
+      return followed.get(m.id)?.(m);
     case 'abort':
-      return followed.get(m.id)?.settle(null);
+      return followed.get(m.id)?.(null);
     case 'signature':
       return setSignature(m.file);
     case 'verify-file':
@@ -57,7 +52,7 @@ port.on('message', (m: ToWorker) => {
 function follow(id: number, file: string): void {
   let resolve: (end: End | null) => void = () => undefined;
   const outcome = new Promise<End | null>((r) => (resolve = r));
-  followed.set(id, { outcome, settle: resolve });
+  followed.set(id, resolve);
   const abandoned = outcome.then((end) => (end ? new Promise<never>(() => undefined) : null));
   settle(id, async () => {
     // An abandoned attempt settles at once, even while the signature has not come (yet).
