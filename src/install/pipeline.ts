@@ -13,6 +13,7 @@ import { acquireLock } from './lock';
 import { checkPlace } from './places';
 import { checkVersionString, readCurrent, readManifest, recoverInterrupted, removeEmptyDirs, removeTree, tmpName, versionDir, writeManifest, type InstallManifest } from './store';
 import { StreamVerifier, type VerifySession } from '../verify/stream-client';
+import type { Verdict } from '../verify/verify-file';
 import { inspectWrapper, foreignWrapperError, onPath, wrapperPath } from './wrapper';
 
 export interface InstallOptions {
@@ -457,19 +458,26 @@ async function verifyArchive(
   step(`verifying the signature of ${name}`);
   const key = await verifier.key;
   for (const w of key.warnings) warn(w);
-  // Verified while it downloaded when it was downloaded now; else read from disk, in the worker too.
-  const r = f.session?.complete ? await f.session.result : await verifier.verifyFile(f.archive, f.signature);
+  let r: Verdict;
+  let sha256: string;
+  if (f.session?.complete && f.sha256 !== null) {
+    // Verified while it downloaded. The binding that unpacking demands of the file is then the
+    // download's own SHA-256, of exactly the chunks it hashed for the signature (DownloadFollower).
+    r = await f.session.result;
+    sha256 = f.sha256;
+  } else {
+    // Read from disk, in the worker too (a cache hit, a local file): the binding is the worker's
+    // SHA-256 of what it read, which must also be what was downloaded.
+    const v = await verifier.verifyFile(f.archive, f.signature);
+    if (f.sha256 !== null && f.sha256 !== v.sha256) {
+      // Signed bytes, but not the ones downloaded: something rewrote the cache file. Fail closed.
+      throw new ChecksumError(`${name} changed between download and verification (SHA-256 ${v.sha256.slice(0, 16)}…, downloaded ${f.sha256.slice(0, 16)}…); nothing was installed: install again`);
+    }
+    r = v;
+    sha256 = v.sha256;
+  }
   throwIfAborted(o.signal);
   for (const w of r.warnings) warn(w);
-  // The binding that unpacking demands of the file. Verified as it downloaded: the download's own
-  // SHA-256, which is of exactly the chunks it hashed for the signature (DownloadFollower). Verified from
-  // disk: the worker's hash of what it read.
-  const sha256 = r.sha256 ?? (f.session?.complete ? f.sha256 : null);
-  if (sha256 === null) throw new Error(`no digest of the verified bytes of ${name}`); // fail closed: a bug
-  if (f.sha256 !== null && f.sha256 !== sha256) {
-    // Signed bytes, but not the ones downloaded: something rewrote the cache file. Fail closed.
-    throw new ChecksumError(`${name} changed between download and verification (SHA-256 ${sha256.slice(0, 16)}…, downloaded ${f.sha256.slice(0, 16)}…); nothing was installed: install again`);
-  }
   return {
     status: r.status,
     sha256,

@@ -18,7 +18,7 @@ import { InterruptedError, fromWireError } from '../errors';
 import type { DownloadFollower } from '../fetch/types';
 import { SignedDigest, type DigestSpec } from './signed-digest';
 import type { FromWorker, KeyFacts, ToWorker, WorkerInit } from './stream-protocol';
-import type { VerifyResult } from './verify-file';
+import type { Verdict, VerifyResult } from './verify-file';
 
 export interface StreamVerifierOptions extends WorkerInit {
   signal?: AbortSignal;
@@ -45,11 +45,11 @@ export interface VerifySession extends DownloadFollower {
   readonly complete: boolean;
   /** True once abort() was called: this download attempt failed and its verdict means nothing. */
   readonly abandoned: boolean;
-  readonly result: Promise<VerifyResult>;
+  readonly result: Promise<Verdict>;
 }
 
 interface Pending {
-  resolve: (r: VerifyResult) => void;
+  resolve: (r: Verdict) => void;
   reject: (e: Error) => void;
 }
 
@@ -109,7 +109,7 @@ export class StreamVerifier {
   /** Verifies a whole file on disk in the worker (a cached download or a local archive). */
   verifyFile(file: string, signature: string): Promise<VerifyResult> {
     const id = this.nextId++;
-    const result = this.expect(id);
+    const result = this.expect<VerifyResult>(id);
     this.send({ type: 'verify-file', id, file, signature });
     return result;
   }
@@ -121,10 +121,11 @@ export class StreamVerifier {
     await this.stopped;
   }
 
-  private expect(id: number): Promise<VerifyResult> {
-    const p = new Promise<VerifyResult>((resolve, reject) => {
+  /** The worker's answer for `id`: a VerifyResult for verify-file, a Verdict for a followed download. */
+  private expect<T extends Verdict>(id: number): Promise<T> {
+    const p = new Promise<T>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve: resolve as (r: Verdict) => void, reject });
     });
     p.catch(() => undefined); // a dropped attempt's verdict is never awaited
     this.updateRef();
@@ -187,7 +188,7 @@ class Session implements VerifySession {
 
   constructor(
     private readonly id: number,
-    readonly result: Promise<VerifyResult>,
+    readonly result: Promise<Verdict>,
     private readonly send: (m: ToWorker) => void,
     private readonly stallMs: number,
   ) {

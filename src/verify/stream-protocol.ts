@@ -3,7 +3,7 @@
 import type { WireError } from '../errors';
 import type { DigestSpec } from './signed-digest';
 import type { KeySource } from './signing-key';
-import type { VerifyResult } from './verify-file';
+import type { Verdict } from './verify-file';
 
 export interface WorkerInit {
   keyFile?: string;
@@ -37,5 +37,6 @@ export type FromWorker =
   | { type: 'key-error'; error: WireError }
   /** How to hash the file of `id` for its signature: the sender hashes it so, as it arrives. */
   | { type: 'spec'; id: number; spec: DigestSpec }
-  | { type: 'result'; id: number; result: VerifyResult }
+  /** A VerifyResult (with its sha256) for verify-file. */
+  | { type: 'result'; id: number; result: Verdict }
   | { type: 'error'; id: number; error: WireError };

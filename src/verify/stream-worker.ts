@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InterruptedError, toWireError } from '../errors';
 import type { SigningKey } from './signing-key';
 import type { FromWorker, ToWorker, WorkerInit } from './stream-protocol';
-import type { VerifyResult } from './verify-file';
+import type { Verdict } from './verify-file';
 
 const port = parentPort;
 if (!port) throw new Error('stream-worker.js runs only as a worker thread');
@@ -69,7 +69,7 @@ function follow(id: number, file: string): void {
 }
 
 /** Posts the outcome of `work` for `id`. */
-function settle(id: number, work: () => Promise<VerifyResult>): void {
+function settle(id: number, work: () => Promise<Verdict>): void {
   work()
     .then(
       (result) => post({ type: 'result', id, result }),

@@ -41,7 +41,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
 }
 
-export interface VerifyResult {
+/** The verdict on a signature over a file's bytes (all a download verified as it arrived gets). */
+export interface Verdict {
   status: 'good' | 'good-expired-key';
   primaryFingerprint: string;
   /** The key that made the signature: the primary key or one of its signing subkeys. */
@@ -55,14 +56,18 @@ export interface VerifyResult {
   keySource: KeySource;
   /** When the key copy used says the signing key expired (ISO 8601), if it has; else null. */
   keyExpiredAt: string | null;
+}
+
+/** The verdict on a file read from disk (verifyDetachedFile). */
+export interface VerifyResult extends Verdict {
   /**
    * SHA-256 (hex) of exactly the bytes the signature was checked over, hashed from the same chunks
    * the signature digest read. A caller that reads the file again (to unpack it) compares against
-   * this to know it got the bytes that were verified, not whatever the file holds by then.
-   * Null from concludeStreamed: whoever hashed the bytes as they came has their SHA-256 too (a
-   * download's is of the very bytes it hashed for the signature, src/fetch/types.ts DownloadFollower).
+   * this to know it got the bytes that were verified, not whatever the file holds by then. (A
+   * download verified as it arrived has its own SHA-256 of the very chunks it hashed for the
+   * signature: src/fetch/types.ts DownloadFollower.)
    */
-  sha256: string | null;
+  sha256: string;
 }
 
 /** A signature read and judged on everything but the bytes it signs (prepareSignature). */
@@ -84,7 +89,7 @@ type Signer = openpgp.PublicKey | openpgp.Subkey;
 export async function verifyDetachedFile(o: VerifyOptions): Promise<VerifyResult> {
   const p = await prepareSignature(o);
   const { digest, sha256 } = await digestFile(o.file, p.spec, o.signal);
-  return concludeSignature(p, digest, sha256);
+  return { ...(await concludeSignature(p, digest)), sha256 };
 }
 
 /**
@@ -106,21 +111,21 @@ export async function prepareSignature(o: VerifyOptions): Promise<PreparedSignat
  * The verdict on a file that was hashed as it arrived (a download, src/verify/stream-client.ts):
  * `bytes` of it went into `digest`, and the download says the file has `size`.
  */
-export async function concludeStreamed(p: PreparedSignature, d: { digest: Uint8Array; bytes: number; size: number }): Promise<VerifyResult> {
+export async function concludeStreamed(p: PreparedSignature, d: { digest: Uint8Array; bytes: number; size: number }): Promise<Verdict> {
   // Checked before the digest: a count that is off is a download that did not arrive whole, not a
   // BAD signature.
   if (d.bytes !== d.size) {
     throw new SignatureError(`${p.options.file} did not arrive whole while it was being verified (${d.bytes} bytes of ${d.size}): try again`);
   }
-  return concludeSignature(p, d.digest, null);
+  return concludeSignature(p, d.digest);
 }
 
-async function concludeSignature(p: PreparedSignature, digest: Uint8Array, sha256: string | null): Promise<VerifyResult> {
+async function concludeSignature(p: PreparedSignature, digest: Uint8Array): Promise<Verdict> {
   const { sig, signer, hash, options: o } = p;
   await checkDigest(p, digest);
   const expiredAt = await expiryOf(o.key.publicKey, signer, o);
   const created = sig.created as Date;
-  const result: VerifyResult = {
+  const result: Verdict = {
     status: 'good',
     primaryFingerprint: o.key.fingerprint,
     signingFingerprint: fpr(signer),
@@ -129,7 +134,6 @@ async function concludeSignature(p: PreparedSignature, digest: Uint8Array, sha25
     warnings: [],
     keySource: o.key.source,
     keyExpiredAt: expiredAt ? expiredAt.toISOString() : null,
-    sha256,
   };
   if (expiredAt) {
     // `key refresh` fetches borg's key only; a custom key must be re-exported by its owner.
