@@ -13,18 +13,30 @@ function runOclif() {
 
 const FAST_PATHS = {
   detect: { module: '../dist/cli/fast-detect', plain: 'plainDetectArgs', run: 'runFastDetect' },
-  install: { module: '../dist/cli/fast-install', plain: 'plainInstallArgs', run: 'runFastInstall' },
+  install: { module: '../dist/cli/fast-install', bundle: '../dist/bundle/install.js', plain: 'plainInstallArgs', run: 'runFastInstall' },
 };
 
 function loadFastPath(command) {
   const spec = Object.hasOwn(FAST_PATHS, command) ? FAST_PATHS[command] : null;
   if (!spec) return null;
   try {
-    const m = require(spec.module);
+    const m = (spec.bundle && loadBundle(spec.bundle)) || require(spec.module);
     return { plain: m[spec.plain], run: m[spec.run] };
   } catch {
     return null; // a partial build: oclif will say what is wrong
   }
+}
+
+// The bundle of the fast path (scripts/bundle.js) with its V8 code cache (src/util/code-cache.ts):
+// much less to compile on every run. Without one (BORG_PROVISION_BUNDLE=0, a build without
+// bundles), the modules are loaded one by one, as they were built.
+function loadBundle(relative) {
+  const file = require('node:path').join(__dirname, relative);
+  if (process.env.BORG_PROVISION_BUNDLE === '0' || !require('node:fs').existsSync(file)) return null;
+  const { requireCached, whenWarm } = require('../dist/util/code-cache');
+  const bundle = requireCached(file);
+  whenWarm(() => bundle.saveCache()); // once an install has run (src/cli/fast-install.ts)
+  return bundle.exports;
 }
 
 const fast = loadFastPath(process.argv[2]);

@@ -13,6 +13,7 @@ import { describeError, renderFailure, writeWarning } from './failure';
 import { withInterrupts } from './interrupts';
 import { INSTALL_FLAG_KINDS, startInstallVerifier, type InstallFlagValues } from './install-args';
 import { plainArgv } from './plain-argv';
+import { warm } from '../util/code-cache';
 
 export interface FastInstallArgs {
   version: string | undefined;
@@ -37,6 +38,8 @@ export async function runFastInstall(a: FastInstallArgs): Promise<void> {
       const r = await runInstall(a.version, a.flags, { signal, json: a.json, warn: writeWarning, verifier });
       if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else renderInstall(r, (line) => process.stdout.write(`${line}\n`));
+      // A whole install ran: its code is compiled, worth a code cache (when loaded from the bundle).
+      if (r.action === 'installed' || r.action === 'reinstalled') warm();
     } catch (err) {
       renderFailure(describeError(err, { aborted: signal.aborted }), { json: a.json, stack: (err as Error)?.stack });
     } finally {

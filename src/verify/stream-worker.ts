@@ -7,6 +7,7 @@
 // to it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { InterruptedError, toWireError } from '../errors';
+import { warm } from '../util/code-cache';
 import type { SigningKey } from './signing-key';
 import type { FromWorker, ToWorker, WorkerInit } from './stream-protocol';
 import type { Verdict } from './verify-file';
@@ -72,7 +73,12 @@ function follow(id: number, file: string): void {
 function settle(id: number, work: () => Promise<Verdict>): void {
   work()
     .then(
-      (result) => post({ type: 'result', id, result }),
+      (result) => {
+        // A signature judged: this thread's code is compiled, worth a code cache (src/util/code-cache.ts).
+        // Saved before the verdict goes out (once, ~5 ms): after it, the thread may be stopped at any moment.
+        warm();
+        post({ type: 'result', id, result });
+      },
       (err: unknown) => post({ type: 'error', id, error: toWireError(err) }),
     )
     .finally(() => followed.delete(id));

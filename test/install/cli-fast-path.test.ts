@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { CliResult } from '../helpers/cli';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
+import { cacheFileOf } from '../../src/util/code-cache';
 import { install, makeKeys, makeSandbox, type Keys, type Sandbox } from './sandbox';
 
 jest.setTimeout(180000);
@@ -106,8 +107,27 @@ M._load = function (req, ...rest) { if (/install[\\/]pipeline$/.test(req) || req
 process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, seen.join(' ')));
 `,
   );
-  const r = await install(fast, ['1.4.4', ...api(), '--dry-run'], { env: { BORG_PROVISION_FAST_PATH: '1', NODE_OPTIONS: `--require ${probe}` } });
+  // Module by module (BORG_PROVISION_BUNDLE=0): the probe sees module loads, which the bundle does not make.
+  const r = await install(fast, ['1.4.4', ...api(), '--dry-run'], { env: { BORG_PROVISION_FAST_PATH: '1', BORG_PROVISION_BUNDLE: '0', NODE_OPTIONS: `--require ${probe}` } });
   expect(r.code).toBe(0);
   expect(fs.readFileSync(out, 'utf8')).toBe('worker pipeline');
+});
+
+test('a plain install runs from the bundle and leaves a V8 code cache beside it and the worker\'s', async () => {
+  const bundles = path.resolve(__dirname, '..', '..', 'dist', 'bundle');
+  const caches = ['install.js', 'stream-worker.bundle.js'].map((f) => cacheFileOf(path.join(bundles, f)));
+  for (const c of caches) fs.rmSync(c, { force: true });
+  const r = await install(fast, ['1.4.2', ...api(), '--force', '--json'], { env: { BORG_PROVISION_FAST_PATH: '1' } });
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout)).toMatchObject({ action: expect.stringMatching(/^(re)?installed$/), version: '1.4.2' });
+  for (const c of caches) expect(fs.statSync(c).size).toBeGreaterThan(100_000);
+  // The same line module by module prints the same.
+  const m = await install(fast, ['1.4.2', ...api(), '--force', '--json'], { env: { BORG_PROVISION_FAST_PATH: '1', BORG_PROVISION_BUNDLE: '0' } });
+  expect(m.code).toBe(0);
+  const gist = (out: string): unknown => {
+    const j = JSON.parse(out);
+    return { ...j, action: null, previous: null }; // what was current before differs between the two runs
+  };
+  expect(gist(m.stdout)).toEqual(gist(r.stdout));
 });
 
