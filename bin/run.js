@@ -29,14 +29,21 @@ function loadFastPath(command) {
 
 // The bundle of the fast path (scripts/bundle.js) with its V8 code cache (src/util/code-cache.ts):
 // much less to compile on every run. Without one (BORG_PROVISION_BUNDLE=0, a build without
-// bundles), the modules are loaded one by one, as they were built.
+// bundles, a bundle older than node_modules or damaged), the modules are loaded one by one.
 function loadBundle(relative) {
-  const file = require('node:path').join(__dirname, relative);
+  const path = require('node:path');
+  const file = path.join(__dirname, relative);
   if (process.env.BORG_PROVISION_BUNDLE === '0' || !require('node:fs').existsSync(file)) return null;
-  const { requireCached, whenWarm } = require('../dist/util/code-cache');
-  const bundle = requireCached(file);
-  whenWarm(() => bundle.saveCache()); // once an install has run (src/cli/fast-install.ts)
-  return bundle.exports;
+  try {
+    const { bundleIsCurrent, requireCached, whenWarm } = require('../dist/util/code-cache');
+    // Built from other dependency versions than node_modules holds now: the modules, not the bundle.
+    if (!bundleIsCurrent(path.dirname(file))) return null;
+    const bundle = requireCached(file);
+    whenWarm(() => bundle.saveCache()); // once an install has run (src/cli/fast-install.ts)
+    return bundle.exports;
+  } catch {
+    return null; // a damaged bundle: the modules one by one
+  }
 }
 
 const fast = loadFastPath(process.argv[2]);

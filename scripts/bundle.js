@@ -21,31 +21,56 @@ const keepOut = {
   name: 'keep-out',
   setup(build) {
     build.onResolve({ filter: /^undici$/ }, (a) => ({ path: a.path, external: true }));
-    build.onResolve({ filter: /[\\/]util[\\/]code-cache$/ }, () => ({ path: '../util/code-cache', external: true }));
+    build.onResolve({ filter: /(^|[\\/])code-cache$/ }, () => ({ path: '../util/code-cache', external: true }));
   },
 };
 
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', plugins: [keepOut], legalComments: 'none' };
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', plugins: [keepOut], legalComments: 'none', metafile: true, absWorkingDir: path.resolve(__dirname, '..') };
+const root = path.resolve(__dirname, '..');
+
+/** package.json (relative to the project) -> version, of every package a bundle took files from. */
+function dependencyVersions(metafiles) {
+  const found = {};
+  for (const meta of metafiles) {
+    for (const input of Object.keys(meta.inputs)) {
+      const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+      if (!m) continue;
+      const pkg = path.relative(root, path.resolve(root, m[1], 'package.json'));
+      found[pkg] ??= JSON.parse(fs.readFileSync(path.join(root, pkg), 'utf8')).version;
+    }
+  }
+  return found;
+}
 
 async function main() {
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
-  await esbuild.build({
-    ...common,
-    entryPoints: [path.join(dist, 'cli', 'fast-install.js')],
-    outfile: path.join(out, 'install.js'),
-    // Only the worker uses openpgp.js; oclif is never on this path.
-    external: ['openpgp', '@oclif/core', '@oclif/plugin-help'],
-  });
-  await esbuild.build({ ...common, entryPoints: [path.join(dist, 'verify', 'stream-worker.js')], outfile: path.join(out, 'stream-worker.bundle.js') });
+  const builds = await Promise.all([
+    esbuild.build({
+      ...common,
+      entryPoints: [path.join(dist, 'cli', 'fast-install.js')],
+      outfile: path.join(out, 'install.js'),
+      // Only the worker uses openpgp.js; oclif is never on this path.
+      external: ['openpgp', '@oclif/core', '@oclif/plugin-help'],
+    }),
+    esbuild.build({ ...common, entryPoints: [path.join(dist, 'verify', 'stream-worker.js')], outfile: path.join(out, 'stream-worker.bundle.js') }),
+  ]);
+  // The bundles hold the dependencies as they are now; bin/run.js and the worker's entry load the
+  // modules instead once node_modules holds other versions (an update without a rebuild).
+  fs.writeFileSync(path.join(out, 'deps.json'), `${JSON.stringify(dependencyVersions(builds.map((b) => b.metafile)), null, 2)}\n`);
   fs.writeFileSync(
   path.join(out, 'stream-worker.js'),
   `'use strict';
 // The verification worker's entry, written by scripts/bundle.js: its bundle, through the code cache,
 // which is saved once the worker has judged a signature (src/util/code-cache.ts).
-const { requireCached, whenWarm } = require('../util/code-cache');
-const worker = requireCached(require('node:path').join(__dirname, 'stream-worker.bundle.js'));
-whenWarm(() => worker.saveCache());
+// Module by module instead when node_modules no longer holds what the bundle was made from.
+const { bundleIsCurrent, requireCached, whenWarm } = require('../util/code-cache');
+if (bundleIsCurrent(__dirname)) {
+  const worker = requireCached(require('node:path').join(__dirname, 'stream-worker.bundle.js'));
+  whenWarm(() => worker.saveCache());
+} else {
+  require('../verify/stream-worker');
+}
 `,
   );
 }

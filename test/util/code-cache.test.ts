@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cacheFileOf, requireCached, warm, whenWarm } from '../../src/util/code-cache';
+import { bundleIsCurrent, cacheFileOf, requireCached, warm, whenWarm } from '../../src/util/code-cache';
 
 let dir: string;
 let file: string;
@@ -47,19 +47,52 @@ test('a cache V8 refuses (garbage, or another source) is not used, and is replac
   expect(load().fromCache).toBe(true);
 });
 
-test('a bundle rewritten to the same length does not find the old cache (V8 would take it), which goes', () => {
+test('a bundle rewritten to the same length does not take the old cache (V8 would), and gets a new one', () => {
   load().saveCache();
-  const old = cacheFileOf(file);
   const text = fs.readFileSync(file, 'utf8');
-  fs.writeFileSync(file, text.replace('require(\'./dep\') + f1', 'require(\'./dep\') - f1')); // same length
-  const later = new Date(Date.now() + 10_000);
-  fs.utimesSync(file, later, later);
+  fs.writeFileSync(file, text.replace("require('./dep') + f1", "require('./dep') - f1")); // same length
   const m = load();
   expect(m.fromCache).toBe(false);
   expect((m.exports as { answer: () => number }).answer()).toBe(38); // the new source ran
   m.saveCache();
-  expect(fs.existsSync(old)).toBe(false);
+  const again = load();
+  expect(again.fromCache).toBe(true);
+  expect((again.exports as { answer: () => number }).answer()).toBe(38);
+});
+
+test('a damaged cache (one byte changed, or cut short) is not given to V8, which would run it', () => {
+  load().saveCache();
+  const good = fs.readFileSync(cacheFileOf(file));
+  const flipped = Buffer.from(good);
+  flipped[flipped.length - 100] ^= 0xff;
+  fs.writeFileSync(cacheFileOf(file), flipped);
+  expect(load().fromCache).toBe(false);
+  fs.writeFileSync(cacheFileOf(file), good.subarray(0, good.length >> 1));
+  expect(load().fromCache).toBe(false);
+  fs.writeFileSync(cacheFileOf(file), good);
   expect(load().fromCache).toBe(true);
+});
+
+test('a cache with a second name (a hard link) is not trusted', () => {
+  load().saveCache();
+  fs.linkSync(cacheFileOf(file), path.join(dir, 'other-name'));
+  expect(load().fromCache).toBe(false);
+  fs.rmSync(path.join(dir, 'other-name'));
+  expect(load().fromCache).toBe(true);
+});
+
+test('saving never fails the run: something in the temp file\'s way means no cache, and no error', () => {
+  fs.mkdirSync(`${cacheFileOf(file)}.${process.pid}.tmp`);
+  const m = load();
+  expect(() => m.saveCache()).not.toThrow();
+  expect(fs.existsSync(cacheFileOf(file))).toBe(false);
+  let saves = 0;
+  whenWarm(() => {
+    saves++;
+    throw new Error('disk on fire');
+  });
+  expect(() => warm()).not.toThrow();
+  expect(saves).toBe(1);
 });
 
 test('a cache writable by others is not trusted', () => {
@@ -97,4 +130,19 @@ test('warm() runs what was registered, once; without a registration it does noth
   warm();
   warm();
   expect(saves).toBe(1);
+});
+
+test('a bundle counts as current only while node_modules holds the versions it was made from', () => {
+  const bundleDir = path.join(dir, 'dist', 'bundle');
+  fs.mkdirSync(bundleDir, { recursive: true });
+  fs.mkdirSync(path.join(dir, 'node_modules', 'dep'), { recursive: true });
+  const pkg = path.join(dir, 'node_modules', 'dep', 'package.json');
+  expect(bundleIsCurrent(bundleDir)).toBe(false); // no deps.json: not a bundle we made
+  fs.writeFileSync(path.join(bundleDir, 'deps.json'), JSON.stringify({ 'node_modules/dep/package.json': '1.2.3' }));
+  fs.writeFileSync(pkg, JSON.stringify({ name: 'dep', version: '1.2.3' }));
+  expect(bundleIsCurrent(bundleDir)).toBe(true);
+  fs.writeFileSync(pkg, JSON.stringify({ name: 'dep', version: '1.2.4' })); // updated, not rebuilt
+  expect(bundleIsCurrent(bundleDir)).toBe(false);
+  fs.rmSync(pkg);
+  expect(bundleIsCurrent(bundleDir)).toBe(false);
 });
