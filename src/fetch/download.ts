@@ -15,7 +15,7 @@ import { request, type Dispatcher } from './undici-lite';
 import { ChecksumError, InterruptedError, NetworkError, ProvisionError, UsageError, filesystemError, throwIfAborted } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { sha256File } from '../util/sha256';
-import { cacheDir, fullDiskAdvice } from './cache-dir';
+import { cacheDir, downloadWriteError } from './cache-dir';
 import { acquireFileLock } from './file-lock';
 import { USER_AGENT, describeCause, errorCode, header, isRetryableError, makeDispatcher, sleep } from './http';
 import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from './net-options';
@@ -69,7 +69,7 @@ export async function download(r: DownloadRequest): Promise<DownloadResult> {
   }
   const dir = r.destDir ?? path.join(cacheDir(), cacheSubdir(r.url));
   await fs.mkdir(dir, { recursive: true }).catch((e) => {
-    throw filesystemError(e, 'create the download folder', dir, fullDiskAdvice(path.join(dir, r.fileName)));
+    throw downloadWriteError(e, 'create the download folder', dir);
   });
   const finalPath = path.join(dir, r.fileName);
   const emit = (e: ProgressEvent): void => r.onProgress?.(e);
@@ -166,7 +166,7 @@ async function writeSidecar(finalPath: string, sha256: string): Promise<void> {
   try {
     await writeFileAtomic(`${finalPath}.sha256`, `${sha256}  ${path.basename(finalPath)}\n`);
   } catch (e) {
-    throw filesystemError(e, 'write', `${finalPath}.sha256`, fullDiskAdvice(finalPath));
+    throw downloadWriteError(e, 'write', `${finalPath}.sha256`);
   }
 }
 
@@ -332,7 +332,7 @@ async function receive(
   // Opened (and, starting over, truncated) first: before the new validators are written, so a
   // crash in between cannot leave old bytes under new validators for the next run to resume.
   const out = await fs.open(partPath, offset > 0 ? 'a' : 'w').catch((e) => {
-    throw filesystemError(e, 'write', partPath, fullDiskAdvice(partPath));
+    throw downloadWriteError(e, 'write', partPath);
   });
   let follower: DownloadFollower | undefined;
   try {
@@ -347,7 +347,7 @@ async function receive(
     // Closed here, not only in `finally`: on some filesystems (NFS, quotas) a full disk shows
     // only now, and the file must not then pass for whole.
     await out.close().catch((e) => {
-      throw filesystemError(e, 'write', partPath, fullDiskAdvice(partPath));
+      throw downloadWriteError(e, 'write', partPath);
     });
     follower?.end(got.size);
     return got;
@@ -397,7 +397,7 @@ async function receiveBody(
         writeAllSync(fd, chunk);
       } catch (err) {
         (body as NodeJS.ReadableStream & { destroy(): void }).destroy();
-        return fail(filesystemError(err, 'write', partPath, fullDiskAdvice(partPath)));
+        return fail(downloadWriteError(err, 'write', partPath));
       }
       // The follower gets exactly what is hashed (DownloadFollower): the digest is of what it saw.
       hash.update(chunk);
@@ -424,6 +424,6 @@ async function writeFileOrFail(file: string, text: string): Promise<void> {
   try {
     await fs.writeFile(file, text);
   } catch (e) {
-    throw filesystemError(e, 'write', file, fullDiskAdvice(file));
+    throw downloadWriteError(e, 'write', file);
   }
 }

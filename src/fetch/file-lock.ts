@@ -3,8 +3,8 @@
 // exclusively (O_EXCL) and holds the owner's pid; a lock whose pid is gone (SIGKILL, power loss)
 // is stale and taken over. A waiter polls, so it needs no cooperation from the holder.
 import { promises as fs } from 'node:fs';
-import { InterruptedError, LockedError, filesystemError } from '../errors';
-import { fullDiskAdvice } from './cache-dir';
+import { InterruptedError, LockedError } from '../errors';
+import { downloadWriteError } from './cache-dir';
 import { sleep } from './http';
 
 export interface WaitOptions {
@@ -63,7 +63,7 @@ async function tryCreate(lock: string): Promise<boolean> {
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw filesystemError(err, 'create the download lock', lock, fullDiskAdvice(lock));
+    throw downloadWriteError(err, 'create the download lock', lock);
   }
 }
 
