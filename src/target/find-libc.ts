@@ -21,23 +21,27 @@ interface ShellFacts {
 export async function findLibc(root?: string): Promise<string> {
   const base = root === undefined ? '/' : await realRoot(root);
   const sh = await shellFacts(base);
-  const tried = new Set<string>();
   // A musl loader as /bin/sh's interpreter is the one answer; else the musl loaders in /lib come
   // last, listed only if no glibc was found (a glibc system need not list /lib).
-  const muslShell = sh.interpreter !== null && MUSL_LOADER.test(path.posix.basename(sh.interpreter));
-  const lists = muslShell ? [async () => [sh.interpreter as string]] : [() => candidates(base, sh), () => muslLoaders(base)];
-  for (const list of lists) {
-    for (const candidate of await list()) {
-      if (tried.has(candidate)) continue;
-      tried.add(candidate);
-      const host = await resolveInRoot(base, candidate).catch(() => null); // a link loop is "not here"
-      if (host && isRegularFile(host)) return host;
-    }
-  }
+  const interp = sh.interpreter;
+  const found =
+    interp !== null && MUSL_LOADER.test(path.posix.basename(interp))
+      ? await firstPresent(base, [interp])
+      : ((await firstPresent(base, await candidates(base, sh))) ?? (await firstPresent(base, await muslLoaders(base))));
+  if (found) return found;
   const where = root === undefined ? 'on this machine' : `under --root ${root}`;
   throw new BadInputError(
     `no libc found ${where} (looked beside the loader of /bin/sh and in the usual lib directories); pass --libc with the target's libc.so.6`,
   );
+}
+
+/** The host path of the first of `targets` that is a regular file inside `base`, or null. */
+async function firstPresent(base: string, targets: string[]): Promise<string | null> {
+  for (const target of new Set(targets)) {
+    const host = await resolveInRoot(base, target).catch(() => null); // a link loop is "not here"
+    if (host && isRegularFile(host)) return host;
+  }
+  return null;
 }
 
 async function shellFacts(base: string): Promise<ShellFacts> {
