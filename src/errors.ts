@@ -1,6 +1,7 @@
 // Typed failures. Every failure kind the tool can report has one class here, with the exit code
 // the README documents and a one-line message that says what went wrong and what to do.
-// Stages throw these; commands render them (src/commands/base.ts). Anything else is a bug (exit 1).
+// Stages throw these, with a hint (what to do) where there is one; src/cli/failure.ts renders them.
+// Anything else is a bug (exit 1).
 
 export const ExitCode = {
   ok: 0,
@@ -19,9 +20,13 @@ export abstract class ProvisionError extends Error {
   /** Stable machine-readable name of the failure kind, used in `--json` error output. */
   abstract readonly kind: string;
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** What the user can do about it, shown on its own line after the message. */
+  readonly hint?: string;
+
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    if (options?.hint) this.hint = options.hint;
   }
 }
 

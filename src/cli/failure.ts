@@ -11,11 +11,14 @@ export interface Failure {
   code: number;
   kind: string;
   message: string;
+  /** What to do about it, when the stage knows. */
+  hint?: string;
 }
 
 /** The Failure of a typed error (src/errors.ts); null for anything else (the caller decides). */
 export function provisionFailure(err: unknown): Failure | null {
-  return isProvisionError(err) ? { code: err.exitCode, kind: err.kind, message: err.message } : null;
+  if (!isProvisionError(err)) return null;
+  return { code: err.exitCode, kind: err.kind, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
 }
 
 /**
@@ -39,10 +42,11 @@ export function describeError(err: unknown, o: { aborted?: boolean; isUsage?: (e
 export function renderFailure(f: Failure, o: { json: boolean; body?: object; stack?: string }): void {
   process.exitCode = f.code;
   if (o.json) {
-    const doc = { ...o.body, error: { kind: f.kind, exitCode: f.code, message: f.message } };
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    const error = { kind: f.kind, exitCode: f.code, message: f.message, ...(f.hint ? { hint: f.hint } : {}) };
+    process.stdout.write(`${JSON.stringify({ ...o.body, error }, null, 2)}\n`);
   }
   process.stderr.write(`borg-provision: error: ${f.message}\n`);
+  if (f.hint) process.stderr.write(`borg-provision: hint: ${f.hint}\n`);
   if (process.env.DEBUG && o.stack) process.stderr.write(`${o.stack}\n`);
 }
 

@@ -19,6 +19,8 @@ function xdg(env: Env, variable: string, fallback: string[]): string {
 export const cacheHome = (env: Env = process.env): string => xdg(env, 'XDG_CACHE_HOME', ['.cache']);
 /** The refreshed signing key: $XDG_CONFIG_HOME/borg-provision, else ~/.config/borg-provision. */
 export const configHome = (env: Env = process.env): string => xdg(env, 'XDG_CONFIG_HOME', ['.config']);
+/** Backup logs and run state: $XDG_STATE_HOME/borg-provision, else ~/.local/state/borg-provision. */
+export const stateHome = (env: Env = process.env): string => xdg(env, 'XDG_STATE_HOME', ['.local', 'state']);
 /** Installed versions: $XDG_DATA_HOME/borg-provision, else ~/.local/share/borg-provision. */
 export const dataHome = (env: Env = process.env): string => xdg(env, 'XDG_DATA_HOME', ['.local', 'share']);
 /** The wrapper's default directory: ~/.local/bin (XDG names no variable for it). */
