@@ -1,5 +1,5 @@
-// The GitHub API/network options built from the --api-url flag and the environment, without oclif
-// (the install fast path uses them too; src/cli/api-flags.ts declares the flag for oclif).
+// The GitHub API/network options built from the --api-url flag and the environment
+// (src/cli/api-flags.ts declares the flag for oclif).
 // GITHUB_TOKEN, when set and not empty, becomes the bearer token (never printed); BORG_PROVISION_NET
 // tunes timeouts and retries (src/fetch/net-options.ts). A --api-url that is not an http(s) URL is
 // a UsageError (exit 2).

@@ -1,5 +1,4 @@
-// The short human summary of a TargetReport, verdict first, and detect's warnings. Shared by the
-// detect command and the start-up fast path (src/cli/fast-detect.ts), so it must not load oclif.
+// The short human summary of a TargetReport, verdict first, and detect's warnings.
 import type { PathReport, TargetReport } from '../target/types';
 
 export function renderSummary(r: TargetReport): string {

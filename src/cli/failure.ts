@@ -1,5 +1,5 @@
-// The one place a failure is written out, for BaseCommand.catch, the detect fast path (which must
-// not load oclif) and `releases` when no build fits: ONE line on stderr,
+// The one place a failure is written out, for BaseCommand.catch and `releases` when no build
+// fits: ONE line on stderr,
 //   borg-provision: error: <message>
 // and, with --json, one JSON document on stdout holding { error: { kind, exitCode, message } }
 // (merged into `body` when the command has a partial result worth showing, e.g. the assets and

@@ -1,34 +1,36 @@
-// What `borg-provision install` does once its command line is parsed, shared by the oclif command
-// (src/commands/install.ts) and the start-up fast path (src/cli/fast-install.ts), so that both
-// run and print exactly the same. Loads no oclif.
+// What `borg-provision install` does once its command line is parsed: the flags become the
+// pipeline's options, progress and steps go to stderr, and the outcome is rendered for people.
 import { apiOptionsFromFlags } from './api-options';
 import { createProgressBar } from './progress';
 import { resolveTargetFromFlags } from './target-options';
 import type { ProgressEvent } from '../fetch/types';
 import type { InstallResult } from '../install';
-import type { StreamVerifier } from '../verify/stream-client';
-import type { InstallFlagValues } from './install-args';
-import { startInstallVerifier } from './install-args';
+
+/** The install command's flags, as oclif parses them (names as on the command line). */
+export interface InstallFlagValues {
+  prefix?: string;
+  'bin-dir'?: string;
+  from?: string;
+  asset?: string;
+  'allow-unsigned'?: boolean;
+  'strict-key-expiry'?: boolean;
+  'signing-key'?: string;
+  fingerprint?: string;
+  force?: boolean;
+  'dry-run'?: boolean;
+  glibc?: string;
+  arch?: string;
+  'api-url'?: string;
+}
 
 export interface InstallIo {
   signal: AbortSignal;
   json: boolean;
   /** A warning line (stderr, also with --json). */
   warn: (line: string) => void;
-  /** The signature worker, if already started from these flags (startInstallVerifier); closed here. */
-  verifier?: StreamVerifier;
 }
 
 export async function runInstall(version: string | undefined, flags: InstallFlagValues, io: InstallIo): Promise<InstallResult> {
-  const verifier = io.verifier ?? startInstallVerifier(flags, io.signal);
-  try {
-    return await runWith(version, flags, io, verifier);
-  } finally {
-    await verifier.close(); // install() closes it too; not when something fails before it runs
-  }
-}
-
-async function runWith(version: string | undefined, flags: InstallFlagValues, io: InstallIo, verifier: StreamVerifier): Promise<InstallResult> {
   const api = apiOptionsFromFlags(flags, io.signal);
   // Not awaited here: the pipeline reads it alongside the release look-up (see InstallOptions.target).
   const target = resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
@@ -59,7 +61,6 @@ async function runWith(version: string | undefined, flags: InstallFlagValues, io
       dryRun: flags['dry-run'],
       force: flags.force,
       signal: io.signal,
-      verifier,
       onWarning: (w) => {
         bar.done();
         io.warn(w);

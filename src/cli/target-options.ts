@@ -1,6 +1,5 @@
-// Target flag values (--libc --root --glibc --arch) turned into a target, without oclif (the
-// install fast path uses this too). The rules are at the top of src/cli/target-flags.ts, which
-// declares the flags for oclif.
+// Target flag values (--libc --root --glibc --arch) turned into a target. The rules are at the
+// top of src/cli/target-flags.ts, which declares the flags for oclif.
 import { UsageError } from '../errors';
 import type { LibcTarget } from '../target/types';
 

@@ -1,6 +1,5 @@
 // `borg-provision install VERSION`: download, verify, unpack, check and activate a borg build.
-// Thin: parses flags, hands everything to src/cli/install-run.ts (shared with the start-up fast
-// path, src/cli/fast-install.ts), renders the outcome.
+// Thin: parses flags, hands everything to src/cli/install-run.ts, renders the outcome.
 import { Args, Flags } from '@oclif/core';
 import { apiFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';

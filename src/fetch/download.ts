@@ -8,10 +8,10 @@
 // it on disk), it fails instead of starting over when a server answers a range with 200, and it
 // has no bound on total time or a way to honour a Retry-After longer than its maximum backoff.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, promises as fs, writeSync } from 'node:fs';
+import { createReadStream, ftruncateSync, promises as fs, rmSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { finished } from 'node:stream';
-import { request, type Dispatcher } from './undici-lite';
+import { request, type Dispatcher } from 'undici';
 import { ChecksumError, InterruptedError, NetworkError, ProvisionError, UsageError, filesystemError, throwIfAborted } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { sha256File } from '../util/sha256';
@@ -19,7 +19,7 @@ import { cacheDir, downloadWriteError } from './cache-dir';
 import { acquireFileLock } from './file-lock';
 import { USER_AGENT, describeCause, errorCode, header, isRetryableError, makeDispatcher, sleep } from './http';
 import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from './net-options';
-import type { DownloadFollower, DownloadRequest, DownloadResult, ProgressEvent } from './types';
+import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -49,6 +49,8 @@ interface Ctx {
   partPath: string;
   metaPath: string;
   emit: (e: ProgressEvent) => void;
+  /** The If-Range value of the attempt that resumes the `.part`. */
+  resumeValidator?: string | null;
 }
 
 /** Per-release cache folder: the tag of a GitHub release download URL, else a hash of the URL. */
@@ -177,28 +179,11 @@ async function readSidecar(finalPath: string): Promise<string | null> {
 }
 
 /**
- * Feeds the bytes already in a `.part` into the running hash of a resumed transfer, which then
- * goes on with the body: the one digest covers the whole file (util's sha256File only returns one).
- * The follower is pushed the same chunks, so it sees the whole file too.
+ * Feeds the first `bytes` of a `.part` into the running hash of a resumed transfer, which then
+ * goes on with the body: the one digest covers the whole file.
  */
-async function hashPartInto(file: string, hash: Hash, follower: DownloadFollower | undefined, signal: AbortSignal | undefined): Promise<void> {
-  for await (const chunk of createReadStream(file, { highWaterMark: BUFFER_BYTES })) {
-    hash.update(chunk as Buffer);
-    if (follower && !follower.push(chunk as Buffer)) await readyUnlessAborted(follower, signal);
-  }
-}
-
-/** follower.ready(), unless the download is stopped first (e.g. its signature failed to download). */
-function readyUnlessAborted(follower: DownloadFollower, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(new InterruptedError());
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    void follower.ready().then(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    });
-  });
+async function hashPartInto(file: string, bytes: number, hash: Hash): Promise<void> {
+  for await (const chunk of createReadStream(file, { start: 0, end: bytes - 1, highWaterMark: BUFFER_BYTES })) hash.update(chunk as Buffer);
 }
 
 async function removeQuietly(...files: string[]): Promise<void> {
@@ -263,45 +248,95 @@ async function readMeta(metaPath: string, url: string): Promise<Meta | null> {
   }
 }
 
-/** One GET: continue the `.part` when it can be continued, else (re)write it from byte 0. */
+/**
+ * One GET: continue the `.part` when it can be continued, else (re)write it from byte 0.
+ * Everything that waits (opening the file, hashing what it holds) comes before the request: once
+ * the answer's headers are in, its body must have a reader at once. undici's parser pauses when
+ * 64 KiB sit unread, and a server that closes right after the body (HTTP/1.0 style) then trips an
+ * assertion inside undici's socket handler that no `try` can catch (nodejs/undici#5360).
+ */
 async function transferOnce(ctx: Ctx): Promise<{ size: number; sha256: string }> {
   const { r, partPath } = ctx;
-  let offset = await fileSize(partPath);
+  const offset = await resumePoint(ctx);
+  // 'a': nothing is cut before the server has said whether it continues the file.
+  const out = await fs.open(partPath, 'a').catch((e) => {
+    throw downloadWriteError(e, 'write', partPath);
+  });
+  try {
+    const hash = createHash('sha256');
+    if (offset > 0) await hashPartInto(partPath, offset, hash);
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: '*/*', 'accept-encoding': 'identity' };
+    if (offset > 0) {
+      headers.range = `bytes=${offset}-`;
+      headers['if-range'] = ctx.resumeValidator as string;
+    }
+    const res = await request(r.url, { method: 'GET', headers, dispatcher: ctx.dispatcher, signal: r.signal });
+    const got = await receive(ctx, res, out, offset, hash);
+    // Closed here, not only in `finally`: on some filesystems (NFS, quotas) a full disk shows
+    // only now, and the file must not then pass for whole.
+    await out.close().catch((e) => {
+      throw downloadWriteError(e, 'write', partPath);
+    });
+    return got;
+  } catch (err) {
+    if ((await fileSize(partPath)) === 0) await removeQuietly(partPath, ctx.metaPath);
+    throw err;
+  } finally {
+    await out.close().catch(() => undefined); // a no-op once closed
+  }
+}
+
+/** How many bytes of the `.part` this attempt continues from (0: start over); sets ctx.resumeValidator. */
+async function resumePoint(ctx: Ctx): Promise<number> {
+  const { r } = ctx;
+  const offset = await fileSize(ctx.partPath);
   const meta = offset > 0 ? await readMeta(ctx.metaPath, r.url) : null;
   if (offset > 0 && (!meta || (r.expectedSize !== undefined && offset >= r.expectedSize))) {
     // Without a validator If-Range cannot protect us from splicing two versions of the file.
     ctx.emit({ type: 'restart', fileName: r.fileName, reason: 'the partial file cannot be resumed safely' });
-    offset = 0;
+    return 0;
   }
-  const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: '*/*', 'accept-encoding': 'identity' };
-  if (offset > 0 && meta) {
-    headers.range = `bytes=${offset}-`;
-    headers['if-range'] = (meta.etag ?? meta.lastModified) as string;
-  }
-  const res = await request(r.url, { method: 'GET', headers, dispatcher: ctx.dispatcher, signal: r.signal });
+  ctx.resumeValidator = meta ? (meta.etag ?? meta.lastModified) : null;
+  return offset;
+}
+
+/** Judges the answer and reads its body: nothing in here waits before the body has its reader. */
+async function receive(ctx: Ctx, res: Dispatcher.ResponseData, out: fs.FileHandle, offset: number, hash: Hash): Promise<{ size: number; sha256: string }> {
+  const h = res.headers as Headers;
+  let from: number;
   try {
-    offset = await acceptResponse(ctx, res.statusCode, res.headers as Headers, offset);
-    return await receive(ctx, res.body, res.headers as Headers, res.statusCode, offset);
+    from = acceptResponse(ctx, res.statusCode, h, offset);
+    if (from === 0 && offset > 0) {
+      // Cut before the new validators are written, so a crash in between cannot leave old
+      // bytes under new validators for the next run to resume.
+      truncateSync(out.fd, ctx.partPath);
+      hash = createHash('sha256');
+    }
+    const etag = header(h, 'etag');
+    // A weak ETag cannot guard a byte range (RFC 9110 13.1.5); Last-Modified can.
+    const meta: Meta = { url: ctx.r.url, etag: etag && !etag.startsWith('W/') ? etag : null, lastModified: header(h, 'last-modified') ?? null };
+    writeFileOrFail(ctx.metaPath, JSON.stringify(meta));
   } catch (err) {
     // Drop the connection; the body's own 'error' (we caused it) must not go unhandled.
     res.body.on('error', () => undefined).destroy();
     throw err;
   }
+  return receiveBody(ctx, res.body, h, res.statusCode, from, hash, out.fd);
 }
 
 /** Checks the status and Content-Range; returns the offset the body continues from. */
-async function acceptResponse(ctx: Ctx, status: number, h: Headers, offset: number): Promise<number> {
+function acceptResponse(ctx: Ctx, status: number, h: Headers, offset: number): number {
   const { r } = ctx;
   if (status >= 300 && status < 400) throw new Fatal(`too many redirects (more than ${ctx.net.maxRedirections})`);
   if (status === 416 && offset > 0) {
-    await removeQuietly(ctx.partPath, ctx.metaPath);
+    removeSync(ctx.partPath, ctx.metaPath);
     throw new Restart('the server refused to resume (HTTP 416)');
   }
   if (status !== 200 && status !== 206) throw new HttpStatus(status, h);
   if (status === 206) {
     const cr = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header(h, 'content-range') ?? '');
     if (offset === 0 || !cr || Number(cr[1]) !== offset) {
-      await removeQuietly(ctx.partPath, ctx.metaPath);
+      removeSync(ctx.partPath, ctx.metaPath);
       throw new Restart(`the server's Content-Range (${header(h, 'content-range') ?? 'none'}) does not continue at byte ${offset}`);
     }
     checkAnnouncedSize(r, cr[3] === '*' ? null : Number(cr[3]));
@@ -321,58 +356,19 @@ function checkAnnouncedSize(r: DownloadRequest, serverSize: number | null): void
   }
 }
 
-async function receive(
-  ctx: Ctx,
-  body: NodeJS.ReadableStream,
-  h: Headers,
-  status: number,
-  offset: number,
-): Promise<{ size: number; sha256: string }> {
-  const { r, partPath } = ctx;
-  // Opened (and, starting over, truncated) first: before the new validators are written, so a
-  // crash in between cannot leave old bytes under new validators for the next run to resume.
-  const out = await fs.open(partPath, offset > 0 ? 'a' : 'w').catch((e) => {
-    throw downloadWriteError(e, 'write', partPath);
-  });
-  let follower: DownloadFollower | undefined;
-  try {
-    const etag = header(h, 'etag');
-    // A weak ETag cannot guard a byte range (RFC 9110 13.1.5); Last-Modified can.
-    const meta: Meta = { url: r.url, etag: etag && !etag.startsWith('W/') ? etag : null, lastModified: header(h, 'last-modified') ?? null };
-    await writeFileOrFail(ctx.metaPath, JSON.stringify(meta));
-    const hash = createHash('sha256');
-    if (r.follow) follower = r.follow(path.join(path.dirname(partPath), r.fileName));
-    if (offset > 0) await hashPartInto(partPath, hash, follower, r.signal);
-    const got = await receiveBody(ctx, body, h, status, offset, hash, out, follower);
-    // Closed here, not only in `finally`: on some filesystems (NFS, quotas) a full disk shows
-    // only now, and the file must not then pass for whole.
-    await out.close().catch((e) => {
-      throw downloadWriteError(e, 'write', partPath);
-    });
-    follower?.end(got.size);
-    return got;
-  } catch (err) {
-    follower?.abort();
-    throw err;
-  } finally {
-    await out.close().catch(() => undefined); // a no-op once closed
-  }
-}
-
 /** The whole chunk, however many writes it takes (a short write is rare, but allowed). */
 function writeAllSync(fd: number, chunk: Buffer): void {
   for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
 }
 
-async function receiveBody(
+function receiveBody(
   ctx: Ctx,
   body: NodeJS.ReadableStream,
   h: Headers,
   status: number,
   offset: number,
   hash: Hash,
-  out: fs.FileHandle,
-  follower: DownloadFollower | undefined,
+  fd: number,
 ): Promise<{ size: number; sha256: string }> {
   const { r, partPath } = ctx;
   const len = Number(header(h, 'content-length'));
@@ -381,13 +377,11 @@ async function receiveBody(
   let bytes = offset;
   let lastEmit = 0;
   // Each chunk is hashed and written to the .part synchronously as it comes off the socket: a
-  // write to the page cache takes microseconds, and a stream pipeline (a Transform, then a
-  // WriteStream whose every write is a trip to the thread pool) cost ~30% more CPU and ~40 ms more
-  // per 30 MB on loopback (bench/fetch.bench.js). Nothing is buffered: the socket is read only as
-  // fast as the file is written. The price: a write that stalls (a hung network mount) stalls this
-  // thread, Ctrl-C included; the cache lives under the user's home, normally a local disk.
-  const fd = out.fd;
-  await new Promise<void>((resolve, reject) => {
+  // write to the page cache is quick, and a stream pipeline (a Transform, then a WriteStream whose
+  // every write is a trip to the thread pool) cost noticeably more CPU (bench/fetch.bench.js).
+  // Nothing is buffered and the body never waits on us. The price: a write that stalls (a hung
+  // network mount) stalls this thread, Ctrl-C included; the cache normally lives on a local disk.
+  return new Promise<{ size: number; sha256: string }>((resolve, reject) => {
     const fail = (err: unknown): void => {
       body.removeAllListeners('data');
       reject(err);
@@ -399,13 +393,7 @@ async function receiveBody(
         (body as NodeJS.ReadableStream & { destroy(): void }).destroy();
         return fail(downloadWriteError(err, 'write', partPath));
       }
-      // The follower gets exactly what is hashed (DownloadFollower): the digest is of what it saw.
       hash.update(chunk);
-      if (follower && !follower.push(chunk)) {
-        // It has enough in hand: read the socket again once it takes more (TCP holds the rest).
-        body.pause();
-        void follower.ready().then(() => body.resume());
-      }
       bytes += chunk.length;
       const now = Date.now();
       if (now - lastEmit >= 100) {
@@ -414,15 +402,29 @@ async function receiveBody(
       }
     });
     // Settles on the end, an error, or a close before the end (a body cut short).
-    finished(body, (err) => (err ? fail(err) : resolve()));
+    finished(body, (err) => {
+      if (err) return fail(err);
+      ctx.emit({ type: 'progress', fileName: r.fileName, bytes, total });
+      resolve({ size: bytes, sha256: hash.digest('hex') });
+    });
   });
-  ctx.emit({ type: 'progress', fileName: r.fileName, bytes, total });
-  return { size: bytes, sha256: hash.digest('hex') };
 }
 
-async function writeFileOrFail(file: string, text: string): Promise<void> {
+function truncateSync(fd: number, file: string): void {
   try {
-    await fs.writeFile(file, text);
+    ftruncateSync(fd, 0);
+  } catch (e) {
+    throw downloadWriteError(e, 'write', file);
+  }
+}
+
+function removeSync(...files: string[]): void {
+  for (const f of files) rmSync(f, { force: true });
+}
+
+function writeFileOrFail(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
   } catch (e) {
     throw downloadWriteError(e, 'write', file);
   }

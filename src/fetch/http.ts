@@ -1,8 +1,7 @@
 // One place that builds undici dispatchers and turns undici/socket errors into plain causes.
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Dispatcher } from 'undici';
-import { Agent, interceptors } from './undici-lite';
+import { Agent, interceptors, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header';
 import { NetworkError } from '../errors';
 import type { ResolvedNetOptions } from './net-options';

@@ -6,17 +6,18 @@ import type { AssetChoice } from '../releases/types';
 import { cacheDir } from './cache-dir';
 import { cacheSubdir, download } from './download';
 import type { NetOptions } from './net-options';
-import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
+import type { DownloadResult, ProgressEvent } from './types';
 
 export interface WithSignatureOptions {
   destDir?: string;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
   net?: NetOptions;
-  /** Follows the archive while it downloads (DownloadRequest.follow), e.g. to verify it meanwhile. */
-  followArchive?: DownloadRequest['follow'];
-  /** Called as soon as the signature is in place, while the archive may still be downloading. */
-  onSignature?: (signature: DownloadResult) => void;
+  /**
+   * Judges the signature as soon as it is in, while the archive may still be downloading; a
+   * refusal stops that download at once and is the error reported.
+   */
+  onSignature?: (signature: DownloadResult) => Promise<void>;
 }
 
 export async function downloadWithSignature(
@@ -40,7 +41,7 @@ export async function downloadWithSignature(
     });
   try {
     const settled = await Promise.allSettled([
-      failFast(download({ ...common, url: choice.url, fileName: choice.name, expectedSize: choice.size, expectedSha256: choice.digest ?? undefined, follow: o.followArchive })),
+      failFast(download({ ...common, url: choice.url, fileName: choice.name, expectedSize: choice.size, expectedSha256: choice.digest ?? undefined })),
       choice.signatureUrl
         ? failFast(download({
             ...common,
@@ -48,8 +49,8 @@ export async function downloadWithSignature(
             fileName: `${choice.name}.asc`,
             expectedSize: choice.signatureSize ?? undefined,
             expectedSha256: choice.signatureDigest ?? undefined,
-          }).then((sig) => {
-            o.onSignature?.(sig);
+          }).then(async (sig) => {
+            await o.onSignature?.(sig);
             return sig;
           }))
         : Promise.resolve(null),

@@ -12,8 +12,7 @@ import type { LocalSource } from './local-source';
 import { acquireLock } from './lock';
 import { checkPlace } from './places';
 import { checkVersionString, readCurrent, readManifest, recoverInterrupted, removeEmptyDirs, removeTree, tmpName, versionDir, writeManifest, type InstallManifest } from './store';
-import { StreamVerifier, type VerifySession } from '../verify/stream-client';
-import type { Verdict } from '../verify/verify-file';
+import type { SigningKey } from '../verify';
 import { inspectWrapper, foreignWrapperError, onPath, wrapperPath } from './wrapper';
 
 export interface InstallOptions {
@@ -44,12 +43,6 @@ export interface InstallOptions {
   onWarning?: (line: string) => void;
   onProgress?: (e: import('../fetch/types').ProgressEvent) => void;
   /**
-   * The signature worker, if the caller has started it already (the CLI does, before loading the
-   * pipeline, so that openpgp.js loads meanwhile). It must have been started with these options'
-   * key settings and signal. install() takes it over and closes it.
-   */
-  verifier?: StreamVerifier;
-  /**
    * TEST SEAM, not reachable from the CLI: runs after the archive is verified and before it is
    * unpacked. test/install/toctou.test.ts uses it to change the file in exactly that gap.
    */
@@ -65,10 +58,8 @@ export interface TargetFacts {
 export interface Verification {
   status: 'good' | 'good-expired-key' | 'unsigned' | 'sha256-manifest';
   /**
-   * SHA-256 of the bytes this verdict is about; unpacking accepts only these bytes. Signed and
-   * verified as it downloaded: the download's, of the very chunks it hashed for the signature. Signed and
-   * verified from disk: hashed by the signature check's own read. Build artifact: the manifest's.
-   * Unsigned: the download's.
+   * SHA-256 of the bytes this verdict is about; unpacking accepts only these bytes. Signed: hashed
+   * by the signature check's own read. Build artifact: the manifest's. Unsigned: the download's.
    */
   sha256: string;
   signingFingerprint: string | null;
@@ -123,26 +114,18 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
     warnings.push(w);
     o.onWarning?.(w);
   };
-  // The signature worker starts at once (unless the caller has started it): it loads openpgp.js and
-  // the key on another core while this thread looks up the release (src/verify/stream-client.ts).
-  // Unused when nothing is signed.
-  const verifier = o.verifier ?? new StreamVerifier({ keyFile: o.signingKey, fingerprint: o.fingerprint, strictKeyExpiry: o.strictKeyExpiry, signal: o.signal });
-  try {
-    const prepared = await prepare(o, warn, verifier);
-    const { plan } = prepared;
-    throwIfAborted(o.signal);
+  const prepared = await prepare(o, warn);
+  const { plan } = prepared;
+  throwIfAborted(o.signal);
 
-    const current = await readCurrent(plan.prefix);
-    const installed = await readManifest(plan.dir);
-    if (o.dryRun) return noChange('dry-run', plan, current, warnings);
-    if (installed && !o.force) {
-      if (current !== plan.version) warn(`borg ${plan.version} is installed but not current: run borg-provision use ${plan.version}`);
-      return noChange('already-installed', plan, current, warnings);
-    }
-    return { ...(await perform(o, prepared, warn)), action: installed ? 'reinstalled' : 'installed', warnings };
-  } finally {
-    await verifier.close();
+  const current = await readCurrent(plan.prefix);
+  const installed = await readManifest(plan.dir);
+  if (o.dryRun) return noChange('dry-run', plan, current, warnings);
+  if (installed && !o.force) {
+    if (current !== plan.version) warn(`borg ${plan.version} is installed but not current: run borg-provision use ${plan.version}`);
+    return noChange('already-installed', plan, current, warnings);
   }
+  return { ...(await perform(o, prepared, warn)), action: installed ? 'reinstalled' : 'installed', warnings };
 }
 
 interface Prepared {
@@ -150,11 +133,12 @@ interface Prepared {
   source: Source;
   scanTarget: ScanTarget;
   target: TargetModule;
-  verifier: StreamVerifier;
+  /** The key signatures are checked against, loaded (and judged) before anything goes to the network. */
+  key: SigningKey;
 }
 
 /** Everything decided before anything is written or downloaded. */
-async function prepare(o: InstallOptions, warn: (w: string) => void, verifier: StreamVerifier): Promise<Prepared> {
+async function prepare(o: InstallOptions, warn: (w: string) => void): Promise<Prepared> {
   const prefix = path.resolve(o.prefix);
   const binDir = path.resolve(o.binDir);
   if (o.version) checkVersionString(o.version);
@@ -168,16 +152,17 @@ async function prepare(o: InstallOptions, warn: (w: string) => void, verifier: S
   if ((await inspectWrapper(binDir)).state === 'foreign') throw foreignWrapperError(binDir);
   if (!onPath(binDir)) warn(`${binDir} is not on PATH: add it, or run ${wrapperPath(binDir)} by its full path`);
 
-  // The signing key loads in the verification worker meanwhile (see install()).
+  // A bad --signing-key or --fingerprint is refused before any request.
+  const { loadSigningKey } = await import('../verify');
+  const key = await loadSigningKey({ keyFile: o.signingKey, fingerprint: o.fingerprint });
   // Independent look-ups run together: this machine's libc (the command's promise) and the release JSON.
   const [facts, release] = await Promise.all([o.target, fetchRelease(o)]);
   const scanTarget = scanTargetFor(facts);
   const source = await resolveSource(o, scanTarget, release);
   requireSignatureOrConsent(source, o);
   if (source.kind === 'local' && source.local.chosen) o.onStep?.(`chose ${source.local.chosen}`);
-  if (o.dryRun && needsKey(source)) await verifier.key; // the plan is checked as far as it can be without writing
   const version = source.kind === 'release' ? source.version : source.local.version;
-  return { plan: makePlan(source, version, scanTarget, prefix, binDir), source, scanTarget, target, verifier };
+  return { plan: makePlan(source, version, scanTarget, prefix, binDir), source, scanTarget, target, key };
 }
 
 /** The locked part: fetch, verify, unpack, check, activate. Cleans up after itself on any failure. */
@@ -194,9 +179,8 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
     try {
       const { restored } = await recoverInterrupted(plan.prefix);
       for (const v of restored) warn(`put back borg ${v}, left aside by an install that was killed while replacing it`);
-      const fetched = await obtainWithKey(source, o, step, p.verifier);
-      const verification = await verifyArchive(source, fetched, o, p.verifier, step, warn);
-      void p.verifier.close(); // done with: the worker winds down while this thread unpacks
+      const fetched = await obtain(source, o, step, p.key);
+      const verification = await verifyArchive(source, fetched, o, p.key, step, warn);
       throwIfAborted(o.signal);
       await o.afterVerify?.(fetched.archive);
 
@@ -238,21 +222,12 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
   }
 }
 
-let later: Promise<LaterStages> | null = null;
 type LaterStages = typeof import('./activate') & typeof import('./layout') & typeof import('./unpack');
 
-/**
- * What runs after the download (unpack with node-tar, layout check, activation), loaded once. The
- * pipeline asks for it when the archive starts to download, when this thread mostly waits on the
- * socket, so that none of it (~40 ms with node-tar) is loaded before the download starts or after
- * it ends.
- */
-function laterStages(): Promise<LaterStages> {
-  later ??= Promise.all([import('./activate'), import('./layout'), import('./unpack')]).then(async ([a, l, u]) => {
-    await u.loadTar();
-    return { ...a, ...l, ...u };
-  });
-  return later;
+/** What runs after the download (unpack with node-tar, layout check, activation). */
+async function laterStages(): Promise<LaterStages> {
+  const [a, l, u] = await Promise.all([import('./activate'), import('./layout'), import('./unpack')]);
+  return { ...a, ...l, ...u };
 }
 
 /**
@@ -302,50 +277,6 @@ function requireSignatureOrConsent(s: Source, o: InstallOptions): void {
   if (fromGithub && o.allowUnsigned) return;
   const hint = fromGithub ? '; --allow-unsigned accepts a -gh build unverified' : '; put the .asc file beside it';
   throw new SignatureError(`${name} has no signature (${name}.asc is missing); refusing to install it${hint}`);
-}
-
-/**
- * Fetches the archive while the worker verifies it. The download hashes each chunk for the
- * signature as it arrives (a fresh session per download attempt; the worker says how once it has
- * the signature) and the worker judges that digest, so the verdict is ready as the download ends; a cache hit or a local file is verified from
- * disk instead (verifyArchive). A key that fails to load (a bad --signing-key), or a verdict that
- * comes before the bytes are all in (the signature is by another key, revoked, SHA-1), stops the
- * download at once and is the error reported. Nothing is unpacked before a good verdict.
- */
-async function obtainWithKey(s: Source, o: InstallOptions, step: (l: string) => void, verifier: StreamVerifier): Promise<Fetched> {
-  if (!needsKey(s)) return obtain(s, o, step);
-  if (s.kind === 'local') {
-    const [f] = await Promise.all([obtain(s, o, step), verifier.key]);
-    return f;
-  }
-  const stop = new AbortController();
-  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
-  let early: unknown = null;
-  const stopWith = (err: unknown): void => {
-    early ??= err;
-    stop.abort();
-  };
-  verifier.key.catch(stopWith);
-  let session: VerifySession | null = null;
-  const follow = (file: string): VerifySession => {
-    const current = verifier.follow(file);
-    session = current;
-    // Refused while still downloading: no byte more is needed to know. (An abandoned attempt's
-    // session fails too, on purpose; a complete one's verdict is awaited by verifyArchive.)
-    current.result.catch((err: unknown) => (current === session && !current.complete && !current.abandoned ? stopWith(err) : undefined));
-    return current;
-  };
-  // Once the download runs (this thread then mostly waits on the socket), load what unpacking needs.
-  const onProgress = (e: import('../fetch/types').ProgressEvent): void => {
-    if (e.type === 'start' && e.fileName === s.choice.name) setImmediate(() => void laterStages().catch(() => undefined));
-    o.onProgress?.(e);
-  };
-  try {
-    const f = await obtain(s, { ...o, signal, onProgress }, step, { followArchive: follow, onSignature: (sig) => verifier.signature(sig.path) });
-    return { ...f, session: f.fromCache ? null : session };
-  } catch (err) {
-    throw early ?? err;
-  }
 }
 
 function needsKey(s: Source): boolean {
@@ -412,13 +343,9 @@ interface Fetched {
   sha256: string | null;
   size: number;
   fromCache: boolean;
-  /** The worker's session that was fed this very download, if it was downloaded now. */
-  session?: VerifySession | null;
 }
 
-type Tap = Pick<import('../fetch/with-signature').WithSignatureOptions, 'followArchive' | 'onSignature'>;
-
-async function obtain(s: Source, o: InstallOptions, step: (l: string) => void, tap: Tap = {}): Promise<Fetched> {
+async function obtain(s: Source, o: InstallOptions, step: (l: string) => void, key: SigningKey): Promise<Fetched> {
   if (s.kind === 'local') {
     if (s.local.signature) return { archive: s.local.archive, signature: s.local.signature, sha256: null, size: await sizeOf(s.local.archive), fromCache: false };
     const { hashLocalFile } = await import('./local-source');
@@ -426,8 +353,11 @@ async function obtain(s: Source, o: InstallOptions, step: (l: string) => void, t
     return { archive: s.local.archive, signature: null, ...h, fromCache: false };
   }
   step(`downloading ${s.choice.name}${s.choice.signatureUrl ? ' and its signature' : ''}`);
-  const fetch = await import('../fetch');
-  const r = await fetch.downloadWithSignature(s.choice, { signal: o.signal, onProgress: o.onProgress, net: o.net ?? fetch.netOptionsFromEnv(), ...tap });
+  const [fetch, { judgeSignature }] = await Promise.all([import('../fetch'), import('../verify')]);
+  // A signature that cannot be good (another key, SHA-1, revoked) stops the archive's download.
+  const onSignature = async (sig: { path: string }): Promise<void> => void (await judgeSignature({ signature: sig.path, key, signal: o.signal }));
+  const net = o.net ?? fetch.netOptionsFromEnv();
+  const r = await fetch.downloadWithSignature(s.choice, { signal: o.signal, onProgress: o.onProgress, net, onSignature });
   return { archive: r.archive.path, signature: r.signature?.path ?? null, sha256: r.archive.sha256, size: r.archive.size, fromCache: r.archive.fromCache };
 }
 
@@ -435,7 +365,7 @@ async function verifyArchive(
   s: Source,
   f: Fetched,
   o: InstallOptions,
-  verifier: StreamVerifier,
+  key: SigningKey,
   step: (l: string) => void,
   warn: (l: string) => void,
 ): Promise<Verification> {
@@ -456,31 +386,18 @@ async function verifyArchive(
     return { status: 'unsigned', sha256: f.sha256!, signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: null, warnings: [] };
   }
   step(`verifying the signature of ${name}`);
-  const key = await verifier.key;
   for (const w of key.warnings) warn(w);
-  let r: Verdict;
-  let sha256: string;
-  if (f.session?.complete && f.sha256 !== null) {
-    // Verified while it downloaded. The binding that unpacking demands of the file is then the
-    // download's own SHA-256, of exactly the chunks it hashed for the signature (DownloadFollower).
-    r = await f.session.result;
-    sha256 = f.sha256;
-  } else {
-    // Read from disk, in the worker too (a cache hit, a local file): the binding is the worker's
-    // SHA-256 of what it read, which must also be what was downloaded.
-    const v = await verifier.verifyFile(f.archive, f.signature);
-    if (f.sha256 !== null && f.sha256 !== v.sha256) {
-      // Signed bytes, but not the ones downloaded: something rewrote the cache file. Fail closed.
-      throw new ChecksumError(`${name} changed between download and verification (SHA-256 ${v.sha256.slice(0, 16)}…, downloaded ${f.sha256.slice(0, 16)}…); nothing was installed: install again`);
-    }
-    r = v;
-    sha256 = v.sha256;
+  const { verifyDetachedFile } = await import('../verify');
+  const r = await verifyDetachedFile({ file: f.archive, signature: f.signature, key, strictKeyExpiry: o.strictKeyExpiry, signal: o.signal });
+  if (f.sha256 !== null && f.sha256 !== r.sha256) {
+    // Signed bytes, but not the ones downloaded: something rewrote the cache file. Fail closed.
+    throw new ChecksumError(`${name} changed between download and verification (SHA-256 ${r.sha256.slice(0, 16)}…, downloaded ${f.sha256.slice(0, 16)}…); nothing was installed: install again`);
   }
   throwIfAborted(o.signal);
   for (const w of r.warnings) warn(w);
   return {
     status: r.status,
-    sha256,
+    sha256: r.sha256,
     signingFingerprint: r.signingFingerprint,
     primaryFingerprint: r.primaryFingerprint,
     keySource: key.source,

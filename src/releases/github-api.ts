@@ -1,7 +1,7 @@
 // The GitHub REST calls the catalog needs: one release by tag, and the paginated release list.
 // Through undici with its redirect and retry interceptors (5xx and connection errors are retried
 // with backoff); rate limits (403/429) are explained with their reset time rather than waited out.
-import { request } from '../fetch/undici-lite';
+import { request } from 'undici';
 import { InterruptedError, NetworkError, ReleaseNotFoundError } from '../errors';
 import { USER_AGENT, describeCause, header, makeDispatcher, mayCarryToken } from '../fetch/http';
 import { resolveNet } from '../fetch/net-options';

@@ -9,8 +9,8 @@ export {
 } from './pinned';
 export { loadSigningKey } from './signing-key';
 export type { SigningKey, KeySource, LoadSigningKeyOptions } from './signing-key';
-export { verifyDetachedFile } from './verify-file';
-export type { VerifyOptions, VerifyResult } from './verify-file';
+export { judgeSignature, verifyDetachedFile } from './verify-file';
+export type { JudgedSignature, VerifyOptions, VerifyResult } from './verify-file';
 export { describeSigningKey } from './describe';
 export type { KeyInfo, SubkeyInfo } from './describe';
 export { refreshSigningKey, keyserverUrl, DEFAULT_KEYSERVER } from './refresh';

@@ -60,7 +60,7 @@ export async function refreshSigningKey(o: RefreshOptions = {}): Promise<Refresh
 
 async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
   throwIfAborted(o.signal);
-  const { request } = await import('../fetch/undici-lite');
+  const { request } = await import('undici');
   const { makeDispatcher, describeCause, errorCode } = await import('../fetch/http');
   const { netOptionsFromEnv, resolveNet } = await import('../fetch/net-options');
   const t = o.timeoutMs;

@@ -11,23 +11,20 @@
 //     signature with the "sign" flag and a valid back-signature from the subkey, and counts EVERY
 //     revocation signature (hard or soft, before or after the signature). Revocation is checked
 //     explicitly first, for a clear message.
-//  2. The signature itself, via SignaturePacket.verify() given the digest of the exact bytes
-//     (computed where the bytes are: src/verify/signed-digest.ts): digest and public-key check,
-//     creation time not in the future, signature not expired, message hash not MD5/SHA-1/RIPEMD-160
-//     (openpgp's rejectMessageHashAlgorithms; we check first too, so a weak signature is refused
-//     before reading a 300 MB file).
+//  2. The signature itself: openpgp.js's SignaturePacket.verify() over the file's bytes, streamed
+//     (digest and public-key check, creation time not in the future, signature not expired,
+//     message hash not MD5/SHA-1/RIPEMD-160; we check the hash first too, so a weak signature is
+//     refused before reading a 300 MB file). Only public API: createMessage, findPacket, verify.
 // Expiry is then judged NOW, as gpg does: a key (primary or signing subkey) expired in this copy
 // gives 'good-expired-key' plus a warning, or a refusal with strictKeyExpiry. Judging expiry at
 // signing time instead would gain nothing: whoever holds the secret key chooses the signature's
 // creation time, so only revocation (fetched by `key refresh`) can take a key out of service.
-import { getHashes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as openpgp from 'openpgp';
-import { SignatureError, throwIfAborted } from '../errors';
+import { InterruptedError, SignatureError, throwIfAborted } from '../errors';
 import { firstLine } from '../util/text';
-import { digestFile } from './file-digest';
+import { openSignedFile } from './file-stream';
 import { groupFingerprint } from './pinned';
-import type { DigestSpec } from './signed-digest';
 import type { KeySource, SigningKey } from './signing-key';
 
 export interface VerifyOptions {
@@ -41,8 +38,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
 }
 
-/** The verdict on a signature over a file's bytes (all a download verified as it arrived gets). */
-export interface Verdict {
+/** The verdict on a signature over a file's bytes. */
+export interface VerifyResult {
   status: 'good' | 'good-expired-key';
   primaryFingerprint: string;
   /** The key that made the signature: the primary key or one of its signing subkeys. */
@@ -56,29 +53,12 @@ export interface Verdict {
   keySource: KeySource;
   /** When the key copy used says the signing key expired (ISO 8601), if it has; else null. */
   keyExpiredAt: string | null;
-}
-
-/** The verdict on a file read from disk (verifyDetachedFile). */
-export interface VerifyResult extends Verdict {
   /**
    * SHA-256 (hex) of exactly the bytes the signature was checked over, hashed from the same chunks
-   * the signature digest read. A caller that reads the file again (to unpack it) compares against
-   * this to know it got the bytes that were verified, not whatever the file holds by then. (A
-   * download verified as it arrived has its own SHA-256 of the very chunks it hashed for the
-   * signature: src/fetch/types.ts DownloadFollower.)
+   * openpgp.js read. A caller that reads the file again (to unpack it) compares against this to
+   * know it got the bytes that were verified, not whatever the file holds by then.
    */
   sha256: string;
-}
-
-/** A signature read and judged on everything but the bytes it signs (prepareSignature). */
-export interface PreparedSignature {
-  /** How to hash the signed file: whoever holds its bytes computes the digest (SignedDigest). */
-  readonly spec: DigestSpec;
-  readonly sig: openpgp.SignaturePacket;
-  readonly signer: Signer;
-  /** The hash algorithm's name, as gpg names it. */
-  readonly hash: string;
-  readonly options: VerifyOptions;
 }
 
 const MAX_SIGNATURE_BYTES = 1024 * 1024;
@@ -86,46 +66,77 @@ const WEAK_HASHES = new Set<number>([openpgp.enums.hash.md5, openpgp.enums.hash.
 
 type Signer = openpgp.PublicKey | openpgp.Subkey;
 
+/** A signature judged on everything but the bytes it signs (judgeSignature). */
+export interface JudgedSignature {
+  readonly sig: openpgp.SignaturePacket;
+  readonly signer: Signer;
+  /** The hash algorithm's name, as gpg names it. */
+  readonly hash: string;
+}
+
 export async function verifyDetachedFile(o: VerifyOptions): Promise<VerifyResult> {
-  const p = await prepareSignature(o);
-  const { digest, sha256 } = await digestFile(o.file, p.spec, o.signal);
-  return { ...(await concludeSignature(p, digest)), sha256 };
+  const judged = await judgeSignature(o);
+  const sha256 = await checkBytes(judged, o);
+  return verdict(judged, sha256, o);
 }
 
 /**
- * Everything but the bytes: reads the signature and refuses it early for a weak hash, a key that
- * did not make it, a revoked or unbound signing key, or a bad date. Its `spec` says how to hash the
- * signed file; concludeStreamed gives the verdict on that digest.
+ * Everything but the bytes: reads the signature and refuses it for a weak hash, a key that did not
+ * make it, a revoked or unbound signing key, or a bad date. An install calls it as soon as the
+ * `.asc` is in, so that such a signature stops the archive's download at once.
  */
-export async function prepareSignature(o: VerifyOptions): Promise<PreparedSignature> {
+export async function judgeSignature(o: Omit<VerifyOptions, 'file'>): Promise<JudgedSignature> {
   throwIfAborted(o.signal);
   const sig = await readSignaturePacket(o.signature);
   const hash = hashName(sig);
+  // Version 4 is what gpg makes and borg signs with; a pinned key (a v4 fingerprint) makes no other.
+  if (sig.version !== 4) throw new SignatureError(`the signature is a version ${sig.version} signature: only version 4 signatures (gpg's) are checked`);
   const signer = findSigner(o.key.publicKey, sig, o);
   await checkSignerPolicy(o.key.publicKey, signer, o);
   checkSignatureTimes(sig, signer, o);
-  return { spec: digestSpec(sig, hash), sig, signer, hash, options: o };
+  return { sig, signer, hash };
 }
 
 /**
- * The verdict on a file that was hashed as it arrived (a download, src/verify/stream-client.ts):
- * `bytes` of it went into `digest`, and the download says the file has `size`.
+ * openpgp.js hashes the file as a stream and checks the signature over it. Its check reads a copy
+ * of the literal data; reading the data itself is what drives the stream.
  */
-export async function concludeStreamed(p: PreparedSignature, d: { digest: Uint8Array; bytes: number; size: number }): Promise<Verdict> {
-  // Checked before the digest: a count that is off is a download that did not arrive whole, not a
-  // BAD signature.
-  if (d.bytes !== d.size) {
-    throw new SignatureError(`${p.options.file} did not arrive whole while it was being verified (${d.bytes} bytes of ${d.size}): try again`);
+async function checkBytes({ sig, signer }: JudgedSignature, o: VerifyOptions): Promise<string> {
+  const file = await openSignedFile(o.file, o.signal);
+  try {
+    const message = await openpgp.createMessage({ binary: file.stream });
+    const literal = message.packets.findPacket(openpgp.enums.packet.literalData);
+    const data = message.getLiteralData();
+    if (!literal || !(data instanceof ReadableStream)) throw new SignatureError(`cannot read ${o.file} for its signature check: refusing`);
+    const checked = sig.verify(signer.keyPacket, openpgp.enums.signature.binary, literal, new Date(), true, openpgp.config);
+    checked.catch(() => undefined); // judged below, once the data is read
+    await drain(data);
+    const sha256 = file.sha256(); // first: a file that changed meanwhile is that, not a BAD signature
+    try {
+      await checked;
+    } catch (err) {
+      throw new SignatureError(
+        `BAD signature: ${o.file} does not match ${o.signature} (${firstLine(err)}); the file is damaged or was altered, delete it and download again`,
+        { cause: err },
+      );
+    }
+    return sha256;
+  } catch (err) {
+    throw o.signal?.aborted ? new InterruptedError() : err;
+  } finally {
+    await file.close();
   }
-  return concludeSignature(p, d.digest);
 }
 
-async function concludeSignature(p: PreparedSignature, digest: Uint8Array): Promise<Verdict> {
-  const { sig, signer, hash, options: o } = p;
-  await checkDigest(p, digest);
+async function drain(stream: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = stream.getReader();
+  while (!(await reader.read()).done);
+}
+
+async function verdict({ sig, signer, hash }: JudgedSignature, sha256: string, o: VerifyOptions): Promise<VerifyResult> {
   const expiredAt = await expiryOf(o.key.publicKey, signer, o);
   const created = sig.created as Date;
-  const result: Verdict = {
+  const result: VerifyResult = {
     status: 'good',
     primaryFingerprint: o.key.fingerprint,
     signingFingerprint: fpr(signer),
@@ -134,22 +145,22 @@ async function concludeSignature(p: PreparedSignature, digest: Uint8Array): Prom
     warnings: [],
     keySource: o.key.source,
     keyExpiredAt: expiredAt ? expiredAt.toISOString() : null,
+    sha256,
   };
-  if (expiredAt) {
-    // `key refresh` fetches borg's key only; a custom key must be re-exported by its owner.
-    const fix = o.key.pinned ? 'run `borg-provision key refresh`' : `get a current export of ${o.key.path}`;
-    const when = created < expiredAt ? 'before that' : 'after that; its owner has most likely extended the key since';
-    if (o.strictKeyExpiry) {
-      throw new SignatureError(
-        `the signature is good, but this copy of signing key ${fpr(signer)} expired on ${day(expiredAt)} and --strict-key-expiry is set: ${fix}`,
-      );
-    }
-    result.status = 'good-expired-key';
-    result.warnings.push(
-      `good signature, but this copy of the signing key (${o.key.source}) expired on ${day(expiredAt)} ` +
-        `(signature made ${day(created)}, ${when}); accepted like gpg's EXPKEYSIG: ${fix} for the current key`,
+  if (!expiredAt) return result;
+  // `key refresh` fetches borg's key only; a custom key must be re-exported by its owner.
+  const fix = o.key.pinned ? 'run `borg-provision key refresh`' : `get a current export of ${o.key.path}`;
+  const when = created < expiredAt ? 'before that' : 'after that; its owner has most likely extended the key since';
+  if (o.strictKeyExpiry) {
+    throw new SignatureError(
+      `the signature is good, but this copy of signing key ${fpr(signer)} expired on ${day(expiredAt)} and --strict-key-expiry is set: ${fix}`,
     );
   }
+  result.status = 'good-expired-key';
+  result.warnings.push(
+    `good signature, but this copy of the signing key (${o.key.source}) expired on ${day(expiredAt)} ` +
+      `(signature made ${day(created)}, ${when}); accepted like gpg's EXPKEYSIG: ${fix} for the current key`,
+  );
   return result;
 }
 
@@ -212,7 +223,7 @@ function hashName(sig: openpgp.SignaturePacket): string {
 }
 
 /** The key or subkey that issued the signature, found by key ID and, when present, full fingerprint. */
-function findSigner(key: openpgp.PublicKey, sig: openpgp.SignaturePacket, o: VerifyOptions): Signer {
+function findSigner(key: openpgp.PublicKey, sig: openpgp.SignaturePacket, o: Omit<VerifyOptions, 'file'>): Signer {
   const issuerFpr = sig.issuerFingerprint ? Buffer.from(sig.issuerFingerprint).toString('hex').toUpperCase() : null;
   const candidates = key.getKeys(sig.issuerKeyID).filter((k) => !issuerFpr || fpr(k) === issuerFpr);
   if (candidates.length === 0) {
@@ -225,7 +236,7 @@ function findSigner(key: openpgp.PublicKey, sig: openpgp.SignaturePacket, o: Ver
 }
 
 /** Time-independent validity of the issuing key (see the top of this file). */
-async function checkSignerPolicy(key: openpgp.PublicKey, signer: Signer, o: VerifyOptions): Promise<void> {
+async function checkSignerPolicy(key: openpgp.PublicKey, signer: Signer, o: Omit<VerifyOptions, 'file'>): Promise<void> {
   // Any valid revocation, whatever its reason or date, refuses (fail closed). gpg reports REVKEYSIG
   // and still exits 0 for a revoked key: we do not follow it there.
   if (await key.isRevoked(undefined, undefined, null as unknown as Date)) {
@@ -246,7 +257,7 @@ async function checkSignerPolicy(key: openpgp.PublicKey, signer: Signer, o: Veri
   }
 }
 
-function checkSignatureTimes(sig: openpgp.SignaturePacket, signer: Signer, o: VerifyOptions): void {
+function checkSignatureTimes(sig: openpgp.SignaturePacket, signer: Signer, o: Omit<VerifyOptions, 'file'>): void {
   const created = sig.created as Date;
   if (signer.getCreationTime() > created) {
     throw new SignatureError(`the signature (${created.toISOString()}) is older than the key ${fpr(signer)} that made it: refusing it`);
@@ -258,66 +269,6 @@ function checkSignatureTimes(sig: openpgp.SignaturePacket, signer: Signer, o: Ve
     throw new SignatureError(`the signature ${o.signature} expired on ${day(sig.getExpirationTime() as Date)}`);
   }
 }
-
-/** openpgp.js's view of a signature packet beyond its typings (used by digestSpec and checkDigest). */
-interface SignatureInternals {
-  version: number;
-  /** What is hashed for `data`: (a v6 salt) || data || hashed part || trailer. */
-  toHash(type: openpgp.enums.signature, data: openpgp.LiteralDataPacket, detached: boolean): unknown;
-  /** A digest computed elsewhere; verify() then reads no data (as for a one-pass signed message). */
-  hashed?: Promise<Uint8Array>;
-}
-
-/** Node's names of the hash algorithms a signature may use (the weak ones are refused before). */
-const NODE_HASHES: Record<number, string> = { 8: 'sha256', 9: 'sha384', 10: 'sha512', 11: 'sha224', 12: 'sha3-256', 14: 'sha3-512' };
-
-/** How to hash the file for `sig`: what openpgp.js hashes after the file's bytes. */
-function digestSpec(sig: openpgp.SignaturePacket, name: string): DigestSpec {
-  const internals = sig as unknown as SignatureInternals;
-  // Version 4 is what gpg makes and borg signs with; a pinned key (a v4 fingerprint) makes no
-  // other. Later versions hash a salt first (v6) or a different trailer (v5): not ours to guess.
-  if (internals.version !== 4) throw new SignatureError(`the signature is a version ${internals.version} signature: only version 4 signatures (gpg's) are checked`);
-  const hash = NODE_HASHES[sig.hashAlgorithm as number];
-  if (!hash || !getHashes().includes(hash)) throw new SignatureError(`the signature was made with ${name}, which borg-provision cannot check: ask the signer for a SHA-256 or SHA-512 signature`);
-  // What follows the file's bytes: asked with no bytes, openpgp.js gives exactly that.
-  const empty = new openpgp.LiteralDataPacket();
-  (empty as unknown as { setBytes(b: Uint8Array, f: openpgp.enums.literal): void }).setBytes(new Uint8Array(0), openpgp.enums.literal.binary);
-  const suffix = internals.toHash(openpgp.enums.signature.binary, empty, true);
-  if (!(suffix instanceof Uint8Array)) throw new SignatureError('cannot read what the signature signs: refusing it');
-  return { hash, suffix };
-}
-
-/**
- * Has openpgp.js check `digest` against the signature: the leading digest bytes it carries, then
- * the public-key check. The data it is given is poison: openpgp.js reads none when given a digest;
- * should a later release ignore that and hash the data, reading it throws, and the signature fails
- * (closed) instead of being judged over some other bytes.
- */
-async function checkDigest(p: PreparedSignature, digest: Uint8Array): Promise<void> {
-  const internals = p.sig as unknown as SignatureInternals;
-  internals.hashed = Promise.resolve(digest);
-  try {
-    // detached = true; the date is checked by checkSignatureTimes already, but passing now keeps
-    // openpgp's own checks (creation time, signature expiry, hash policy) in force too.
-    await p.sig.verify(p.signer.keyPacket, openpgp.enums.signature.binary, POISON, new Date(), true, openpgp.config);
-  } catch (err) {
-    if (err instanceof PoisonError) throw new SignatureError(`this openpgp.js cannot check a digest made elsewhere (${err.message}): refusing`, { cause: err });
-    const { file, signature } = p.options;
-    throw new SignatureError(
-      `BAD signature: ${file} does not match ${signature} (${firstLine(err)}); the file is damaged or was altered, delete it and download again`,
-      { cause: err },
-    );
-  } finally {
-    delete internals.hashed;
-  }
-}
-
-class PoisonError extends Error {}
-const POISON = new Proxy({} as openpgp.LiteralDataPacket, {
-  get(_target, prop) {
-    throw new PoisonError(`it read the data's ${String(prop)}`);
-  },
-});
 
 /** The earliest expiry (primary or signing subkey) that has passed by now in this key copy, or null. */
 async function expiryOf(key: openpgp.PublicKey, signer: Signer, o: VerifyOptions): Promise<Date | null> {

@@ -7,7 +7,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { request } from '../../src/fetch/undici-lite';
+import { request } from 'undici';
 import { NetworkError } from '../../src/errors';
 import { isDowngrade, makeDispatcher } from '../../src/fetch/http';
 import { resolveNet } from '../../src/fetch/net-options';

@@ -18,6 +18,8 @@
  * Accept-Ranges, and honours Range + If-Range (206 with Content-Range, 416 past the end,
  * 200 with the whole file when If-Range does not match).
  *
+ * `closeAfterResponse` makes both servers close the connection after each answer (HTTP/1.0 style).
+ *
  * Faults (setFault adds one; each applies to the next `times` matching requests, default 1;
  * `match` is a substring of the request path; `on` picks the server, default 'assets' except
  * 'rate-limit' which defaults to 'api'):
@@ -50,6 +52,8 @@ export interface ReleaseOptions {
   announcedSize?: Record<string, number>;
   /** Announce this digest instead of the real one. */
   announcedDigest?: Record<string, string>;
+  /** Release notes (GitHub's `body`): makes the API answer as large as a test needs. */
+  notes?: string;
 }
 
 export type Fault = { match?: string; times?: number; on?: 'api' | 'assets' } & (
@@ -95,7 +99,17 @@ interface StoredRelease {
 
 const LAST_MODIFIED = 'Tue, 01 Jul 2025 10:00:00 GMT';
 
-export async function startGithubServer(o: { repo?: string; pageSize?: number } = {}): Promise<GithubServer> {
+export interface ServerOptions {
+  repo?: string;
+  pageSize?: number;
+  /**
+   * Close the connection after every response (`Connection: close`), as an HTTP/1.0 server,
+   * python's http.server, many mirrors and proxies do: the FIN follows the last body byte at once.
+   */
+  closeAfterResponse?: boolean;
+}
+
+export async function startGithubServer(o: ServerOptions = {}): Promise<GithubServer> {
   const repo = o.repo ?? 'borgbackup/borg';
   const releases = new Map<string, StoredRelease>();
   let faults: (Fault & { left: number })[] = [];
@@ -124,6 +138,7 @@ export async function startGithubServer(o: { repo?: string; pageSize?: number } 
       draft: false,
       prerelease: r.opts.prerelease ?? false,
       published_at: r.publishedAt,
+      body: r.opts.notes ?? null,
       assets: [...r.assets].map(([name, a]) => ({
         id: a.id,
         name,
@@ -249,6 +264,13 @@ export async function startGithubServer(o: { repo?: string; pageSize?: number } 
     }
   }
 
+  if (o.closeAfterResponse) {
+    for (const s of [api, assets]) {
+      s.keepAliveTimeout = 0;
+      // Node then answers with `Connection: close` and ends the socket right after the body.
+      s.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader('connection', 'close'));
+    }
+  }
   await Promise.all([listen(api), listen(assets)]);
   apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
   assetBaseUrl = `http://127.0.0.1:${(assets.address() as AddressInfo).port}`;

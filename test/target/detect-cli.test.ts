@@ -3,7 +3,6 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { inspectLibc } from '../../src/target';
-import { plainDetectArgs } from '../../src/cli/fast-detect';
 import { jsonOf, runCli, type CliResult } from '../helpers/cli';
 import { buildElf, patch, sectionHeaderField } from '../helpers/elf-writer';
 import { libcElf, put, tempDir, truenasRoot } from './root-tree';
@@ -158,39 +157,14 @@ test('--libc with a copy of a NAS libc, --json', async () => {
   });
 });
 
-describe('the start-up fast path', () => {
-  test('takes only plain detect invocations', () => {
-    expect(plainDetectArgs(['detect'], {})).toEqual({ json: false });
-    expect(plainDetectArgs(['detect', '--json', '--libc', 'x', '--root=/r'], {})).toEqual({ json: true, libc: 'x', root: '/r' });
-    for (const argv of [
-      ['list'], ['detect', '--help'], ['detect', '-h'], ['detect', '--json', '--json'], ['detect', '--libc'],
-      ['detect', '--libc', '--json'], ['detect', '--libc='], ['detect', '--json=1'], ['detect', 'extra'], ['detect', '--bogus'],
-    ]) {
-      expect(plainDetectArgs(argv, {})).toBeNull();
-    }
-    expect(plainDetectArgs(['detect'], { DEBUG: '1' })).toBeNull();
-    expect(plainDetectArgs(['detect'], { BORG_PROVISION_FAST_PATH: '0' })).toBeNull();
-  });
-
-  test('prints exactly what the oclif command prints', async () => {
-    const libc = put(work, 'same-libc.so.6', libcElf('2.31', 'Debian GLIBC 2.31-13+deb11u11'));
-    const bad = put(work, 'same-bad.so', 'not elf');
-    for (const args of [['--libc', libc], ['--libc', libc, '--json'], [`--libc=${bad}`, '--json'], ['--libc', bad]]) {
-      const fast = await detect(...args);
-      const slow = await runCli(['detect', ...args], { env: { ...env, BORG_PROVISION_FAST_PATH: '0' } });
-      expect({ code: fast.code, stdout: fast.stdout, stderr: fast.stderr }).toEqual({ code: slow.code, stdout: slow.stdout, stderr: slow.stderr });
-    }
-  });
-});
-
 describe('interrupted while `borg -V` hangs', () => {
-  test.each([['fast path', '1'], ['oclif', '0']])('%s: exit 130, one line, the borg child is killed', async (_, fastPath) => {
-    const bin = path.join(work, `hang-${fastPath}`);
+  test('exit 130, one line, the borg child is killed', async () => {
+    const bin = path.join(work, 'hang');
     const pidFile = path.join(bin, 'pid');
     chmodSync(put(bin, 'borg', `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 30\n`), 0o755);
     const started = Date.now();
     const r = await runCli(['detect'], {
-      env: { ...env, PATH: `${bin}:${process.env.PATH}`, BORG_PROVISION_FAST_PATH: fastPath },
+      env: { ...env, PATH: `${bin}:${process.env.PATH}` },
       onSpawn: (child) => {
         const poll = setInterval(() => {
           if (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()) {
