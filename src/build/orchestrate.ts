@@ -8,11 +8,12 @@ import { shQuoteForDisplay } from '../util/text';
 import { checkArtifact, copyArtifactOut, manifestFor, publishArtifact, readBuildInfo, type CompatibilityTarget } from './artifact';
 import type { BuildManifest } from './manifest';
 import { artifactName } from './manifest';
-import { FALLBACK_SPEC, PROVISION_SCRIPT, VAGRANT_ASSET_DIR, VM_ARTIFACT, VM_BUILD_INFO, type BuildPlan } from './plan';
+import { FALLBACK_SPEC, PROVISION_SCRIPT, VM_ARTIFACT, VM_BUILD_INFO, type BuildPlan } from './plan';
 import { requirePrerequisites } from './prerequisites';
 import { openLog, runVagrant, type RunResult } from './runner';
 import { prepareVerifiedSdist, type SdistOptions, type VerifiedSdist } from './sdist';
 import { renderVagrantfile } from './vagrantfile';
+import { readPackageFile, type PackageFile } from '../util/package-files';
 
 export type BuildEvent =
   | { type: 'phase'; name: string }
@@ -65,7 +66,7 @@ export async function writeWorkDir(plan: BuildPlan, workDir: string): Promise<st
   try {
     await fs.mkdir(path.join(workDir, SDIST_DIR), { recursive: true });
     for (const f of [PROVISION_SCRIPT, FALLBACK_SPEC]) {
-      await fs.copyFile(path.join(VAGRANT_ASSET_DIR, f), path.join(workDir, f));
+      await fs.writeFile(path.join(workDir, f), readPackageFile(`vagrant/${f}` as PackageFile));
     }
     await fs.chmod(path.join(workDir, PROVISION_SCRIPT), 0o755);
     const vagrantfile = path.join(workDir, 'Vagrantfile');

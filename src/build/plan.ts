@@ -1,6 +1,5 @@
 // Everything a build needs decided up front, before anything is downloaded or started: which
 // borg, which Debian box, which arch and provider, how big the VM is, what the VM is told.
-import * as path from 'node:path';
 import { UnsupportedTargetError, UsageError } from '../errors';
 import { DEBIAN, type DebianRelease } from './debian';
 import { normaliseVersion, toolchainFor, type Toolchain } from './series';
@@ -15,8 +14,7 @@ export const VM_OUT = `${VM_HOME}/borg-build/out`;
 export const VM_ARTIFACT = `${VM_OUT}/borg-dir.tgz`;
 export const VM_BUILD_INFO = `${VM_OUT}/build-info`;
 
-/** Files of the package's vagrant/ folder copied into every work dir. */
-export const VAGRANT_ASSET_DIR = path.resolve(__dirname, '..', '..', 'vagrant');
+/** Files of the package's vagrant/ folder (src/util/package-files.ts) copied into every work dir. */
 export const PROVISION_SCRIPT = 'provision.sh';
 export const FALLBACK_SPEC = 'borg-dir.spec';
 

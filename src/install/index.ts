@@ -8,3 +8,5 @@ export { unpackArchive, EntryGuard } from './unpack';
 export { scanElfTree, elfIdentityForArch, glibcVersionOf } from './elf-scan';
 export type { InstallManifest, InstalledVersion, InstallSource } from './store';
 export { wrapperScript } from './wrapper';
+export { selfInstall } from './self-install';
+export type { SelfInstallResult } from './self-install';

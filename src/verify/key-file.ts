@@ -2,6 +2,8 @@
 import { promises as fs } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { BadInputError } from '../errors';
+import { readPackageFile } from '../util/package-files';
+import { BUNDLED_KEY } from './pinned';
 
 /** Real key exports are a few KiB to a few hundred KiB; anything far bigger is not a key file. */
 const MAX_KEY_FILE_BYTES = 8 * 1024 * 1024;
@@ -47,4 +49,11 @@ export async function readKeyFile(file: string): Promise<openpgp.PublicKey[]> {
       { cause: err },
     );
   }
+}
+
+/** The keys of the export shipped with borg-provision (a package file, or an asset of the executable). */
+export async function readBundledKey(): Promise<openpgp.PublicKey[]> {
+  const keys = await parseKeys(readPackageFile(BUNDLED_KEY));
+  if (keys.length === 0) throw new Error('no key found');
+  return keys;
 }

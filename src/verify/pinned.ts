@@ -1,6 +1,7 @@
 // Where borg's signing key lives and how its fingerprints are written. No openpgp here, so commands
 // and other stages can name the pinned fingerprint without loading the OpenPGP library.
 import * as path from 'node:path';
+import { packageFileLabel } from '../util/package-files';
 import { configHome } from '../util/xdg';
 
 /**
@@ -12,12 +13,12 @@ export const PINNED_FINGERPRINT = '6D5BEF9ADD2075805747B70F9F88FB52FAF7B393';
 
 export const REFRESHED_KEY_NAME = 'borg-signing-key.asc';
 
-/**
- * The export shipped with the package. Resolved from this module's own location so it works both
- * from src/verify (ts-jest) and dist/verify (the built CLI): both are two levels below the root.
- */
+/** The export shipped with borg-provision (a file of the package, or an asset of the executable). */
+export const BUNDLED_KEY = 'keys/borg-signing-key.asc';
+
+/** Where the bundled export is, for people. */
 export function bundledKeyPath(): string {
-  return path.resolve(__dirname, '..', '..', 'keys', 'borg-signing-key.asc');
+  return packageFileLabel(BUNDLED_KEY);
 }
 
 /** `$XDG_CONFIG_HOME/borg-provision`, else `~/.config/borg-provision` (XDG: relative values are ignored). */

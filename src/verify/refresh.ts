@@ -8,8 +8,8 @@ import type * as openpgp from 'openpgp';
 import type { NetOptions } from '../fetch/net-options';
 import { writeFileAtomic } from '../util/atomic-write';
 import { InterruptedError, NetworkError, SignatureError, UsageError, filesystemError, throwIfAborted } from '../errors';
-import { fingerprintOf, parseKeys, readKeyFile } from './key-file';
-import { PINNED_FINGERPRINT, bundledKeyPath, refreshedKeyPath } from './pinned';
+import { fingerprintOf, parseKeys, readBundledKey, readKeyFile } from './key-file';
+import { PINNED_FINGERPRINT, refreshedKeyPath } from './pinned';
 
 export const DEFAULT_KEYSERVER = 'https://keys.openpgp.org';
 
@@ -126,8 +126,8 @@ async function pinnedKeyFrom(body: Uint8Array, url: string, env: NodeJS.ProcessE
 
 /** The refreshed copy if it holds the pinned key, else the bundled one. */
 async function currentCopy(env: NodeJS.ProcessEnv | undefined): Promise<openpgp.PublicKey> {
-  for (const file of [refreshedKeyPath(env), bundledKeyPath()]) {
-    const keys = await readKeyFile(file).catch(() => [] as openpgp.PublicKey[]);
+  for (const read of [() => readKeyFile(refreshedKeyPath(env)), readBundledKey]) {
+    const keys = await read().catch(() => [] as openpgp.PublicKey[]);
     const key = keys.find((k) => fingerprintOf(k) === PINNED_FINGERPRINT);
     if (key) return key;
   }

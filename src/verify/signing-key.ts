@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import type * as openpgp from 'openpgp';
 import { BadInputError, SignatureError, UsageError } from '../errors';
-import { fingerprintOf, readKeyFile } from './key-file';
+import { fingerprintOf, readBundledKey, readKeyFile } from './key-file';
 import { PINNED_FINGERPRINT, bundledKeyPath, groupFingerprint, normalizeFingerprint, refreshedKeyPath } from './pinned';
 
 export type KeySource = 'bundled' | 'refreshed' | 'custom';
@@ -120,7 +120,7 @@ async function loadBundledKey(warnings: string[]): Promise<SigningKey> {
   const file = bundledKeyPath();
   let keys: openpgp.PublicKey[];
   try {
-    keys = await readKeyFile(file);
+    keys = await readBundledKey();
   } catch (err) {
     throw new BadInputError(`the bundled signing key is damaged (${(err as Error).message}): reinstall borg-provision`, { cause: err });
   }

@@ -8,11 +8,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseBuildInfo } from '../../src/build/artifact';
-import { makePlan, VAGRANT_ASSET_DIR } from '../../src/build/plan';
+import { makePlan } from '../../src/build/plan';
+import { repoRoot } from '../helpers/cli';
 import { provisionEnv } from '../../src/build/vagrantfile';
 
+const VAGRANT_DIR = path.join(repoRoot, 'vagrant');
+
 const STUBS = path.join(__dirname, 'provision-stubs');
-const SCRIPT = path.join(VAGRANT_ASSET_DIR, 'provision.sh');
+const SCRIPT = path.join(VAGRANT_DIR, 'provision.sh');
 
 let tmp: string;
 beforeAll(() => {
@@ -31,7 +34,7 @@ function provision(version: string, o: { debianPython?: string; withSpec?: boole
   }
   const sdist = path.join(home, `borgbackup-${version}.tar.gz`);
   execFileSync('tar', ['-C', path.dirname(src), '-czf', sdist, path.basename(src)]);
-  fs.copyFileSync(path.join(VAGRANT_ASSET_DIR, 'borg-dir.spec'), path.join(home, 'borg-dir.spec'));
+  fs.copyFileSync(path.join(VAGRANT_DIR, 'borg-dir.spec'), path.join(home, 'borg-dir.spec'));
   // The same environment the Vagrantfile gives, with /home/vagrant mapped to this HOME.
   const plan = makePlan({ version, debian: 'bookworm', arch: 'x86_64' });
   const env = Object.fromEntries(Object.entries(provisionEnv(plan)).map(([k, v]) => [k, v.replace('/home/vagrant', home)]));

@@ -7,7 +7,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEBIAN_RELEASES } from '../../src/build/debian';
 import { writeWorkDir } from '../../src/build/orchestrate';
-import { makePlan, PROVIDERS, VAGRANT_ASSET_DIR } from '../../src/build/plan';
+import { makePlan, PROVIDERS } from '../../src/build/plan';
+import { repoRoot } from '../helpers/cli';
+
+const VAGRANT_DIR = path.join(repoRoot, 'vagrant');
 
 jest.setTimeout(120000);
 
@@ -70,7 +73,7 @@ describe('vagrant validate accepts the generated Vagrantfile', () => {
 });
 
 describe('provisioning script', () => {
-  const script = path.join(VAGRANT_ASSET_DIR, 'provision.sh');
+  const script = path.join(VAGRANT_DIR, 'provision.sh');
 
   test('is POSIX sh (sh -n) and shellcheck-clean', async () => {
     expect((await run('sh', ['-n', script])).code).toBe(0);

@@ -18,8 +18,9 @@ export interface Sandbox {
   snapshot(): string[];
 }
 
-export function makeSandbox(): Sandbox {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bp install '));
+/** `base`: where the sandbox goes (a test that mounts over /tmp puts it elsewhere). */
+export function makeSandbox(base = os.tmpdir()): Sandbox {
+  const root = fs.mkdtempSync(path.join(base, 'bp install '));
   const home = path.join(root, 'home');
   fs.mkdirSync(home);
   const prefix = path.join(root, 'my prefix');

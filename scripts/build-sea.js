@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// `npm run dist`: the single-file executable dist/sea/borg-provision-linux-<arch>, built with Node's
+// single executable applications: one esbuild bundle of the whole CLI (src/cli/sea-main.ts) as the
+// main script with V8's code cache, the signing key, the Vagrant templates and package.json as
+// assets, injected with postject into a copy of this Node binary. SHA256SUMS is written beside it.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const esbuild = require('esbuild');
+const { inject } = require('postject');
+
+const root = path.resolve(__dirname, '..');
+const out = path.join(root, 'dist', 'sea');
+const ARCH = { x64: 'x64', arm64: 'arm64' }[process.arch] ?? process.arch;
+const name = `borg-provision-linux-${ARCH}`;
+const exe = path.join(out, name);
+// Files the code reads through src/util/package-files.ts (kept equal by test/e2e/single-executable.test.ts).
+const ASSETS = ['package.json', 'keys/borg-signing-key.asc', 'vagrant/provision.sh', 'vagrant/borg-dir.spec'];
+
+async function main() {
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
+  const bundle = path.join(out, 'main.js');
+  await esbuild.build({
+    entryPoints: [path.join(root, 'src', 'cli', 'sea-main.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minifyWhitespace: true,
+    legalComments: 'none',
+    logLevel: 'error',
+    // The main script of a single executable gets a `require` for built-in modules only; ES modules
+    // bundled here (openpgp's) ask for import.meta.url, which a CommonJS bundle lacks.
+    banner: {
+      js: "require = require('node:module').createRequire(process.execPath); const __importMetaUrl = require('node:url').pathToFileURL(process.execPath).href;",
+    },
+    define: { 'import.meta.url': '__importMetaUrl' },
+  });
+  const config = path.join(out, 'sea-config.json');
+  const blob = path.join(out, 'sea-prep.blob');
+  const assets = Object.fromEntries(ASSETS.map((a) => [a, path.join(root, a)]));
+  fs.writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }, null, 2));
+  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
+  fs.copyFileSync(process.execPath, exe);
+  await inject(exe, 'NODE_SEA_BLOB', fs.readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2' });
+  fs.chmodSync(exe, 0o755);
+  for (const f of [bundle, config, blob]) fs.rmSync(f);
+  const sum = createHash('sha256').update(fs.readFileSync(exe)).digest('hex');
+  fs.writeFileSync(path.join(out, 'SHA256SUMS'), `${sum}  ${name}\n`);
+  console.log(`${path.relative(root, exe)} (${(fs.statSync(exe).size / 1e6).toFixed(1)} MB), sha256 ${sum}`);
+}
+
+main().catch((err) => {
+  console.error(`build-sea: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,26 @@
+// The single executable's entry point (scripts/build-sea.js bundles it with everything it uses).
+// oclif runs as it does from the npm package, with two differences, both because the executable
+// holds no files: package.json is an asset of the executable, and the explicit command map
+// (src/commands/index.ts) that oclif `require`s is answered from require.cache under the
+// executable's own path. The bundle's banner gives this script a file-capable `require`
+// (module.createRequire), as Node's documentation of single executables describes.
+import { flush, handle, run } from '@oclif/core';
+import * as path from 'node:path';
+import { getAsset } from 'node:sea';
+import { COMMANDS } from '../commands';
+
+export const SINGLE_FILE_NOTE = 'single-file executable: Node.js is built in, nothing else needs to be installed';
+
+async function main(): Promise<void> {
+  const exe = process.execPath;
+  require.cache[exe] = { id: exe, filename: exe, loaded: true, exports: { COMMANDS } } as unknown as NodeJS.Module;
+  const pjson = JSON.parse(getAsset('package.json', 'utf8'));
+  pjson.oclif.commands = { strategy: 'explicit', target: `./${path.basename(exe)}`, identifier: 'COMMANDS' };
+  const argv = process.argv.slice(2);
+  await run(argv, { root: path.dirname(exe), pjson });
+  // oclif answers a leading --version with its version line; this one says which build it is.
+  if (argv[0] === '--version') process.stdout.write(`${SINGLE_FILE_NOTE}\n`);
+  await flush();
+}
+
+main().catch(handle);

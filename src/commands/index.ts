@@ -1,0 +1,28 @@
+// Every command, by id: oclif's explicit command strategy reads this map, so no directory is
+// searched at run time (and the single executable, which has no files, works the same way).
+// test/e2e/commands-index.test.ts keeps it equal to the files in this folder.
+import Build from './build';
+import Detect from './detect';
+import Help from './help';
+import Install from './install';
+import KeyRefresh from './key/refresh';
+import KeyShow from './key/show';
+import List from './list';
+import Releases from './releases';
+import SelfInstall from './self-install';
+import Uninstall from './uninstall';
+import Use from './use';
+
+export const COMMANDS = {
+  build: Build,
+  detect: Detect,
+  help: Help,
+  install: Install,
+  'key:refresh': KeyRefresh,
+  'key:show': KeyShow,
+  list: List,
+  releases: Releases,
+  'self-install': SelfInstall,
+  uninstall: Uninstall,
+  use: Use,
+};

@@ -1,0 +1,180 @@
+// The single-file executable (npm run dist) as a TrueNAS admin runs it: no Node.js on the machine
+// (the node binaries are hidden under an empty file in a private mount namespace), /tmp a noexec
+// tmpfs, and the environment reset as sudo does (env -i). Needs root (unshare -m, mount), as CI has.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { inspectLibc, readElfNeeds } from '../../src/target';
+import { compareDotted } from '../../src/util/dotted-version';
+import { BorgFixtures } from '../helpers/borg-fixture';
+import { binRun, jsonOf, repoRoot, runCli, type CliResult } from '../helpers/cli';
+import { startGithubServer, type GithubServer } from '../helpers/github-server';
+import { makeKeys, makeSandbox, type Keys, type Sandbox } from '../install/sandbox';
+
+jest.setTimeout(180000);
+
+const EXE = path.join(repoRoot, 'dist', 'sea', `borg-provision-linux-${process.arch}`);
+const ASSET = 'borg-linux-glibc231-x86_64.tgz';
+const NODES = ['/usr/bin/node', '/bin/node', '/usr/local/bin/node'].filter((p) => fs.existsSync(p));
+
+let fx: BorgFixtures;
+let sb: Sandbox;
+let keys: Keys;
+let gh: GithubServer;
+let emptyFile: string;
+/** A read-only mount in every isolated run. */
+let readOnlyDir: string;
+
+beforeAll(async () => {
+  if (!fs.existsSync(EXE)) throw new Error(`${EXE} is missing: npm test builds it with npm run dist`);
+  if (process.getuid?.() !== 0) throw new Error('this test needs root (unshare -m and mount), as CI runs it');
+  fx = new BorgFixtures();
+  // Not under /tmp: the runs below mount a noexec tmpfs over it.
+  sb = makeSandbox('/var/tmp');
+  keys = await makeKeys(sb.root);
+  gh = await startGithubServer();
+  for (const tag of ['1.4.1', '1.4.2']) {
+    const tgz = fx.oneDirTgz(ASSET, tag);
+    gh.addRelease(tag, [
+      { name: ASSET, body: fs.readFileSync(tgz) },
+      { name: `${ASSET}.asc`, body: fs.readFileSync(await keys.sign(tgz)) },
+    ], { withDigest: true });
+  }
+  emptyFile = path.join(sb.root, 'no-node');
+  fs.writeFileSync(emptyFile, '');
+  readOnlyDir = path.join(sb.root, 'read-only');
+  fs.mkdirSync(readOnlyDir);
+});
+afterAll(async () => {
+  await gh?.close();
+  await keys?.home.cleanup();
+  fx?.cleanup();
+  sb?.cleanup();
+});
+
+/**
+ * Runs `command` in a private mount namespace: /tmp a fresh noexec tmpfs, every node binary hidden
+ * (unless keepNode), and only the variables sudo's env_reset keeps, plus what the test names.
+ */
+function runIsolated(command: string[], o: { keepNode?: boolean; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const hide = o.keepNode ? [] : NODES.map((n) => `mount --bind "$EMPTY" ${n} &&`);
+  const script = ['mount -t tmpfs -o noexec,nosuid,nodev tmpfs /tmp && mount -t tmpfs -o ro tmpfs "$RO" &&', ...hide, 'exec env -i "$@"'].join(' ');
+  const env = { HOME: sb.home, PATH: `${sb.binDir}:/usr/bin:/bin`, LOGNAME: 'root', USER: 'root', SHELL: '/bin/sh', ...o.env };
+  const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...vars, ...command], {
+      env: { ...process.env, EMPTY: emptyFile, RO: readOnlyDir },
+      cwd: sb.root,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+const sea = (args: string[], env?: Record<string, string>): Promise<CliResult> => runIsolated([EXE, ...args], { env });
+const places = (): string[] => ['--prefix', sb.prefix, '--bin-dir', sb.binDir];
+const ok = (r: CliResult): CliResult => {
+  if (r.code !== 0) throw new Error(`exit ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  return r;
+};
+
+test('SHA256SUMS beside the executable holds its digest', () => {
+  const sums = fs.readFileSync(path.join(path.dirname(EXE), 'SHA256SUMS'), 'utf8');
+  const digest = createHash('sha256').update(fs.readFileSync(EXE)).digest('hex');
+  expect(sums).toBe(`${digest}  ${path.basename(EXE)}\n`);
+});
+
+// The highest version each Debian release behind TrueNAS 22.12-26 defines (glibc, and libstdc++ of
+// its GCC: 10, 12, 14). Debian 11's glibc 2.31 defines nothing newer than GLIBC_2.30 on amd64.
+const DEBIAN = [
+  { release: 'Debian 11 (TrueNAS 22.12)', GLIBC: '2.30', GLIBCXX: '3.4.28', CXXABI: '1.3.12', GCC: '10.0' },
+  { release: 'Debian 12 (TrueNAS 23.10-25.10)', GLIBC: '2.36', GLIBCXX: '3.4.30', CXXABI: '1.3.13', GCC: '12.0' },
+  { release: 'Debian 13 (TrueNAS 26)', GLIBC: '2.41', GLIBCXX: '3.4.33', CXXABI: '1.3.15', GCC: '14.0' },
+] as const;
+
+test('its own ELF needs (.gnu.version_r) are met by every Debian release TrueNAS 22.12 to 26 is built on', async () => {
+  const { needs } = await readElfNeeds(EXE);
+  const all = needs.flatMap((n) => n.versions.map((v) => /^(GLIBC|GLIBCXX|CXXABI|GCC)_(\d+(?:\.\d+)*)$/.exec(v)));
+  expect(all.length).toBeGreaterThan(10);
+  for (const m of all) {
+    expect(m).not.toBeNull();
+    const [, kind, version] = m as RegExpExecArray;
+    for (const d of DEBIAN) {
+      if (compareDotted(version, d[kind as 'GLIBC']) > 0) throw new Error(`${EXE} needs ${kind}_${version}, newer than ${d.release} has`);
+    }
+  }
+  // And against the real libc of this machine: each GLIBC version it needs is one this libc defines.
+  const libc = await inspectLibc('/lib/x86_64-linux-gnu/libc.so.6');
+  const wanted = needs.filter((n) => n.library === 'libc.so.6').flatMap((n) => n.versions.map((v) => v.replace(/^GLIBC_/, '')));
+  expect(wanted.filter((v) => !libc.libc.versions.includes(v))).toEqual([]);
+  expect(wanted.reduce((a, b) => (compareDotted(a, b) >= 0 ? a : b))).toBe('2.28');
+});
+
+test('--version says it is the single-file build; --help works; no node is reachable', async () => {
+  const v = ok(await sea(['--version']));
+  expect(v.stdout).toMatch(/^borg-provision\/\d+\.\d+\.\d+ linux-x64 node-v20\.\d+\.\d+\nsingle-file executable: /);
+  expect(v.stderr).toBe('');
+  const h = ok(await sea(['--help']));
+  expect(h.stdout).toMatch(/COMMANDS[\s\S]*install[\s\S]*self-install/);
+  const node = await runIsolated(['sh', '-c', 'node -e 0']);
+  expect(node.code).not.toBe(0);
+});
+
+test('detect --json prints the same document as ./bin/run.js detect --json', async () => {
+  const fromSea = jsonOf(ok(await sea(['detect', '--json'])));
+  const fromNpm = jsonOf(ok(await runIsolated([process.execPath, binRun, 'detect', '--json'], { keepNode: true })));
+  expect(fromSea).toEqual(fromNpm);
+  expect(JSON.stringify(fromSea)).toMatch(/"path":"\/tmp","exists":true,"noexec":true/);
+});
+
+test('releases against the stand-in API', async () => {
+  const r = ok(await sea(['releases', '1.4.2', '--api-url', gh.apiUrl, '--json']));
+  expect(jsonOf<{ selected: { name: string } }>(r).selected.name).toBe(ASSET);
+});
+
+test('install, list, use, uninstall with a gpg-signed build; the wrapper runs borg -V', async () => {
+  const net = { BORG_PROVISION_NET: 'maxRetries=1,minBackoffMs=10,maxBackoffMs=20' };
+  for (const tag of ['1.4.1', '1.4.2']) {
+    const r = ok(await sea(['install', tag, '--api-url', gh.apiUrl, ...keys.keyFlags, ...places(), '--json'], net));
+    expect(jsonOf(r)).toMatchObject({ action: 'installed', smoke: `borg.exe ${tag}`, verification: { status: 'good' } });
+  }
+  const borgV = ok(await runIsolated([path.join(sb.binDir, 'borg'), '-V']));
+  expect(borgV.stdout).toBe('borg.exe 1.4.2\n');
+  const list = jsonOf<{ current: string; versions: { version: string }[] }>(ok(await sea(['list', '--prefix', sb.prefix, '--json'])));
+  expect(list).toMatchObject({ current: '1.4.2', versions: [{ version: '1.4.1' }, { version: '1.4.2' }] });
+  ok(await sea(['use', '1.4.1', ...places()]));
+  expect(ok(await runIsolated([path.join(sb.binDir, 'borg'), '-V'])).stdout).toBe('borg.exe 1.4.1\n');
+  ok(await sea(['uninstall', '1.4.2', ...places()]));
+  const after = jsonOf<{ versions: { version: string }[] }>(ok(await sea(['list', '--prefix', sb.prefix, '--json'])));
+  expect(after.versions.map((v) => v.version)).toEqual(['1.4.1']);
+});
+
+test('self-install copies it into a bin directory; a noexec or read-only one is refused (exit 6)', async () => {
+  const bin = path.join(sb.root, 'self-bin');
+  const r = ok(await sea(['self-install', '--bin-dir', bin, '--json']));
+  expect(jsonOf(r)).toMatchObject({ path: path.join(bin, 'borg-provision') });
+  expect(fs.statSync(path.join(bin, 'borg-provision')).mode & 0o777).toBe(0o755);
+  const copy = ok(await runIsolated([path.join(bin, 'borg-provision'), '--version']));
+  expect(copy.stdout).toMatch(/single-file executable/);
+  const noexec = await sea(['self-install', '--bin-dir', '/tmp/bin']);
+  expect([noexec.code, noexec.stderr]).toEqual([6, expect.stringMatching(/^borg-provision: error: --bin-dir \/tmp\/bin is on a noexec mount \(mount \/tmp\)/)]);
+  const ro = await sea(['self-install', '--bin-dir', path.join(readOnlyDir, 'bin')]);
+  expect([ro.code, ro.stderr]).toEqual([6, expect.stringMatching(/^borg-provision: error: --bin-dir .*read-only\/bin is on a read-only filesystem/)]);
+  expect(fs.readdirSync(bin)).toEqual(['borg-provision']);
+});
+
+test('self-install from the npm package says what to do instead (exit 2)', async () => {
+  const r = await runCli(['self-install', '--bin-dir', path.join(sb.root, 'npm-bin')], { env: { HOME: sb.home } });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/^borg-provision: error: self-install copies the single-file executable, .*\nborg-provision: hint: /);
+  expect(fs.existsSync(path.join(sb.root, 'npm-bin'))).toBe(false);
+});
