@@ -6,9 +6,9 @@
 'use strict';
 
 function runOclif() {
-  return require('@oclif/core')
-    .execute({ dir: __dirname })
-    .catch(require('@oclif/core').handle);
+  // run + flush as execute() does, but what escapes oclif is rendered our way (src/cli/top-failure.ts).
+  const oclif = require('@oclif/core');
+  return oclif.run(process.argv.slice(2), __dirname).then(() => oclif.flush(), (err) => require('../dist/cli/top-failure').renderTopFailure(err));
 }
 
 const FAST_PATHS = {

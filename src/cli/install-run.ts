@@ -9,6 +9,7 @@ import type { InstallResult } from '../install';
 import type { StreamVerifier } from '../verify/stream-client';
 import type { InstallFlagValues } from './install-args';
 import { startInstallVerifier } from './install-args';
+import { logProgress } from './verbose';
 
 export interface InstallIo {
   signal: AbortSignal;
@@ -17,6 +18,10 @@ export interface InstallIo {
   warn: (line: string) => void;
   /** The signature worker, if already started from these flags (startInstallVerifier); closed here. */
   verifier?: StreamVerifier;
+  /** --quiet: no progress, no step lines, no warnings. */
+  quiet?: boolean;
+  /** --verbose: each step, HTTP request and retry (src/cli/verbose.ts). */
+  log?: (line: string) => void;
 }
 
 export async function runInstall(version: string | undefined, flags: InstallFlagValues, io: InstallIo): Promise<InstallResult> {
@@ -30,17 +35,21 @@ export async function runInstall(version: string | undefined, flags: InstallFlag
 
 async function runWith(version: string | undefined, flags: InstallFlagValues, io: InstallIo, verifier: StreamVerifier): Promise<InstallResult> {
   const api = apiOptionsFromFlags(flags, io.signal);
+  const net = io.log ? { ...api.net, log: io.log } : api.net;
+  const chatty = !io.json && !io.quiet;
   // Not awaited here: the pipeline reads it alongside the release look-up (see InstallOptions.target).
   const target = resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
   target.catch(() => undefined); // reported when the pipeline awaits it; never an unhandled rejection
   // The pipeline's own modules, not the install index (list/use/uninstall are not needed here).
   const [{ install }, { defaultBinDir, defaultPrefix }] = await Promise.all([import('../install/pipeline'), import('../install/places')]);
   // A bar only on a terminal and never with --json; on a pipe only retries are worth a line.
-  const bar = createProgressBar({ enabled: !io.json });
+  const bar = createProgressBar({ enabled: chatty });
   const onProgress = (e: ProgressEvent): void => {
     if (bar.active) return bar.onProgress(e);
-    if (!io.json && e.type === 'retry') process.stderr.write(`  ${e.fileName}: ${e.reason}; retry ${e.attempt}\n`);
+    if (io.log) return logProgress(e, io.log);
+    if (chatty && e.type === 'retry') process.stderr.write(`  ${e.fileName}: ${e.reason}; retry ${e.attempt}\n`);
   };
+  const say = io.log ?? ((s: string) => process.stderr.write(`  ${s}\n`));
   try {
     return await install({
       version,
@@ -48,7 +57,7 @@ async function runWith(version: string | undefined, flags: InstallFlagValues, io
       binDir: flags['bin-dir'] ?? defaultBinDir(),
       apiUrl: api.apiUrl,
       token: api.token,
-      net: api.net,
+      net,
       target,
       asset: flags.asset,
       allowUnsigned: flags['allow-unsigned'],
@@ -62,14 +71,15 @@ async function runWith(version: string | undefined, flags: InstallFlagValues, io
       verifier,
       onWarning: (w) => {
         bar.done();
-        io.warn(w);
+        if (!io.quiet) io.warn(w);
       },
-      onStep: io.json
-        ? undefined
-        : (s) => {
-            bar.done();
-            process.stderr.write(`  ${s}\n`);
-          },
+      onStep:
+        chatty || io.log
+          ? (s) => {
+              bar.done();
+              say(s);
+            }
+          : undefined,
       onProgress,
     });
   } finally {

@@ -8,7 +8,8 @@ import { BaseCommand } from '../cli/base';
 import { targetFlags, resolveTargetFromFlags } from '../cli/target-flags';
 import { NoCompatibleBuildError, UsageError } from '../errors';
 import type { AssetChoice, ReleaseSummary, Selection } from '../releases/types';
-import type { DownloadResult } from '../fetch/types';
+import type { DownloadResult, ProgressEvent } from '../fetch/types';
+import { logProgress } from '../cli/verbose';
 
 type DownloadReport = { dir: string; archive: DownloadResult; signature: DownloadResult | null; verified: false };
 export type ReleasesResult = { releases: ReleaseSummary[] } | (Selection & { targetSource: string; download?: DownloadReport });
@@ -35,7 +36,7 @@ export default class Releases extends BaseCommand {
 
   static override flags = {
     ...apiFlags,
-    limit: Flags.integer({ description: 'how many releases to list', default: 15, min: 1, max: 300 }),
+    limit: Flags.custom<number>({ description: 'how many releases to list (1-300)', default: 15, helpValue: 'N', parse: async (v) => parseLimit(v) })(),
     ...targetFlags,
     asset: Flags.string({ description: 'choose this asset of the release instead of the best fit' }),
     'allow-unsigned': Flags.boolean({ description: 'let unsigned GitHub-built (-gh) assets be chosen; nothing about them can be verified' }),
@@ -44,7 +45,7 @@ export default class Releases extends BaseCommand {
 
   async run(): Promise<ReleasesResult | undefined> {
     const { args, flags } = await this.parse(Releases);
-    const api = apiOptionsFromFlags(flags, this.signal);
+    const api = this.traced(apiOptionsFromFlags(flags, this.signal));
     if (!args.version) return this.list(flags, api);
     const target = await resolveTargetFromFlags(flags);
     checkDownloadDir(flags.download);
@@ -101,10 +102,11 @@ export default class Releases extends BaseCommand {
     const { downloadWithSignature } = await import('../fetch');
     const { createProgressBar } = await import('../cli/progress');
     const { formatBytes } = await import('../cli/format');
-    const bar = createProgressBar({ enabled: !this.jsonEnabled() });
+    const bar = createProgressBar({ enabled: this.showProgress });
     let got;
     try {
-      got = await downloadWithSignature(choice, { destDir: dir, signal: this.signal, onProgress: bar.onProgress, net });
+      const onProgress = this.trace && !bar.active ? (e: ProgressEvent) => logProgress(e, this.trace!) : bar.onProgress;
+      got = await downloadWithSignature(choice, { destDir: dir, signal: this.signal, onProgress, net });
     } finally {
       bar.done();
     }
@@ -116,6 +118,17 @@ export default class Releases extends BaseCommand {
     }
     return { dir, archive: got.archive, signature: got.signature, verified: false };
   }
+}
+
+const MAX_LIMIT = 300;
+
+/** --limit N: a whole number from 1 to 300 (the GitHub list is read 100 a page). */
+function parseLimit(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_LIMIT) {
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT} (got "${value}")`);
+  }
+  return n;
 }
 
 function checkDownloadDir(dir: string | undefined): void {
