@@ -10,6 +10,7 @@ import type { StreamVerifier } from '../verify/stream-client';
 import type { InstallFlagValues } from './install-args';
 import { startInstallVerifier } from './install-args';
 import { logProgress } from './verbose';
+import { checkVersionArg } from '../releases/version-arg';
 
 export interface InstallIo {
   signal: AbortSignal;
@@ -25,6 +26,7 @@ export interface InstallIo {
 }
 
 export async function runInstall(version: string | undefined, flags: InstallFlagValues, io: InstallIo): Promise<InstallResult> {
+  if (version !== undefined) checkVersionArg(version); // before the worker starts or anything is read
   const verifier = io.verifier ?? startInstallVerifier(flags, io.signal);
   try {
     return await runWith(version, flags, io, verifier);

@@ -5,6 +5,7 @@ import { Args, Flags } from '@oclif/core';
 import * as path from 'node:path';
 import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';
+import { checkVersionArg } from '../releases/version-arg';
 import { parseArchFlag, resolveTargetFromFlags, targetFlags } from '../cli/target-flags';
 import { UnsupportedTargetError, UsageError } from '../errors';
 import { compareDotted } from '../util/dotted-version';
@@ -52,6 +53,7 @@ export default class Build extends BaseCommand {
 
   async run(): Promise<object> {
     const { args, flags } = await this.parse(Build);
+    if (args.version !== undefined) checkVersionArg(args.version);
     if (!flags.vagrant) throw new UsageError('say how to build: `build --vagrant` (the only build method)');
     const build = await import('../build');
     const target = await this.resolveTarget(flags, build);

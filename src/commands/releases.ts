@@ -5,6 +5,7 @@ import { Args, Flags } from '@oclif/core';
 import * as fs from 'node:fs';
 import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';
+import { checkVersionArg } from '../releases/version-arg';
 import { targetFlags, resolveTargetFromFlags } from '../cli/target-flags';
 import { NoCompatibleBuildError, UsageError } from '../errors';
 import type { AssetChoice, ReleaseSummary, Selection } from '../releases/types';
@@ -45,16 +46,20 @@ export default class Releases extends BaseCommand {
 
   async run(): Promise<ReleasesResult | undefined> {
     const { args, flags } = await this.parse(Releases);
+    if (args.version !== undefined) checkVersionArg(args.version);
     const api = this.traced(apiOptionsFromFlags(flags, this.signal));
     if (!args.version) return this.list(flags, api);
     const target = await resolveTargetFromFlags(flags);
     checkDownloadDir(flags.download);
-    const { getRelease, selectAsset, noCompatibleMessage } = await import('../releases');
+    const { getRelease, selectAsset, noCompatibleMessage, findOtherFits } = await import('../releases');
     const release = await getRelease(args.version, api);
     const opts = { allowUnsigned: flags['allow-unsigned'], asset: flags.asset };
     const selection = selectAsset(release, { glibc: target.glibc, arch: target.arch }, opts);
     const result = { ...selection, targetSource: target.source };
-    if (!selection.selected) return this.noneFits(result, new NoCompatibleBuildError(noCompatibleMessage(selection, opts)));
+    if (!selection.selected) {
+      const others = opts.asset ? [] : await findOtherFits(release.version, selection.target, api);
+      return this.noneFits(result, new NoCompatibleBuildError(noCompatibleMessage(selection, opts, others)));
+    }
     if (!this.jsonEnabled()) this.render(result);
     if (!selection.selected.signed) {
       this.warnLine(`${selection.selected.name} is UNSIGNED (built on GitHub): nothing about it can be verified against borg's signing key`);
