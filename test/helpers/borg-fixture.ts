@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
 #if BEHAVIOUR == 4
     signal(SIGTERM, SIG_IGN);
     fork(); /* parent and child both go on, both holding stdout */
-    if (getenv("FIXTURE_PIDS")) { FILE *f = fopen(getenv("FIXTURE_PIDS"), "a"); if (f) { fprintf(f, "%d\n", getpid()); fclose(f); } }
+    if (getenv("FIXTURE_PIDS")) { FILE *f = fopen(getenv("FIXTURE_PIDS"), "a"); if (f) { fprintf(f, "%d\\n", getpid()); fclose(f); } }
     for (;;) pause();
 #endif
 #if BEHAVIOUR == 2
