@@ -8,7 +8,10 @@
 function runOclif() {
   // run + flush as execute() does, but what escapes oclif is rendered our way (src/cli/top-failure.ts).
   const oclif = require('@oclif/core');
-  return oclif.run(process.argv.slice(2), __dirname).then(() => oclif.flush(), (err) => require('../dist/cli/top-failure').renderTopFailure(err));
+  return oclif.run(process.argv.slice(2), __dirname).then(
+    () => oclif.flush(),
+    (err) => require('../dist/cli/top-failure').renderTopFailure(err),
+  );
 }
 
 const FAST_PATHS = {

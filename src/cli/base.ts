@@ -4,7 +4,7 @@
 // Every command also has --quiet (no progress, no warnings: only the result and errors) and
 // --verbose (each step, each HTTP request and retry on stderr, through `this.trace`).
 import { Command, Errors, Flags } from '@oclif/core';
-import { ExitCode, InterruptedError } from '../errors';
+import { InterruptedError } from '../errors';
 import { describeError, renderFailure, writeWarning, type Failure } from './failure';
 import { verboseLogger, type LogLine } from './verbose';
 import type { NetOptions } from '../fetch/net-options';
@@ -13,8 +13,14 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
 
   static override baseFlags = {
-    quiet: Flags.boolean({ description: 'no progress and no warnings: only the result and errors', exclusive: ['verbose'] }),
-    verbose: Flags.boolean({ description: 'say each step, each HTTP request and each retry on stderr', exclusive: ['quiet'] }),
+    quiet: Flags.boolean({
+      description: 'no progress and no warnings: only the result and errors',
+      exclusive: ['verbose'],
+    }),
+    verbose: Flags.boolean({
+      description: 'say each step, each HTTP request and each retry on stderr',
+      exclusive: ['quiet'],
+    }),
   };
 
   private readonly abortController = new AbortController();
@@ -53,7 +59,13 @@ export abstract class BaseCommand extends Command {
     process.once('SIGTERM', this.onSignal);
     // The shared flags are needed before run() parses the command's own (oclif's base-command pattern).
     const ctor = this.ctor as typeof BaseCommand;
-    const { flags } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: ctor.args, strict: ctor.strict, enableJsonFlag: ctor.enableJsonFlag });
+    const { flags } = await this.parse({
+      flags: ctor.flags,
+      baseFlags: ctor.baseFlags,
+      args: ctor.args,
+      strict: ctor.strict,
+      enableJsonFlag: ctor.enableJsonFlag,
+    });
     this.quietFlag = flags.quiet === true;
     this.traceFn = flags.verbose === true ? verboseLogger() : undefined;
   }
@@ -80,7 +92,7 @@ export function describeFailure(err: Error, aborted = false, commandId?: string)
   const flagValue = typeof err?.message === 'string' && err.message.startsWith('Parsing --');
   const isUsage = (e: unknown): boolean => flagValue || e instanceof Errors.CLIError;
   const usageMessage = (e: unknown): string | null => parseErrorMessage(e, commandId);
-  if (flagValue) return { ...describeError(new Errors.CLIError(err.message), { isUsage, usageMessage }), code: ExitCode.usage };
+  if (flagValue) return describeError(new Errors.CLIError(err.message), { isUsage, usageMessage });
   return describeError(err, { aborted, isUsage, usageMessage });
 }
 

@@ -14,7 +14,11 @@ function wordsOf(id: string, argv: readonly string[] = []): string[] {
 }
 
 /** The one-line error for `words` given the command ids oclif knows (colon-separated: "key:show"). */
-export function notFoundError(words: readonly string[], commandIds: readonly string[], bin = 'borg-provision'): UsageError {
+export function notFoundError(
+  words: readonly string[],
+  commandIds: readonly string[],
+  bin = 'borg-provision',
+): UsageError {
   const ids = new Set(commandIds);
   // A known command followed by words it does not take.
   for (let n = words.length - 1; n > 0; n--) {

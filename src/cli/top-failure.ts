@@ -26,6 +26,6 @@ export async function renderTopFailure(err: unknown): Promise<void> {
     renderFailure(provisionFailure(notFoundError(words, ids, config.bin))!, { json: false });
     return;
   }
-  const isUsage = (x: unknown): boolean => typeof (x as OclifError).oclif?.exit === 'number' && (x as OclifError).oclif!.exit === 2;
+  const isUsage = (x: unknown): boolean => (x as OclifError).oclif?.exit === 2;
   renderFailure(describeError(err, { isUsage }), { json: process.argv.includes('--json'), stack: e.stack });
 }

@@ -14,8 +14,9 @@ export function verboseLogger(stream: { write(chunk: string): boolean } = proces
 
 /** A download's events as --verbose lines (the requests themselves are logged by the fetch stage). */
 export function logProgress(e: ProgressEvent, log: (line: string) => void): void {
-  if (e.type === 'start') log(`download: ${e.fileName} from ${e.url}${e.resumedFrom > 0 ? `, resuming at byte ${e.resumedFrom}` : ''}`);
-  else if (e.type === 'retry') log(`download: ${e.fileName}: ${e.reason}; retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`);
-  else if (e.type === 'restart') log(`download: ${e.fileName}: starting over (${e.reason})`);
-  else if (e.type === 'done') log(`download: ${e.fileName}: ${e.bytes} bytes${e.fromCache ? ' from the cache' : ''}`);
+  const f = `download: ${e.fileName}`;
+  if (e.type === 'start') log(`${f} from ${e.url}${e.resumedFrom > 0 ? `, resuming at byte ${e.resumedFrom}` : ''}`);
+  else if (e.type === 'retry') log(`${f}: ${e.reason}; retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`);
+  else if (e.type === 'restart') log(`${f}: starting over (${e.reason})`);
+  else if (e.type === 'done') log(`${f}: ${e.bytes} bytes${e.fromCache ? ' from the cache' : ''}`);
 }

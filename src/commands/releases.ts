@@ -37,7 +37,12 @@ export default class Releases extends BaseCommand {
 
   static override flags = {
     ...apiFlags,
-    limit: Flags.custom<number>({ description: 'how many releases to list (1-300)', default: 15, helpValue: 'N', parse: async (v) => parseLimit(v) })(),
+    limit: Flags.custom<number>({
+      description: 'how many releases to list (1-300)',
+      default: 15,
+      helpValue: 'N',
+      parse: async (v) => parseLimit(v),
+    })(),
     ...targetFlags,
     asset: Flags.string({ description: 'choose this asset of the release instead of the best fit' }),
     'allow-unsigned': Flags.boolean({ description: 'let unsigned GitHub-built (-gh) assets be chosen; nothing about them can be verified' }),

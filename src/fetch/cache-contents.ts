@@ -1,6 +1,7 @@
 // What the download cache holds, and its cleaning: one folder per release under cacheDir()
 // (`<cache>/<tag>/`, see cacheSubdir in download.ts; `url-<hash>/` for other URLs). The `build/`
-// folder holds `build --vagrant` work directories, not downloads: it is neither listed nor cleaned.
+// folder holds `build --vagrant` work directories and `autocomplete/` the shell completion cache
+// (oclif's cache dir is ours): not downloads, neither listed nor cleaned.
 // A folder with a live `<file>.part.lock` (its pid still running) is being downloaded into and is
 // never removed.
 import { promises as fs } from 'node:fs';
@@ -30,7 +31,7 @@ export interface CacheListing {
   releases: CachedRelease[];
 }
 
-const NOT_DOWNLOADS = new Set(['build']);
+const NOT_DOWNLOADS = new Set(['build', 'autocomplete']);
 
 export async function listCache(root: string = cacheDir()): Promise<CacheListing> {
   const names = await fs.readdir(root, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
@@ -79,7 +80,9 @@ export interface CleanResult {
 }
 
 /** Removes every release folder, except those `keep` names (with its reason) and those in use. */
-export async function cleanCache(o: { root?: string; keep?: (name: string) => string | null } = {}): Promise<CleanResult> {
+export async function cleanCache(
+  o: { root?: string; keep?: (name: string) => string | null } = {},
+): Promise<CleanResult> {
   const listing = await listCache(o.root);
   const out: CleanResult = { dir: listing.dir, removed: [], kept: [], freedBytes: 0 };
   for (const r of listing.releases) {

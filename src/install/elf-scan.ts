@@ -134,7 +134,8 @@ async function notElfMain(file: string): Promise<ArchiveError> {
   const text = head.subarray(0, n).toString('latin1');
   const what = text.startsWith('#!') ? `a script (${JSON.stringify(text.split('\n')[0])})` : 'not an ELF executable';
   return new ArchiveError(
-    `${MAIN_EXECUTABLE}, the build's main executable, is ${what}; a borg build's ${MAIN_EXECUTABLE} is an ELF program for the target's arch: refusing the build`,
+    `${MAIN_EXECUTABLE}, the build's main executable, is ${what}; ` +
+      `a borg build's ${MAIN_EXECUTABLE} is an ELF program for the target's arch: refusing the build`,
   );
 }
 

@@ -63,7 +63,13 @@ interface GroupRun {
   how: string | null;
 }
 
-function runGroup(program: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, signal?: AbortSignal): Promise<GroupRun> {
+function runGroup(
+  program: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<GroupRun> {
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';

@@ -39,21 +39,29 @@ export function checkEntryLimits(rel: string, dest: string, original: string = r
   const long = parts.find((p) => Buffer.byteLength(p) > MAX_NAME_BYTES);
   if (long !== undefined) {
     throw new ArchiveError(
-      `archive entry ${quote(original)} has a name of ${Buffer.byteLength(long)} bytes (${quote(long.slice(0, 40))}...); ` +
+      `archive entry ${quote(original)} has a name of ${Buffer.byteLength(long)} bytes ` +
+        `(${quote(long.slice(0, 40))}...); ` +
         `filesystems allow ${MAX_NAME_BYTES}: refusing the archive`,
     );
   }
   if (parts.length > MAX_DEPTH) {
-    throw new ArchiveError(`archive entry ${quote(clip(original))} is nested ${parts.length} levels deep (at most ${MAX_DEPTH}): refusing the archive`);
+    throw new ArchiveError(
+      `archive entry ${quote(clip(original))} is nested ${parts.length} levels deep ` +
+        `(at most ${MAX_DEPTH}): refusing the archive`,
+    );
   }
   const full = Buffer.byteLength(path.join(dest, rel)) + 1;
   if (full > MAX_PATH_BYTES) {
     throw new ArchiveError(
-      `archive entry ${quote(clip(original))} would be a path of ${full} bytes under the install directory (at most ${MAX_PATH_BYTES}): refusing the archive`,
+      `archive entry ${quote(clip(original))} would be a path of ${full} bytes under the install directory ` +
+        `(at most ${MAX_PATH_BYTES}): refusing the archive`,
     );
   }
   if (rel === RESERVED || rel.startsWith(`${RESERVED}/`)) {
-    throw new ArchiveError(`archive entry ${quote(original)} collides with the install manifest ${RESERVED}, which borg-provision writes: refusing the archive`);
+    throw new ArchiveError(
+      `archive entry ${quote(original)} collides with the install manifest ${RESERVED}, which borg-provision writes: ` +
+        'refusing the archive',
+    );
   }
 }
 
@@ -413,7 +421,8 @@ const MAX_UNPACKED_BYTES = 4 * 1024 ** 3;
 
 function tooBig(archive: string, unpacked: number, limit: number): ArchiveError {
   return new ArchiveError(
-    `${path.basename(archive)} unpacks to more than ${sizeText(limit)} (the limit for a borg build, which is about 80 MB): ` +
+    `${path.basename(archive)} unpacks to more than ${sizeText(limit)} ` +
+      '(the limit for a borg build, which is about 80 MB): ' +
       `stopped at ${sizeText(unpacked)}; refusing it`,
   );
 }
@@ -457,7 +466,9 @@ function toUnpackError(err: unknown, o: UnpackOptions): unknown {
   // A name this filesystem allows less of than checkEntryLimits does (eCryptfs: 143 bytes): still the archive's name.
   if (isErrnoError(err) && err.code === 'ENAMETOOLONG') {
     const where = err.path ? quote(path.relative(o.dest, err.path)) : 'an entry';
-    return new ArchiveError(`archive entry ${where} has a name too long for the filesystem of ${o.dest}: refusing the archive`);
+    return new ArchiveError(
+      `archive entry ${where} has a name too long for the filesystem of ${o.dest}: refusing the archive`,
+    );
   }
   if (isErrnoError(err) && err.code !== 'EEXIST') return filesystemError(err, 'unpack into', o.dest);
   const msg = err instanceof Error ? err.message : String(err);

@@ -4,7 +4,7 @@
 import { listReleasesWithAssets } from './github-api';
 import { comparePep440, isPep440, isPrerelease } from './pep440';
 import { selectAsset } from './select';
-import type { ApiOptions, OtherFit, SelectionTarget } from './types';
+import type { ApiOptions, OtherFit, Release, SelectionTarget } from './types';
 
 /** How many releases the list is read for (one page). */
 const LOOKED_AT = 100;
@@ -13,7 +13,7 @@ const LOOKED_AT = 100;
  * The newest stable release of each series (1.4, 1.2, ...) other than `version` whose chosen
  * build fits `target` and is signed, newest series first, at most `max`.
  */
-export function otherFits(version: string, releases: Parameters<typeof selectAsset>[0][], target: SelectionTarget, max = 2): OtherFit[] {
+export function otherFits(version: string, releases: Release[], target: SelectionTarget, max = 2): OtherFit[] {
   const bare = version.replace(/^v(?=\d)/, '');
   const candidates = releases
     .filter((r) => isPep440(r.version) && !r.prerelease && !isPrerelease(r.version) && r.version !== bare)

@@ -5,7 +5,16 @@
 import { compareDotted } from '../util/dotted-version';
 import { NoCompatibleBuildError, UsageError } from '../errors';
 import { parseAssetName } from './asset-name';
-import type { AssetChoice, OtherFit, ParsedAsset, Release, ReleaseAsset, SelectOptions, Selection, SelectionTarget } from './types';
+import type {
+  AssetChoice,
+  OtherFit,
+  ParsedAsset,
+  Release,
+  ReleaseAsset,
+  SelectOptions,
+  Selection,
+  SelectionTarget,
+} from './types';
 
 const MISSING_SIGNATURE = 'signature (.asc) missing: not uploaded yet or removed; refusing';
 
@@ -157,7 +166,8 @@ function hints(s: Selection, o: SelectOptions, others: OtherFit[]): string[] {
   }
   if (others.length > 0) {
     const list = others.map((b) => `${b.version} (${b.asset}${b.glibc ? `, glibc ${b.glibc}` : ''})`).join(', ');
-    out.push(`${others.length === 1 ? 'another release has' : 'other releases have'} a signed build that fits: ${list}`);
+    const which = others.length === 1 ? 'another release has' : 'other releases have';
+    out.push(`${which} a signed build that fits: ${list}`);
   }
   out.push('or build one for this target: borg-provision build --vagrant');
   return out;

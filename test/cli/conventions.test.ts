@@ -1,5 +1,8 @@
 // The command-line conventions every command follows: -h is help, every failure is one line in our
 // format (oclif's own "command not found" and parse errors too), and arguments are named.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runCli } from '../helpers/cli';
 import { nearestCommand, notFoundError } from '../../src/cli/not-found';
 
@@ -68,6 +71,23 @@ describe('failures in our format', () => {
     expect(r.code).toBe(2);
     expect(oneErrorLine(r.stderr)).toContain('--quiet=true cannot also be provided when using --verbose');
   });
+});
+
+test('shell completion: autocomplete bash sets up, and its cache is no download', async () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-complete-'));
+  try {
+    const env = { HOME: home, XDG_CACHE_HOME: path.join(home, 'cache') };
+    const r = await runCli(['autocomplete', 'bash'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/borg-provision/);
+    const bash = fs.readFileSync(path.join(home, 'cache', 'borg-provision', 'autocomplete', 'functions', 'bash', 'borg-provision.bash'), 'utf8');
+    expect(bash).toMatch(/uninstall/);
+    expect(bash).toMatch(/--keep-current/);
+    const l = await runCli(['cache', 'list', '--json'], { env });
+    expect(JSON.parse(l.stdout).releases).toEqual([]);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
 });
 
 describe('nearest command', () => {

@@ -21,7 +21,8 @@ export default class CacheList extends BaseCommand {
 
   private render(l: CacheListing): void {
     if (l.releases.length === 0) return this.log(`the download cache ${l.dir} is empty`);
-    this.log(`${l.dir}: ${formatBytes(l.bytes)} in ${l.releases.length} release folder${l.releases.length === 1 ? '' : 's'}`);
+    const n = l.releases.length;
+    this.log(`${l.dir}: ${formatBytes(l.bytes)} in ${n} release folder${n === 1 ? '' : 's'}`);
     for (const r of l.releases) {
       this.log(`  ${r.name.padEnd(12)} ${formatBytes(r.bytes).padStart(9)}${r.inUse ? '  (download running)' : ''}`);
       for (const f of r.files) this.log(`      ${f.name}  ${formatBytes(f.size)}${f.partial ? '  (partial)' : ''}`);

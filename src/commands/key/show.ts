@@ -29,7 +29,8 @@ export default class KeyShow extends BaseCommand {
 
   private render(k: KeyInfo, group: (f: string) => string): void {
     const whose = k.pinned ? "borg's pinned key" : 'a CUSTOM key (not borg\'s)';
-    const state = k.revoked ? 'REVOKED: it verifies nothing' : k.expired ? `EXPIRED in this copy on ${day(k.expires)}` : 'valid';
+    const expired = `EXPIRED in this copy on ${day(k.expires)}`;
+    const state = k.revoked ? 'REVOKED: it verifies nothing' : k.expired ? expired : 'valid';
     this.log(`Signing key: ${whose}, ${k.source} copy, ${state}`);
     if (!k.revoked && k.expired) for (const line of expiredMeaning(k)) this.log(`  ${line}`);
     this.log(`  file:         ${k.path}`);
@@ -48,7 +49,10 @@ export default class KeyShow extends BaseCommand {
 
 /** What an expired copy means, said where it is shown (not on every install). */
 function expiredMeaning(k: KeyInfo): string[] {
-  const refresh = k.source === 'custom' ? 'get a current copy of this key from its owner' : 'run `borg-provision key refresh` to get the current copy';
+  const refresh =
+    k.source === 'custom'
+      ? 'get a current copy of this key from its owner'
+      : 'run `borg-provision key refresh` to get the current copy';
   return [
     'What this means: the copy of the key on this machine carries an expiry date that has passed; keys are',
     'usually extended by their owner, and a current copy then carries the new date. Signatures are still',
