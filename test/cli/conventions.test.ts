@@ -66,6 +66,12 @@ describe('failures in our format', () => {
     expect(oneErrorLine(r.stderr)).toContain(`--limit must be a whole number from 1 to 300 (got "${v}")`);
   });
 
+  test('detect --verbose says what it read', async () => {
+    const r = await runCli(['detect', '--verbose']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^ {2}libc: \/\S+libc\.so\.6: glibc \d+\.\d+, \w+$/m);
+  });
+
   test('--quiet with --verbose', async () => {
     const r = await runCli(['list', '--quiet', '--verbose']);
     expect(r.code).toBe(2);
