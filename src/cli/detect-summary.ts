@@ -14,7 +14,8 @@ export function renderSummary(r: TargetReport): string {
   }
   lines.push(...r.paths.map((p, i) => `${i === 0 ? 'paths   ' : '        '} ${pathLine(p)}`));
   lines.push(`sudo     ${r.sudo.sudoUser ? `via sudo from ${r.sudo.sudoUser}` : 'not under sudo'}; ${r.sudo.runUserDir} ${r.sudo.runUserDirExists ? 'exists' : 'is missing (TMPDIR there is not possible)'}`);
-  const borg = r.borg.map((b) => `${b.path} ${b.version ?? '(version unknown)'}`).join('; ');
+  const also = (b: TargetReport['borg'][number]): string => (b.alsoAt?.length ? ` (also ${b.alsoAt.join(', ')})` : '');
+  const borg = r.borg.map((b) => `${b.path} ${b.version ?? '(version unknown)'}${also(b)}`).join('; ');
   lines.push(`borg     ${borg || 'none on PATH'}`);
   return lines.join('\n');
 }

@@ -23,17 +23,22 @@ export function provisionFailure(err: unknown): Failure | null {
 
 /**
  * Any failure as the user sees it: a typed error as it is; an interrupt as exit 130; what
- * `isUsage` recognises (oclif's parse errors, for BaseCommand) as bad usage; anything else as an
+ * `isUsage` recognises (oclif's parse errors, for BaseCommand) as bad usage, in the words of
+ * `usageMessage` when it has some; anything else as an
  * internal error (exit 1) that asks for a report.
  */
-export function describeError(err: unknown, o: { aborted?: boolean; isUsage?: (err: unknown) => boolean } = {}): Failure {
+export function describeError(
+  err: unknown,
+  o: { aborted?: boolean; isUsage?: (err: unknown) => boolean; usageMessage?: (err: unknown) => string | null } = {},
+): Failure {
   const typed = provisionFailure(err);
   if (typed) return typed;
   if (o.aborted || (err as { name?: string } | null)?.name === 'AbortError') {
     return { code: ExitCode.interrupted, kind: 'interrupted', message: new InterruptedError().message };
   }
   if (o.isUsage?.(err)) {
-    return { code: ExitCode.usage, kind: 'usage', message: `${firstLine(err) || 'unknown error'} (see --help)` };
+    const message = o.usageMessage?.(err) ?? `${firstLine(err) || 'unknown error'} (see --help)`;
+    return { code: ExitCode.usage, kind: 'usage', message };
   }
   const hint = process.env.DEBUG ? '' : '; run with DEBUG=1 for details and report it';
   return { code: ExitCode.internal, kind: 'internal', message: `internal error: ${firstLine(err) || 'unknown error'}${hint}` };

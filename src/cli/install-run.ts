@@ -5,6 +5,8 @@ import { createProgressBar } from './progress';
 import { resolveTargetFromFlags } from './target-options';
 import type { ProgressEvent } from '../fetch/types';
 import type { InstallResult } from '../install';
+import { logProgress } from './verbose';
+import { checkVersionArg } from '../releases/version-arg';
 
 /** The install command's flags, as oclif parses them (names as on the command line). */
 export interface InstallFlagValues {
@@ -28,21 +30,30 @@ export interface InstallIo {
   json: boolean;
   /** A warning line (stderr, also with --json). */
   warn: (line: string) => void;
+  /** --quiet: no progress, no step lines, no warnings. */
+  quiet?: boolean;
+  /** --verbose: each step, HTTP request and retry (src/cli/verbose.ts). */
+  log?: (line: string) => void;
 }
 
 export async function runInstall(version: string | undefined, flags: InstallFlagValues, io: InstallIo): Promise<InstallResult> {
+  if (version !== undefined) checkVersionArg(version); // before anything is read
   const api = apiOptionsFromFlags(flags, io.signal);
+  const net = io.log ? { ...api.net, log: io.log } : api.net;
+  const chatty = !io.json && !io.quiet;
   // Not awaited here: the pipeline reads it alongside the release look-up (see InstallOptions.target).
   const target = resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
   target.catch(() => undefined); // reported when the pipeline awaits it; never an unhandled rejection
   // The pipeline's own modules, not the install index (list/use/uninstall are not needed here).
   const [{ install }, { defaultBinDir, defaultPrefix }] = await Promise.all([import('../install/pipeline'), import('../install/places')]);
   // A bar only on a terminal and never with --json; on a pipe only retries are worth a line.
-  const bar = createProgressBar({ enabled: !io.json });
+  const bar = createProgressBar({ enabled: chatty });
   const onProgress = (e: ProgressEvent): void => {
     if (bar.active) return bar.onProgress(e);
-    if (!io.json && e.type === 'retry') process.stderr.write(`  ${e.fileName}: ${e.reason}; retry ${e.attempt}\n`);
+    if (io.log) return logProgress(e, io.log);
+    if (chatty && e.type === 'retry') process.stderr.write(`  ${e.fileName}: ${e.reason}; retry ${e.attempt}\n`);
   };
+  const say = io.log ?? ((s: string) => process.stderr.write(`  ${s}\n`));
   try {
     return await install({
       version,
@@ -50,7 +61,7 @@ export async function runInstall(version: string | undefined, flags: InstallFlag
       binDir: flags['bin-dir'] ?? defaultBinDir(),
       apiUrl: api.apiUrl,
       token: api.token,
-      net: api.net,
+      net,
       target,
       asset: flags.asset,
       allowUnsigned: flags['allow-unsigned'],
@@ -63,14 +74,15 @@ export async function runInstall(version: string | undefined, flags: InstallFlag
       signal: io.signal,
       onWarning: (w) => {
         bar.done();
-        io.warn(w);
+        if (!io.quiet) io.warn(w);
       },
-      onStep: io.json
-        ? undefined
-        : (s) => {
-            bar.done();
-            process.stderr.write(`  ${s}\n`);
-          },
+      onStep:
+        chatty || io.log
+          ? (s) => {
+              bar.done();
+              say(s);
+            }
+          : undefined,
       onProgress,
     });
   } finally {

@@ -19,7 +19,8 @@
 //   from the root (as detect does); --root must then still exist. A lone --glibc or --arch
 //   overrides that one fact of the libc read. musl, or a glibc without a release string, is
 //   UnsupportedTargetError (exit 3); a file that is no libc is bad input (exit 2).
-// - source: 'given', the --libc path, 'root DIR', or 'this machine' (shown to the user).
+// - source: 'given', the --libc path, 'root DIR', or 'this machine' (shown to the user); with a lone
+//   --glibc or --arch, which fact came from the flag: '--glibc 2.36, arch of this machine'.
 import { Flags } from '@oclif/core';
 
 export { parseArchFlag, parseGlibcFlag, resolveTargetFromFlags, type ResolvedTarget, type TargetFlagValues } from './target-options';

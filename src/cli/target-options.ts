@@ -15,7 +15,10 @@ export interface ResolvedTarget {
   glibc: string;
   /** As borg names it (x86_64, arm64, ...). */
   arch: string;
-  /** Where the facts came from, for people: 'given', the --libc path, 'root DIR', 'this machine'. */
+  /**
+   * Where the facts came from, for people: 'given', the --libc path, 'root DIR', 'this machine', or
+   * with a lone --glibc/--arch e.g. '--glibc 2.36, arch of this machine'.
+   */
   source: string;
   /** The libc that was read; absent when --glibc and --arch gave everything. */
   libcTarget?: LibcTarget;
@@ -47,6 +50,8 @@ export async function resolveTargetFromFlags(flags: TargetFlagValues): Promise<R
   const [{ realRoot }, { resolveLibcTarget }, { requireGlibc }] = await Promise.all([import('../target/root-path'), import('../target/resolve-target'), import('../target/libc')]);
   if (flags.libc !== undefined && flags.root !== undefined) await realRoot(flags.root); // exit 2 if it is not there
   const t = requireGlibc(await resolveLibcTarget({ libc: flags.libc, root: flags.root }));
-  const source = flags.libc ?? (flags.root !== undefined ? `root ${flags.root}` : 'this machine');
+  const read = flags.libc ?? (flags.root !== undefined ? `root ${flags.root}` : 'this machine');
+  // A lone --glibc or --arch replaces one fact of the libc read: say which came from where.
+  const source = glibc ? `--glibc ${glibc}, arch of ${read}` : arch ? `--arch ${arch}, glibc of ${read}` : read;
   return { glibc: glibc ?? (t.libc.release as string), arch: arch ?? t.arch, source, libcTarget: t };
 }

@@ -5,6 +5,7 @@ import { Args, Flags } from '@oclif/core';
 import * as path from 'node:path';
 import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';
+import { checkVersionArg } from '../releases/version-arg';
 import { parseArchFlag, resolveTargetFromFlags, targetFlags } from '../cli/target-flags';
 import { UnsupportedTargetError, UsageError } from '../errors';
 import { compareDotted } from '../util/dotted-version';
@@ -52,10 +53,11 @@ export default class Build extends BaseCommand {
 
   async run(): Promise<object> {
     const { args, flags } = await this.parse(Build);
+    if (args.version !== undefined) checkVersionArg(args.version);
     if (!flags.vagrant) throw new UsageError('say how to build: `build --vagrant` (the only build method)');
     const build = await import('../build');
     const target = await this.resolveTarget(flags, build);
-    const api = apiOptionsFromFlags(flags, this.signal);
+    const api = this.traced(apiOptionsFromFlags(flags, this.signal));
     if (flags['from-sdist'] && !args.version && !versionFromSdistName(flags['from-sdist'])) {
       throw new UsageError(`give the borg version of ${flags['from-sdist']}, e.g. build --vagrant 1.4.2 --from-sdist FILE`);
     }
@@ -79,7 +81,7 @@ export default class Build extends BaseCommand {
     );
     const json = this.jsonEnabled();
     const { createProgressBar } = await import('../cli/progress');
-    const bar = createProgressBar({ enabled: !json }); // draws only on a terminal
+    const bar = createProgressBar({ enabled: this.showProgress }); // draws only on a terminal
     const result = await build.buildWithVagrant({
       plan,
       target: { glibc: target.glibc, arch: plan.arch },
@@ -100,7 +102,8 @@ export default class Build extends BaseCommand {
       onEvent: (e) => {
         bar.done(); // the sdist downloads are over once the next event comes
         if (e.type === 'warning') this.warnLine(e.message);
-        else if (!json) process.stderr.write(`${e.type === 'step' ? '  build step: ' : '==> '}${e.name}\n`);
+        else if (this.showProgress) process.stderr.write(`${e.type === 'step' ? '  build step: ' : '==> '}${e.name}\n`);
+        else this.trace?.(`${e.type === 'step' ? 'build step' : 'build'}: ${e.name}`);
       },
     }).finally(() => bar.done());
     if (!json) this.render(result, plan);

@@ -23,7 +23,7 @@ export default class Detect extends BaseCommand {
     const { flags } = await this.parse(Detect);
     const { detectTarget, requireGlibc } = await import('../target');
     const { renderSummary, detectWarnings } = await import('../cli/detect-summary');
-    const report = requireGlibc(await detectTarget({ libc: flags.libc, root: flags.root, signal: this.signal }));
+    const report = requireGlibc(await detectTarget({ libc: flags.libc, root: flags.root, signal: this.signal, log: this.trace }));
     detectWarnings(report).forEach((w) => this.warnLine(w));
     if (!this.jsonEnabled()) this.log(renderSummary(report));
     return report;

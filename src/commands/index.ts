@@ -2,6 +2,8 @@
 // searched at run time (and the single executable, which has no files, works the same way).
 // test/e2e/commands-index.test.ts keeps it equal to the files in this folder.
 import Build from './build';
+import CacheClean from './cache/clean';
+import CacheList from './cache/list';
 import Detect from './detect';
 import Help from './help';
 import Install from './install';
@@ -15,6 +17,8 @@ import Use from './use';
 
 export const COMMANDS = {
   build: Build,
+  'cache:clean': CacheClean,
+  'cache:list': CacheList,
   detect: Detect,
   help: Help,
   install: Install,

@@ -53,7 +53,8 @@ export default class Install extends BaseCommand {
   async run(): Promise<InstallResult> {
     const { args, flags } = await this.parse(Install);
     const json = this.jsonEnabled();
-    const r = await runInstall(args.version, flags, { signal: this.signal, json, warn: (w) => this.warnLine(w) });
+    const io = { signal: this.signal, json, warn: (w: string) => this.warnLine(w), quiet: this.quiet, log: this.trace };
+    const r = await runInstall(args.version, flags, io);
     if (!json) renderInstall(r, (line) => this.log(line));
     return r;
   }

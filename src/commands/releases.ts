@@ -5,10 +5,12 @@ import { Args, Flags } from '@oclif/core';
 import * as fs from 'node:fs';
 import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';
+import { checkVersionArg } from '../releases/version-arg';
 import { targetFlags, resolveTargetFromFlags } from '../cli/target-flags';
 import { NoCompatibleBuildError, UsageError } from '../errors';
 import type { AssetChoice, ReleaseSummary, Selection } from '../releases/types';
-import type { DownloadResult } from '../fetch/types';
+import type { DownloadResult, ProgressEvent } from '../fetch/types';
+import { logProgress } from '../cli/verbose';
 
 type DownloadReport = { dir: string; archive: DownloadResult; signature: DownloadResult | null; verified: false };
 export type ReleasesResult = { releases: ReleaseSummary[] } | (Selection & { targetSource: string; download?: DownloadReport });
@@ -35,7 +37,12 @@ export default class Releases extends BaseCommand {
 
   static override flags = {
     ...apiFlags,
-    limit: Flags.integer({ description: 'how many releases to list', default: 15, min: 1, max: 300 }),
+    limit: Flags.custom<number>({
+      description: 'how many releases to list (1-300)',
+      default: 15,
+      helpValue: 'N',
+      parse: async (v) => parseLimit(v),
+    })(),
     ...targetFlags,
     asset: Flags.string({ description: 'choose this asset of the release instead of the best fit' }),
     'allow-unsigned': Flags.boolean({ description: 'let unsigned GitHub-built (-gh) assets be chosen; nothing about them can be verified' }),
@@ -44,16 +51,20 @@ export default class Releases extends BaseCommand {
 
   async run(): Promise<ReleasesResult | undefined> {
     const { args, flags } = await this.parse(Releases);
-    const api = apiOptionsFromFlags(flags, this.signal);
+    if (args.version !== undefined) checkVersionArg(args.version);
+    const api = this.traced(apiOptionsFromFlags(flags, this.signal));
     if (!args.version) return this.list(flags, api);
     const target = await resolveTargetFromFlags(flags);
     checkDownloadDir(flags.download);
-    const { getRelease, selectAsset, noCompatibleMessage } = await import('../releases');
+    const { getRelease, selectAsset, noCompatibleMessage, findOtherFits } = await import('../releases');
     const release = await getRelease(args.version, api);
     const opts = { allowUnsigned: flags['allow-unsigned'], asset: flags.asset };
     const selection = selectAsset(release, { glibc: target.glibc, arch: target.arch }, opts);
     const result = { ...selection, targetSource: target.source };
-    if (!selection.selected) return this.noneFits(result, new NoCompatibleBuildError(noCompatibleMessage(selection, opts)));
+    if (!selection.selected) {
+      const others = opts.asset ? [] : await findOtherFits(release.version, selection.target, api);
+      return this.noneFits(result, new NoCompatibleBuildError(noCompatibleMessage(selection, opts, others)));
+    }
     if (!this.jsonEnabled()) this.render(result);
     if (!selection.selected.signed) {
       this.warnLine(`${selection.selected.name} is UNSIGNED (built on GitHub): nothing about it can be verified against borg's signing key`);
@@ -101,10 +112,11 @@ export default class Releases extends BaseCommand {
     const { downloadWithSignature } = await import('../fetch');
     const { createProgressBar } = await import('../cli/progress');
     const { formatBytes } = await import('../cli/format');
-    const bar = createProgressBar({ enabled: !this.jsonEnabled() });
+    const bar = createProgressBar({ enabled: this.showProgress });
     let got;
     try {
-      got = await downloadWithSignature(choice, { destDir: dir, signal: this.signal, onProgress: bar.onProgress, net });
+      const onProgress = this.trace && !bar.active ? (e: ProgressEvent) => logProgress(e, this.trace!) : bar.onProgress;
+      got = await downloadWithSignature(choice, { destDir: dir, signal: this.signal, onProgress, net });
     } finally {
       bar.done();
     }
@@ -116,6 +128,17 @@ export default class Releases extends BaseCommand {
     }
     return { dir, archive: got.archive, signature: got.signature, verified: false };
   }
+}
+
+const MAX_LIMIT = 300;
+
+/** --limit N: a whole number from 1 to 300 (the GitHub list is read 100 a page). */
+function parseLimit(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_LIMIT) {
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT} (got "${value}")`);
+  }
+  return n;
 }
 
 function checkDownloadDir(dir: string | undefined): void {

@@ -1,6 +1,7 @@
 // `borg-provision use VERSION`: make an installed version current, after `borg -V` proves it runs.
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
+import { checkVersionArg } from '../releases/version-arg';
 import type { UseResult } from '../install';
 
 export default class Use extends BaseCommand {
@@ -14,6 +15,7 @@ export default class Use extends BaseCommand {
 
   async run(): Promise<UseResult> {
     const { args, flags } = await this.parse(Use);
+    checkVersionArg(args.version);
     const { useVersion, defaultBinDir, defaultPrefix } = await import('../install');
     const r = await useVersion(flags.prefix ?? defaultPrefix(), flags['bin-dir'] ?? defaultBinDir(), args.version, this.signal);
     if (!this.jsonEnabled()) {

@@ -28,6 +28,8 @@ export function makeDispatcher(
   });
   // compose() wraps left to right: the first entry sits next to the Agent and sees every hop.
   const chain = [refuseDowngrade(), interceptors.redirect({ maxRedirections: o.maxRedirections })];
+  // Next to the Agent, the log sees every attempt: each redirect hop and each retry.
+  if (o.log) chain.unshift(logRequests(o.log));
   if (retry) {
     chain.push(
       interceptors.retry({
@@ -71,6 +73,32 @@ function isLoopbackHost(hostname: string): boolean {
 /** True when following `from` -> `to` would drop from https to plain http. */
 export function isDowngrade(from: string, to: string): boolean {
   return new URL(from).protocol === 'https:' && new URL(to).protocol === 'http:';
+}
+
+/** One line per request sent, answer received and attempt failed (never headers: they may hold the token). */
+export function logRequests(log: (line: string) => void): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) => {
+    const url = new URL(opts.path, opts.origin).toString();
+    const method = opts.method ?? 'GET';
+    log(`http: ${method} ${url}`);
+    const inner = handler as Dispatcher.DispatchHandler;
+    const logged: Dispatcher.DispatchHandler = {
+      onRequestStart: (c, ctx) => inner.onRequestStart?.(c, ctx),
+      onRequestUpgrade: (c, status, h, socket) => inner.onRequestUpgrade?.(c, status, h, socket),
+      onResponseStart: (c, status, h, message) => {
+        const to = status >= 300 && status < 400 && typeof h.location === 'string' ? ` -> ${h.location}` : '';
+        log(`http: ${method} ${url}: ${status}${to}`);
+        inner.onResponseStart?.(c, status, h, message);
+      },
+      onResponseData: (c, chunk) => inner.onResponseData?.(c, chunk),
+      onResponseEnd: (c, trailers) => inner.onResponseEnd?.(c, trailers),
+      onResponseError: (c, err) => {
+        log(`http: ${method} ${url} failed: ${describeCause(err)}`);
+        inner.onResponseError?.(c, err);
+      },
+    };
+    return dispatch(opts, logged);
+  };
 }
 
 /**

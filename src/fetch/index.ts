@@ -3,3 +3,4 @@ export { cacheDir } from './cache-dir';
 export { download, cacheSubdir, normalizeSha256 } from './download';
 export { downloadWithSignature, type WithSignatureOptions } from './with-signature';
 export { DEFAULT_NET, netOptionsFromEnv, resolveNet, type NetOptions } from './net-options';
+export { listCache, cleanCache, type CacheListing, type CachedRelease, type CleanResult } from './cache-contents';

@@ -17,9 +17,11 @@ export interface NetOptions {
   maxTotalMs?: number;
   /** Redirect hops followed before giving up (GitHub uses one). */
   maxRedirections?: number;
+  /** Told one line per HTTP request, answer and failed attempt (the CLI's --verbose); stages never print. */
+  log?: (line: string) => void;
 }
 
-export type ResolvedNetOptions = Required<NetOptions>;
+export type ResolvedNetOptions = Required<Omit<NetOptions, 'log'>> & Pick<NetOptions, 'log'>;
 
 export const DEFAULT_NET: ResolvedNetOptions = {
   connectTimeoutMs: 15_000,
@@ -35,8 +37,9 @@ export const DEFAULT_NET: ResolvedNetOptions = {
 export function resolveNet(o: NetOptions | undefined): ResolvedNetOptions {
   const out = { ...DEFAULT_NET };
   for (const [k, v] of Object.entries(o ?? {})) {
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) out[k as keyof ResolvedNetOptions] = v;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) out[k as Exclude<keyof ResolvedNetOptions, 'log'>] = v;
   }
+  if (typeof o?.log === 'function') out.log = o.log;
   return out;
 }
 

@@ -50,6 +50,14 @@ export function glibcVersionOf(need: string): string | null {
 }
 
 /**
+ * The build's main executable, at the top of the scanned tree (borg-dir/borg.exe: the one-dir
+ * build's program, or the one-file binary staged there). It must itself be an ELF file, so that it
+ * goes through the same machine and glibc checks as the libraries: a script or other file there
+ * would be run by the wrapper unchecked.
+ */
+export const MAIN_EXECUTABLE = 'borg.exe';
+
+/**
  * ELF files read between two turns of the event loop. The target's reader reads synchronously
  * (~1 ms a library), so without a turn now and then an interrupt would be seen only after the scan.
  */
@@ -70,7 +78,10 @@ export async function scanElfTree(root: string, target: ScanTarget, reader: ElfR
   for (const file of files) {
     if (signal?.aborted) throw new InterruptedError();
     const rel = path.relative(root, file);
-    if (!(await unreadable(rel, () => reader.isElfFileSync(file)))) continue;
+    if (!(await unreadable(rel, () => reader.isElfFileSync(file)))) {
+      if (rel === MAIN_EXECUTABLE) throw await notElfMain(file);
+      continue;
+    }
     if (elfFiles > 0 && elfFiles % FILES_PER_TURN === 0) {
       await new Promise((resolve) => setImmediate(resolve));
       if (signal?.aborted) throw new InterruptedError();
@@ -112,6 +123,20 @@ async function unreadable<T>(rel: string, read: () => T | Promise<T>): Promise<T
 function refusedRead(rel: string, err: unknown): ArchiveError {
   const why = isProvisionError(err) || err instanceof Error ? err.message : String(err);
   return new ArchiveError(`cannot read the ELF file ${rel} of the build (${why}); refusing it`);
+}
+
+async function notElfMain(file: string): Promise<ArchiveError> {
+  const head = Buffer.alloc(64);
+  const n = await fs.open(file, 'r').then(
+    (h) => h.read(head, 0, head.length, 0).then((r) => r.bytesRead).finally(() => h.close()),
+    () => 0,
+  );
+  const text = head.subarray(0, n).toString('latin1');
+  const what = text.startsWith('#!') ? `a script (${JSON.stringify(text.split('\n')[0])})` : 'not an ELF executable';
+  return new ArchiveError(
+    `${MAIN_EXECUTABLE}, the build's main executable, is ${what}; ` +
+      `a borg build's ${MAIN_EXECUTABLE} is an ELF program for the target's arch: refusing the build`,
+  );
 }
 
 function checkMachine(elf: ElfIdentity, target: ScanTarget, rel: string): void {

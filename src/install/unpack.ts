@@ -7,6 +7,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import * as zlib from 'node:zlib';
 import * as path from 'node:path';
 import { ArchiveError, ChecksumError, InterruptedError, filesystemError, isErrnoError, isProvisionError } from '../errors';
+import { MANIFEST_FILE } from './store';
 
 const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
 
@@ -18,6 +19,56 @@ export interface EntryInfo {
 
 /** Symlinks followed while resolving one path before we call it a loop (Linux allows 40). */
 const MAX_LINK_DEPTH = 40;
+
+/** Longest name of one path component, in bytes (NAME_MAX of ext4, xfs, zfs, btrfs, tmpfs). */
+const MAX_NAME_BYTES = 255;
+/** Longest path the kernel takes, in bytes with its NUL (PATH_MAX). */
+const MAX_PATH_BYTES = 4096;
+/** Directories deep an entry may be; a borg build nests about ten. */
+const MAX_DEPTH = 64;
+/** Where install writes its manifest after the unpack: no archive entry may be (or be under) it. */
+const RESERVED = `borg-dir/${MANIFEST_FILE}`;
+
+/**
+ * Refuses, from the entry's header before tar writes it, what the filesystem would refuse with a
+ * raw ENAMETOOLONG, and what would collide with install's own manifest (EISDIR, or overwritten):
+ * these are defects of the archive, reported as such (exit 5) and naming the entry.
+ */
+export function checkEntryLimits(rel: string, dest: string, original: string = rel): void {
+  const parts = rel.split('/');
+  const long = parts.find((p) => Buffer.byteLength(p) > MAX_NAME_BYTES);
+  if (long !== undefined) {
+    throw new ArchiveError(
+      `archive entry ${quote(original)} has a name of ${Buffer.byteLength(long)} bytes ` +
+        `(${quote(long.slice(0, 40))}...); ` +
+        `filesystems allow ${MAX_NAME_BYTES}: refusing the archive`,
+    );
+  }
+  if (parts.length > MAX_DEPTH) {
+    throw new ArchiveError(
+      `archive entry ${quote(clip(original))} is nested ${parts.length} levels deep ` +
+        `(at most ${MAX_DEPTH}): refusing the archive`,
+    );
+  }
+  const full = Buffer.byteLength(path.join(dest, rel)) + 1;
+  if (full > MAX_PATH_BYTES) {
+    throw new ArchiveError(
+      `archive entry ${quote(clip(original))} would be a path of ${full} bytes under the install directory ` +
+        `(at most ${MAX_PATH_BYTES}): refusing the archive`,
+    );
+  }
+  if (rel === RESERVED || rel.startsWith(`${RESERVED}/`)) {
+    throw new ArchiveError(
+      `archive entry ${quote(original)} collides with the install manifest ${RESERVED}, which borg-provision writes: ` +
+        'refusing the archive',
+    );
+  }
+}
+
+/** A long entry name shortened for a one-line message: its start and its end. */
+function clip(s: string): string {
+  return s.length <= 120 ? s : `${s.slice(0, 60)}...${s.slice(-50)}`;
+}
 
 /**
  * Tracks what the archive has created so far, to catch a symlink (inside or out) that a later
@@ -148,6 +199,8 @@ export interface UnpackOptions {
    */
   expectSha256?: string;
   signal?: AbortSignal;
+  /** The decompression-bomb bound (default MAX_UNPACKED_BYTES); tests set a small one. */
+  maxUnpackedBytes?: number;
 }
 
 let tarModule: Promise<typeof import('tar')> | null = null;
@@ -204,7 +257,8 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
         const e = entry as import('tar').ReadEntry;
         if (failure) return false;
         try {
-          guard.check({ path: e.path, type: e.type, linkpath: e.linkpath });
+          const rel = guard.check({ path: e.path, type: e.type, linkpath: e.linkpath });
+          checkEntryLimits(rel, o.dest, e.path);
         } catch (err) {
           stop(err);
           return false;
@@ -242,6 +296,7 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
       if (!failure) stop(new ArchiveError(`archive entry ${quote(e.path)} has an unsupported type "${e.type}"; refusing the archive`));
     });
     let unpacked = 0;
+    const maxUnpacked = o.maxUnpackedBytes ?? MAX_UNPACKED_BYTES;
     // Chunks are handed to tar from the event loop, not from gunzip's callback: gunzip then starts
     // inflating the next chunk on the thread pool while this thread writes the last one.
     const queue: Buffer[] = [];
@@ -267,7 +322,7 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
     source.on('data', (chunk: Buffer) => {
       if (failure) return;
       unpacked += chunk.length;
-      if (unpacked > MAX_UNPACKED_BYTES) return stop(new ArchiveError(`${path.basename(o.archive)} unpacks to more than ${MAX_UNPACKED_BYTES >> 30} GiB; refusing it`));
+      if (unpacked > maxUnpacked) return stop(tooBig(o.archive, unpacked, maxUnpacked));
       queue.push(chunk);
       // A guard only: gunzip delivers one chunk per trip to the thread pool, and the queue is
       // drained on the same turn of the event loop, so it holds one chunk in practice.
@@ -364,6 +419,21 @@ async function walkLink(dir: string, text: string, depth: number): Promise<strin
 /** A borg build is ~80 MB unpacked; anything near this is a decompression bomb. */
 const MAX_UNPACKED_BYTES = 4 * 1024 ** 3;
 
+function tooBig(archive: string, unpacked: number, limit: number): ArchiveError {
+  return new ArchiveError(
+    `${path.basename(archive)} unpacks to more than ${sizeText(limit)} ` +
+      '(the limit for a borg build, which is about 80 MB): ' +
+      `stopped at ${sizeText(unpacked)}; refusing it`,
+  );
+}
+
+/** 4 GiB, 80.5 MiB, 1.2 KiB, 300 bytes (binary units, exact for whole numbers). */
+function sizeText(n: number): string {
+  const units: [number, string][] = [[1024 ** 3, 'GiB'], [1024 ** 2, 'MiB'], [1024, 'KiB']];
+  for (const [size, unit] of units) if (n >= size) return `${Number((n / size).toFixed(1))} ${unit}`;
+  return `${n} bytes`;
+}
+
 async function hasGzipMagic(file: string): Promise<boolean> {
   const h = await fs.open(file, 'r').catch((err) => {
     throw new ArchiveError(`cannot read ${file}: ${(err as Error).message}`);
@@ -392,6 +462,13 @@ function toUnpackError(err: unknown, o: UnpackOptions): unknown {
   if (t.code === 'TAR_SYMLINK_ERROR' && t.entry?.path) {
     const through = t.symlink ? ` ${quote(path.relative(o.dest, t.symlink))}` : '';
     return new ArchiveError(`archive entry ${quote(t.entry.path)} is a link whose target passes through the symlink${through}; refusing the archive`);
+  }
+  // A name this filesystem allows less of than checkEntryLimits does (eCryptfs: 143 bytes): still the archive's name.
+  if (isErrnoError(err) && err.code === 'ENAMETOOLONG') {
+    const where = err.path ? quote(path.relative(o.dest, err.path)) : 'an entry';
+    return new ArchiveError(
+      `archive entry ${where} has a name too long for the filesystem of ${o.dest}: refusing the archive`,
+    );
   }
   if (isErrnoError(err) && err.code !== 'EEXIST') return filesystemError(err, 'unpack into', o.dest);
   const msg = err instanceof Error ? err.message : String(err);

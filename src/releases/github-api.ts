@@ -162,14 +162,23 @@ export function nearestVersions(version: string, versions: string[], each = 2): 
 
 /** The most recent releases (GitHub's order: newest first), following Link rel="next". Drafts skipped. */
 export async function listReleases(o: ApiOptions & { limit?: number } = {}): Promise<ReleaseSummary[]> {
+  return (await listGhReleases(o)).map(toSummary);
+}
+
+/** Like listReleases, with each release's assets (GitHub's list holds them: no request more). */
+export async function listReleasesWithAssets(o: ApiOptions & { limit?: number } = {}): Promise<Release[]> {
+  return (await listGhReleases(o)).map(toRelease);
+}
+
+async function listGhReleases(o: ApiOptions & { limit?: number }): Promise<GhRelease[]> {
   const limit = Math.max(1, o.limit ?? 30);
-  const out: ReleaseSummary[] = [];
+  const out: GhRelease[] = [];
   let url: string | null = `${apiBase(o)}/repos/${o.repo ?? DEFAULT_REPO}/releases?per_page=${Math.min(limit, 100)}`;
   for (let page = 0; url && out.length < limit && page < 50; page++) {
     const r = await apiGet(url, o);
     if (r.status !== 200) throw apiFailure(url, r, o.token);
     if (!Array.isArray(r.body)) throw new NetworkError(`GitHub API answered ${url} with something that is not a release list`);
-    for (const g of r.body) if (isRelease(g) && !g.draft) out.push(toSummary(g));
+    for (const g of r.body) if (isRelease(g) && !g.draft) out.push(g);
     url = nextLink(header(r.headers, 'link'), url);
   }
   return out.slice(0, limit);

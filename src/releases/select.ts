@@ -5,13 +5,16 @@
 import { compareDotted } from '../util/dotted-version';
 import { NoCompatibleBuildError, UsageError } from '../errors';
 import { parseAssetName } from './asset-name';
-import type { AssetChoice, ParsedAsset, Release, ReleaseAsset, SelectOptions, Selection, SelectionTarget } from './types';
-
-/** Older releases with signed x86_64 builds for older glibc (borg's README points to these two). */
-const OLDER_BUILDS: { version: string; asset: string; glibc: string }[] = [
-  { version: '1.4.1', asset: 'borg-linux-glibc228', glibc: '2.28' },
-  { version: '1.2.9', asset: 'borg-linuxold64', glibc: '2.24' },
-];
+import type {
+  AssetChoice,
+  OtherFit,
+  ParsedAsset,
+  Release,
+  ReleaseAsset,
+  SelectOptions,
+  Selection,
+  SelectionTarget,
+} from './types';
 
 const MISSING_SIGNATURE = 'signature (.asc) missing: not uploaded yet or removed; refusing';
 
@@ -137,15 +140,19 @@ export function requireSelected(s: Selection, o: SelectOptions = {}): AssetChoic
   throw new NoCompatibleBuildError(noCompatibleMessage(s, o));
 }
 
-export function noCompatibleMessage(s: Selection, o: SelectOptions = {}): string {
+/**
+ * Why nothing fits and what would. `others`: releases whose signed build fits (findOtherFits, from
+ * the server's list); without them no other release is named.
+ */
+export function noCompatibleMessage(s: Selection, o: SelectOptions = {}, others: OtherFit[] = []): string {
   const { glibc, arch } = s.target;
   const head = o.asset
     ? `${o.asset} of borg ${s.version} does not fit glibc ${glibc} ${arch}: ${s.assets.find((a) => a.name === o.asset)?.reasons.join('; ')}`
     : `borg ${s.version} has no ${o.allowUnsigned ? '' : 'signed '}build for glibc ${glibc} on ${arch}`;
-  return `${head}; ${hints(s, o).join('; ')}`;
+  return `${head}; ${hints(s, o, others).join('; ')}`;
 }
 
-function hints(s: Selection, o: SelectOptions): string[] {
+function hints(s: Selection, o: SelectOptions, others: OtherFit[]): string[] {
   const { glibc, arch } = s.target;
   const out: string[] = [];
   const linux = s.assets.filter((a) => a.os === 'linux' && a.arch === arch);
@@ -157,11 +164,10 @@ function hints(s: Selection, o: SelectOptions): string[] {
   for (const a of fits.filter((x) => x.builtOn !== 'github')) {
     out.push(`the signature (.asc) of ${a.name} is missing (not uploaded yet, or removed): wait a few minutes and retry, or install an older release`);
   }
-  if (arch === 'x86_64') {
-    const older = OLDER_BUILDS.filter((b) => compareDotted(b.glibc, glibc) <= 0 && b.version !== s.version);
-    if (older.length > 0) {
-      out.push(`an older release has a signed build that fits: ${older.map((b) => `${b.version} (${b.asset}, glibc ${b.glibc})`).join(', ')}`);
-    }
+  if (others.length > 0) {
+    const list = others.map((b) => `${b.version} (${b.asset}${b.glibc ? `, glibc ${b.glibc}` : ''})`).join(', ');
+    const which = others.length === 1 ? 'another release has' : 'other releases have';
+    out.push(`${which} a signed build that fits: ${list}`);
   }
   out.push('or build one for this target: borg-provision build --vagrant');
   return out;

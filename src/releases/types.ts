@@ -94,3 +94,11 @@ export interface SelectOptions {
   /** Pick this asset by name instead of the best one (it must still fit the target). */
   asset?: string;
 }
+
+/** Another release with a signed build that fits the target (the advice when the asked one has none). */
+export interface OtherFit {
+  version: string;
+  /** The asset that release would install here. */
+  asset: string;
+  glibc: string | null;
+}

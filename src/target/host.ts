@@ -30,19 +30,36 @@ export async function sudoReport(env: NodeJS.ProcessEnv = process.env): Promise<
   return { sudoUser: env.SUDO_USER || null, uid, runUserDir, runUserDirExists };
 }
 
-/** Every `borg` on PATH (absolute entries only: never ./borg), with what `borg -V` says. */
+/**
+ * Every `borg` on PATH (absolute entries only: never ./borg), once per real file: under usrmerge
+ * /bin/borg and /usr/bin/borg are one program, listed (and run with -V) once, at the first PATH
+ * entry that reaches it, with the others in `alsoAt`.
+ */
 export async function borgOnPath(env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<BorgOnPath[]> {
   const dirs = [...new Set((env.PATH ?? '').split(':').filter((d) => path.isAbsolute(d)))];
-  const found: string[] = [];
-  for (const dir of dirs) {
+  const found = await Promise.all(dirs.map((dir) => executableRealPath(path.join(dir, 'borg'))));
+  const byReal = new Map<string, { path: string; realPath: string; alsoAt: string[] }>();
+  dirs.forEach((dir, i) => {
+    const real = found[i];
+    if (real === null) return;
     const file = path.join(dir, 'borg');
-    const ok = await fs
-      .stat(file)
-      .then((s) => s.isFile() && fs.access(file, constants.X_OK).then(() => true))
-      .catch(() => false);
-    if (ok) found.push(file);
+    const seen = byReal.get(real);
+    if (seen) seen.alsoAt.push(file);
+    else byReal.set(real, { path: file, realPath: real, alsoAt: [] });
+  });
+  return Promise.all([...byReal.values()].map(async (b) => ({ ...b, version: await borgVersion(b.path, signal) })));
+}
+
+/** The real path of an executable regular file, or null. */
+async function executableRealPath(file: string): Promise<string | null> {
+  try {
+    const st = await fs.stat(file);
+    if (!st.isFile()) return null;
+    await fs.access(file, constants.X_OK);
+    return await fs.realpath(file);
+  } catch {
+    return null;
   }
-  return Promise.all(found.map(async (file) => ({ path: file, version: await borgVersion(file, signal) })));
 }
 
 function borgVersion(file: string, signal?: AbortSignal): Promise<string | null> {

@@ -8,8 +8,16 @@ import { realRoot, targetView } from './root-path';
 import { readSystem, systemFromLibc } from './system';
 import type { LibcTarget, ReportSource, TargetReport } from './types';
 
-/** `signal` stops the one slow part (`borg -V` of each borg on PATH) and throws InterruptedError. */
-export async function detectTarget(o: { libc?: string; root?: string; signal?: AbortSignal }): Promise<TargetReport> {
+/**
+ * `signal` stops the one slow part (`borg -V` of each borg on PATH) and throws InterruptedError.
+ * `log` is told what was read and run (the CLI's --verbose).
+ */
+export async function detectTarget(o: {
+  libc?: string;
+  root?: string;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}): Promise<TargetReport> {
   const root = o.root === undefined ? null : await realRoot(o.root);
   const running = !o.libc && !root;
   const [target, system, paths, sudo, borg] = await Promise.all([
@@ -20,6 +28,8 @@ export async function detectTarget(o: { libc?: string; root?: string; signal?: A
     running ? borgOnPath(process.env, o.signal) : [],
   ]);
   throwIfAborted(o.signal);
+  o.log?.(`libc: ${target.libc.path}: ${target.libc.family} ${target.libc.release ?? '(no release)'}, ${target.arch}`);
+  for (const b of borg) o.log?.(`borg on PATH: ${b.realPath} -V: ${b.version ?? '(no version)'}`);
   const source: ReportSource = {
     kind: running ? 'running' : root ? 'root' : 'libc',
     root,

@@ -82,7 +82,12 @@ export interface SudoReport {
 }
 
 export interface BorgOnPath {
+  /** The first PATH entry that reaches it. */
   path: string;
+  /** The file itself, links resolved. */
+  realPath: string;
+  /** Later PATH entries that reach the same file (e.g. /bin/borg under usrmerge). */
+  alsoAt: string[];
   version: string | null;
 }
 

@@ -11,8 +11,11 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
 
-/** ok; prints a wrong version; fails to start; or takes 3 s to answer -V (to hold the install lock). */
-export type Behaviour = 'ok' | 'wrong-version' | 'fail' | 'slow';
+/**
+ * ok; prints a wrong version; fails to start; takes 3 s to answer -V (to hold the install lock); or
+ * hangs on -V ignoring SIGTERM, with a child that holds stdout open (a process group to kill).
+ */
+export type Behaviour = 'ok' | 'wrong-version' | 'fail' | 'slow' | 'hang';
 
 // Uses libc (getenv@GLIBC_2.2.5) so the .so has a version need of its own to check.
 const LIB_C = `
@@ -28,6 +31,7 @@ const MAIN_C = `
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <signal.h>
 const char *fixture_banner(void);
 int main(int argc, char **argv) {
 #ifdef ONEFILE
@@ -37,6 +41,12 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "-V") == 0) {
 #if BEHAVIOUR == 3
     sleep(3);
+#endif
+#if BEHAVIOUR == 4
+    signal(SIGTERM, SIG_IGN);
+    fork(); /* parent and child both go on, both holding stdout */
+    if (getenv("FIXTURE_PIDS")) { FILE *f = fopen(getenv("FIXTURE_PIDS"), "a"); if (f) { fprintf(f, "%d\\n", getpid()); fclose(f); } }
+    for (;;) pause();
 #endif
 #if BEHAVIOUR == 2
     fprintf(stderr, "error while loading shared libraries: libz.so.1: failed to map segment\\n");
@@ -81,7 +91,7 @@ export class BorgFixtures {
     execFileSync('cc', [
       '-O1',
       `-DBORG_VERSION="${version}"`,
-      `-DBEHAVIOUR=${{ ok: 0, 'wrong-version': 1, fail: 2, slow: 3 }[behaviour]}`,
+      `-DBEHAVIOUR=${{ ok: 0, 'wrong-version': 1, fail: 2, slow: 3, hang: 4 }[behaviour]}`,
       '-o',
       path.join(dir, 'borg.exe'),
       path.join(src, 'main.c'),
@@ -141,6 +151,20 @@ export class BorgFixtures {
   }
 
   // ---- malicious archives -------------------------------------------------------------------
+
+  /**
+   * A good one-dir build plus one member `borg-dir/extra` stored under the name `as` (GNU tar's
+   * --transform, with a long-name header when needed): names no filesystem here could hold.
+   */
+  extraMemberTgz(name: string, version: string, as: string): string {
+    const parent = this.work('extra');
+    const dir = this.borgDir(parent, version);
+    fs.writeFileSync(path.join(dir, 'extra'), 'extra\n');
+    const out = path.join(this.work('out'), name);
+    const escaped = as.replace(/[\\|&]/g, (c) => `\\${c}`);
+    execFileSync('tar', ['-czf', out, '-C', parent, '--transform', `s|^borg-dir/extra$|${escaped}|`, 'borg-dir']);
+    return out;
+  }
 
   /** GNU tar with -P keeps `../` in member names. */
   dotDotTgz(name: string): string {

@@ -1,5 +1,5 @@
 // A release download is verified while it arrives: a worker thread is handed the archive's bytes
-// (src/verify/stream-client.ts). Every refusal must hold on that path as on a file, with the same
+// Every refusal must hold on a download as on a local file, with the same
 // exit code, one-line message and nothing changed; and a download that is cut and resumed, or
 // started over, must be verified over the whole file from byte 0.
 import { execFileSync } from 'node:child_process';

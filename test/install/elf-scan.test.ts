@@ -82,3 +82,17 @@ test('a file of the build that cannot be opened (EACCES) is ArchiveError (exit 5
   expect((err as ArchiveError).exitCode).toBe(5);
   expect((err as Error).message).toMatch(/^cannot read the ELF file _internal\/libfixture\.so of the build \(cannot open .*: permission denied\); refusing it$/);
 });
+
+test('the main executable borg.exe must itself be ELF: a script there is refused (exit 5)', async () => {
+  const dir = fx.borgDir(fs.mkdtempSync(path.join(tmp, 's-')), '1.4.2');
+  fs.writeFileSync(path.join(dir, 'borg.exe'), '#!/bin/sh\necho "borg.exe 1.4.2"\n', { mode: 0o755 });
+  const err = await scanElfTree(dir, x86('2.36'), target).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ArchiveError);
+  expect((err as ArchiveError).exitCode).toBe(5);
+  expect((err as Error).message).toBe(
+    'borg.exe, the build\'s main executable, is a script ("#!/bin/sh"); a borg build\'s borg.exe is an ELF program for the target\'s arch: refusing the build',
+  );
+  // An ELF borg.exe for another machine goes through the machine check like any library.
+  fs.writeFileSync(path.join(dir, 'borg.exe'), buildElf({ machine: 183, verneeds: [] }).buf);
+  await expect(scanElfTree(dir, x86('2.36'), target)).rejects.toThrow(CompatibilityError);
+});

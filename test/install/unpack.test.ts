@@ -272,3 +272,38 @@ describe('unpackArchive on real archives', () => {
     await expect(unpackArchive({ archive: tgz, dest: dest(), signal: ac.signal })).rejects.toThrow(InterruptedError);
   });
 });
+
+describe('archive defects are exit 5 naming the entry, checked before the entry is written', () => {
+  const long = 'n'.repeat(300);
+  test.each([
+    ['a member name over 255 bytes', `borg-dir/${long}`, /archive entry "borg-dir\/n{300}" has a name of 300 bytes .*filesystems allow 255: refusing the archive$/],
+    ['a path nested too deep', `borg-dir/${'d/'.repeat(70)}x`, /archive entry "borg-dir\/d\/d\/.*" is nested 72 levels deep \(at most 64\): refusing the archive$/],
+    ['a path over PATH_MAX', `borg-dir/${`${'p'.repeat(200)}/`.repeat(21)}x`, /would be a path of \d{4} bytes under the install directory \(at most 4096\): refusing the archive$/],
+    ['an entry under the manifest file', 'borg-dir/borg-provision.json/x', /archive entry "borg-dir\/borg-provision\.json\/x" collides with the install manifest borg-dir\/borg-provision\.json/],
+    ['the manifest file itself', 'borg-dir/borg-provision.json', /collides with the install manifest/],
+  ])('%s', async (_what, member, message) => {
+    const tgz = fx.extraMemberTgz('defect.tgz', '1.4.2', member);
+    const d = dest();
+    const err = await unpackArchive({ archive: tgz, dest: d }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArchiveError);
+    expect((err as ArchiveError).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(message);
+    // The defective entry itself was never written.
+    expect(fs.existsSync(path.join(d, 'borg-dir', 'borg-provision.json'))).toBe(false);
+  });
+
+  test('a directory entry at the manifest path too', async () => {
+    const tgz = fx.crafted('dir.tgz', [
+      { path: 'borg-dir/', type: 'Directory' },
+      { path: 'borg-dir/borg-provision.json/', type: 'Directory' },
+    ]);
+    await expect(unpackArchive({ archive: tgz, dest: dest() })).rejects.toThrow(/collides with the install manifest/);
+  });
+});
+
+test('the unpack-size guard names its real limit and where it stopped', async () => {
+  const tgz = fx.oneDirTgz('big.tgz', '1.4.2', 'ok', (dir) => fs.writeFileSync(path.join(dir, 'data.bin'), randomBytes(3 * 1024 * 1024)));
+  const err = await unpackArchive({ archive: tgz, dest: dest(), maxUnpackedBytes: 2 * 1024 * 1024 }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ArchiveError);
+  expect((err as Error).message).toMatch(/^big\.tgz unpacks to more than 2 MiB \(the limit for a borg build, which is about 80 MB\): stopped at 2(\.\d)? MiB; refusing it$/);
+});

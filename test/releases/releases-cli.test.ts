@@ -98,7 +98,7 @@ describe('borg-provision releases', () => {
     const r = await run(['1.4.5', '--glibc', '2.28', '--arch', 'x86_64']);
     expect(r.code).toBe(3);
     expect(oneErrorLine(r)).toBe(
-      'borg-provision: error: borg 1.4.5 has no signed build for glibc 2.28 on x86_64; an older release has a signed build that fits: 1.4.1 (borg-linux-glibc228, glibc 2.28), 1.2.9 (borg-linuxold64, glibc 2.24); or build one for this target: borg-provision build --vagrant',
+      'borg-provision: error: borg 1.4.5 has no signed build for glibc 2.28 on x86_64; other releases have a signed build that fits: 1.4.1 (borg-linux-glibc228.tgz, glibc 2.28), 1.2.9 (borg-linux64.tgz, glibc 2.28); or build one for this target: borg-provision build --vagrant',
     );
     expect(r.stdout.split('\n')[0]).toBe('borg 1.4.5 for glibc 2.28 x86_64 (given): no build fits');
     const j = await run(['1.4.5', '--glibc', '2.36', '--arch', 'arm64', '--json']);

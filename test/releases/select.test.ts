@@ -1,5 +1,5 @@
 import { NoCompatibleBuildError, UsageError } from '../../src/errors';
-import { noCompatibleMessage, requireSelected, selectAsset, type Release } from '../../src/releases';
+import { noCompatibleMessage, otherFits, requireSelected, selectAsset, type Release } from '../../src/releases';
 import { BORG_RELEASES, fakeBody } from '../fixtures-data/borg-releases';
 
 function release(tag: string): Release {
@@ -173,11 +173,20 @@ describe('selectAsset: --allow-unsigned, --asset and the hints', () => {
     expect(() => selectAsset(release('1.4.2'), { glibc: '2.31', arch: 'x86_64' }, { asset: 'borg-nope' })).toThrow(UsageError);
   });
 
-  it('says what would fit when nothing does', () => {
+  it('says what would fit when nothing does: other releases only as listed', () => {
     const old = selectAsset(release('1.4.5'), { glibc: '2.28', arch: 'x86_64' });
-    expect(noCompatibleMessage(old)).toBe(
-      'borg 1.4.5 has no signed build for glibc 2.28 on x86_64; an older release has a signed build that fits: 1.4.1 (borg-linux-glibc228, glibc 2.28), 1.2.9 (borg-linuxold64, glibc 2.24); or build one for this target: borg-provision build --vagrant',
+    const listed = BORG_RELEASES.map((r) => release(r.tag));
+    const others = otherFits('1.4.5', listed, old.target);
+    expect(others).toEqual([
+      { version: '1.4.1', asset: 'borg-linux-glibc228.tgz', glibc: '2.28' },
+      { version: '1.2.9', asset: 'borg-linux64.tgz', glibc: '2.28' },
+    ]);
+    expect(noCompatibleMessage(old, {}, others)).toBe(
+      'borg 1.4.5 has no signed build for glibc 2.28 on x86_64; other releases have a signed build that fits: 1.4.1 (borg-linux-glibc228.tgz, glibc 2.28), 1.2.9 (borg-linux64.tgz, glibc 2.28); or build one for this target: borg-provision build --vagrant',
     );
+    // A list without 1.4.1: it is not named (no table of what was once published).
+    expect(otherFits('1.4.5', listed.filter((r) => r.tag !== '1.4.1'), old.target).map((o) => o.version)).toEqual(['1.2.9']);
+    expect(noCompatibleMessage(old)).toBe('borg 1.4.5 has no signed build for glibc 2.28 on x86_64; or build one for this target: borg-provision build --vagrant');
     const arm = selectAsset(release('1.4.5'), { glibc: '2.36', arch: 'arm64' });
     expect(noCompatibleMessage(arm)).toMatch(/unsigned GitHub builds fit \(borg-linux-glibc235-arm64-gh, borg-linux-glibc235-arm64-gh.tgz\): --allow-unsigned/);
     expect(noCompatibleMessage(arm)).toMatch(/borg-provision build --vagrant$/);

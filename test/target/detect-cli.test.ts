@@ -181,3 +181,20 @@ describe('interrupted while `borg -V` hangs', () => {
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
 });
+
+test('one borg reached through two PATH entries (usrmerge: /bin -> usr/bin) is listed and run once', async () => {
+  const usr = path.join(work, 'merged', 'usr', 'bin');
+  const runs = path.join(work, 'merged', 'runs.log');
+  put(work, 'merged/usr/bin/borg', `#!/bin/sh\necho run >> '${runs}'\necho "borg 1.2.7"\n`);
+  chmodSync(path.join(usr, 'borg'), 0o755);
+  symlinkSync('usr/bin', path.join(work, 'merged', 'bin'));
+  const bin = path.join(work, 'merged', 'bin');
+  const pathEnv = `${usr}:${bin}:/usr/bin:/bin`;
+  const r = await runCli(['detect', '--json'], { env: { ...env, PATH: pathEnv } });
+  expect(r.code).toBe(0);
+  const ours = jsonOf<{ borg: { path: string; realPath: string; alsoAt: string[]; version: string }[] }>(r).borg.filter((b) => b.path.startsWith(work));
+  expect(ours).toEqual([{ path: path.join(usr, 'borg'), realPath: path.join(usr, 'borg'), alsoAt: [path.join(bin, 'borg')], version: '1.2.7' }]);
+  expect(readFileSync(runs, 'utf8')).toBe('run\n');
+  const human = await runCli(['detect'], { env: { ...env, PATH: pathEnv } });
+  expect(human.stdout).toContain(`${path.join(usr, 'borg')} 1.2.7 (also ${path.join(bin, 'borg')})`);
+});

@@ -99,10 +99,10 @@ test('borg on PATH: versions from `borg -V`, a hanging borg times out, relative 
   const started = Date.now();
   const found = await borgOnPath({ PATH: [`${d}/a`, `${d}/b`, `${d}/a`, 'a', `${d}/noexec`, `${d}/hang`, `${d}/bad`].join(':') });
   expect(found).toEqual([
-    { path: `${d}/a/borg`, version: '1.4.5' },
-    { path: `${d}/b/borg`, version: '2.0.0b22' },
-    { path: `${d}/hang/borg`, version: null },
-    { path: `${d}/bad/borg`, version: null },
+    { path: `${d}/a/borg`, realPath: `${d}/a/borg`, alsoAt: [], version: '1.4.5' },
+    { path: `${d}/b/borg`, realPath: `${d}/b/borg`, alsoAt: [], version: '2.0.0b22' },
+    { path: `${d}/hang/borg`, realPath: `${d}/hang/borg`, alsoAt: [], version: null },
+    { path: `${d}/bad/borg`, realPath: `${d}/bad/borg`, alsoAt: [], version: null },
   ]);
   expect(Date.now() - started).toBeLessThan(10000);
   expect(await borgOnPath({ PATH: '' })).toEqual([]);

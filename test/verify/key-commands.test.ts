@@ -77,7 +77,11 @@ describe('key show and key refresh (CLI)', () => {
     const r = await runCli(['key', 'show'], { env });
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toMatch(/^Signing key: borg's pinned key, bundled copy, EXPIRED in this copy on 2024-02-15/);
+    expect(lines[0]).toBe("Signing key: borg's pinned key, bundled copy, EXPIRED in this copy on 2024-02-15");
+    // The same screen says what that means: still checked, and how to get the current copy.
+    const meaning = lines.slice(1, 5).join(' ');
+    expect(meaning).toMatch(/Signatures are still\s+checked against this key/);
+    expect(meaning).toContain('run `borg-provision key refresh` to get the current copy');
     expect(r.stdout).toContain('fingerprint:  6D5B EF9A DD20 7580 5747  B70F 9F88 FB52 FAF7 B393');
     expect(r.stdout).toMatch(/subkey: +2F81 AFFB AB04 E11F E8EE {2}65D4 243A CFA9 51F7 8E01 {2}rsa4096 {2}sign {2}expired 2024-02-15/);
     expect(r.stderr).toBe('');

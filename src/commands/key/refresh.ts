@@ -20,7 +20,8 @@ export default class KeyRefresh extends BaseCommand {
   async run(): Promise<RefreshResult & { key: KeyInfo }> {
     const { flags } = await this.parse(KeyRefresh);
     const verify = await import('../../verify');
-    const r = await verify.refreshSigningKey({ keyserver: flags.keyserver, signal: this.signal });
+    const net = { log: this.trace };
+    const r = await verify.refreshSigningKey({ keyserver: flags.keyserver, signal: this.signal, net });
     const key = await verify.describeSigningKey(await verify.loadSigningKey());
     if (!this.jsonEnabled()) {
       const state = key.revoked ? 'REVOKED' : key.expired ? `still EXPIRED (${key.expires?.slice(0, 10)})` : key.expires ? `valid until ${key.expires.slice(0, 10)}` : 'valid, no expiry';

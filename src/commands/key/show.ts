@@ -29,8 +29,10 @@ export default class KeyShow extends BaseCommand {
 
   private render(k: KeyInfo, group: (f: string) => string): void {
     const whose = k.pinned ? "borg's pinned key" : 'a CUSTOM key (not borg\'s)';
-    const state = k.revoked ? 'REVOKED: it verifies nothing' : k.expired ? `EXPIRED in this copy on ${day(k.expires)}: signatures are accepted with a warning; run \`borg-provision key refresh\`` : 'valid';
+    const expired = `EXPIRED in this copy on ${day(k.expires)}`;
+    const state = k.revoked ? 'REVOKED: it verifies nothing' : k.expired ? expired : 'valid';
     this.log(`Signing key: ${whose}, ${k.source} copy, ${state}`);
+    if (!k.revoked && k.expired) for (const line of expiredMeaning(k)) this.log(`  ${line}`);
     this.log(`  file:         ${k.path}`);
     this.log(`  fingerprint:  ${group(k.fingerprint)}`);
     this.log(`  created:      ${day(k.created)} (${k.algorithm}, ${k.capabilities.join(', ') || 'no capabilities'})`);
@@ -43,6 +45,20 @@ export default class KeyShow extends BaseCommand {
       this.log(`  subkey:       ${group(s.fingerprint)}  ${s.algorithm}  ${flags.join('  ')}`);
     }
   }
+}
+
+/** What an expired copy means, said where it is shown (not on every install). */
+function expiredMeaning(k: KeyInfo): string[] {
+  const refresh =
+    k.source === 'custom'
+      ? 'get a current copy of this key from its owner'
+      : 'run `borg-provision key refresh` to get the current copy';
+  return [
+    'What this means: the copy of the key on this machine carries an expiry date that has passed; keys are',
+    'usually extended by their owner, and a current copy then carries the new date. Signatures are still',
+    'checked against this key exactly as before (a wrong or forged signature is still refused); a good one',
+    `is accepted with a warning, or refused with --strict-key-expiry. To stop the warning, ${refresh}.`,
+  ];
 }
 
 function day(iso: string | null): string {
