@@ -63,10 +63,7 @@ async function checkExecutable(file: string, report: (p: string) => Promise<Path
   const st = await fs.stat(file).catch(() => null);
   if (!st) throw new NotRunnableError(`cannot schedule ${file}: it does not exist`, { hint: EXEC_HINT });
   if (!st.isFile()) throw new NotRunnableError(`cannot schedule ${file}: it is not a regular file`, { hint: EXEC_HINT });
-  const executable = await fs.access(file, constants.X_OK).then(() => true, () => false);
-  if (!executable || (st.mode & 0o111) === 0) {
-    throw new NotRunnableError(`cannot schedule ${file}: it is not executable`, { hint: `chmod +x it, or ${EXEC_HINT}` });
-  }
+  // First the mount: access(X_OK) fails on a noexec mount too, and the mount is what to fix then.
   const r = await report(await fs.realpath(file));
   if (!r.flagsKnown) {
     throw new NotRunnableError(`cannot tell whether ${file} is on a noexec mount: /proc/self/mountinfo is unreadable`, {
@@ -75,6 +72,10 @@ async function checkExecutable(file: string, report: (p: string) => Promise<Path
   }
   if (r.noexec) {
     throw new NotRunnableError(`cannot schedule ${file}: it is on ${r.mountPoint ?? 'a mount'}, mounted noexec`, { hint: EXEC_HINT });
+  }
+  const executable = await fs.access(file, constants.X_OK).then(() => true, () => false);
+  if (!executable || (st.mode & 0o111) === 0) {
+    throw new NotRunnableError(`cannot schedule ${file}: it is not executable`, { hint: `chmod +x it, or ${EXEC_HINT}` });
   }
 }
 

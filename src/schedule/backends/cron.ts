@@ -69,8 +69,7 @@ export function cronBackend(places: Places): Backend {
     return '';
   }
 
-  async function userJobs(): Promise<string[]> {
-    const text = await readCrontab();
+  function userJobs(text: string): string[] {
     return text.split('\n').map((l) => /^# BEGIN borg-provision (\S+) /.exec(l)?.[1]).filter((j): j is string => j !== undefined);
   }
 
@@ -102,10 +101,10 @@ export function cronBackend(places: Places): Backend {
     present: async () => (asRoot ? existsSync(places.cronDir) : onPath('crontab', places.env)),
     async find(job) {
       if (job !== undefined) return [await findOne(job)].filter((e): e is ScheduledEntry => e !== null);
-      const names = asRoot
-        ? (await fs.readdir(places.cronDir).catch(() => [] as string[])).map((n) => /^borg-provision-(.+)$/.exec(n)?.[1])
-        : await userJobs();
       const text = asRoot ? undefined : await readCrontab();
+      const names = text === undefined
+        ? (await fs.readdir(places.cronDir).catch(() => [] as string[])).map((n) => /^borg-provision-(.+)$/.exec(n)?.[1])
+        : userJobs(text);
       const jobs = names.filter((j): j is string => j !== undefined).sort();
       return (await Promise.all(jobs.map((j) => findOne(j, text)))).filter((e): e is ScheduledEntry => e !== null);
     },
