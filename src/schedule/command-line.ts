@@ -111,12 +111,20 @@ export function cronCommand(line: string): string {
   return line.replace(/%/g, '\\%');
 }
 
-/** A command line for ExecStart= (systemd.service(5)): double quotes, and `%` and `$` doubled. */
+/**
+ * A command line for ExecStart= (systemd.service(5)): words with anything odd in double quotes,
+ * `%` doubled everywhere, `$` doubled in the arguments (systemd expands variables only there).
+ */
 export function systemdLine(argv: string[]): string {
   return argv
     .map((w) => (SAFE_WORD.test(w) ? w : `"${w.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`))
-    .map((w) => w.replace(/%/g, '%%').replace(/\$/g, '$$$$'))
+    .map((w, i) => (i === 0 ? w.replace(/%/g, '%%') : w.replace(/%/g, '%%').replace(/\$/g, '$$$$')))
     .join(' ');
+}
+
+/** systemd refuses an executable path holding quotes or backslashes ("special characters"). */
+export function systemdCanStart(executable: string): boolean {
+  return !/["'\\]/.test(executable);
 }
 
 /** sh that waits a random 0..N seconds first (cron and the middleware have no random delay of their own). */

@@ -108,7 +108,10 @@ export function parseCronExpression(expr: string): CronExpression {
 /** The well-kept parser's verdict too, so nothing it would refuse is ever scheduled. */
 function checkWithCroner(expr: string, text: string): void {
   try {
-    new Cron(text, { mode: '5-part', paused: true }).stop();
+    const job = new Cron(text, { mode: '5-part', paused: true });
+    const next = job.nextRun();
+    job.stop();
+    if (next === null) throw new Error('it never runs');
   } catch (err) {
     throw bad(expr, err instanceof Error ? err.message.replace(/^CronPattern: /, '') : String(err));
   }

@@ -3,8 +3,9 @@
 // Removing disables the timer first, then deletes both units and reloads.
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { UsageError } from '../../errors';
+import { NotRunnableError, UsageError } from '../../errors';
 import { deleteIfExists, readIfExists, writeIfChanged, type Action } from '../actions';
+import { systemdCanStart } from '../command-line';
 import { inRoot, type Places } from '../places';
 import { runTool } from '../tools';
 import { readExecStart, readTimer, serviceUnit, timerUnit, unitBase } from './systemd-units';
@@ -60,6 +61,11 @@ export function systemdBackend(places: Places, user: boolean): Backend {
       return found;
     },
     async planAdd(job, schedule, argv) {
+      if (!systemdCanStart(argv[0])) {
+        throw new NotRunnableError(`systemd cannot start ${argv[0]}: its path holds a quote or a backslash`, {
+          hint: 'move borg-provision to a plainer path, or use --via cron',
+        });
+      }
       const base = path.join(dir, unitBase(job));
       const writes = [
         ...(await writeIfChanged(`${base}.service`, serviceUnit(job, argv, user), 0o644)),
