@@ -62,7 +62,8 @@ const EXEC_HINT =
 async function checkExecutable(file: string, report: (p: string) => Promise<PathReport>): Promise<void> {
   const st = await fs.stat(file).catch(() => null);
   if (!st) throw new NotRunnableError(`cannot schedule ${file}: it does not exist`, { hint: EXEC_HINT });
-  if (!st.isFile()) throw new NotRunnableError(`cannot schedule ${file}: it is not a regular file`, { hint: EXEC_HINT });
+  if (!st.isFile())
+    throw new NotRunnableError(`cannot schedule ${file}: it is not a regular file`, { hint: EXEC_HINT });
   // First the mount: access(X_OK) fails on a noexec mount too, and the mount is what to fix then.
   const r = await report(await fs.realpath(file));
   if (!r.flagsKnown) {
@@ -71,11 +72,18 @@ async function checkExecutable(file: string, report: (p: string) => Promise<Path
     });
   }
   if (r.noexec) {
-    throw new NotRunnableError(`cannot schedule ${file}: it is on ${r.mountPoint ?? 'a mount'}, mounted noexec`, { hint: EXEC_HINT });
+    throw new NotRunnableError(`cannot schedule ${file}: it is on ${r.mountPoint ?? 'a mount'}, mounted noexec`, {
+      hint: EXEC_HINT,
+    });
   }
-  const executable = await fs.access(file, constants.X_OK).then(() => true, () => false);
+  const executable = await fs.access(file, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
   if (!executable || (st.mode & 0o111) === 0) {
-    throw new NotRunnableError(`cannot schedule ${file}: it is not executable`, { hint: `chmod +x it, or ${EXEC_HINT}` });
+    throw new NotRunnableError(`cannot schedule ${file}: it is not executable`, {
+      hint: `chmod +x it, or ${EXEC_HINT}`,
+    });
   }
 }
 
@@ -89,8 +97,12 @@ export async function assertRunnable(argv: string[], self: SelfInvocation, repor
   }
   await checkExecutable(self.executable, report);
   if (self.script) {
-    const readable = await fs.access(self.script, constants.R_OK).then(() => true, () => false);
-    if (!readable) throw new NotRunnableError(`cannot schedule ${self.script}: it is missing or unreadable`, { hint: EXEC_HINT });
+    const readable = await fs.access(self.script, constants.R_OK).then(
+      () => true,
+      () => false,
+    );
+    if (!readable)
+      throw new NotRunnableError(`cannot schedule ${self.script}: it is missing or unreadable`, { hint: EXEC_HINT });
   }
 }
 

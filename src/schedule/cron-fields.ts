@@ -21,7 +21,12 @@ const RULES: Record<CronFieldName, FieldRule> = {
   minute: { min: 0, max: 59 },
   hour: { min: 0, max: 23 },
   dom: { min: 1, max: 31 },
-  month: { min: 1, max: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'], nameBase: 1 },
+  month: {
+    min: 1,
+    max: 12,
+    names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'],
+    nameBase: 1,
+  },
   // 0 and 7 are both Sunday, as in cron and in the TrueNAS middleware's croniter.
   dow: { min: 0, max: 7, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], nameBase: 0 },
 };
@@ -84,7 +89,10 @@ function expandField(expr: string, field: CronFieldName, text: string): { canoni
 
 /** Reads and checks a five-field cron expression; throws UsageError (exit 2) naming what is wrong. */
 export function parseCronExpression(expr: string): CronExpression {
-  const words = expr.trim().split(/\s+/).filter((w) => w !== '');
+  const words = expr
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   if (words.length !== 5) throw bad(expr, `${words.length} fields, expected 5`);
   const fields = {} as CronFields;
   const values = {} as Record<CronFieldName, number[]>;
@@ -98,7 +106,10 @@ export function parseCronExpression(expr: string): CronExpression {
   const restrictedDom = fields.dom !== '*';
   const restrictedDow = fields.dow !== '*';
   if (restrictedDom && restrictedDow && (fields.dom.startsWith('*') || fields.dow.startsWith('*'))) {
-    throw bad(expr, 'a step on * in day-of-month or day-of-week together with the other one is read differently by each cron');
+    throw bad(
+      expr,
+      'a step on * in day-of-month or day-of-week together with the other one is read differently by each cron',
+    );
   }
   const text = CRON_FIELD_NAMES.map((n) => fields[n]).join(' ');
   checkWithCroner(expr, text);

@@ -4,5 +4,4 @@ export type { ListedSchedule, Plan, ScheduleOptions, When } from './service';
 export type { Action } from './actions';
 export { VIAS } from './backends/types';
 export type { Via } from './backends/types';
-export { parseVia } from './via';
 export type { ScheduleInput } from './model';

@@ -40,7 +40,10 @@ const DAY_FULL = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'frida
 function parseDay(text: string): number {
   const lower = text.toLowerCase();
   const i = DAYS.includes(lower) ? DAYS.indexOf(lower) : DAY_FULL.indexOf(lower);
-  if (i < 0) throw new UsageError(`bad day '${text}' for --weekly`, { hint: 'give mon, tue, wed, thu, fri, sat or sun (or the full name)' });
+  if (i < 0)
+    throw new UsageError(`bad day '${text}' for --weekly`, {
+      hint: 'give mon, tue, wed, thu, fri, sat or sun (or the full name)',
+    });
   return i;
 }
 
@@ -49,7 +52,9 @@ export function parseRandomDelay(text: string | undefined): number {
   const m = /^(\d{1,6})([smh]?)$/.exec(text.trim());
   const sec = m ? Number(m[1]) * ({ s: 1, m: 60, h: 3600 }[m[2] || 's'] ?? 1) : NaN;
   if (!m || (m[1] !== '0' && m[2] === '') || sec > MAX_DELAY_SEC) {
-    throw new UsageError(`bad --random-delay '${text}'`, { hint: 'give a duration up to 24h with its unit, e.g. 10m, 90s or 1h' });
+    throw new UsageError(`bad --random-delay '${text}'`, {
+      hint: 'give a duration up to 24h with its unit, e.g. 10m, 90s or 1h',
+    });
   }
   return sec;
 }
@@ -59,10 +64,17 @@ function weeklyWords(weekly: string | string[]): string[] {
 }
 
 function cronTextOf(input: ScheduleInput): string {
-  const given = [input.daily !== undefined, input.hourly === true, input.weekly !== undefined, input.cron !== undefined];
+  const given = [
+    input.daily !== undefined,
+    input.hourly === true,
+    input.weekly !== undefined,
+    input.cron !== undefined,
+  ];
   const count = given.filter(Boolean).length;
   if (count !== 1) {
-    throw new UsageError(count === 0 ? 'no schedule given' : 'more than one schedule given', { hint: `give exactly one of ${FORMS}` });
+    throw new UsageError(count === 0 ? 'no schedule given' : 'more than one schedule given', {
+      hint: `give exactly one of ${FORMS}`,
+    });
   }
   if (input.daily !== undefined) {
     const t = parseClock('--daily', input.daily);
@@ -72,7 +84,9 @@ function cronTextOf(input: ScheduleInput): string {
   if (input.weekly !== undefined) {
     const words = weeklyWords(input.weekly);
     if (words.length !== 2) {
-      throw new UsageError(`bad --weekly '${words.join(' ')}'`, { hint: 'give a day and a time, e.g. --weekly sun 03:30' });
+      throw new UsageError(`bad --weekly '${words.join(' ')}'`, {
+        hint: 'give a day and a time, e.g. --weekly sun 03:30',
+      });
     }
     const day = parseDay(words[0]);
     const t = parseClock('--weekly', words[1]);

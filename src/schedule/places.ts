@@ -23,7 +23,8 @@ export function placesFrom(env: NodeJS.ProcessEnv = process.env): Places {
   const given = env.BORG_PROVISION_SCHEDULE_ROOT;
   const root = given && path.isAbsolute(given) ? given : '/';
   const home = env.HOME || os.homedir();
-  const xdgConfig = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
+  const xdgConfig =
+    env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
   return {
     root,
     systemUnitDir: path.join(root, 'etc', 'systemd', 'system'),

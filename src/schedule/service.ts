@@ -48,7 +48,10 @@ function context(o: ScheduleOptions): Places {
   return placesFrom(o.env ?? process.env);
 }
 
-/** What `schedule add` would change; throws for an unknown job, a bad schedule, a missing scheduler, an unrunnable command. */
+/**
+ * What `schedule add` would change; throws for an unknown job, a bad schedule, a missing scheduler
+ * or a command that could not start.
+ */
 export async function planAdd(job: string, input: ScheduleInput, o: ScheduleOptions = {}): Promise<Plan> {
   const places = context(o);
   if (!jobExists(job, o.configDir)) {
@@ -104,7 +107,8 @@ export async function listSchedules(o: ScheduleOptions = {}): Promise<ListedSche
   if (o.via) await backends[0].assertAvailable();
   const out: ListedSchedule[] = [];
   for (const b of backends) {
-    for (const { cron, randomDelaySec, ...rest } of await b.find()) out.push({ ...rest, when: whenOf(cron, randomDelaySec) });
+    for (const { cron, randomDelaySec, ...rest } of await b.find())
+      out.push({ ...rest, when: whenOf(cron, randomDelaySec) });
   }
   return out.sort((a, b) => a.job.localeCompare(b.job) || a.via.localeCompare(b.via));
 }

@@ -17,7 +17,13 @@ export interface ToolResult {
 /** Whether an executable of that name is on PATH. */
 export async function onPath(name: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   for (const dir of (env.PATH ?? '').split(':').filter((d) => d !== '')) {
-    if (await fs.access(path.join(dir, name), constants.X_OK).then(() => true, () => false)) return true;
+    if (
+      await fs.access(path.join(dir, name), constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
   }
   return false;
 }
@@ -31,7 +37,8 @@ export function runTool(argv: string[], o: { input?: string; env?: NodeJS.Proces
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') reject(new SchedulerUnavailableError(`${argv[0]} is not on PATH`, { hint: hintFor(argv[0]) }));
+      if (err.code === 'ENOENT')
+        reject(new SchedulerUnavailableError(`${argv[0]} is not on PATH`, { hint: hintFor(argv[0]) }));
       else reject(new SchedulerError(`cannot run ${argv[0]}: ${err.message}`, { cause: err }));
     });
     child.on('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? 15 : 0), stdout, stderr }));
@@ -47,7 +54,10 @@ function hintFor(tool: string): string {
 }
 
 /** Runs argv and requires exit 0; otherwise SchedulerError naming the command and what it said. */
-export async function runToolOk(argv: string[], o: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ToolResult> {
+export async function runToolOk(
+  argv: string[],
+  o: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ToolResult> {
   const r = await runTool(argv, o);
   if (r.code !== 0) {
     const said = firstLine(r.stderr) || firstLine(r.stdout) || `exit ${r.code}`;
@@ -58,7 +68,10 @@ export async function runToolOk(argv: string[], o: { input?: string; env?: NodeJ
 
 function toolHint(tool: string, said: string): string | undefined {
   if (tool === 'systemctl' && /bus|booted with systemd|XDG_RUNTIME_DIR/i.test(said)) {
-    return 'systemd is not running here for this user: log in to a session (or `loginctl enable-linger USER`), or use --via cron';
+    return (
+      'systemd is not running here for this user: log in to a session (or `loginctl enable-linger USER`), ' +
+      'or use --via cron'
+    );
   }
   return undefined;
 }

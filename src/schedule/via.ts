@@ -1,6 +1,5 @@
 // Which scheduler a machine has, as `--via` defaults: TrueNAS's middleware on TrueNAS (anything
 // in /etc is rebuilt by an upgrade there), systemd where it runs as PID 1, else cron.
-import { UsageError } from '../errors';
 import { cronBackend } from './backends/cron';
 import { systemdBackend, systemdBooted } from './backends/systemd';
 import { isTrueNas, trueNasBackend } from './backends/truenas';
@@ -11,11 +10,6 @@ export async function defaultVia(places: Places): Promise<Via> {
   if (await isTrueNas(places)) return 'truenas';
   if (systemdBooted(places)) return places.isRoot ? 'systemd' : 'systemd-user';
   return 'cron';
-}
-
-export function parseVia(text: string): Via {
-  if ((VIAS as readonly string[]).includes(text)) return text as Via;
-  throw new UsageError(`unknown --via '${text}'`, { hint: `use one of ${VIAS.join(', ')}` });
 }
 
 export function backendFor(via: Via, places: Places): Backend {

@@ -23,7 +23,17 @@ const cronD = (): string => path.join(sb.root, 'etc', 'cron.d');
 const scheduled = (): string => `${process.execPath} ${binRun} backup run nas --config-dir ${sb.configDir}`;
 
 test('root: /etc/cron.d/borg-provision-JOB, mode 0644, SHELL, PATH, user field; remove leaves nothing', async () => {
-  const r = await sb.run(['schedule', 'add', 'nas', '--cron', '15 3 * * 6', '--random-delay', '90s', '--config-dir', sb.configDir]);
+  const r = await sb.run([
+    'schedule',
+    'add',
+    'nas',
+    '--cron',
+    '15 3 * * 6',
+    '--random-delay',
+    '90s',
+    '--config-dir',
+    sb.configDir,
+  ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const file = path.join(cronD(), 'borg-provision-nas');
@@ -55,10 +65,14 @@ test('a % in a path is escaped for cron, and odd paths are quoted for sh', async
   writeFileSync(path.join(odd, 'backups', 'nas', 'config.yaml'), 'x: 1\n');
   expect((await sb.run(['schedule', 'add', 'nas', '--hourly', '--config-dir', oddSb.configDir])).code).toBe(0);
   const line = readFileSync(path.join(cronD(), 'borg-provision-nas'), 'utf8').split('\n')[3];
-  expect(line).toBe(`0 * * * * root ${process.execPath} ${binRun} backup run nas --config-dir '${sb.dir}/conf 50\\% it'\\''s'`);
+  expect(line).toBe(
+    `0 * * * * root ${process.execPath} ${binRun} backup run nas --config-dir '${sb.dir}/conf 50\\% it'\\''s'`,
+  );
   // What cron hands to sh (\% back to %) splits into the words we scheduled.
   const command = line.replace(/^(\S+ ){6}/, '').replace(/\\%/g, '%');
-  const words = spawnSync('sh', ['-c', `printf '%s\\n' ${command.replace(/^\S+/, '')}`], { encoding: 'utf8' }).stdout.split('\n');
+  const words = spawnSync('sh', ['-c', `printf '%s\\n' ${command.replace(/^\S+/, '')}`], {
+    encoding: 'utf8',
+  }).stdout.split('\n');
   expect(words.slice(0, 5)).toEqual([binRun, 'backup', 'run', 'nas', '--config-dir']);
   expect(words[5]).toBe(odd);
 });
@@ -79,8 +93,21 @@ test('one job, one scheduler: adding it via cron while systemd has it is refused
   const withSystemd = makeSandbox({ systemd: true });
   try {
     withSystemd.addJob('nas');
-    expect((await withSystemd.run(['schedule', 'add', 'nas', '--daily', '01:00', '--config-dir', withSystemd.configDir])).code).toBe(0);
-    const r = await withSystemd.run(['schedule', 'add', 'nas', '--daily', '01:00', '--via', 'cron', '--config-dir', withSystemd.configDir]);
+    expect(
+      (await withSystemd.run(['schedule', 'add', 'nas', '--daily', '01:00', '--config-dir', withSystemd.configDir]))
+        .code,
+    ).toBe(0);
+    const r = await withSystemd.run([
+      'schedule',
+      'add',
+      'nas',
+      '--daily',
+      '01:00',
+      '--via',
+      'cron',
+      '--config-dir',
+      withSystemd.configDir,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe("borg-provision: error: job 'nas' is already scheduled via systemd");
     expect(filesUnder(path.join(withSystemd.root, 'etc', 'cron.d'))).toEqual([]);
@@ -98,7 +125,9 @@ describe('the executable a schedule would run', () => {
   });
 
   async function refused(self: string): Promise<CliResult> {
-    const r = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir], { BORG_PROVISION_SELF: self });
+    const r = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir], {
+      BORG_PROVISION_SELF: self,
+    });
     expect(filesUnder(cronD())).toEqual([]);
     return r;
   }
@@ -113,13 +142,17 @@ describe('the executable a schedule would run', () => {
     chmodSync(copy, 0o755);
     const r = await refused(copy);
     expect(r.code).toBe(6);
-    expect(r.stderr.split('\n')[0]).toBe(`borg-provision: error: cannot schedule ${copy}: it is on ${noexec()}, mounted noexec`);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `borg-provision: error: cannot schedule ${copy}: it is on ${noexec()}, mounted noexec`,
+    );
   });
 
   test('missing or not executable: refused, exit 6, nothing written', async () => {
     const missing = await refused(path.join(sb.dir, 'nothing-here'));
     expect(missing.code).toBe(6);
-    expect(missing.stderr.split('\n')[0]).toBe(`borg-provision: error: cannot schedule ${sb.dir}/nothing-here: it does not exist`);
+    expect(missing.stderr.split('\n')[0]).toBe(
+      `borg-provision: error: cannot schedule ${sb.dir}/nothing-here: it does not exist`,
+    );
     const plain = path.join(sb.dir, 'plain-file');
     writeFileSync(plain, '#!/bin/sh\n', { mode: 0o644 });
     const notExec = await refused(plain);
@@ -128,10 +161,15 @@ describe('the executable a schedule would run', () => {
   });
 
   test('a runnable one named by BORG_PROVISION_SELF is scheduled alone (as a single executable is)', async () => {
-    const r = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30'], { BORG_PROVISION_SELF: process.execPath, XDG_CONFIG_HOME: sb.configDir.replace(/\/config$/, '/xdg') });
+    const r = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30'], {
+      BORG_PROVISION_SELF: process.execPath,
+      XDG_CONFIG_HOME: sb.configDir.replace(/\/config$/, '/xdg'),
+    });
     // The job lives under --config-dir only; without it the default config dir has no such job.
     expect(r.code).toBe(2);
-    const ok = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir], { BORG_PROVISION_SELF: process.execPath });
+    const ok = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir], {
+      BORG_PROVISION_SELF: process.execPath,
+    });
     expect(ok.code).toBe(0);
     expect(readFileSync(path.join(cronD(), 'borg-provision-nas'), 'utf8')).toContain(
       `\n30 2 * * * root ${process.execPath} backup run nas --config-dir ${sb.configDir}\n`,
@@ -143,7 +181,9 @@ test('a job name with a dot is refused for /etc/cron.d (cron would ignore the fi
   sb.addJob('home.daily');
   const r = await sb.run(['schedule', 'add', 'home.daily', '--daily', '02:30', '--config-dir', sb.configDir]);
   expect(r.code).toBe(2);
-  expect(r.stderr.split('\n')[0]).toMatch(/^borg-provision: error: cron ignores files in \/etc\/cron\.d whose name has a dot/);
+  expect(r.stderr.split('\n')[0]).toMatch(
+    /^borg-provision: error: cron ignores files in \/etc\/cron\.d whose name has a dot/,
+  );
   expect(filesUnder(cronD())).toEqual([]);
 });
 
@@ -168,7 +208,7 @@ describe('a user (nobody): a marked block in their crontab', () => {
     spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, sb.dir]);
   });
 
-  test('add puts the block in place, keeps the rest of the crontab, replaces it on add again; remove takes it out', async () => {
+  test('add puts the block in place and keeps the rest; add again replaces it; remove takes it out', async () => {
     writeFileSync(sb.env.CRONTAB_FILE as string, 'MAILTO=admin\n5 5 * * * /usr/bin/true\n');
     spawnSync('chown', [`${NOBODY}:${NOBODY}`, sb.env.CRONTAB_FILE as string]);
     const r = await runAsNobody(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir]);
@@ -178,34 +218,58 @@ describe('a user (nobody): a marked block in their crontab', () => {
     const block = (cron: string): string =>
       '# BEGIN borg-provision nas (written by `borg-provision schedule add`; do not edit)\n' +
       `${cron} ${scheduled()}\n# END borg-provision nas\n`;
-    expect(readFileSync(sb.env.CRONTAB_FILE as string, 'utf8')).toBe(`MAILTO=admin\n5 5 * * * /usr/bin/true\n${block('30 2 * * *')}`);
+    expect(readFileSync(sb.env.CRONTAB_FILE as string, 'utf8')).toBe(
+      `MAILTO=admin\n5 5 * * * /usr/bin/true\n${block('30 2 * * *')}`,
+    );
     // A line after our block stays after it when the block is replaced.
-    writeFileSync(sb.env.CRONTAB_FILE as string, `${readFileSync(sb.env.CRONTAB_FILE as string, 'utf8')}1 1 * * * /usr/bin/false\n`);
+    writeFileSync(
+      sb.env.CRONTAB_FILE as string,
+      `${readFileSync(sb.env.CRONTAB_FILE as string, 'utf8')}1 1 * * * /usr/bin/false\n`,
+    );
     expect((await runAsNobody(['schedule', 'add', 'nas', '--hourly', '--config-dir', sb.configDir])).code).toBe(0);
     expect(readFileSync(sb.env.CRONTAB_FILE as string, 'utf8')).toBe(
       `MAILTO=admin\n5 5 * * * /usr/bin/true\n${block('0 * * * *')}1 1 * * * /usr/bin/false\n`,
     );
     const list = await runAsNobody(['schedule', 'list', '--json']);
-    expect(JSON.parse(list.stdout).schedules).toEqual([expect.objectContaining({ job: 'nas', via: 'cron', where: 'crontab' })]);
+    expect(JSON.parse(list.stdout).schedules).toEqual([
+      expect.objectContaining({ job: 'nas', via: 'cron', where: 'crontab' }),
+    ]);
     expect((await runAsNobody(['schedule', 'remove', 'nas'])).code).toBe(0);
-    expect(readFileSync(sb.env.CRONTAB_FILE as string, 'utf8')).toBe('MAILTO=admin\n5 5 * * * /usr/bin/true\n1 1 * * * /usr/bin/false\n');
+    expect(readFileSync(sb.env.CRONTAB_FILE as string, 'utf8')).toBe(
+      'MAILTO=admin\n5 5 * * * /usr/bin/true\n1 1 * * * /usr/bin/false\n',
+    );
     expect(sb.state('crontab').calls).toEqual([
-      ['-l'], ['-'], // add: read, write
-      ['-l'], ['-'], // add again
+      ['-l'],
+      ['-'], // add: read, write
+      ['-l'],
+      ['-'], // add again
       ['-l'], // list
-      ['-l'], ['-'], // remove
+      ['-l'],
+      ['-'], // remove
     ]);
   });
 
   test('with nothing else in the crontab, remove deletes the crontab (crontab -r)', async () => {
-    expect((await runAsNobody(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir])).code).toBe(0);
+    expect((await runAsNobody(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir])).code).toBe(
+      0,
+    );
     expect((await runAsNobody(['schedule', 'remove', 'nas'])).code).toBe(0);
     expect(filesUnder(sb.dir).filter((f) => f.startsWith('crontab.txt'))).toEqual([]);
     expect(sb.state('crontab').calls.at(-1)).toEqual(['-r']);
   });
 
   test('--via systemd needs root: refused with exit 2 before anything is written', async () => {
-    const r = await runAsNobody(['schedule', 'add', 'nas', '--daily', '02:30', '--via', 'systemd', '--config-dir', sb.configDir]);
+    const r = await runAsNobody([
+      'schedule',
+      'add',
+      'nas',
+      '--daily',
+      '02:30',
+      '--via',
+      'systemd',
+      '--config-dir',
+      sb.configDir,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe('borg-provision: error: --via systemd writes system units and needs root');
     expect(filesUnder(sb.root)).toEqual([]);

@@ -41,7 +41,11 @@ test.each([
   [{ cron: '5/15 * * * *' }, "bad cron expression '5/15 * * * *': a step needs * or a range before it ('5/15')"],
   [{ cron: '0 3 L * *' }, "bad cron expression '0 3 L * *': 'L' in the dom field is not a number"],
   [{ cron: '0 3 * * 5-1' }, "bad cron expression '0 3 * * 5-1': the dow range 5-1 runs backwards"],
-  [{ cron: '0 3 */2 * 1' }, "bad cron expression '0 3 */2 * 1': a step on * in day-of-month or day-of-week together with the other one is read differently by each cron"],
+  [
+    { cron: '0 3 */2 * 1' },
+    "bad cron expression '0 3 */2 * 1': a step on * in day-of-month or day-of-week together with the other one " +
+      'is read differently by each cron',
+  ],
   [{ cron: '0 3 31 2 *' }, "bad cron expression '0 3 31 2 *': it never runs"],
   [{ hourly: true, randomDelay: '10' }, "bad --random-delay '10'"],
   [{ hourly: true, randomDelay: '25h' }, "bad --random-delay '25h'"],
@@ -64,9 +68,14 @@ test('random delays', () => {
 });
 
 function systemdElapses(spec: string, n: number): number[] {
-  const r = spawnSync('systemd-analyze', ['calendar', `--iterations=${n}`, spec], { encoding: 'utf8', env: { ...process.env, TZ: process.env.TZ ?? '' } });
+  const r = spawnSync('systemd-analyze', ['calendar', `--iterations=${n}`, spec], {
+    encoding: 'utf8',
+    env: { ...process.env, TZ: process.env.TZ ?? '' },
+  });
   expect({ spec, code: r.status, stderr: r.stderr }).toEqual({ spec, code: 0, stderr: '' });
-  return [...r.stdout.matchAll(/(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/g)].map((m) => new Date(`${m[1].replace(' ', 'T')}`).getTime());
+  return [...r.stdout.matchAll(/(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/g)].map((m) =>
+    new Date(`${m[1].replace(' ', 'T')}`).getTime(),
+  );
 }
 
 test.each([
@@ -98,7 +107,7 @@ test('sh quoting: every word comes back as it went in', () => {
   expect(r.stdout).toBe(words.map((w) => `${w}\n`).join(''));
 });
 
-test('systemd quoting: an ExecStart with spaces, %, $ and quotes points at the real file (systemd-analyze verify)', () => {
+test('systemd quoting: an ExecStart with spaces, % and $ points at the real file (systemd-analyze verify)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bp-unit-'));
   try {
     const odd = path.join(dir, 'we ird %n $HOME');
@@ -106,7 +115,9 @@ test('systemd quoting: an ExecStart with spaces, %, $ and quotes points at the r
     const exe = path.join(odd, 'borg-provision');
     writeFileSync(exe, '#!/bin/sh\n', { mode: 0o755 });
     const argv = [exe, 'backup', 'run', 'nas', '--config-dir', `${dir}/c "1" 5% $HOME`];
-    expect(systemdLine(argv)).toBe(`"${dir}/we ird %%n $HOME/borg-provision" backup run nas --config-dir "${dir}/c \\"1\\" 5%% $$HOME"`);
+    expect(systemdLine(argv)).toBe(
+      `"${dir}/we ird %%n $HOME/borg-provision" backup run nas --config-dir "${dir}/c \\"1\\" 5%% $$HOME"`,
+    );
     const unit = path.join(dir, 'borg-provision-nas.service');
     writeFileSync(unit, serviceUnit('nas', argv, false));
     const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });

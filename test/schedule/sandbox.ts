@@ -38,7 +38,10 @@ export function makeSandbox(o: { truenas?: boolean; systemd?: boolean } = {}): S
   if (o.truenas) {
     writeFileSync(path.join(root, 'etc', 'version'), '25.04.2');
     mkdirSync(path.join(root, 'data'));
-    writeFileSync(path.join(root, 'data', 'manifest.json'), JSON.stringify({ version: '25.04.2', codename: 'Fangtooth', train: 'TrueNAS-SCALE-Fangtooth' }));
+    writeFileSync(
+      path.join(root, 'data', 'manifest.json'),
+      JSON.stringify({ version: '25.04.2', codename: 'Fangtooth', train: 'TrueNAS-SCALE-Fangtooth' }),
+    );
   }
   if (o.systemd) mkdirSync(path.join(root, 'run', 'systemd', 'system'), { recursive: true });
   const env: NodeJS.ProcessEnv = {
@@ -78,7 +81,10 @@ export function makeSandbox(o: { truenas?: boolean; systemd?: boolean } = {}): S
 export function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const r = spawnSync('find', [dir, '-mindepth', '1', '-not', '-type', 'd', '-printf', '%P\\n'], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter((l) => l !== '').sort();
+  return r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
 }
 
 /** The tool a test needs, or a failure that names its apt package. */

@@ -38,8 +38,18 @@ function calendar(spec: string): string {
   return r.stdout;
 }
 
-test('root: units in /etc/systemd/system verified by systemd-analyze, then daemon-reload and enable --now', async () => {
-  const r = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--random-delay', '10m', '--config-dir', sb.configDir]);
+test('root: units in /etc/systemd/system pass systemd-analyze verify; daemon-reload, enable --now', async () => {
+  const r = await sb.run([
+    'schedule',
+    'add',
+    'nas',
+    '--daily',
+    '02:30',
+    '--random-delay',
+    '10m',
+    '--config-dir',
+    sb.configDir,
+  ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toContain('scheduled nas via systemd: daily 02:30 (+ up to 10m at random)');
@@ -49,20 +59,51 @@ test('root: units in /etc/systemd/system verified by systemd-analyze, then daemo
   verify(dir, false);
   const service = readFileSync(path.join(dir, 'borg-provision-nas.service'), 'utf8');
   expect(service).toContain(`\nExecStart=${process.execPath} ${binRun} backup run nas --config-dir ${sb.configDir}\n`);
-  for (const line of ['Type=oneshot', 'Nice=19', 'IOSchedulingClass=best-effort', 'IOSchedulingPriority=7', 'CPUSchedulingPolicy=batch',
-    'ProtectSystem=full', 'PrivateTmp=true', 'NoNewPrivileges=true', 'ProtectKernelTunables=true', 'RestrictNamespaces=true',
-    'LockPersonality=true', 'Wants=network-online.target', 'After=network-online.target']) {
+  for (const line of [
+    'Type=oneshot',
+    'Nice=19',
+    'IOSchedulingClass=best-effort',
+    'IOSchedulingPriority=7',
+    'CPUSchedulingPolicy=batch',
+    'ProtectSystem=full',
+    'PrivateTmp=true',
+    'NoNewPrivileges=true',
+    'ProtectKernelTunables=true',
+    'RestrictNamespaces=true',
+    'LockPersonality=true',
+    'Wants=network-online.target',
+    'After=network-online.target',
+  ]) {
     expect(service.split('\n')).toContain(line);
   }
   const timer = readFileSync(path.join(dir, 'borg-provision-nas.timer'), 'utf8');
-  for (const line of ['OnCalendar=*-*-* 02:30:00', 'Persistent=true', 'RandomizedDelaySec=600', 'WantedBy=timers.target']) {
+  for (const line of [
+    'OnCalendar=*-*-* 02:30:00',
+    'Persistent=true',
+    'RandomizedDelaySec=600',
+    'WantedBy=timers.target',
+  ]) {
     expect(timer.split('\n')).toContain(line);
   }
   expect(calendar('*-*-* 02:30:00')).toContain('Normalized form: *-*-* 02:30:00');
   expect(sb.state('systemctl').calls).toEqual([['daemon-reload'], ['enable', '--now', 'borg-provision-nas.timer']]);
 
   // Again, unchanged: no reload, enable --now only (turns it back on if someone disabled it).
-  expect((await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--random-delay', '10m', '--config-dir', sb.configDir])).code).toBe(0);
+  expect(
+    (
+      await sb.run([
+        'schedule',
+        'add',
+        'nas',
+        '--daily',
+        '02:30',
+        '--random-delay',
+        '10m',
+        '--config-dir',
+        sb.configDir,
+      ])
+    ).code,
+  ).toBe(0);
   // Changed: the timer rewritten in place, reloaded.
   expect((await sb.run(['schedule', 'add', 'nas', '--hourly', '--config-dir', sb.configDir])).code).toBe(0);
   expect(readFileSync(path.join(dir, 'borg-provision-nas.timer'), 'utf8')).toContain('\nOnCalendar=*-*-* *:00:00\n');
@@ -73,24 +114,45 @@ test('root: units in /etc/systemd/system verified by systemd-analyze, then daemo
   ]);
 
   const list = jsonOf<{ schedules: unknown[] }>(await sb.run(['schedule', 'list', '--json']));
-  expect(list.schedules).toEqual([expect.objectContaining({ job: 'nas', via: 'systemd', enabled: true, when: expect.objectContaining({ cron: '0 * * * *', description: 'hourly' }) })]);
+  expect(list.schedules).toEqual([
+    expect.objectContaining({
+      job: 'nas',
+      via: 'systemd',
+      enabled: true,
+      when: expect.objectContaining({ cron: '0 * * * *', description: 'hourly' }),
+    }),
+  ]);
 
   const rm = await sb.run(['schedule', 'remove', 'nas']);
   expect(rm.code).toBe(0);
   expect(filesUnder(dir)).toEqual([]);
   const enable = ['enable', '--now', 'borg-provision-nas.timer'];
   expect(sb.state('systemctl').calls).toEqual([
-    ['daemon-reload'], enable, // first add
+    ['daemon-reload'],
+    enable, // first add
     enable, // unchanged
-    ['daemon-reload'], enable, // changed
+    ['daemon-reload'],
+    enable, // changed
     ['is-enabled', 'borg-provision-nas.timer'], // list
-    ['disable', '--now', 'borg-provision-nas.timer'], ['daemon-reload'], // remove
+    ['disable', '--now', 'borg-provision-nas.timer'],
+    ['daemon-reload'], // remove
   ]);
   expect(sb.state('systemctl').enabled).toEqual({});
 });
 
 test('user: units in ~/.config/systemd/user, verified with systemd-analyze --user, systemctl --user', async () => {
-  const r = await sb.run(['schedule', 'add', 'nas', '--weekly', 'mon', '07:05', '--via', 'systemd-user', '--config-dir', sb.configDir]);
+  const r = await sb.run([
+    'schedule',
+    'add',
+    'nas',
+    '--weekly',
+    'mon',
+    '07:05',
+    '--via',
+    'systemd-user',
+    '--config-dir',
+    sb.configDir,
+  ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const dir = path.join(sb.home, '.config', 'systemd', 'user');
@@ -99,21 +161,42 @@ test('user: units in ~/.config/systemd/user, verified with systemd-analyze --use
   const service = readFileSync(path.join(dir, 'borg-provision-nas.service'), 'utf8');
   expect(service).not.toContain('network-online.target');
   expect(service).not.toContain('ProtectSystem');
-  expect(readFileSync(path.join(dir, 'borg-provision-nas.timer'), 'utf8')).toContain('\nOnCalendar=Mon *-*-* 07:05:00\n');
-  expect(sb.state('systemctl').calls).toEqual([['--user', 'daemon-reload'], ['--user', 'enable', '--now', 'borg-provision-nas.timer']]);
+  expect(readFileSync(path.join(dir, 'borg-provision-nas.timer'), 'utf8')).toContain(
+    '\nOnCalendar=Mon *-*-* 07:05:00\n',
+  );
+  expect(sb.state('systemctl').calls).toEqual([
+    ['--user', 'daemon-reload'],
+    ['--user', 'enable', '--now', 'borg-provision-nas.timer'],
+  ]);
   const rm = await sb.run(['schedule', 'remove', 'nas', '--via', 'systemd-user']);
   expect(rm.code).toBe(0);
   expect(filesUnder(dir)).toEqual([]);
-  expect(sb.state('systemctl').calls.slice(2)).toEqual([['--user', 'disable', '--now', 'borg-provision-nas.timer'], ['--user', 'daemon-reload']]);
+  expect(sb.state('systemctl').calls.slice(2)).toEqual([
+    ['--user', 'disable', '--now', 'borg-provision-nas.timer'],
+    ['--user', 'daemon-reload'],
+  ]);
 });
 
 test('--dry-run prints both units whole and the systemctl calls, and writes nothing', async () => {
-  const r = await sb.run(['schedule', 'add', 'nas', '--cron', '*/20 8-18 * * 1-5', '--config-dir', sb.configDir, '--dry-run']);
+  const r = await sb.run([
+    'schedule',
+    'add',
+    'nas',
+    '--cron',
+    '*/20 8-18 * * 1-5',
+    '--config-dir',
+    sb.configDir,
+    '--dry-run',
+  ]);
   expect(r.code).toBe(0);
   const dir = path.join(sb.root, 'etc', 'systemd', 'system');
   expect(r.stdout).toContain(`would write ${dir}/borg-provision-nas.service (mode 0644):\n# Written by`);
   expect(r.stdout).toContain('\nOnCalendar=Mon..Fri *-*-* 08..18:00,20,40:00\n');
-  expect(r.stdout.endsWith('would run: systemctl daemon-reload\nwould run: systemctl enable --now borg-provision-nas.timer\n')).toBe(true);
+  expect(
+    r.stdout.endsWith(
+      'would run: systemctl daemon-reload\nwould run: systemctl enable --now borg-provision-nas.timer\n',
+    ),
+  ).toBe(true);
   expect(filesUnder(sb.root).filter((f) => f.includes('borg-provision'))).toEqual([]);
   expect(sb.state('systemctl').calls).toEqual([]);
 });
@@ -123,13 +206,20 @@ test('a failing systemctl puts the previous units back (exit 6)', async () => {
   expect((await sb.run(['schedule', 'add', 'nas', '--daily', '01:00', '--config-dir', sb.configDir])).code).toBe(0);
   const before = filesUnder(dir).map((f) => readFileSync(path.join(dir, f), 'utf8'));
   // A systemctl that fails every call (its unit directory unset makes the stand-in refuse).
-  const r = await sb.run(['schedule', 'add', 'nas', '--daily', '05:00', '--config-dir', sb.configDir], { SYSTEMCTL_UNIT_DIR: '' });
+  const r = await sb.run(['schedule', 'add', 'nas', '--daily', '05:00', '--config-dir', sb.configDir], {
+    SYSTEMCTL_UNIT_DIR: '',
+  });
   expect(r.code).toBe(6);
-  expect(r.stderr.split('\n')[0]).toMatch(/^borg-provision: error: systemctl daemon-reload failed: stand-in systemctl: /);
+  expect(r.stderr.split('\n')[0]).toMatch(
+    /^borg-provision: error: systemctl daemon-reload failed: stand-in systemctl: /,
+  );
   expect(filesUnder(dir).map((f) => readFileSync(path.join(dir, f), 'utf8'))).toEqual(before);
   expect(filesUnder(dir)).toEqual(['borg-provision-nas.service', 'borg-provision-nas.timer']);
   // That refusal was provoked; clear it for afterEach.
-  require('node:fs').writeFileSync(sb.env.SYSTEMCTL_STATE as string, JSON.stringify({ ...sb.state('systemctl'), errors: [] }));
+  require('node:fs').writeFileSync(
+    sb.env.SYSTEMCTL_STATE as string,
+    JSON.stringify({ ...sb.state('systemctl'), errors: [] }),
+  );
 });
 
 test('cron semantics kept: day-of-month OR day-of-week becomes two OnCalendar lines', async () => {

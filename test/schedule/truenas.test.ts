@@ -49,26 +49,68 @@ test('add registers one middleware cron job, found by its description; add again
   expect(methods()).toEqual(['cronjob.query', 'cronjob.create']);
   expect(sb.state('midclt').calls[0]).toEqual(['cronjob.query', [['description', '=', 'borg-provision: nas']]]);
 
-  const again = await sb.run(['schedule', 'add', 'nas', '--weekly', 'sun', '04:15', '--random-delay', '10m', '--config-dir', sb.configDir]);
+  const again = await sb.run([
+    'schedule',
+    'add',
+    'nas',
+    '--weekly',
+    'sun',
+    '04:15',
+    '--random-delay',
+    '10m',
+    '--config-dir',
+    sb.configDir,
+  ]);
   expect(again.code).toBe(0);
   expect(jobs()).toHaveLength(1);
   expect(jobs()[0].schedule).toEqual({ minute: '15', hour: '4', dom: '*', month: '*', dow: '0' });
-  expect(jobs()[0].command).toBe(`sleep "$(shuf -i 0-600 -n 1)" && ${process.execPath} ${binRun} backup run nas --config-dir ${sb.configDir}`);
-  expect(sb.state('midclt').calls.slice(2).map((c) => [c[0], c[1]])).toEqual([['cronjob.query', expect.anything()], ['cronjob.update', 1]]);
+  expect(jobs()[0].command).toBe(
+    `sleep "$(shuf -i 0-600 -n 1)" && ${process.execPath} ${binRun} backup run nas --config-dir ${sb.configDir}`,
+  );
+  expect(
+    sb
+      .state('midclt')
+      .calls.slice(2)
+      .map((c) => [c[0], c[1]]),
+  ).toEqual([
+    ['cronjob.query', expect.anything()],
+    ['cronjob.update', 1],
+  ]);
 
   // The same schedule once more changes nothing: no update call.
-  const same = await sb.run(['schedule', 'add', 'nas', '--weekly', 'sun', '04:15', '--random-delay', '10m', '--config-dir', sb.configDir]);
+  const same = await sb.run([
+    'schedule',
+    'add',
+    'nas',
+    '--weekly',
+    'sun',
+    '04:15',
+    '--random-delay',
+    '10m',
+    '--config-dir',
+    sb.configDir,
+  ]);
   expect(same.code).toBe(0);
   expect(methods().slice(4)).toEqual(['cronjob.query']);
 });
 
 test('list shows job, how, when, next run and enabled; remove deletes by id and leaves nothing', async () => {
-  expect((await sb.run(['schedule', 'add', 'nas', '--cron', '0 */6 * * mon-fri', '--config-dir', sb.configDir])).code).toBe(0);
+  expect(
+    (await sb.run(['schedule', 'add', 'nas', '--cron', '0 */6 * * mon-fri', '--config-dir', sb.configDir])).code,
+  ).toBe(0);
   const list = await sb.run(['schedule', 'list', '--json']);
   expect(list.code).toBe(0);
-  const { schedules } = jsonOf<{ schedules: { job: string; via: string; enabled: boolean; when: { cron: string; nextRun: string } }[] }>(list);
+  const { schedules } = jsonOf<{
+    schedules: { job: string; via: string; enabled: boolean; when: { cron: string; nextRun: string } }[];
+  }>(list);
   expect(schedules).toHaveLength(1);
-  expect(schedules[0]).toMatchObject({ job: 'nas', via: 'truenas', enabled: true, where: 'cronjob id 1', when: { cron: '0 */6 * * 1-5' } });
+  expect(schedules[0]).toMatchObject({
+    job: 'nas',
+    via: 'truenas',
+    enabled: true,
+    where: 'cronjob id 1',
+    when: { cron: '0 */6 * * 1-5' },
+  });
   const next = new Date(schedules[0].when.nextRun);
   expect(next.getTime()).toBeGreaterThan(Date.now());
   expect([1, 2, 3, 4, 5]).toContain(next.getDay());
@@ -90,7 +132,21 @@ test('list shows job, how, when, next run and enabled; remove deletes by id and 
 
 test('a cron job made by hand for the same job is folded into ours, never duplicated', async () => {
   // Two records with our description, as a second click in the UI would leave.
-  const seed = { nextId: 3, calls: [], errors: [], jobs: [1, 2].map((id) => ({ id, enabled: false, stderr: false, stdout: true, command: 'true', description: 'borg-provision: nas', user: 'root', schedule: { minute: '0', hour: '1', dom: '*', month: '*', dow: '*' } })) };
+  const seed = {
+    nextId: 3,
+    calls: [],
+    errors: [],
+    jobs: [1, 2].map((id) => ({
+      id,
+      enabled: false,
+      stderr: false,
+      stdout: true,
+      command: 'true',
+      description: 'borg-provision: nas',
+      user: 'root',
+      schedule: { minute: '0', hour: '1', dom: '*', month: '*', dow: '*' },
+    })),
+  };
   require('node:fs').writeFileSync(sb.env.MIDCLT_STATE as string, JSON.stringify(seed));
   expect((await sb.run(['schedule', 'add', 'nas', '--hourly', '--config-dir', sb.configDir])).code).toBe(0);
   expect(jobs()).toHaveLength(1);
@@ -121,7 +177,8 @@ test('--dry-run prints the exact midclt call and registers nothing', async () =>
 
 test('the stand-in refuses what the middleware refuses (so a wrong payload fails these tests)', () => {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const call = (...a: string[]) => spawnSync('midclt', ['call', ...a], { env: { ...process.env, ...sb.env }, encoding: 'utf8' });
+  const call = (...a: string[]) =>
+    spawnSync('midclt', ['call', ...a], { env: { ...process.env, ...sb.env }, encoding: 'utf8' });
   const good = { command: 'true', user: 'root' };
   expect(call('cronjob.create', JSON.stringify(good)).status).toBe(0);
   const bad: [string, string][] = [
@@ -159,7 +216,9 @@ test('bad input: unknown job, bad time, each one clear line, exit 2, nothing reg
   expect(badName.stderr).toMatch(/^borg-provision: error: bad job name '\.\.\/x'\n/);
   const noSchedule = await sb.run(['schedule', 'add', 'nas', '--config-dir', sb.configDir]);
   expect(noSchedule.code).toBe(2);
-  expect(noSchedule.stderr).toMatch(/^borg-provision: error: no schedule given\nborg-provision: hint: give exactly one of/);
+  expect(noSchedule.stderr).toMatch(
+    /^borg-provision: error: no schedule given\nborg-provision: hint: give exactly one of/,
+  );
   const two = await sb.run(['schedule', 'add', 'nas', '--hourly', '--daily', '01:00', '--config-dir', sb.configDir]);
   expect(two.code).toBe(2);
   expect(jobs()).toEqual([]);
@@ -170,9 +229,21 @@ test('--via truenas on a machine that is not TrueNAS: exit 3, nothing called', a
   const plain = makeSandbox();
   try {
     plain.addJob('nas');
-    const r = await plain.run(['schedule', 'add', 'nas', '--daily', '02:30', '--via', 'truenas', '--config-dir', plain.configDir]);
+    const r = await plain.run([
+      'schedule',
+      'add',
+      'nas',
+      '--daily',
+      '02:30',
+      '--via',
+      'truenas',
+      '--config-dir',
+      plain.configDir,
+    ]);
     expect(r.code).toBe(3);
-    expect(r.stderr.split('\n')[0]).toBe('borg-provision: error: this machine is not TrueNAS (no /etc/version and /data/manifest.json)');
+    expect(r.stderr.split('\n')[0]).toBe(
+      'borg-provision: error: this machine is not TrueNAS (no /etc/version and /data/manifest.json)',
+    );
     expect(plain.state('midclt').calls).toEqual([]);
   } finally {
     plain.cleanup();

@@ -35,14 +35,21 @@ export default class ScheduleAdd extends BaseCommand {
     const { args, flags } = await this.parse(ScheduleAdd);
     const { planAdd, applyPlan } = await import('../../schedule');
     const o = { configDir: flags['config-dir'], via: flags.via as Via | undefined };
-    const input = { daily: flags.daily, hourly: flags.hourly, weekly: flags.weekly, cron: flags.cron, randomDelay: flags['random-delay'] };
+    const input = {
+      daily: flags.daily,
+      hourly: flags.hourly,
+      weekly: flags.weekly,
+      cron: flags.cron,
+      randomDelay: flags['random-delay'],
+    };
     const plan = await planAdd(args.job, input, o);
     const dryRun = flags['dry-run'];
     if (!dryRun) await applyPlan(plan, o);
     if (this.jsonEnabled()) return planJson(plan, dryRun);
     if (dryRun) {
       renderActions(plan.actions, (l) => this.log(l));
-      if (plan.actions.length === 0) this.log(`job ${plan.job} is already scheduled like this via ${plan.via}: nothing to change`);
+      if (plan.actions.length === 0)
+        this.log(`job ${plan.job} is already scheduled like this via ${plan.via}: nothing to change`);
     } else {
       const when = plan.when ? whenText(plan.when) : '';
       this.log(`scheduled ${plan.job} via ${plan.via}: ${when}, next run ${plan.when?.nextRun ?? '-'}`);

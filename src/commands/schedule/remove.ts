@@ -8,7 +8,10 @@ import type { Via } from '../../schedule';
 
 export default class ScheduleRemove extends BaseCommand {
   static override summary = 'Stop running a backup job on a schedule';
-  static override examples = ['<%= config.bin %> schedule remove nas', '<%= config.bin %> schedule remove nas --via cron --dry-run'];
+  static override examples = [
+    '<%= config.bin %> schedule remove nas',
+    '<%= config.bin %> schedule remove nas --via cron --dry-run',
+  ];
   static override args = { job: Args.string({ description: 'the backup job', required: true }) };
   static override flags = { via: scheduleFlags.via, 'dry-run': scheduleFlags['dry-run'] };
 
@@ -21,7 +24,8 @@ export default class ScheduleRemove extends BaseCommand {
     if (!dryRun) for (const p of plans) await applyPlan(p, o);
     const result = { job: args.job, removed: plans.map((p) => planJson(p, dryRun)) };
     if (this.jsonEnabled()) return result;
-    if (plans.length === 0) this.log(`job ${args.job} is not scheduled${flags.via ? ` via ${flags.via}` : ''}: nothing to remove`);
+    if (plans.length === 0)
+      this.log(`job ${args.job} is not scheduled${flags.via ? ` via ${flags.via}` : ''}: nothing to remove`);
     for (const p of plans) {
       if (dryRun) renderActions(p.actions, (l) => this.log(l));
       else this.log(`removed ${args.job} from ${p.via}`);

@@ -13,7 +13,8 @@ import { onPath, runTool, runToolOk } from '../tools';
 import type { Backend, ScheduledEntry } from './types';
 
 const fileName = (job: string): string => `borg-provision-${job}`;
-const begin = (job: string): string => `# BEGIN borg-provision ${job} (written by \`borg-provision schedule add\`; do not edit)`;
+const begin = (job: string): string =>
+  `# BEGIN borg-provision ${job} (written by \`borg-provision schedule add\`; do not edit)`;
 const end = (job: string): string => `# END borg-provision ${job}`;
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const CRON_LINE = /^(\S+ \S+ \S+ \S+ \S+) (.*)$/;
@@ -22,7 +23,13 @@ function commandOf(schedule: Schedule, argv: string[]): string {
   return cronCommand(withRandomDelay(shLine(argv), schedule.randomDelaySec));
 }
 
-export function cronDFile(job: string, schedule: Schedule, argv: string[], user: string, env: NodeJS.ProcessEnv): string {
+export function cronDFile(
+  job: string,
+  schedule: Schedule,
+  argv: string[],
+  user: string,
+  env: NodeJS.ProcessEnv,
+): string {
   return [
     `# Written by \`borg-provision schedule add ${job}\`; \`borg-provision schedule remove ${job}\` removes it.`,
     'SHELL=/bin/sh',
@@ -70,7 +77,10 @@ export function cronBackend(places: Places): Backend {
   }
 
   function userJobs(text: string): string[] {
-    return text.split('\n').map((l) => /^# BEGIN borg-provision (\S+) /.exec(l)?.[1]).filter((j): j is string => j !== undefined);
+    return text
+      .split('\n')
+      .map((l) => /^# BEGIN borg-provision (\S+) /.exec(l)?.[1])
+      .filter((j): j is string => j !== undefined);
   }
 
   async function findOne(job: string, text?: string): Promise<ScheduledEntry | null> {
@@ -102,9 +112,12 @@ export function cronBackend(places: Places): Backend {
     async find(job) {
       if (job !== undefined) return [await findOne(job)].filter((e): e is ScheduledEntry => e !== null);
       const text = asRoot ? undefined : await readCrontab();
-      const names = text === undefined
-        ? (await fs.readdir(places.cronDir).catch(() => [] as string[])).map((n) => /^borg-provision-(.+)$/.exec(n)?.[1])
-        : userJobs(text);
+      const names =
+        text === undefined
+          ? (await fs.readdir(places.cronDir).catch(() => [] as string[])).map(
+              (n) => /^borg-provision-(.+)$/.exec(n)?.[1],
+            )
+          : userJobs(text);
       const jobs = names.filter((j): j is string => j !== undefined).sort();
       return (await Promise.all(jobs.map((j) => findOne(j, text)))).filter((e): e is ScheduledEntry => e !== null);
     },
@@ -112,11 +125,18 @@ export function cronBackend(places: Places): Backend {
       if (asRoot) {
         // cron reads only /etc/cron.d files named like run-parts wants: letters, digits, _ and -.
         if (job.includes('.')) {
-          throw new UsageError(`cron ignores files in /etc/cron.d whose name has a dot: cannot schedule job '${job}' that way`, {
-            hint: 'use --via systemd, or a job name without dots',
-          });
+          throw new UsageError(
+            `cron ignores files in /etc/cron.d whose name has a dot: cannot schedule job '${job}' that way`,
+            {
+              hint: 'use --via systemd, or a job name without dots',
+            },
+          );
         }
-        return writeIfChanged(path.join(places.cronDir, fileName(job)), cronDFile(job, schedule, argv, places.user, places.env), 0o644);
+        return writeIfChanged(
+          path.join(places.cronDir, fileName(job)),
+          cronDFile(job, schedule, argv, places.user, places.env),
+          0o644,
+        );
       }
       const before = await readCrontab();
       const after = replaceBlock(before, job, [`${schedule.cron.text} ${commandOf(schedule, argv)}`]);
@@ -127,7 +147,11 @@ export function cronBackend(places: Places): Backend {
       const before = await readCrontab();
       if (blockLines(before, job) === null) return [];
       const after = replaceBlock(before, job, null);
-      return [after.trim() === '' ? { kind: 'run', argv: ['crontab', '-r'] } : { kind: 'run', argv: ['crontab', '-'], input: after }] as Action[];
+      return [
+        after.trim() === ''
+          ? { kind: 'run', argv: ['crontab', '-r'] }
+          : { kind: 'run', argv: ['crontab', '-'], input: after },
+      ] as Action[];
     },
   };
 }

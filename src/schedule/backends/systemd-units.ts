@@ -30,7 +30,13 @@ const HARDENING_SYSTEM = [
   'SystemCallArchitectures=native',
 ];
 
-const HARDENING_USER = ['LockPersonality=true', 'NoNewPrivileges=true', 'RestrictRealtime=true', 'RestrictSUIDSGID=true', 'SystemCallArchitectures=native'];
+const HARDENING_USER = [
+  'LockPersonality=true',
+  'NoNewPrivileges=true',
+  'RestrictRealtime=true',
+  'RestrictSUIDSGID=true',
+  'SystemCallArchitectures=native',
+];
 
 const HEADER = (job: string): string =>
   `# Written by \`borg-provision schedule add ${job}\`; \`borg-provision schedule remove ${job}\` removes it.`;

@@ -41,14 +41,19 @@ export function systemdBackend(places: Places, user: boolean): Backend {
 
   async function ourJobs(): Promise<string[]> {
     const names = await fs.readdir(dir).catch(() => [] as string[]);
-    return names.map((n) => /^borg-provision-(.+)\.timer$/.exec(n)?.[1]).filter((j): j is string => j !== undefined).sort();
+    return names
+      .map((n) => /^borg-provision-(.+)\.timer$/.exec(n)?.[1])
+      .filter((j): j is string => j !== undefined)
+      .sort();
   }
 
   return {
     via,
     async assertAvailable() {
       if (!user && !places.isRoot) {
-        throw new UsageError('--via systemd writes system units and needs root', { hint: 'run as root, or use --via systemd-user' });
+        throw new UsageError('--via systemd writes system units and needs root', {
+          hint: 'run as root, or use --via systemd-user',
+        });
       }
     },
     present: async () => existsSync(dir),
@@ -72,13 +77,21 @@ export function systemdBackend(places: Places, user: boolean): Backend {
         ...(await writeIfChanged(`${base}.timer`, timerUnit(job, schedule), 0o644)),
       ];
       // enable --now is harmless when already on, and turns a timer back on that was disabled by hand.
-      return [...writes, ...(writes.length > 0 ? [run(systemctl('daemon-reload'))] : []), run(systemctl('enable', '--now', `${unitBase(job)}.timer`))];
+      return [
+        ...writes,
+        ...(writes.length > 0 ? [run(systemctl('daemon-reload'))] : []),
+        run(systemctl('enable', '--now', `${unitBase(job)}.timer`)),
+      ];
     },
     async planRemove(job) {
       const base = path.join(dir, unitBase(job));
       const deletes = [...(await deleteIfExists(`${base}.timer`)), ...(await deleteIfExists(`${base}.service`))];
       if (deletes.length === 0) return [];
-      return [run(systemctl('disable', '--now', `${unitBase(job)}.timer`)), ...deletes, run(systemctl('daemon-reload'))];
+      return [
+        run(systemctl('disable', '--now', `${unitBase(job)}.timer`)),
+        ...deletes,
+        run(systemctl('daemon-reload')),
+      ];
     },
   };
 }

@@ -29,7 +29,11 @@ type CronJobPayload = Omit<CronJobRecord, 'id'>;
 
 /** TrueNAS as `detect` tells it: its version file and manifest, and midclt to talk to the middleware. */
 export async function isTrueNas(places: Places): Promise<boolean> {
-  return existsSync(inRoot(places, '/etc/version')) && existsSync(inRoot(places, '/data/manifest.json')) && onPath('midclt', places.env);
+  return (
+    existsSync(inRoot(places, '/etc/version')) &&
+    existsSync(inRoot(places, '/data/manifest.json')) &&
+    onPath('midclt', places.env)
+  );
 }
 
 export function payloadFor(job: string, schedule: Schedule, argv: string[], user: string): CronJobPayload {
@@ -60,7 +64,9 @@ export function trueNasBackend(places: Places): Backend {
       if (!Array.isArray(parsed)) throw new Error('not a list');
       return parsed;
     } catch {
-      throw new SchedulerError(`midclt call cronjob.query answered something that is not a list of cron jobs: ${r.stdout.slice(0, 80)}`);
+      throw new SchedulerError(
+        `midclt call cronjob.query answered something that is not a list of cron jobs: ${r.stdout.slice(0, 80)}`,
+      );
     }
   }
 
@@ -84,13 +90,18 @@ export function trueNasBackend(places: Places): Backend {
       if (await isTrueNas(places)) return;
       const markers = existsSync(inRoot(places, '/etc/version')) && existsSync(inRoot(places, '/data/manifest.json'));
       throw new SchedulerUnavailableError(
-        markers ? 'this looks like TrueNAS but midclt is not on PATH' : 'this machine is not TrueNAS (no /etc/version and /data/manifest.json)',
+        markers
+          ? 'this looks like TrueNAS but midclt is not on PATH'
+          : 'this machine is not TrueNAS (no /etc/version and /data/manifest.json)',
         { hint: 'run on the TrueNAS box itself, or choose --via systemd, systemd-user or cron' },
       );
     },
     present: () => isTrueNas(places),
     async find(job) {
-      const records = job === undefined ? await query(['description', '^', PREFIX]) : await query(['description', '=', `${PREFIX}${job}`]);
+      const records =
+        job === undefined
+          ? await query(['description', '^', PREFIX])
+          : await query(['description', '=', `${PREFIX}${job}`]);
       return records.filter((r) => r.description.startsWith(PREFIX)).map(entry);
     },
     async planAdd(job, schedule, argv) {
@@ -98,7 +109,8 @@ export function trueNasBackend(places: Places): Backend {
       const [first, ...extra] = await query(['description', '=', payload.description]);
       const actions: Action[] = [];
       if (!first) actions.push({ kind: 'run', argv: midclt('cronjob.create', JSON.stringify(payload)) });
-      else if (!sameJob(first, payload)) actions.push({ kind: 'run', argv: midclt('cronjob.update', String(first.id), JSON.stringify(payload)) });
+      else if (!sameJob(first, payload))
+        actions.push({ kind: 'run', argv: midclt('cronjob.update', String(first.id), JSON.stringify(payload)) });
       // Duplicates (made by hand in the UI): one job, one cron job.
       for (const r of extra) actions.push({ kind: 'run', argv: midclt('cronjob.delete', String(r.id)) });
       return actions;
