@@ -41,6 +41,7 @@ export function planJson(p: Plan, dryRun: boolean): Record<string, unknown> {
     dryRun,
     changed: p.actions.some((a) => a.kind !== 'run' || !a.argv.includes('enable')),
     actions: p.actions.map(actionJson),
+    ...(p.warnings.length > 0 ? { warnings: p.warnings } : {}),
   };
 }
 

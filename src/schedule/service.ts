@@ -4,6 +4,7 @@ import { backupsDir, jobExists } from '../backup';
 import { UsageError } from '../errors';
 import { applyActions, type Action } from './actions';
 import type { ScheduledEntry, Via } from './backends/types';
+import { isTrueNas } from './backends/truenas';
 import { assertRunnable, backupRunArgv, selfInvocation, shLine } from './command-line';
 import { describeCron, describeDelay, nextRuns, scheduleFrom, type ScheduleInput } from './model';
 import { placesFrom, type Places } from './places';
@@ -32,6 +33,8 @@ export interface Plan {
   /** The scheduled command line (add). */
   command?: string;
   actions: Action[];
+  /** Things the user should know (a schedule TrueNAS would lose on its next upgrade). */
+  warnings: string[];
 }
 
 function whenOf(cron: string, randomDelaySec: number): When {
@@ -76,7 +79,12 @@ export async function planAdd(job: string, input: ScheduleInput, o: ScheduleOpti
     }
   }
   const actions = await backend.planAdd(job, schedule, argv);
-  return { job, via, when: whenOf(schedule.cron.text, schedule.randomDelaySec), command: shLine(argv), actions };
+  const warnings =
+    via !== 'truenas' && (await isTrueNas(places))
+      ? [`on TrueNAS an upgrade rebuilds /etc and drops this ${via} schedule: --via truenas keeps it`]
+      : [];
+  const when = whenOf(schedule.cron.text, schedule.randomDelaySec);
+  return { job, via, when, command: shLine(argv), actions, warnings };
 }
 
 /** What `schedule remove` would change: the job taken out of every scheduler that has it (or of --via only). */
@@ -88,7 +96,7 @@ export async function planRemove(job: string, o: ScheduleOptions = {}): Promise<
   const plans: Plan[] = [];
   for (const b of backends) {
     const actions = await b.planRemove(job);
-    if (actions.length > 0) plans.push({ job, via: b.via, actions });
+    if (actions.length > 0) plans.push({ job, via: b.via, actions, warnings: [] });
   }
   return plans;
 }

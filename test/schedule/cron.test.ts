@@ -275,3 +275,19 @@ describe('a user (nobody): a marked block in their crontab', () => {
     expect(filesUnder(sb.root)).toEqual([]);
   });
 });
+
+test('the stand-in crontab refuses a table the real one would', () => {
+  const call = (input: string) =>
+    spawnSync('crontab', ['-'], { env: { ...process.env, ...sb.env }, input, encoding: 'utf8' });
+  expect(call('30 2 * * * /bin/true\n').status).toBe(0);
+  for (const bad of ['30 2 * * /bin/true\n', '61 2 * * * /bin/true\n', '30 2 * * *\n', '30 2 * * * /bin/true']) {
+    const r = call(bad);
+    expect({ bad, status: r.status, said: r.stderr.includes("errors in crontab file, can't install.") }).toEqual({
+      bad,
+      status: 1,
+      said: true,
+    });
+  }
+  expect(readFileSync(sb.env.CRONTAB_FILE as string, 'utf8')).toBe('30 2 * * * /bin/true\n');
+  writeFileSync(sb.env.CRONTAB_STATE as string, JSON.stringify({ ...sb.state('crontab'), errors: [] }));
+});

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { serviceUnit } from '../../src/schedule/backends/systemd-units';
 import { onCalendar } from '../../src/schedule/calendar';
-import { shLine, systemdLine } from '../../src/schedule/command-line';
+import { backupRunArgv, selfInvocation, shLine, systemdLine } from '../../src/schedule/command-line';
 import { describeCron, nextRuns, scheduleFrom } from '../../src/schedule/model';
 import { UsageError } from '../../src/errors';
 import { requireTool } from './sandbox';
@@ -129,4 +129,27 @@ test('systemd quoting: an ExecStart with spaces, % and $ points at the real file
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the scheduled executable: a single executable alone, else node with bin/run.js, or BORG_PROVISION_SELF', () => {
+  expect(selfInvocation({ env: {}, execPath: '/root/bin/borg-provision', isSea: true })).toEqual({
+    executable: '/root/bin/borg-provision',
+    script: null,
+  });
+  const node = selfInvocation({ env: {}, execPath: '/usr/bin/node', isSea: false });
+  expect(node).toEqual({ executable: '/usr/bin/node', script: path.resolve(__dirname, '..', '..', 'bin', 'run.js') });
+  expect(selfInvocation({ env: { BORG_PROVISION_SELF: '/root/bin/bp' }, isSea: false })).toEqual({
+    executable: '/root/bin/bp',
+    script: null,
+  });
+  expect(backupRunArgv(node, 'nas', 'rel/conf')).toEqual([
+    '/usr/bin/node',
+    node.script,
+    'backup',
+    'run',
+    'nas',
+    '--config-dir',
+    path.resolve('rel/conf'),
+  ]);
+  expect(backupRunArgv(node, 'nas')).toEqual(['/usr/bin/node', node.script, 'backup', 'run', 'nas']);
 });

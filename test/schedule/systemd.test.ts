@@ -232,3 +232,13 @@ test('cron semantics kept: day-of-month OR day-of-week becomes two OnCalendar li
   lines.forEach((l) => calendar(l.slice('OnCalendar='.length)));
   verify(dir, false);
 });
+
+test('the stand-in systemctl refuses what the real one would', () => {
+  const call = (...a: string[]) => spawnSync('systemctl', a, { env: { ...process.env, ...sb.env }, encoding: 'utf8' });
+  expect(call('enable', '--now', 'borg-provision-nope.timer').stderr).toContain('does not exist');
+  expect(call('start', 'x.timer').status).not.toBe(0);
+  expect(call('enable', '--force', 'x.timer').status).not.toBe(0);
+  expect(call('daemon-reload', 'extra').status).not.toBe(0);
+  expect(sb.state('systemctl').errors).toHaveLength(4);
+  require('node:fs').writeFileSync(sb.env.SYSTEMCTL_STATE as string, JSON.stringify({ ...sb.state('systemctl'), errors: [] }));
+});

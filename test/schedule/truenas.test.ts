@@ -225,6 +225,20 @@ test('bad input: unknown job, bad time, each one clear line, exit 2, nothing reg
   expect(sb.state('midclt').calls).toEqual([]);
 });
 
+test('--via cron on TrueNAS works but warns that an upgrade drops it', async () => {
+  const r = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--via', 'cron', '--config-dir', sb.configDir]);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toBe(
+    'borg-provision: warning: on TrueNAS an upgrade rebuilds /etc and drops this cron schedule: --via truenas keeps it\n',
+  );
+  expect(jobs()).toEqual([]);
+  // And now that cron has it, the middleware may not get it too.
+  const twice = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir]);
+  expect(twice.code).toBe(2);
+  expect(twice.stderr.split('\n')[0]).toBe("borg-provision: error: job 'nas' is already scheduled via cron");
+  expect(jobs()).toEqual([]);
+});
+
 test('--via truenas on a machine that is not TrueNAS: exit 3, nothing called', async () => {
   const plain = makeSandbox();
   try {

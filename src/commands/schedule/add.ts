@@ -43,6 +43,7 @@ export default class ScheduleAdd extends BaseCommand {
       randomDelay: flags['random-delay'],
     };
     const plan = await planAdd(args.job, input, o);
+    plan.warnings.forEach((w) => this.warnLine(w));
     const dryRun = flags['dry-run'];
     if (!dryRun) await applyPlan(plan, o);
     if (this.jsonEnabled()) return planJson(plan, dryRun);
