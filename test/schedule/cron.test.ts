@@ -289,5 +289,5 @@ test('the stand-in crontab refuses a table the real one would', () => {
     });
   }
   expect(readFileSync(sb.env.CRONTAB_FILE as string, 'utf8')).toBe('30 2 * * * /bin/true\n');
-  writeFileSync(sb.env.CRONTAB_STATE as string, JSON.stringify({ ...sb.state('crontab'), errors: [] }));
+  sb.clearErrors('crontab');
 });

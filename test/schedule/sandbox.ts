@@ -18,6 +18,8 @@ export interface Sandbox {
   run(args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult>;
   addJob(name: string): void;
   state<T = StubState>(stub: 'midclt' | 'systemctl' | 'crontab'): T;
+  /** Forgets the calls a stand-in refused, after a test provoked them on purpose. */
+  clearErrors(stub: 'midclt' | 'systemctl' | 'crontab'): void;
   cleanup(): void;
 }
 
@@ -71,6 +73,9 @@ export function makeSandbox(o: { truenas?: boolean; systemd?: boolean } = {}): S
     state<T>(stub: string): T {
       const file = env[`${stub.toUpperCase()}_STATE`] as string;
       return (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { calls: [], errors: [] }) as T;
+    },
+    clearErrors(stub) {
+      writeFileSync(env[`${stub.toUpperCase()}_STATE`] as string, JSON.stringify({ ...sb.state(stub), errors: [] }));
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

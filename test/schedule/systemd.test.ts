@@ -216,10 +216,7 @@ test('a failing systemctl puts the previous units back (exit 6)', async () => {
   expect(filesUnder(dir).map((f) => readFileSync(path.join(dir, f), 'utf8'))).toEqual(before);
   expect(filesUnder(dir)).toEqual(['borg-provision-nas.service', 'borg-provision-nas.timer']);
   // That refusal was provoked; clear it for afterEach.
-  require('node:fs').writeFileSync(
-    sb.env.SYSTEMCTL_STATE as string,
-    JSON.stringify({ ...sb.state('systemctl'), errors: [] }),
-  );
+  sb.clearErrors('systemctl');
 });
 
 test('cron semantics kept: day-of-month OR day-of-week becomes two OnCalendar lines', async () => {
@@ -240,5 +237,5 @@ test('the stand-in systemctl refuses what the real one would', () => {
   expect(call('enable', '--force', 'x.timer').status).not.toBe(0);
   expect(call('daemon-reload', 'extra').status).not.toBe(0);
   expect(sb.state('systemctl').errors).toHaveLength(4);
-  require('node:fs').writeFileSync(sb.env.SYSTEMCTL_STATE as string, JSON.stringify({ ...sb.state('systemctl'), errors: [] }));
+  sb.clearErrors('systemctl');
 });

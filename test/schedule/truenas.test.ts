@@ -200,8 +200,8 @@ test('the stand-in refuses what the middleware refuses (so a wrong payload fails
   expect(call('cronjob.update', '99', '{}').status).toBe(1);
   expect(call('cronjob.query', '[["description","like","x"]]').status).toBe(1);
   // Those refusals were the point here; clear them so afterEach checks only what the CLI sent.
-  const st = sb.state('midclt');
-  require('node:fs').writeFileSync(sb.env.MIDCLT_STATE as string, JSON.stringify({ ...st, errors: [] }));
+  expect(sb.state('midclt').errors).toHaveLength(bad.length + 3);
+  sb.clearErrors('midclt');
 });
 
 test('bad input: unknown job, bad time, each one clear line, exit 2, nothing registered', async () => {
@@ -229,7 +229,8 @@ test('--via cron on TrueNAS works but warns that an upgrade drops it', async () 
   const r = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--via', 'cron', '--config-dir', sb.configDir]);
   expect(r.code).toBe(0);
   expect(r.stderr).toBe(
-    'borg-provision: warning: on TrueNAS an upgrade rebuilds /etc and drops this cron schedule: --via truenas keeps it\n',
+    'borg-provision: warning: on TrueNAS an upgrade rebuilds /etc and drops this cron schedule: ' +
+      '--via truenas keeps it\n',
   );
   expect(jobs()).toEqual([]);
   // And now that cron has it, the middleware may not get it too.
