@@ -26,8 +26,9 @@ export function whenText(w: When): string {
 
 /** JSON for an action: the same fields, the mode in octal as people write it, no previous content. */
 export function actionJson(a: Action): Record<string, unknown> {
-  if (a.kind === 'write')
+  if (a.kind === 'write') {
     return { kind: a.kind, path: a.path, mode: a.mode.toString(8).padStart(4, '0'), content: a.content };
+  }
   if (a.kind === 'delete') return { kind: a.kind, path: a.path };
   return { kind: a.kind, argv: a.argv, ...(a.input === undefined ? {} : { input: a.input }) };
 }

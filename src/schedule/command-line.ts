@@ -59,11 +59,19 @@ const EXEC_HINT =
   'put borg-provision on an exec-capable path (on TrueNAS e.g. /root or a pool dataset with exec on), ' +
   'or name one with BORG_PROVISION_SELF';
 
+function canAccess(file: string, mode: number): Promise<boolean> {
+  return fs.access(file, mode).then(
+    () => true,
+    () => false,
+  );
+}
+
 async function checkExecutable(file: string, report: (p: string) => Promise<PathReport>): Promise<void> {
   const st = await fs.stat(file).catch(() => null);
   if (!st) throw new NotRunnableError(`cannot schedule ${file}: it does not exist`, { hint: EXEC_HINT });
-  if (!st.isFile())
+  if (!st.isFile()) {
     throw new NotRunnableError(`cannot schedule ${file}: it is not a regular file`, { hint: EXEC_HINT });
+  }
   // First the mount: access(X_OK) fails on a noexec mount too, and the mount is what to fix then.
   const r = await report(await fs.realpath(file));
   if (!r.flagsKnown) {
@@ -76,10 +84,7 @@ async function checkExecutable(file: string, report: (p: string) => Promise<Path
       hint: EXEC_HINT,
     });
   }
-  const executable = await fs.access(file, constants.X_OK).then(
-    () => true,
-    () => false,
-  );
+  const executable = await canAccess(file, constants.X_OK);
   if (!executable || (st.mode & 0o111) === 0) {
     throw new NotRunnableError(`cannot schedule ${file}: it is not executable`, {
       hint: `chmod +x it, or ${EXEC_HINT}`,
@@ -97,12 +102,10 @@ export async function assertRunnable(argv: string[], self: SelfInvocation, repor
   }
   await checkExecutable(self.executable, report);
   if (self.script) {
-    const readable = await fs.access(self.script, constants.R_OK).then(
-      () => true,
-      () => false,
-    );
-    if (!readable)
+    const readable = await canAccess(self.script, constants.R_OK);
+    if (!readable) {
       throw new NotRunnableError(`cannot schedule ${self.script}: it is missing or unreadable`, { hint: EXEC_HINT });
+    }
   }
 }
 

@@ -40,10 +40,11 @@ const DAY_FULL = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'frida
 function parseDay(text: string): number {
   const lower = text.toLowerCase();
   const i = DAYS.includes(lower) ? DAYS.indexOf(lower) : DAY_FULL.indexOf(lower);
-  if (i < 0)
+  if (i < 0) {
     throw new UsageError(`bad day '${text}' for --weekly`, {
       hint: 'give mon, tue, wed, thu, fri, sat or sun (or the full name)',
     });
+  }
   return i;
 }
 

@@ -1,6 +1,6 @@
 // The schedule stage's operations: plan what `add` and `remove` would change (nothing is changed
 // by planning), carry a plan out, and list what is scheduled. Commands print; this decides.
-import { backupsDir, jobExists } from '../backup';
+import { assertJobName, backupsDir, jobExists } from '../backup';
 import { UsageError } from '../errors';
 import { applyActions, type Action } from './actions';
 import type { ScheduledEntry, Via } from './backends/types';
@@ -90,7 +90,7 @@ export async function planAdd(job: string, input: ScheduleInput, o: ScheduleOpti
 /** What `schedule remove` would change: the job taken out of every scheduler that has it (or of --via only). */
 export async function planRemove(job: string, o: ScheduleOptions = {}): Promise<Plan[]> {
   const places = context(o);
-  jobExists(job, o.configDir); // checks the name; the job itself may be gone already
+  assertJobName(job); // the job itself may be gone already
   const backends = o.via ? [backendFor(o.via, places)] : await presentBackends(places);
   if (o.via) await backends[0].assertAvailable();
   const plans: Plan[] = [];
@@ -115,8 +115,9 @@ export async function listSchedules(o: ScheduleOptions = {}): Promise<ListedSche
   if (o.via) await backends[0].assertAvailable();
   const out: ListedSchedule[] = [];
   for (const b of backends) {
-    for (const { cron, randomDelaySec, ...rest } of await b.find())
+    for (const { cron, randomDelaySec, ...rest } of await b.find()) {
       out.push({ ...rest, when: whenOf(cron, randomDelaySec) });
+    }
   }
   return out.sort((a, b) => a.job.localeCompare(b.job) || a.via.localeCompare(b.via));
 }

@@ -49,8 +49,9 @@ export default class ScheduleAdd extends BaseCommand {
     if (this.jsonEnabled()) return planJson(plan, dryRun);
     if (dryRun) {
       renderActions(plan.actions, (l) => this.log(l));
-      if (plan.actions.length === 0)
+      if (plan.actions.length === 0) {
         this.log(`job ${plan.job} is already scheduled like this via ${plan.via}: nothing to change`);
+      }
     } else {
       const when = plan.when ? whenText(plan.when) : '';
       this.log(`scheduled ${plan.job} via ${plan.via}: ${when}, next run ${plan.when?.nextRun ?? '-'}`);

@@ -24,8 +24,9 @@ export default class ScheduleRemove extends BaseCommand {
     if (!dryRun) for (const p of plans) await applyPlan(p, o);
     const result = { job: args.job, removed: plans.map((p) => planJson(p, dryRun)) };
     if (this.jsonEnabled()) return result;
-    if (plans.length === 0)
+    if (plans.length === 0) {
       this.log(`job ${args.job} is not scheduled${flags.via ? ` via ${flags.via}` : ''}: nothing to remove`);
+    }
     for (const p of plans) {
       if (dryRun) renderActions(p.actions, (l) => this.log(l));
       else this.log(`removed ${args.job} from ${p.via}`);

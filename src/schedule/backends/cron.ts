@@ -9,7 +9,7 @@ import { deleteIfExists, readIfExists, writeIfChanged, type Action } from '../ac
 import { cronCommand, shLine, splitRandomDelay, withRandomDelay } from '../command-line';
 import type { Schedule } from '../model';
 import type { Places } from '../places';
-import { onPath, runTool, runToolOk } from '../tools';
+import { onPath, runTool, toolFailure } from '../tools';
 import type { Backend, ScheduledEntry } from './types';
 
 const fileName = (job: string): string => `borg-provision-${job}`;
@@ -72,8 +72,7 @@ export function cronBackend(places: Places): Backend {
     const r = await runTool(['crontab', '-l'], { env: places.env });
     if (r.code === 0) return r.stdout;
     if (/no crontab for/i.test(r.stderr)) return '';
-    await runToolOk(['crontab', '-l'], { env: places.env }); // throws with what it said
-    return '';
+    throw toolFailure(['crontab', '-l'], r);
   }
 
   function userJobs(text: string): string[] {

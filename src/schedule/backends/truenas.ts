@@ -108,9 +108,11 @@ export function trueNasBackend(places: Places): Backend {
       const payload = payloadFor(job, schedule, argv, places.user);
       const [first, ...extra] = await query(['description', '=', payload.description]);
       const actions: Action[] = [];
-      if (!first) actions.push({ kind: 'run', argv: midclt('cronjob.create', JSON.stringify(payload)) });
-      else if (!sameJob(first, payload))
+      if (!first) {
+        actions.push({ kind: 'run', argv: midclt('cronjob.create', JSON.stringify(payload)) });
+      } else if (!sameJob(first, payload)) {
         actions.push({ kind: 'run', argv: midclt('cronjob.update', String(first.id), JSON.stringify(payload)) });
+      }
       // Duplicates (made by hand in the UI): one job, one cron job.
       for (const r of extra) actions.push({ kind: 'run', argv: midclt('cronjob.delete', String(r.id)) });
       return actions;
