@@ -204,6 +204,18 @@ describe('a user (nobody): a marked block in their crontab', () => {
     });
   }
 
+  beforeAll(() => {
+    const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(binRun)})`], {
+      uid: NOBODY,
+      gid: NOBODY,
+    });
+    if (probe.status !== 0) {
+      throw new Error(
+        `these tests run the CLI as the user nobody, who cannot read ${binRun}: ` +
+          'check the repository out where others may read it',
+      );
+    }
+  });
   beforeEach(() => {
     spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, sb.dir]);
   });
