@@ -129,6 +129,26 @@ export class InterruptedError extends ProvisionError {
   }
 }
 
+// --- schedule (src/schedule/) ---
+
+/** --via names a scheduler this machine does not have (e.g. truenas off TrueNAS) (exit 3). */
+export class SchedulerUnavailableError extends ProvisionError {
+  readonly exitCode = ExitCode.unsupported;
+  readonly kind = 'scheduler-unavailable';
+}
+
+/** The command a schedule would run cannot start: missing, not executable, on a noexec mount (exit 6). */
+export class NotRunnableError extends ProvisionError {
+  readonly exitCode = ExitCode.filesystem;
+  readonly kind = 'not-runnable';
+}
+
+/** midclt, systemctl or crontab refused or failed; what it said is in the message (exit 6). */
+export class SchedulerError extends ProvisionError {
+  readonly exitCode = ExitCode.filesystem;
+  readonly kind = 'scheduler';
+}
+
 export function isProvisionError(err: unknown): err is ProvisionError {
   return err instanceof ProvisionError;
 }
@@ -179,6 +199,9 @@ const BY_KIND: Record<string, new (message: string) => ProvisionError> = {
   'smoke-test': SmokeTestError,
   build: BuildError,
   interrupted: InterruptedError,
+  'scheduler-unavailable': SchedulerUnavailableError,
+  'not-runnable': NotRunnableError,
+  scheduler: SchedulerError,
 };
 
 /** A typed error as plain data, to cross a thread boundary (structured clone keeps no classes). */

@@ -11,6 +11,9 @@ import KeyRefresh from './key/refresh';
 import KeyShow from './key/show';
 import List from './list';
 import Releases from './releases';
+import ScheduleAdd from './schedule/add';
+import ScheduleList from './schedule/list';
+import ScheduleRemove from './schedule/remove';
 import SelfInstall from './self-install';
 import Uninstall from './uninstall';
 import Use from './use';
@@ -26,6 +29,9 @@ export const COMMANDS = {
   'key:show': KeyShow,
   list: List,
   releases: Releases,
+  'schedule:add': ScheduleAdd,
+  'schedule:list': ScheduleList,
+  'schedule:remove': ScheduleRemove,
   'self-install': SelfInstall,
   uninstall: Uninstall,
   use: Use,

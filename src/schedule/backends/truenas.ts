@@ -1,0 +1,125 @@
+// TrueNAS: a Cron Job in the middleware's configuration database (survives upgrades, unlike
+// anything written to /etc), through `midclt call cronjob.*`. The description
+// "borg-provision: JOB" is how ours are found again. The payload follows the middleware's model
+// (api/v25_04_0/cronjob.py): strict types, no unknown fields; stdout true and stderr false mean
+// "hide stdout", so only errors reach the admin's mail.
+import { existsSync } from 'node:fs';
+import { SchedulerError, SchedulerUnavailableError } from '../../errors';
+import type { Action } from '../actions';
+import { shLine, splitRandomDelay, withRandomDelay } from '../command-line';
+import type { Schedule } from '../model';
+import { inRoot, type Places } from '../places';
+import { onPath, runToolOk } from '../tools';
+import type { Backend, ScheduledEntry } from './types';
+
+const PREFIX = 'borg-provision: ';
+
+interface CronJobRecord {
+  id: number;
+  enabled: boolean;
+  stderr: boolean;
+  stdout: boolean;
+  schedule: { minute: string; hour: string; dom: string; month: string; dow: string };
+  command: string;
+  description: string;
+  user: string;
+}
+
+type CronJobPayload = Omit<CronJobRecord, 'id'>;
+
+/** TrueNAS as `detect` tells it: its version file and manifest, and midclt to talk to the middleware. */
+export async function isTrueNas(places: Places): Promise<boolean> {
+  return (
+    existsSync(inRoot(places, '/etc/version')) &&
+    existsSync(inRoot(places, '/data/manifest.json')) &&
+    onPath('midclt', places.env)
+  );
+}
+
+export function payloadFor(job: string, schedule: Schedule, argv: string[], user: string): CronJobPayload {
+  const f = schedule.cron.fields;
+  return {
+    command: withRandomDelay(shLine(argv), schedule.randomDelaySec),
+    user,
+    schedule: { minute: f.minute, hour: f.hour, dom: f.dom, month: f.month, dow: f.dow },
+    description: `${PREFIX}${job}`,
+    enabled: true,
+    stdout: true,
+    stderr: false,
+  };
+}
+
+function sameJob(r: CronJobRecord, p: CronJobPayload): boolean {
+  const keys: (keyof CronJobPayload)[] = ['command', 'user', 'description', 'enabled', 'stdout', 'stderr'];
+  return keys.every((k) => r[k] === p[k]) && JSON.stringify(r.schedule) === JSON.stringify(p.schedule);
+}
+
+const midclt = (method: string, ...args: string[]): string[] => ['midclt', 'call', method, ...args];
+
+export function trueNasBackend(places: Places): Backend {
+  async function query(filter: [string, string, string]): Promise<CronJobRecord[]> {
+    const r = await runToolOk(midclt('cronjob.query', JSON.stringify([filter])), { env: places.env });
+    try {
+      const parsed = JSON.parse(r.stdout) as CronJobRecord[];
+      if (!Array.isArray(parsed)) throw new Error('not a list');
+      return parsed;
+    } catch {
+      throw new SchedulerError(
+        `midclt call cronjob.query answered something that is not a list of cron jobs: ${r.stdout.slice(0, 80)}`,
+      );
+    }
+  }
+
+  const entry = (r: CronJobRecord): ScheduledEntry => {
+    const s = r.schedule;
+    const split = splitRandomDelay(r.command);
+    return {
+      job: r.description.slice(PREFIX.length),
+      via: 'truenas',
+      cron: [s.minute, s.hour, s.dom, s.month, s.dow].join(' '),
+      randomDelaySec: split.seconds,
+      enabled: r.enabled,
+      command: r.command,
+      where: `cronjob id ${r.id}`,
+    };
+  };
+
+  return {
+    via: 'truenas',
+    async assertAvailable() {
+      if (await isTrueNas(places)) return;
+      const markers = existsSync(inRoot(places, '/etc/version')) && existsSync(inRoot(places, '/data/manifest.json'));
+      throw new SchedulerUnavailableError(
+        markers
+          ? 'this looks like TrueNAS but midclt is not on PATH'
+          : 'this machine is not TrueNAS (no /etc/version and /data/manifest.json)',
+        { hint: 'run on the TrueNAS box itself, or choose --via systemd, systemd-user or cron' },
+      );
+    },
+    present: () => isTrueNas(places),
+    async find(job) {
+      const records =
+        job === undefined
+          ? await query(['description', '^', PREFIX])
+          : await query(['description', '=', `${PREFIX}${job}`]);
+      return records.filter((r) => r.description.startsWith(PREFIX)).map(entry);
+    },
+    async planAdd(job, schedule, argv) {
+      const payload = payloadFor(job, schedule, argv, places.user);
+      const [first, ...extra] = await query(['description', '=', payload.description]);
+      const actions: Action[] = [];
+      if (!first) {
+        actions.push({ kind: 'run', argv: midclt('cronjob.create', JSON.stringify(payload)) });
+      } else if (!sameJob(first, payload)) {
+        actions.push({ kind: 'run', argv: midclt('cronjob.update', String(first.id), JSON.stringify(payload)) });
+      }
+      // Duplicates (made by hand in the UI): one job, one cron job.
+      for (const r of extra) actions.push({ kind: 'run', argv: midclt('cronjob.delete', String(r.id)) });
+      return actions;
+    },
+    async planRemove(job) {
+      const records = await query(['description', '=', `${PREFIX}${job}`]);
+      return records.map((r) => ({ kind: 'run', argv: midclt('cronjob.delete', String(r.id)) }) as Action);
+    },
+  };
+}
