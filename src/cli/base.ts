@@ -48,9 +48,13 @@ export abstract class BaseCommand extends Command {
     return !this.jsonEnabled() && !this.quietFlag;
   }
 
-  /** The network options with the --verbose log added (requests, answers, failed attempts). */
+  /**
+   * The network options with each API retry announced on stderr (not with --quiet) and, with
+   * --verbose, the log of every request, answer and failed attempt.
+   */
   protected traced<T extends { net: NetOptions }>(api: T): T {
-    return this.traceFn ? { ...api, net: { ...api.net, log: this.traceFn } } : api;
+    const onRetry = this.quietFlag ? undefined : (line: string): void => void process.stderr.write(`borg-provision: ${line}\n`);
+    return { ...api, net: { ...api.net, onRetry, ...(this.traceFn ? { log: this.traceFn } : {}) } };
   }
 
   override async init(): Promise<void> {

@@ -34,12 +34,14 @@ export interface InstallIo {
   quiet?: boolean;
   /** --verbose: each step, HTTP request and retry (src/cli/verbose.ts). */
   log?: (line: string) => void;
+  /** The command's network callbacks (BaseCommand.traced): retries announced, --verbose's log. */
+  net?: import('../fetch/net-options').NetOptions;
 }
 
 export async function runInstall(version: string | undefined, flags: InstallFlagValues, io: InstallIo): Promise<InstallResult> {
   if (version !== undefined) checkVersionArg(version); // before anything is read
   const api = apiOptionsFromFlags(flags, io.signal);
-  const net = io.log ? { ...api.net, log: io.log } : api.net;
+  const net = { ...api.net, ...io.net };
   const chatty = !io.json && !io.quiet;
   // Not awaited here: the pipeline reads it alongside the release look-up (see InstallOptions.target).
   const target = resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });

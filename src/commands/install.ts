@@ -53,7 +53,7 @@ export default class Install extends BaseCommand {
   async run(): Promise<InstallResult> {
     const { args, flags } = await this.parse(Install);
     const json = this.jsonEnabled();
-    const io = { signal: this.signal, json, warn: (w: string) => this.warnLine(w), quiet: this.quiet, log: this.trace };
+    const io = { signal: this.signal, json, warn: (w: string) => this.warnLine(w), quiet: this.quiet, log: this.trace, net: this.traced({ net: {} }).net };
     const r = await runInstall(args.version, flags, io);
     if (!json) renderInstall(r, (line) => this.log(line));
     return r;

@@ -17,11 +17,16 @@ export interface NetOptions {
   maxTotalMs?: number;
   /** Redirect hops followed before giving up (GitHub uses one). */
   maxRedirections?: number;
+  /** The whole of one GitHub API look-up, every request and retry included. */
+  apiDeadlineMs?: number;
   /** Told one line per HTTP request, answer and failed attempt (the CLI's --verbose); stages never print. */
   log?: (line: string) => void;
+  /** Told each API retry before its wait ("retrying in 4 s (2/5): connection refused"). */
+  onRetry?: (line: string) => void;
 }
 
-export type ResolvedNetOptions = Required<Omit<NetOptions, 'log'>> & Pick<NetOptions, 'log'>;
+type Callbacks = 'log' | 'onRetry';
+export type ResolvedNetOptions = Required<Omit<NetOptions, Callbacks>> & Pick<NetOptions, Callbacks>;
 
 export const DEFAULT_NET: ResolvedNetOptions = {
   connectTimeoutMs: 15_000,
@@ -32,14 +37,16 @@ export const DEFAULT_NET: ResolvedNetOptions = {
   maxBackoffMs: 30_000,
   maxTotalMs: 10 * 60_000,
   maxRedirections: 5,
+  apiDeadlineMs: 90_000,
 };
 
 export function resolveNet(o: NetOptions | undefined): ResolvedNetOptions {
   const out = { ...DEFAULT_NET };
   for (const [k, v] of Object.entries(o ?? {})) {
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) out[k as Exclude<keyof ResolvedNetOptions, 'log'>] = v;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) out[k as Exclude<keyof ResolvedNetOptions, Callbacks>] = v;
   }
   if (typeof o?.log === 'function') out.log = o.log;
+  if (typeof o?.onRetry === 'function') out.onRetry = o.onRetry;
   return out;
 }
 

@@ -1,10 +1,11 @@
 // The GitHub REST calls the catalog needs: one release by tag, and the paginated release list.
-// Through undici with its redirect and retry interceptors (5xx and connection errors are retried
-// with backoff); rate limits (403/429) are explained with their reset time rather than waited out.
+// Through undici with its redirect interceptor; 5xx and connection errors are retried with backoff,
+// each retry announced, all within one deadline; rate limits (403/429) are explained with their
+// reset time rather than waited out.
 import { request } from 'undici';
 import { InterruptedError, NetworkError, ReleaseNotFoundError } from '../errors';
-import { USER_AGENT, describeCause, header, makeDispatcher, mayCarryToken } from '../fetch/http';
-import { resolveNet } from '../fetch/net-options';
+import { USER_AGENT, describeCause, header, isRetryableError, makeDispatcher, mayCarryToken, sleep } from '../fetch/http';
+import { backoffMs, resolveNet, type ResolvedNetOptions } from '../fetch/net-options';
 import { comparePep440, isPep440 } from './pep440';
 import type { ApiOptions, Release, ReleaseSummary } from './types';
 
@@ -37,8 +38,17 @@ function apiBase(o: ApiOptions): string {
   return (o.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
 }
 
+/** Answers worth another try: the server's own trouble (5xx), not a rate limit or a 404. */
+const RETRY_STATUSES = new Set([500, 502, 503, 504]);
+
+/**
+ * One API GET with retries (connection errors, timeouts, 5xx), each announced through
+ * `o.net.onRetry` before its wait, all within the API phase's one deadline (`apiDeadlineMs`, from
+ * the first request of a look-up: see withApiDeadline).
+ */
 async function apiGet(url: string, o: ApiOptions): Promise<ApiResponse> {
-  const { dispatcher, close } = makeDispatcher(resolveNet(o.net), true);
+  const net = resolveNet(o.net);
+  const { dispatcher, close } = makeDispatcher(net);
   const headers: Record<string, string> = {
     accept: 'application/vnd.github+json',
     'user-agent': USER_AGENT,
@@ -48,26 +58,68 @@ async function apiGet(url: string, o: ApiOptions): Promise<ApiResponse> {
   // to another origin lose it too (undici's redirect interceptor strips Authorization).
   if (o.token && mayCarryToken(url)) headers.authorization = `Bearer ${o.token}`;
   try {
-    const res = await request(url, { method: 'GET', headers, dispatcher, signal: o.signal });
-    const text = await res.body.text();
-    let body: unknown = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = null;
+    for (let attempt = 1; ; attempt++) {
+      let cause: string;
+      let failure: unknown;
+      try {
+        const res = await request(url, { method: 'GET', headers, dispatcher, signal: o.signal });
+        const text = await res.body.text();
+        if (!RETRY_STATUSES.has(res.statusCode) || attempt > net.maxRetries) return { status: res.statusCode, headers: res.headers as Headers, body: parseJson(text) };
+        cause = `HTTP ${res.statusCode}`;
+        failure = null;
+      } catch (err) {
+        if (o.signal?.aborted || err instanceof NetworkError || !isRetryableError(err) || attempt > net.maxRetries) throw err;
+        cause = describeCause(err);
+        failure = err;
+      }
+      const delay = backoffMs(attempt, net);
+      if (o.deadline !== undefined && Date.now() + delay >= o.deadline) throw new DeadlineError(cause, failure);
+      net.onRetry?.(`retrying in ${(delay / 1000).toFixed(delay < 10_000 ? 1 : 0)} s (${attempt}/${net.maxRetries}): ${cause}`);
+      await sleep(delay, o.signal);
     }
-    return { status: res.statusCode, headers: res.headers as Headers, body };
   } catch (err) {
-    if (o.signal?.aborted) throw new InterruptedError();
+    if (o.signal?.aborted) throw o.deadline !== undefined && Date.now() >= o.deadline ? deadlineFailure(url, net) : new InterruptedError();
     if (err instanceof NetworkError) throw err; // already one line (e.g. a refused https -> http redirect)
-    const status = (err as { statusCode?: number }).statusCode;
-    const cause = status ? `HTTP ${status} after retries` : describeCause(err);
-    throw new NetworkError(`GitHub API request ${url} failed: ${cause}; check the network or --api-url and retry`, { cause: err });
+    if (err instanceof DeadlineError) throw deadlineFailure(url, net, err.message);
+    throw new NetworkError(`GitHub API request ${url} failed: ${describeCause(err)}; check the network or --api-url and retry`, { cause: err });
   } finally {
-    // The answer is read; the connection winds down in the background (~5-10 ms of teardown that
-    // need not delay what comes next). close() never rejects.
+    // The answer is read; the connection winds down in the background. close() never rejects.
     void close();
   }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The next retry would end past the deadline. */
+class DeadlineError extends Error {
+  constructor(cause: string, readonly failure: unknown) {
+    super(cause);
+  }
+}
+
+function deadlineFailure(url: string, net: ResolvedNetOptions, cause?: string): NetworkError {
+  const s = Math.round(net.apiDeadlineMs / 1000);
+  return new NetworkError(`GitHub API did not answer ${url} within ${s} s${cause ? ` (last: ${cause})` : ''}`, {
+    hint: `check the network or --api-url; BORG_PROVISION_NET=apiDeadlineMs=${net.apiDeadlineMs * 2} waits longer`,
+  });
+}
+
+/**
+ * Runs one API look-up (which may take several requests: tag spellings, pages) within one deadline:
+ * `apiDeadlineMs` from now, however many requests and retries it takes.
+ */
+async function withApiDeadline<T>(o: ApiOptions, work: (o: ApiOptions) => Promise<T>): Promise<T> {
+  if (o.deadline !== undefined) return work(o);
+  const net = resolveNet(o.net);
+  const timeout = AbortSignal.timeout(net.apiDeadlineMs);
+  const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+  return work({ ...o, signal, deadline: Date.now() + net.apiDeadlineMs });
 }
 
 /** A one-line explanation of a non-2xx API answer (rate limit with its reset time, bad token, ...). */
@@ -125,7 +177,11 @@ function isRelease(x: unknown): x is GhRelease {
 }
 
 /** One release by version, "1.4.2" or "v1.4.2" (both tag spellings are tried). */
-export async function getRelease(version: string, o: ApiOptions = {}): Promise<Release> {
+export async function getRelease(version: string, options: ApiOptions = {}): Promise<Release> {
+  return withApiDeadline(options, (o) => findRelease(version, o));
+}
+
+async function findRelease(version: string, o: ApiOptions): Promise<Release> {
   const bare = version.trim().replace(/^v(?=\d)/, '');
   const repo = o.repo ?? DEFAULT_REPO;
   for (const tag of [...new Set([version.trim(), bare, `v${bare}`])]) {
@@ -170,7 +226,11 @@ export async function listReleasesWithAssets(o: ApiOptions & { limit?: number } 
   return (await listGhReleases(o)).map(toRelease);
 }
 
-async function listGhReleases(o: ApiOptions & { limit?: number }): Promise<GhRelease[]> {
+async function listGhReleases(options: ApiOptions & { limit?: number }): Promise<GhRelease[]> {
+  return withApiDeadline(options, (o) => listPages({ ...o, limit: options.limit }));
+}
+
+async function listPages(o: ApiOptions & { limit?: number }): Promise<GhRelease[]> {
   const limit = Math.max(1, o.limit ?? 30);
   const out: GhRelease[] = [];
   let url: string | null = `${apiBase(o)}/repos/${o.repo ?? DEFAULT_REPO}/releases?per_page=${Math.min(limit, 100)}`;

@@ -11,6 +11,8 @@ export interface ApiOptions {
   repo?: string;
   /** Network tuning (timeouts, retries); tests make them short. */
   net?: import('../fetch/net-options').NetOptions;
+  /** When the API phase must be over (epoch ms); set by the look-up itself from net.apiDeadlineMs. */
+  deadline?: number;
 }
 
 export interface ReleaseAsset {

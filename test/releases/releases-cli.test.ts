@@ -134,12 +134,33 @@ describe('borg-provision releases', () => {
     expect(r.stdout + r.stderr).not.toContain('verysecret');
   });
 
-  it('exits 4 naming the URL when the API cannot be reached', async () => {
+  it('exits 4 naming the URL when the API cannot be reached, each retry announced first', async () => {
     const r = await runCli(['releases', '--api-url', 'http://127.0.0.1:9', '1.4.5', '--glibc', '2.36', '--arch', 'x86_64'], { env });
     expect(r.code).toBe(4);
-    expect(oneErrorLine(r)).toBe(
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'borg-provision: retrying in 0.0 s (1/2): connection refused',
+      'borg-provision: retrying in 0.0 s (2/2): connection refused',
       'borg-provision: error: GitHub API request http://127.0.0.1:9/repos/borgbackup/borg/releases/tags/1.4.5 failed: connection refused; check the network or --api-url and retry',
-    );
+    ]);
+    const quiet = await runCli(['releases', '--api-url', 'http://127.0.0.1:9', '1.4.5', '--glibc', '2.36', '--arch', 'x86_64', '--quiet'], { env });
+    expect(oneErrorLine(quiet)).toMatch(/^borg-provision: error: GitHub API request .* failed: connection refused/);
+  });
+
+  it('bounds the whole API phase by one deadline (apiDeadlineMs) when the server never answers', async () => {
+    gh.setFault({ on: 'api', kind: 'hang', times: 10 });
+    const started = Date.now();
+    const r = await run(['1.4.5', '--glibc', '2.36', '--arch', 'x86_64'], {
+      BORG_PROVISION_NET: 'headersTimeoutMs=300,minBackoffMs=100,maxBackoffMs=200,maxRetries=20,apiDeadlineMs=1500',
+    });
+    expect(Date.now() - started).toBeLessThan(10000);
+    expect(r.code).toBe(4);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.slice(0, -2).every((l) => /^borg-provision: retrying in 0\.[12] s \(\d+\/20\): timed out waiting for the response headers$/.test(l))).toBe(true);
+    expect(lines.length).toBeGreaterThan(2);
+    expect(lines.slice(-2)).toEqual([
+      expect.stringMatching(/^borg-provision: error: GitHub API did not answer .*releases\/tags\/1\.4\.5 within 2 s \(last: timed out waiting for the response headers\)$/),
+      'borg-provision: hint: check the network or --api-url; BORG_PROVISION_NET=apiDeadlineMs=3000 waits longer',
+    ]);
   });
 
   it.each([

@@ -9,6 +9,8 @@ import { onCalendar } from '../../src/schedule/calendar';
 import { backupRunArgv, selfInvocation, shLine, systemdLine } from '../../src/schedule/command-line';
 import { describeCron, nextRuns, scheduleFrom } from '../../src/schedule/model';
 import { UsageError } from '../../src/errors';
+import { VIAS } from '../../src/schedule';
+import { VIA_OPTIONS } from '../../src/cli/schedule-flags';
 import { requireTool } from './sandbox';
 
 beforeAll(() => requireTool('systemd-analyze', 'systemd'));
@@ -152,4 +154,8 @@ test('the scheduled executable: a single executable alone, else node with bin/ru
     path.resolve('rel/conf'),
   ]);
   expect(backupRunArgv(node, 'nas')).toEqual(['/usr/bin/node', node.script, 'backup', 'run', 'nas']);
+});
+
+test('the schedulers offered as --via are the stage\'s own', () => {
+  expect([...VIA_OPTIONS].sort()).toEqual([...VIAS].sort());
 });

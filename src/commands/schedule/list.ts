@@ -2,12 +2,13 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
 import { renderList } from '../../cli/schedule-render';
-import { VIAS, type ListedSchedule, type Via } from '../../schedule';
+import type { ListedSchedule, Via } from '../../schedule';
+import { VIA_OPTIONS } from '../../cli/schedule-flags';
 
 export default class ScheduleList extends BaseCommand {
   static override summary = 'List scheduled backup jobs: how, when, next run, enabled';
   static override examples = ['<%= config.bin %> schedule list', '<%= config.bin %> schedule list --via cron --json'];
-  static override flags = { via: Flags.string({ description: 'only this scheduler', options: [...VIAS] }) };
+  static override flags = { via: Flags.string({ description: 'only this scheduler', options: [...VIA_OPTIONS] }) };
 
   async run(): Promise<{ schedules: ListedSchedule[] }> {
     const { flags } = await this.parse(ScheduleList);
