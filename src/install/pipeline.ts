@@ -150,7 +150,6 @@ async function prepare(o: InstallOptions, warn: (w: string) => void): Promise<Pr
   await checkPlace('--prefix', prefix, target.pathReport);
   await checkPlace('--bin-dir', binDir, target.pathReport);
   if ((await inspectWrapper(binDir)).state === 'foreign') throw foreignWrapperError(binDir);
-  if (!onPath(binDir)) warn(`${binDir} is not on PATH: add it, or run ${wrapperPath(binDir)} by its full path`);
 
   // A bad --signing-key or --fingerprint is refused before any request.
   const { loadSigningKey } = await import('../verify');
@@ -201,6 +200,8 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
       const { activate } = await laterStages();
       const act = await activate({ prefix: plan.prefix, binDir: plan.binDir, version: plan.version, staged: built, replace: !!o.force || restored.includes(plan.version), signal: o.signal });
       done = true;
+      // Said once the wrapper is there, not for a dry run or an install that changed nothing.
+      if (!onPath(plan.binDir)) warn(`${plan.binDir} is not on PATH: add it, or run ${plan.wrapper} by its full path`);
       return {
         version: plan.version,
         current: true,

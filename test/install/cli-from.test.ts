@@ -153,14 +153,32 @@ describe('refusals leave the previous install untouched', () => {
     await expectRefusal(['1.4.2; rm -rf /', '--from', path.join(sb.root, 'nope.tgz')], 2, /is not a borg version/);
   });
 
-  test('--json refusals print the error object; a bin-dir off PATH is warned about', async () => {
+  test('--json refusals print the error object, and no PATH warning before an unrelated error', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: false });
     const before = sb.snapshot();
     const r = await install(sb, ['1.4.2', '--from', f, '--json'], { env: { PATH: '/usr/bin:/bin' } });
     expect(r.code).toBe(5);
     expect(JSON.parse(r.stdout)).toEqual({ error: { kind: 'signature', exitCode: 5, message: expect.stringMatching(/has no signature/) } });
-    expect(r.stderr).toContain(`borg-provision: warning: ${sb.binDir} is not on PATH: add it, or run ${path.join(sb.binDir, 'borg')} by its full path`);
+    expect(r.stderr).not.toContain('is not on PATH');
     expect(sb.snapshot()).toEqual(before);
+  });
+
+  test('a bin-dir off PATH is warned about after the install that put the wrapper there, not on --dry-run or "already installed"', async () => {
+    const own = makeSandbox(); // its own prefix and bin-dir: the other tests' versions stay as they are
+    try {
+      const f = await release(fx.oneDirTgz(ASSET, '1.6.1'));
+      const offPath = { env: { PATH: '/usr/bin:/bin' } };
+      const warning = `borg-provision: warning: ${own.binDir} is not on PATH: add it, or run ${path.join(own.binDir, 'borg')} by its full path`;
+      const dry = await install(own, ['1.6.1', '--from', f, '--dry-run', ...keys.keyFlags], offPath);
+      expect([dry.code, dry.stderr.includes('is not on PATH')]).toEqual([0, false]);
+      const done = await install(own, ['1.6.1', '--from', f, ...keys.keyFlags], offPath);
+      expect(done.code).toBe(0);
+      expect(done.stderr).toContain(warning);
+      const again = await install(own, ['1.6.1', '--from', f, ...keys.keyFlags], offPath);
+      expect([again.code, again.stderr.includes('is not on PATH')]).toEqual([0, false]);
+    } finally {
+      own.cleanup();
+    }
   });
 
   test('--dry-run prints the plan and writes nothing', async () => {
