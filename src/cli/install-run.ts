@@ -6,6 +6,7 @@ import { resolveTargetFromFlags } from './target-options';
 import type { ProgressEvent } from '../fetch/types';
 import type { InstallResult } from '../install';
 import { logProgress } from './verbose';
+import { groupFingerprint } from '../verify/pinned';
 import { checkVersionArg } from '../releases/version-arg';
 
 /** The install command's flags, as oclif parses them (names as on the command line). */
@@ -20,6 +21,7 @@ export interface InstallFlagValues {
   fingerprint?: string;
   force?: boolean;
   'dry-run'?: boolean;
+  'keep-download'?: boolean;
   glibc?: string;
   arch?: string;
   'api-url'?: string;
@@ -73,6 +75,7 @@ export async function runInstall(version: string | undefined, flags: InstallFlag
       from: flags.from,
       dryRun: flags['dry-run'],
       force: flags.force,
+      keepDownload: flags['keep-download'],
       signal: io.signal,
       onWarning: (w) => {
         bar.done();
@@ -115,13 +118,14 @@ export function renderInstall(r: InstallResult, log: (line: string) => void): vo
   const v = r.verification;
   const how =
     v?.status === 'good' || v?.status === 'good-expired-key'
-      ? `signature ${v.status === 'good' ? 'good' : 'good (key expired in our copy)'} by ${v.signingFingerprint}`
+      ? `signature ${v.status === 'good' ? 'good' : 'good (key expired in our copy)'} by ${groupFingerprint(v.primaryFingerprint ?? '')}`
       : v?.status === 'sha256-manifest'
         ? `built locally, NOT signed by borg; SHA-256 ${v.sha256} matches its build manifest`
         : `UNSIGNED, not verified (--allow-unsigned); SHA-256 ${v?.sha256 ?? '?'}`;
   // Verdict first: an unsigned install says so on its first line, not only in a warning or --json.
   const caveat = v?.status === 'sha256-manifest' ? ' (locally built, unsigned by borg)' : v?.status === 'unsigned' ? ' (UNSIGNED, unverified)' : '';
-  log(`${r.action} borg ${r.version}${caveat}: ${r.smoke}`);
+  // The smoke test's output is the version again: say that it ran, not what it printed.
+  log(`${r.action} borg ${r.version}${caveat}; borg -V runs`);
   log(`  from:     ${p.asset} (${how})`);
   const scanned = p.kind === 'onefile' ? 'one-file: bootloader only, the libraries packed inside are not scanned' : `${r.elfFiles} ELF files checked`;
   log(`  glibc:    needs ${r.glibcNeeded ?? 'nothing'}, target has ${p.target.glibc} (${scanned})`);

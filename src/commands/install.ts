@@ -41,6 +41,7 @@ export default class Install extends BaseCommand {
     'signing-key': Flags.string({ description: 'verify with this OpenPGP key file instead of borg\'s pinned key (private mirrors)' }),
     fingerprint: Flags.string({ description: 'primary fingerprint to trust in --signing-key' }),
     force: Flags.boolean({ description: 'reinstall a version that is already installed (replaced atomically)' }),
+    'keep-download': Flags.boolean({ description: 'keep the downloaded archive in the cache once installed (by default it is removed)' }),
     'dry-run': Flags.boolean({ description: 'print the plan (asset, URLs, paths, checks) and write nothing' }),
     // Hidden: install puts borg on THIS machine and runs it here, so judging builds for another
     // glibc/arch only serves tests; `borg-provision releases --glibc/--arch/--libc` is the command

@@ -2,6 +2,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
 import { formatBytes } from '../cli/format';
+import { shortFingerprint } from '../verify/pinned';
 import type { ListResult } from '../install';
 
 export default class List extends BaseCommand {
@@ -22,7 +23,8 @@ export default class List extends BaseCommand {
     }
     this.log(`${r.versions.length} installed in ${r.prefix}${r.current ? `, current ${r.current}` : ', none current'}`);
     for (const v of r.versions) {
-      const verdict = v.signer.verdict === 'good' || v.signer.verdict === 'good-expired-key' ? `${v.signer.verdict} ${v.signer.fingerprint ?? ''}`.trim() : v.signer.verdict;
+      const signer = v.signer.primaryFingerprint ? shortFingerprint(v.signer.primaryFingerprint) : '';
+      const verdict = v.signer.verdict === 'good' || v.signer.verdict === 'good-expired-key' ? `${v.signer.verdict} ${signer}`.trim() : v.signer.verdict;
       this.log(
         `${v.current ? '*' : ' '} ${v.version.padEnd(10)} ${v.asset}  glibc ${v.glibc ?? '?'}  ${v.source}, ${verdict}  ${formatBytes(v.size)}  ${v.installedAt.slice(0, 10)}`,
       );

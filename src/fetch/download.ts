@@ -186,6 +186,15 @@ async function hashPartInto(file: string, bytes: number, hash: Hash): Promise<vo
   for await (const chunk of createReadStream(file, { start: 0, end: bytes - 1, highWaterMark: BUFFER_BYTES })) hash.update(chunk as Buffer);
 }
 
+/**
+ * Removes a finished download, its `.sha256` record, and its folder when that is left empty (an
+ * install keeps nothing of an archive it has unpacked, unless told to).
+ */
+export async function removeDownload(file: string): Promise<void> {
+  await removeQuietly(file, `${file}.sha256`);
+  await fs.rmdir(path.dirname(file)).catch(() => undefined); // only when empty
+}
+
 async function removeQuietly(...files: string[]): Promise<void> {
   await Promise.all(files.map((f) => fs.rm(f, { force: true }).catch(() => undefined)));
 }

@@ -37,6 +37,8 @@ export interface InstallOptions {
   from?: string;
   dryRun?: boolean;
   force?: boolean;
+  /** Keep the downloaded archive and signature in the cache (by default they go once installed). */
+  keepDownload?: boolean;
   signal?: AbortSignal;
   /** Progress and warning lines for the command to render. */
   onStep?: (line: string) => void;
@@ -200,6 +202,7 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
       const { activate } = await laterStages();
       const act = await activate({ prefix: plan.prefix, binDir: plan.binDir, version: plan.version, staged: built, replace: !!o.force || restored.includes(plan.version), signal: o.signal });
       done = true;
+      if (source.kind === 'release' && !o.keepDownload) await dropDownload(fetched);
       // Said once the wrapper is there, not for a dry run or an install that changed nothing.
       if (!onPath(plan.binDir)) warn(`${plan.binDir} is not on PATH: add it, or run ${plan.wrapper} by its full path`);
       return {
@@ -244,6 +247,12 @@ async function stageBuild(plan: InstallPlan, archive: string, staging: string, v
   if (plan.kind === 'onefile') return stageOneFile(archive, staging, verifiedSha256, signal);
   await unpackArchive({ archive, dest: staging, expectSha256: verifiedSha256, signal });
   return checkOneDirLayout(staging, plan.asset);
+}
+
+/** The installed archive and its signature leave the download cache. */
+async function dropDownload(f: Fetched): Promise<void> {
+  const { removeDownload } = await import('../fetch');
+  for (const file of [f.signature, f.archive]) if (file) await removeDownload(file);
 }
 
 function noChange(action: 'dry-run' | 'already-installed', plan: InstallPlan, current: string | null, warnings: string[]): InstallResult {

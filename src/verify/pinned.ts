@@ -47,3 +47,8 @@ export function groupFingerprint(fpr: string): string {
   if (groups.length !== 10) return groups.join(' ');
   return `${groups.slice(0, 5).join(' ')}  ${groups.slice(5).join(' ')}`;
 }
+
+/** The primary fingerprint shortened for tables: its last 16 hex digits (the long key ID), grouped. */
+export function shortFingerprint(fpr: string): string {
+  return groupFingerprint(fpr.slice(-16)).trim();
+}

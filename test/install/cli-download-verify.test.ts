@@ -1,4 +1,4 @@
-// A release download is verified while it arrives: a worker thread is handed the archive's bytes
+// Verification of a release download: every refusal must hold on a download as on a local file, with the same
 // Every refusal must hold on a download as on a local file, with the same
 // exit code, one-line message and nothing changed; and a download that is cut and resumed, or
 // started over, must be verified over the whole file from byte 0.
@@ -181,14 +181,22 @@ describe('a download that does not arrive in one piece is verified whole', () =>
     expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe(`borg.exe ${tag}\n`);
   });
 
-  test('a cached download is verified again, from the file', async () => {
+  test('an installed download leaves the cache, unless --keep-download; a kept one is verified again, from the file', async () => {
+    const cacheOf = (tag: string): string => path.join(sb.env.XDG_CACHE_HOME!, 'borg-provision', tag);
+    const dropped = nextTag();
+    const first = fx.oneDirTgz(ASSET, dropped);
+    publish(dropped, first, await signed(first));
+    expect((await install(sb, [dropped, '--api-url', gh.apiUrl, ...keys.keyFlags])).code).toBe(0);
+    expect(fs.existsSync(cacheOf(dropped))).toBe(false);
+
     const tag = nextTag();
     const tgz = fx.oneDirTgz(ASSET, tag);
     publish(tag, tgz, await signed(tgz));
-    expect((await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags])).code).toBe(0);
+    expect((await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--keep-download'])).code).toBe(0);
+    expect(fs.readdirSync(cacheOf(tag)).sort()).toEqual([ASSET, `${ASSET}.asc`, `${ASSET}.asc.sha256`, `${ASSET}.sha256`]);
     const count = (): number => gh.requests.filter((q) => q.server === 'assets').length;
     const before = count();
-    const r = await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--force', '--json']);
+    const r = await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--force', '--json', '--keep-download']);
     expect(r.code).toBe(0);
     expect(jsonOf<{ verification: { status: string } }>(r).verification.status).toBe('good');
     expect(count()).toBe(before); // both files came from the cache, and were verified from disk

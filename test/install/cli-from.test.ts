@@ -223,7 +223,7 @@ describe('installs from local files', () => {
     const ino = fs.statSync(exe).ino;
     const r = await install(sb, ['1.4.2', '--from', f, '--force', ...keys.keyFlags]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^reinstalled borg 1\.4\.2: borg\.exe 1\.4\.2/);
+    expect(r.stdout).toMatch(/^reinstalled borg 1\.4\.2; borg -V runs/);
     expect(fs.statSync(exe).ino).not.toBe(ino);
 
     const use = await cli(sb, ['use', '1.4.1']);
@@ -244,7 +244,7 @@ describe('installs from local files', () => {
     // The human output says it too (verdict first), not only the warning and --json.
     const sha = execFileSync('sha256sum', [f], { encoding: 'utf8' }).split(' ')[0];
     const [first, from] = r.stdout.split('\n');
-    expect(first).toBe('installed borg 1.5.0 (locally built, unsigned by borg): borg.exe 1.5.0');
+    expect(first).toBe('installed borg 1.5.0 (locally built, unsigned by borg); borg -V runs');
     expect(from).toBe(`  from:     borg-dir-1.5.0.tgz (built locally, NOT signed by borg; SHA-256 ${sha} matches its build manifest)`);
     const list = jsonOf<{ versions: { version: string; source: string }[] }>(await cli(sb, ['list', '--json']));
     expect(list.versions.find((v) => v.version === '1.5.0')?.source).toBe('built locally');
@@ -261,7 +261,7 @@ describe('installs from local files', () => {
     const r = await install(sb, ['1.6.0', '--from', f, '--allow-unsigned']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: borg-linux-glibc235-x86_64-gh is an UNSIGNED GitHub build/);
-    expect(r.stdout).toMatch(/^installed borg 1\.6\.0 \(UNSIGNED, unverified\): borg\.exe 1\.6\.0\n {2}from: {5}borg-linux-glibc235-x86_64-gh \(UNSIGNED, not verified \(--allow-unsigned\); SHA-256 [0-9a-f]{64}\)/);
+    expect(r.stdout).toMatch(/^installed borg 1\.6\.0 \(UNSIGNED, unverified\); borg -V runs\n {2}from: {5}borg-linux-glibc235-x86_64-gh \(UNSIGNED, not verified \(--allow-unsigned\); SHA-256 [0-9a-f]{64}\)/);
     expect(r.stdout).toMatch(/\n {2}glibc: .*\(one-file: bootloader only, the libraries packed inside are not scanned\)\n/);
     expect(fs.statSync(path.join(sb.prefix, 'tmp')).mode & 0o777).toBe(0o700);
     // Under a sudo-like environment (no TMPDIR, no /run/user) the wrapper still provides one.

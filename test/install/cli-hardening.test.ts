@@ -65,11 +65,11 @@ function leftovers(): string[] {
 }
 
 test('install --quiet prints the result only; --verbose each step and each HTTP request', async () => {
-  const q = await install(sb, ['1.4.2', ...api(), '--quiet']);
+  const q = await install(sb, ['1.4.2', ...api(), '--quiet', '--keep-download']);
   expect(q.code).toBe(0);
   expect(q.stderr).toBe('');
   expect(q.stdout).toMatch(/^installed borg 1\.4\.2/);
-  const v = await install(sb, ['1.4.4', ...api(), '--verbose']);
+  const v = await install(sb, ['1.4.4', ...api(), '--verbose', '--keep-download']);
   expect(v.code).toBe(0);
   expect(v.stderr).toContain(`  http: GET ${gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.4\n`);
   expect(v.stderr).toContain(`  http: GET ${gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.4: 200\n`);

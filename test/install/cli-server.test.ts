@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { jsonOf } from '../helpers/cli';
+import { groupFingerprint, shortFingerprint } from '../../src/verify/pinned';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
 import { cli, errorLine, install, makeKeys, makeSandbox, type Keys, type Sandbox } from './sandbox';
@@ -110,12 +111,16 @@ test('second version, use, uninstall, reinstall', async () => {
   const list = await cli(sb, ['list']);
   expect(list.stdout).toMatch(/^2 installed in .*, current 1\.4\.4\n/);
   expect(list.stdout).toMatch(/\* 1\.4\.4 +borg-linux-glibc231-x86_64\.tgz {2}glibc 2\.31 {2}release, good /);
+  // One fingerprint format, the primary key's: shortened in the table, never 40 digits in a row.
+  expect(list.stdout).toContain(`good ${shortFingerprint(keys.mirror.primary)} `);
+  expect(list.stdout).not.toMatch(/[0-9A-F]{40}/);
   expect((await cli(sb, ['use', '1.4.2'])).code).toBe(0);
   const un = await cli(sb, ['uninstall', '1.4.4']);
   expect(un.stdout).toMatch(/^removed borg 1\.4\.4 /);
   const again = await install(sb, ['1.4.4', ...api()]);
   expect(again.code).toBe(0);
-  expect(again.stdout).toMatch(/^installed borg 1\.4\.4: borg\.exe 1\.4\.4\n.*\(was 1\.4\.2\)/s);
+  expect(again.stdout).toMatch(/^installed borg 1\.4\.4; borg -V runs\n.*\(was 1\.4\.2\)/s);
+  expect(again.stdout).toContain(`(signature good by ${groupFingerprint(keys.mirror.primary)})`);
 });
 
 test('the same version again is a no-op without a download; --force downloads and replaces', async () => {
