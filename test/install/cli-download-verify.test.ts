@@ -1,5 +1,5 @@
-// Verification of a release download: every refusal must hold on a download as on a local file, with the same
-// Every refusal must hold on a download as on a local file, with the same
+// A release download as install verifies it: every refusal must hold on a download as on a local
+// file, with the same
 // exit code, one-line message and nothing changed; and a download that is cut and resumed, or
 // started over, must be verified over the whole file from byte 0.
 import { execFileSync } from 'node:child_process';
