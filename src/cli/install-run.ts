@@ -5,6 +5,9 @@ import { createProgressBar } from './progress';
 import { resolveTargetFromFlags } from './target-options';
 import type { ProgressEvent } from '../fetch/types';
 import type { InstallResult } from '../install';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { stateHome } from '../util/xdg';
 import { logProgress } from './verbose';
 import { groupFingerprint } from '../verify/pinned';
 import { checkVersionArg } from '../releases/version-arg';
@@ -42,6 +45,26 @@ export interface InstallIo {
 
 export async function runInstall(version: string | undefined, flags: InstallFlagValues, io: InstallIo): Promise<InstallResult> {
   if (version !== undefined) checkVersionArg(version); // before anything is read
+  const r = await runPipeline(version, flags, io);
+  const fix = r.verification?.keyFix;
+  if (fix && !io.quiet) suggestOnce('key-refresh-suggested', `the signing key copy in use is expired: ${fix} (said once)`, io.warn);
+  return r;
+}
+
+/** A suggestion worth making once per user, not on every run: a marker in the state folder remembers it. */
+function suggestOnce(marker: string, line: string, warn: (line: string) => void): void {
+  const file = path.join(stateHome(), marker);
+  if (existsSync(file)) return;
+  warn(line);
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `${new Date().toISOString()}\n`);
+  } catch {
+    // Not remembered: it is said again next time, which is all that is lost.
+  }
+}
+
+async function runPipeline(version: string | undefined, flags: InstallFlagValues, io: InstallIo): Promise<InstallResult> {
   const api = apiOptionsFromFlags(flags, io.signal);
   const net = { ...api.net, ...io.net };
   const chatty = !io.json && !io.quiet;

@@ -69,6 +69,8 @@ export interface Verification {
   keySource: string | null;
   hash: string | null;
   warnings: string[];
+  /** With an expired key copy: what gets the current one (VerifyResult.keyFix). */
+  keyFix?: string | null;
 }
 
 export interface InstallPlan {
@@ -413,6 +415,7 @@ async function verifyArchive(
     keySource: key.source,
     hash: r.hash,
     warnings: r.warnings,
+    keyFix: r.keyFix,
   };
 }
 

@@ -53,6 +53,8 @@ export interface VerifyResult {
   keySource: KeySource;
   /** When the key copy used says the signing key expired (ISO 8601), if it has; else null. */
   keyExpiredAt: string | null;
+  /** With an expired copy: what gets the current one (`key refresh`, or a new export of a custom key). */
+  keyFix: string | null;
   /**
    * SHA-256 (hex) of exactly the bytes the signature was checked over, hashed from the same chunks
    * openpgp.js read. A caller that reads the file again (to unpack it) compares against this to
@@ -145,6 +147,7 @@ async function verdict({ sig, signer, hash }: JudgedSignature, sha256: string, o
     warnings: [],
     keySource: o.key.source,
     keyExpiredAt: expiredAt ? expiredAt.toISOString() : null,
+    keyFix: null,
     sha256,
   };
   if (!expiredAt) return result;
@@ -157,9 +160,11 @@ async function verdict({ sig, signer, hash }: JudgedSignature, sha256: string, o
     );
   }
   result.status = 'good-expired-key';
+  // The fix is the caller's to suggest (the CLI does so once, not on every install).
+  result.keyFix = `${fix} for the current key`;
   result.warnings.push(
     `good signature, but this copy of the signing key (${o.key.source}) expired on ${day(expiredAt)} ` +
-      `(signature made ${day(created)}, ${when}); accepted like gpg's EXPKEYSIG: ${fix} for the current key`,
+      `(signature made ${day(created)}, ${when}); accepted like gpg's EXPKEYSIG`,
   );
   return result;
 }

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { jsonOf } from '../helpers/cli';
 import { BorgFixtures } from '../helpers/borg-fixture';
-import { transplantSubkey } from '../helpers/gpg';
+import { exportPublicKey, genSigningKey, signDetached, transplantSubkey } from '../helpers/gpg';
 import { cli, errorLine, install, makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
 
 jest.setTimeout(120000);
@@ -324,4 +324,28 @@ describe('--from: signatures win over unsigned local builds', () => {
     expect(plan).toMatchObject({ asset: 'borg-dir-1.7.3.tgz', signatureUrl: `${f}.asc`, source: 'file', chosen: null });
     expect(plan.checks[0]).toBe(`OpenPGP signature ${f}.asc`);
   });
+});
+
+test('a key copy that has expired: the install says so each time, and suggests a current copy once', async () => {
+  const own = makeSandbox();
+  try {
+    // Made with a one-day expiry two days ago: the copy has expired, the signature is still good.
+    const made = new Date(Date.now() - 2 * 86400_000).toISOString().slice(0, 19).replace(/[-:]/g, '');
+    const exp = await genSigningKey(keys.home, { name: 'Expiring Mirror', at: made, expire: '1d' });
+    const keyFile = path.join(own.root, 'expiring.asc');
+    fs.writeFileSync(keyFile, await exportPublicKey(keys.home, exp.primary, { armor: true }));
+    const tgz = placeAs(fx.oneDirTgz(ASSET, '1.6.2'), path.join(own.root, 'assets'), ASSET);
+    await signDetached(keys.home, exp.signingSubkey!, tgz, { at: made });
+    const flags = ['1.6.2', '--from', tgz, '--signing-key', keyFile, '--fingerprint', exp.primary];
+    const first = await install(own, flags);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/warning: good signature, but this copy of the signing key \(custom\) expired on .*accepted like gpg's EXPKEYSIG\n/);
+    expect(first.stderr).toContain(`warning: the signing key copy in use is expired: get a current export of ${keyFile} for the current key (said once)`);
+    const second = await install(own, [...flags, '--force']);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/accepted like gpg's EXPKEYSIG/);
+    expect(second.stderr).not.toContain('said once');
+  } finally {
+    own.cleanup();
+  }
 });
