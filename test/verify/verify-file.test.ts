@@ -55,6 +55,7 @@ describe('verifyDetachedFile', () => {
       warnings: [],
       keySource: 'custom',
       keyExpiredAt: null,
+      keyFix: null,
       // the digest of exactly the bytes verified (install unpacks only bytes with this digest)
       sha256: createHash('sha256').update(await fs.readFile(data)).digest('hex'),
     });
