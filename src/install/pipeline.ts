@@ -4,7 +4,7 @@
 // removed on any failure or interrupt; the previous `current` stays until the new one has run.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { BadInputError, ChecksumError, InterruptedError, SignatureError, UsageError, filesystemError, isProvisionError, throwIfAborted } from '../errors';
+import { BadInputError, ChecksumError, InterruptedError, NoCompatibleBuildError, SignatureError, UsageError, filesystemError, isProvisionError, throwIfAborted } from '../errors';
 import type { AssetChoice, Release } from '../releases/types';
 import type { LibcTarget } from '../target/types';
 import { elfIdentityForArch, scanElfTree, type ScanTarget } from './elf-scan';
@@ -309,7 +309,14 @@ async function resolveSource(o: InstallOptions, t: ScanTarget, release: Release 
     return { kind: 'local', local: await resolveLocalSource(path.resolve(o.from!), o.version, t, selectOpts) };
   }
   const releases = await import('../releases');
-  const choice = releases.requireSelected(releases.selectAsset(release, t, selectOpts), selectOpts);
+  const selection = releases.selectAsset(release, t, selectOpts);
+  if (!selection.selected) {
+    // What would fit instead, from the releases the server lists (none named if it cannot say).
+    const api = { apiUrl: o.apiUrl, token: o.token, signal: o.signal, net: o.net };
+    const others = selectOpts.asset ? [] : await releases.findOtherFits(release.version, selection.target, api);
+    throw new NoCompatibleBuildError(releases.noCompatibleMessage(selection, selectOpts, others));
+  }
+  const choice = selection.selected;
   if (choice.kind !== 'onedir' && choice.kind !== 'onefile') throw new UsageError(`${choice.name} is not a borg binary`);
   return { kind: 'release', choice, version: release.version };
 }

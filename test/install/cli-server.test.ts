@@ -164,3 +164,19 @@ test('SIGINT during the download: exit 130, nothing changed, no temp leftovers',
   expect(sb.snapshot()).toEqual(before);
   expect(fs.readdirSync(sb.prefix).filter((n) => n.startsWith('.'))).toEqual([]);
 });
+
+test('no build of the release fits: install names the releases whose signed build does (exit 3, nothing changed)', async () => {
+  const newer = path.join(sb.root, 'only-236.tgz');
+  fs.copyFileSync(fx.oneDirTgz(ASSET, '1.7.0'), newer);
+  const asc = await keys.sign(newer);
+  gh.addRelease('1.7.0', [
+    { name: 'borg-linux-glibc236-x86_64.tgz', body: fs.readFileSync(newer) },
+    { name: 'borg-linux-glibc236-x86_64.tgz.asc', body: fs.readFileSync(asc) },
+  ], { withDigest: true });
+  const before = sb.snapshot();
+  const r = await install(sb, ['1.7.0', ...api(), '--glibc', '2.31', '--arch', 'x86_64']);
+  expect([r.code, errorLine(r)]).toEqual([3, expect.stringMatching(
+    /^borg 1\.7\.0 has no signed build for glibc 2\.31 on x86_64; other releases have a signed build that fits: 1\.5\.0 \(borg-linux-glibc231-x86_64\.tgz, glibc 2\.31\)/,
+  )]);
+  expect(sb.snapshot()).toEqual(before);
+});
