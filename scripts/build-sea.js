@@ -19,6 +19,28 @@ const exe = path.join(out, name);
 // Files the code reads through src/util/package-files.ts (kept equal by test/e2e/single-executable.test.ts).
 const ASSETS = ['package.json', 'keys/borg-signing-key.asc', 'vagrant/provision.sh', 'vagrant/borg-dir.spec'];
 
+/**
+ * The executable has no plugin folders, so shell completion's commands are bundled into it. They
+ * are not exported by @oclif/plugin-autocomplete (a plugin is found by its folder): taken from the
+ * exact version package.json pins, and test/e2e/single-executable.test.ts runs them.
+ */
+const autocompleteCommands = {
+  name: 'autocomplete-commands',
+  setup(build) {
+    build.onResolve({ filter: /^autocomplete-commands$/ }, () => ({ path: 'autocomplete-commands', namespace: 'autocomplete' }));
+    build.onLoad({ filter: /.*/, namespace: 'autocomplete' }, () => {
+      const dir = path.join(root, 'node_modules', '@oclif', 'plugin-autocomplete', 'lib', 'commands', 'autocomplete');
+      const file = (name) => JSON.stringify(path.join(dir, `${name}.js`));
+      return {
+        contents: `export { default as autocomplete } from ${file('index')};
+export { default as create } from ${file('create')};
+export { default as script } from ${file('script')};`,
+        resolveDir: dir,
+      };
+    });
+  },
+};
+
 async function main() {
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
@@ -39,6 +61,7 @@ async function main() {
       js: "require = require('node:module').createRequire(process.execPath); const __importMetaUrl = require('node:url').pathToFileURL(process.execPath).href;",
     },
     define: { 'import.meta.url': '__importMetaUrl' },
+    plugins: [autocompleteCommands],
   });
   const config = path.join(out, 'sea-config.json');
   const blob = path.join(out, 'sea-prep.blob');

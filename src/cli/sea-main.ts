@@ -9,17 +9,24 @@ import * as path from 'node:path';
 import { getAsset } from 'node:sea';
 import { COMMANDS } from '../commands';
 import notFound from './not-found';
+import * as autocomplete from 'autocomplete-commands';
 
 export const SINGLE_FILE_NOTE = 'single-file executable: Node.js is built in, nothing else needs to be installed';
 
 async function main(): Promise<void> {
   const exe = process.execPath;
-  require.cache[exe] = { id: exe, filename: exe, loaded: true, exports: { COMMANDS, notFound } } as unknown as NodeJS.Module;
+  const commands = {
+    ...COMMANDS,
+    autocomplete: autocomplete.autocomplete,
+    'autocomplete:create': autocomplete.create,
+    'autocomplete:script': autocomplete.script,
+  };
+  require.cache[exe] = { id: exe, filename: exe, loaded: true, exports: { COMMANDS: commands, notFound } } as unknown as NodeJS.Module;
   const pjson = JSON.parse(getAsset('package.json', 'utf8'));
   const self = `./${path.basename(exe)}`;
   pjson.oclif.commands = { strategy: 'explicit', target: self, identifier: 'COMMANDS' };
   pjson.oclif.hooks = { command_not_found: { target: self, identifier: 'notFound' } };
-  // Plugins are packages on disk; the executable has none (shell completion comes with the npm package).
+  // Plugins are packages on disk; the executable has none: shell completion's commands are bundled.
   delete pjson.oclif.plugins;
   const argv = process.argv.slice(2);
   await run(argv, { root: path.dirname(exe), pjson });

@@ -178,3 +178,12 @@ test('self-install from the npm package says what to do instead (exit 2)', async
   expect(r.stderr).toMatch(/^borg-provision: error: self-install copies the single-file executable, .*\nborg-provision: hint: /);
   expect(fs.existsSync(path.join(sb.root, 'npm-bin'))).toBe(false);
 });
+
+test('shell completion is built into the executable: autocomplete bash writes completions naming the commands', async () => {
+  const r = ok(await sea(['autocomplete', 'bash']));
+  expect(r.stdout).toMatch(/borg-provision autocomplete script bash/);
+  const fns = path.join(sb.home, '.cache', 'borg-provision', 'autocomplete', 'functions', 'bash', 'borg-provision.bash');
+  const text = fs.readFileSync(fns, 'utf8');
+  for (const id of ['install --json', 'detect --json', 'self-install', 'schedule:add']) expect(text).toContain(id);
+  expect(ok(await sea(['autocomplete', 'script', 'bash'])).stdout).toContain('BORG_PROVISION_AC_BASH_SETUP_PATH');
+});
