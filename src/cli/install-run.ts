@@ -72,7 +72,7 @@ async function runPipeline(version: string | undefined, flags: InstallFlagValues
   const target = resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
   target.catch(() => undefined); // reported when the pipeline awaits it; never an unhandled rejection
   // The pipeline's own modules, not the install index (list/use/uninstall are not needed here).
-  const [{ install }, { defaultBinDir, defaultPrefix }] = await Promise.all([import('../install/pipeline'), import('../install/places')]);
+  const [{ install }, { defaultBinDir, defaultPrefix }] = await Promise.all([import('../install'), import('../install/places')]);
   // A bar only on a terminal and never with --json; on a pipe only retries are worth a line.
   const bar = createProgressBar({ enabled: chatty });
   const onProgress = (e: ProgressEvent): void => {

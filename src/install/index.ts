@@ -1,6 +1,6 @@
 // src/install/: unpack, check, activate, and the version store. Public API of the stage.
-export { install } from './pipeline';
-export type { InstallOptions, InstallPlan, InstallResult, Verification } from './pipeline';
+export { install } from './install';
+export type { InstallOptions, InstallPlan, InstallResult, TargetFacts, Verification } from './install';
 export { listVersions, useVersion, uninstallVersion } from './manage';
 export type { ListResult, UseResult, UninstallResult } from './manage';
 export { defaultPrefix, defaultBinDir } from './places';

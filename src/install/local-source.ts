@@ -1,14 +1,17 @@
 // `install --from PATH`: the air-gapped path. PATH is a release asset with its `.asc` beside it,
 // a directory holding a release's assets (the best fit is chosen as for a download), or a
 // `build --vagrant` artifact `borg-dir-<version>.tgz` with its manifest (unsigned, SHA-256 checked).
+// resolveLocalFile finds the file; LocalSource gets and judges its bytes like a download's.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { BadInputError, InterruptedError, UsageError } from '../errors';
+import { BadInputError, ChecksumError, InterruptedError, UsageError } from '../errors';
 import { sha256File, type FileDigest } from '../util/sha256';
 import { manifestPathFor, readBuildManifest, type BuildManifest } from '../build/manifest';
-import type { AssetChoice, Release } from '../releases/types';
+import type { AssetChoice, Release } from '../releases';
+import { requireSignatureOrConsent, unsignedVerification, verifySignature, type Fetched, type Source, type SourceContext, type SourceFacts, type Verification } from './source';
 
-export interface LocalSource {
+/** The file --from names or chooses, and what is known of it. */
+export interface LocalFile {
   archive: string;
   /** The `.asc` beside it, or null when there is none. Whenever there is one, it is verified. */
   signature: string | null;
@@ -31,7 +34,7 @@ export interface LocalTarget {
 
 type SelectOpts = { allowUnsigned?: boolean; asset?: string };
 
-export async function resolveLocalSource(from: string, version: string | undefined, target: LocalTarget, o: SelectOpts): Promise<LocalSource> {
+export async function resolveLocalFile(from: string, version: string | undefined, target: LocalTarget, o: SelectOpts): Promise<LocalFile> {
   const st = await fs.stat(from).catch(() => null);
   if (!st) throw new BadInputError(`--from ${from}: no such file or directory`);
   if (st.isDirectory()) return fromDirectory(from, version, target, o);
@@ -45,7 +48,7 @@ export async function resolveLocalSource(from: string, version: string | undefin
  * alone. Without one, a `borg-dir-<v>.tgz` with its manifest is an unsigned local build, accepted
  * because it was named explicitly.
  */
-async function fromFile(file: string, version: string | undefined, chosen: string | null = null): Promise<LocalSource> {
+async function fromFile(file: string, version: string | undefined, chosen: string | null = null): Promise<LocalFile> {
   const name = path.basename(file);
   const manifestFile = name.endsWith('.tgz') ? manifestPathFor(file) : null;
   const build = manifestFile && (await isFile(manifestFile)) ? await readBuildManifestFor(file, manifestFile, version) : null;
@@ -79,7 +82,7 @@ async function readBuildManifestFor(file: string, manifestFile: string, version:
   return build;
 }
 
-function fromBuild(file: string, build: BuildManifest): Omit<LocalSource, 'chosen'> {
+function fromBuild(file: string, build: BuildManifest): Omit<LocalFile, 'chosen'> {
   return {
     archive: file,
     signature: null,
@@ -98,7 +101,7 @@ function fromBuild(file: string, build: BuildManifest): Omit<LocalSource, 'chose
  * artifact (`borg-dir-<v>.tgz` + manifest) is taken only when no signed asset fits (or it is the
  * only thing there and no version was given); `chosen` says which was taken and why.
  */
-async function fromDirectory(dir: string, version: string | undefined, target: LocalTarget, o: SelectOpts): Promise<LocalSource> {
+async function fromDirectory(dir: string, version: string | undefined, target: LocalTarget, o: SelectOpts): Promise<LocalFile> {
   const names = (await fs.readdir(dir)).sort();
   const builds = names.filter((n) => /^borg-dir-.+\.tgz$/.test(n) && names.includes(path.basename(manifestPathFor(n))));
   if (o.asset && builds.includes(o.asset)) return fromFile(path.join(dir, o.asset), version, `${o.asset}: named by --asset`);
@@ -156,4 +159,59 @@ export async function hashLocalFile(file: string, signal?: AbortSignal): Promise
 
 async function isFile(p: string): Promise<boolean> {
   return fs.stat(p).then((s) => s.isFile(), () => false);
+}
+
+export class LocalSource implements Source {
+  readonly facts: SourceFacts;
+
+  constructor(private readonly file: LocalFile) {
+    this.facts = {
+      version: file.version,
+      asset: file.asset,
+      kind: file.kind,
+      source: file.build ? 'built locally' : 'file',
+      archiveUrl: file.archive,
+      signatureUrl: file.signature,
+      assetGlibc: file.glibc,
+      chosen: file.chosen,
+      check: file.build
+        ? `SHA-256 of ${file.asset} against its build manifest (a locally built, unsigned archive)`
+        : `OpenPGP signature ${file.signature ?? 'none'}`,
+      from: path.resolve(file.archive),
+    };
+  }
+
+  requireVerifiable(allowUnsigned: boolean | undefined): void {
+    if (this.file.signature === null && this.file.build === null) requireSignatureOrConsent(this.file.asset, this.file.builtOn === 'github', allowUnsigned);
+  }
+
+  async obtain(ctx: SourceContext): Promise<Fetched> {
+    const f = this.file;
+    if (f.signature) {
+      const size = (
+        await fs.stat(f.archive).catch((err) => {
+          throw new BadInputError(`cannot read ${f.archive}: ${(err as Error).message}`);
+        })
+      ).size;
+      // The signature check hashes the file itself.
+      return { archive: f.archive, signature: f.signature, sha256: null, size, fromCache: false };
+    }
+    return { archive: f.archive, signature: null, ...(await hashLocalFile(f.archive, ctx.signal)), fromCache: false };
+  }
+
+  async verify(fetched: Fetched, ctx: SourceContext): Promise<Verification> {
+    const f = this.file;
+    if (f.build) {
+      // This early hash only refuses a wrong file before anything is written; what protects the
+      // install is that unpacking accepts nothing but bytes with the manifest's digest.
+      if (fetched.sha256 !== f.build.sha256) {
+        throw new ChecksumError(`${f.asset} does not match its build manifest (SHA-256 ${fetched.sha256}, manifest says ${f.build.sha256}); rebuild it`);
+      }
+      ctx.warn(`${f.asset} is a locally built, UNSIGNED archive: it was checked only by SHA-256 against its build manifest`);
+      return { status: 'sha256-manifest', sha256: f.build.sha256, signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: 'sha256', warnings: [] };
+    }
+    if (fetched.signature) return verifySignature(f.asset, { ...fetched, signature: fetched.signature }, ctx);
+    this.requireVerifiable(ctx.allowUnsigned);
+    return unsignedVerification(f.asset, fetched.sha256!, ctx.warn);
+  }
 }

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChecksumError } from '../../src/errors';
-import { install, type InstallOptions } from '../../src/install/pipeline';
+import { install, type InstallOptions } from '../../src/install';
 import { resolveTargetFromFlags, type ResolvedTarget } from '../../src/cli/target-flags';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
