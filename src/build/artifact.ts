@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { BuildError, ChecksumError, ArchiveError, FilesystemError, InterruptedError, filesystemError } from '../errors';
 import { sha256File } from '../util/sha256';
-import { artifactName, manifestPathFor, MANIFEST_KIND, type BuildManifest } from './manifest';
+import { artifactName, manifestPathFor, MANIFEST_KIND, type BuildManifest } from '../install';
 import { VM_ARTIFACT, VM_BUILD_INFO, type BuildPlan } from './plan';
 import { vagrantSshToStream } from './runner';
 
@@ -98,8 +98,7 @@ export async function checkArtifact(
   target: CompatibilityTarget,
   signal?: AbortSignal,
 ): Promise<{ elfFiles: number; maxGlibcNeeded: string | null }> {
-  const { unpackArchive } = await import('../install/unpack');
-  const { scanElfTree, elfIdentityForArch } = await import('../install/elf-scan');
+  const { unpackArchive, scanElfTree, elfIdentityForArch } = await import('../install');
   const { isElfFileSync, readElfNeeds } = await import('../target');
   const scratch = await fs.mkdtemp(path.join(scratchParent, 'check-'));
   try {

@@ -1,5 +1,4 @@
 // Public API of the build stage (docs/architecture.md, "src/build/").
-export * from './manifest';
 export { DEBIAN, DEBIAN_RELEASES, debianForGlibc, parseDebianRelease, type DebianRelease } from './debian';
 export { toolchainFor, normaliseVersion, type Series, type Toolchain } from './series';
 export { makePlan, PROVIDERS, type BuildPlan, type Provider, type PlanOptions } from './plan';

@@ -6,8 +6,7 @@ import { BuildError, CompatibilityError, InterruptedError, filesystemError, thro
 import { compareDotted } from '../util/dotted-version';
 import { shQuoteForDisplay } from '../util/text';
 import { checkArtifact, copyArtifactOut, manifestFor, publishArtifact, readBuildInfo, type CompatibilityTarget } from './artifact';
-import type { BuildManifest } from './manifest';
-import { artifactName } from './manifest';
+import { artifactName, type BuildManifest } from '../install';
 import { FALLBACK_SPEC, PROVISION_SCRIPT, VM_ARTIFACT, VM_BUILD_INFO, type BuildPlan } from './plan';
 import { requirePrerequisites } from './prerequisites';
 import { openLog, runVagrant, type RunResult } from './runner';

@@ -4,8 +4,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError, ReleaseNotFoundError, filesystemError, throwIfAborted } from '../errors';
-import type { ProgressEvent } from '../fetch/types';
-import type { ApiOptions } from '../releases/types';
+import type { ProgressEvent } from '../fetch';
+import type { ApiOptions } from '../releases';
 import type { VerifyResult } from '../verify';
 import { copyFileAtomic } from '../util/atomic-write';
 import { sdistNameFor } from './plan';

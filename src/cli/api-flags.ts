@@ -4,7 +4,7 @@
 //   static override flags = { ...apiFlags, ... }                 // --api-url (default shown in --help)
 //   const api = apiOptionsFromFlags(flags, this.signal);         // { apiUrl, token, signal, net }
 // GITHUB_TOKEN, when set and not empty, becomes the bearer token (never printed); BORG_PROVISION_NET
-// tunes timeouts and retries (src/fetch/net-options.ts). A --api-url that is not an http(s) URL is
+// tunes timeouts and retries (the net stage). A --api-url that is not an http(s) URL is
 // a UsageError (exit 2).
 import { Flags } from '@oclif/core';
 import { DEFAULT_API_URL } from './api-options';

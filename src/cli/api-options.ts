@@ -1,10 +1,10 @@
 // The GitHub API/network options built from the --api-url flag and the environment
 // (src/cli/api-flags.ts declares the flag for oclif).
 // GITHUB_TOKEN, when set and not empty, becomes the bearer token (never printed); BORG_PROVISION_NET
-// tunes timeouts and retries (src/fetch/net-options.ts). A --api-url that is not an http(s) URL is
+// tunes timeouts and retries (the net stage). A --api-url that is not an http(s) URL is
 // a UsageError (exit 2).
 import { UsageError } from '../errors';
-import { netOptionsFromEnv, type NetOptions } from '../fetch/net-options';
+import { netOptionsFromEnv, type NetOptions } from '../net';
 
 export const DEFAULT_API_URL = 'https://api.github.com';
 

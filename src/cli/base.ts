@@ -7,7 +7,7 @@ import { Command, Errors, Flags } from '@oclif/core';
 import { InterruptedError } from '../errors';
 import { describeError, renderFailure, writeWarning, type Failure } from './failure';
 import { verboseLogger, type LogLine } from './verbose';
-import type { NetOptions } from '../fetch/net-options';
+import type { NetOptions } from '../net';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;

@@ -1,7 +1,11 @@
 // The short human summary of a TargetReport, verdict first, and detect's warnings.
-import type { PathReport, TargetReport } from '../target/types';
+import type { BuildFit } from '../releases';
+import type { PathReport, TargetReport } from '../target';
 
-export function renderSummary(r: TargetReport): string {
+/** What detect shows: the target, and the family of borg's builds that would be installed there. */
+export type DetectResult = TargetReport & { wouldInstall: BuildFit | null };
+
+export function renderSummary(r: DetectResult): string {
   const { libc } = r;
   const lines = [verdict(r)];
   const symbols = libc.maxSymbolVersion ? `highest symbol version GLIBC_${libc.maxSymbolVersion} (${libc.versions.length} defined)` : 'no symbol versions';
@@ -20,7 +24,7 @@ export function renderSummary(r: TargetReport): string {
   return lines.join('\n');
 }
 
-function verdict(r: TargetReport): string {
+function verdict(r: DetectResult): string {
   const head = `glibc ${r.libc.release} on ${r.arch}`;
   const fit = r.wouldInstall;
   if (!fit) return `${head}: no published borg Linux build fits this target; build borg locally for it`;

@@ -3,14 +3,14 @@
 import { apiOptionsFromFlags } from './api-options';
 import { createProgressBar } from './progress';
 import { resolveTargetFromFlags } from './target-options';
-import type { ProgressEvent } from '../fetch/types';
+import type { ProgressEvent } from '../fetch';
 import type { InstallResult } from '../install';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { stateHome } from '../util/xdg';
 import { logProgress } from './verbose';
-import { groupFingerprint } from '../verify/pinned';
-import { checkVersionArg } from '../releases/version-arg';
+import { groupFingerprint } from '../verify';
+import { checkVersionArg } from '../releases';
 
 /** The install command's flags, as oclif parses them (names as on the command line). */
 export interface InstallFlagValues {
@@ -40,7 +40,7 @@ export interface InstallIo {
   /** --verbose: each step, HTTP request and retry (src/cli/verbose.ts). */
   log?: (line: string) => void;
   /** The command's network callbacks (BaseCommand.traced): retries announced, --verbose's log. */
-  net?: import('../fetch/net-options').NetOptions;
+  net?: import('../net').NetOptions;
 }
 
 export async function runInstall(version: string | undefined, flags: InstallFlagValues, io: InstallIo): Promise<InstallResult> {
@@ -72,7 +72,7 @@ async function runPipeline(version: string | undefined, flags: InstallFlagValues
   const target = resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
   target.catch(() => undefined); // reported when the pipeline awaits it; never an unhandled rejection
   // The pipeline's own modules, not the install index (list/use/uninstall are not needed here).
-  const [{ install }, { defaultBinDir, defaultPrefix }] = await Promise.all([import('../install'), import('../install/places')]);
+  const { install, defaultBinDir, defaultPrefix } = await import('../install');
   // A bar only on a terminal and never with --json; on a pipe only retries are worth a line.
   const bar = createProgressBar({ enabled: chatty });
   const onProgress = (e: ProgressEvent): void => {

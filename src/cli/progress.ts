@@ -1,7 +1,7 @@
 // Renders download progress events (src/fetch) as one self-rewriting line on a terminal:
 // bytes, percentage, rate and ETA over all files in flight. On a pipe, or with --json, it
 // renders nothing (enabled is false or the stream is not a TTY), so logs stay clean.
-import type { ProgressEvent } from '../fetch/types';
+import type { ProgressEvent } from '../fetch';
 import { formatBytes, formatDuration } from './format';
 
 // Re-exported for existing importers; new code imports them from ./format.

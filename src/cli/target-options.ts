@@ -1,7 +1,7 @@
 // Target flag values (--libc --root --glibc --arch) turned into a target. The rules are at the
 // top of src/cli/target-flags.ts, which declares the flags for oclif.
 import { UsageError } from '../errors';
-import type { LibcTarget } from '../target/types';
+import type { LibcTarget } from '../target';
 
 export interface TargetFlagValues {
   libc?: string;
@@ -32,7 +32,7 @@ export function parseGlibcFlag(value: string): string {
 
 /** --arch's value as borg names it; aliases accepted. */
 export async function parseArchFlag(value: string): Promise<string> {
-  const { normalizeArchName, ARCH_NAMES } = await import('../target/arch');
+  const { normalizeArchName, ARCH_NAMES } = await import('../target');
   const arch = normalizeArchName(value);
   if (!arch) throw new UsageError(`--arch ${value} is not an arch we know: use one of ${ARCH_NAMES.join(', ')} (or aarch64, amd64, i686, armv7l)`);
   return arch;
@@ -47,7 +47,7 @@ export async function resolveTargetFromFlags(flags: TargetFlagValues): Promise<R
     return { glibc, arch, source: 'given' };
   }
   // The modules themselves, not the target index (which also loads detect's host report).
-  const [{ realRoot }, { resolveLibcTarget }, { requireGlibc }] = await Promise.all([import('../target/root-path'), import('../target/resolve-target'), import('../target/libc')]);
+  const { realRoot, resolveLibcTarget, requireGlibc } = await import('../target');
   if (flags.libc !== undefined && flags.root !== undefined) await realRoot(flags.root); // exit 2 if it is not there
   const t = requireGlibc(await resolveLibcTarget({ libc: flags.libc, root: flags.root }));
   const read = flags.libc ?? (flags.root !== undefined ? `root ${flags.root}` : 'this machine');

@@ -5,7 +5,7 @@ import { Args, Flags } from '@oclif/core';
 import * as path from 'node:path';
 import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';
-import { checkVersionArg } from '../releases/version-arg';
+import { checkVersionArg } from '../releases';
 import { parseArchFlag, resolveTargetFromFlags, targetFlags } from '../cli/target-flags';
 import { UnsupportedTargetError, UsageError } from '../errors';
 import { compareDotted } from '../util/dotted-version';
@@ -75,7 +75,7 @@ export default class Build extends BaseCommand {
       box: flags.box,
       targetArch: target.libcArch,
     });
-    const { cacheDir } = await import('../fetch/cache-dir');
+    const { cacheDir } = await import('../fetch');
     const workDir = path.resolve(
       flags['work-dir'] ?? path.join(cacheDir(), 'build', `borg-${plan.version}-${plan.debian}-${plan.arch}-${Date.now()}`),
     );

@@ -2,7 +2,7 @@
 // which directories can hold executables. The target stage is loaded lazily so --help stays fast.
 import { BaseCommand } from '../cli/base';
 import { targetFlags } from '../cli/target-flags';
-import type { TargetReport } from '../target/types';
+import type { DetectResult } from '../cli/detect-summary';
 
 export default class Detect extends BaseCommand {
   static override summary = 'Report the target libc, arch, OS and exec-capable paths';
@@ -19,11 +19,13 @@ export default class Detect extends BaseCommand {
   // The shared definitions (src/cli/target-flags.ts); --glibc/--arch make no sense here: detect reads them.
   static override flags = { libc: targetFlags.libc, root: targetFlags.root };
 
-  async run(): Promise<TargetReport> {
+  async run(): Promise<DetectResult> {
     const { flags } = await this.parse(Detect);
-    const { detectTarget, requireGlibc } = await import('../target');
+    const [{ detectTarget, requireGlibc }, { fittingBuildFor }] = await Promise.all([import('../target'), import('../releases')]);
     const { renderSummary, detectWarnings } = await import('../cli/detect-summary');
-    const report = requireGlibc(await detectTarget({ libc: flags.libc, root: flags.root, signal: this.signal, log: this.trace }));
+    const target = requireGlibc(await detectTarget({ libc: flags.libc, root: flags.root, signal: this.signal, log: this.trace }));
+    // Which build fits is the catalog's knowledge, shown beside what the target stage read.
+    const report: DetectResult = { ...target, wouldInstall: fittingBuildFor(target) };
     detectWarnings(report).forEach((w) => this.warnLine(w));
     if (!this.jsonEnabled()) this.log(renderSummary(report));
     return report;

@@ -2,7 +2,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
 import { formatBytes } from '../cli/format';
-import { shortFingerprint } from '../verify/pinned';
+import { shortFingerprint } from '../verify';
 import type { ListResult } from '../install';
 
 export default class List extends BaseCommand {

@@ -5,11 +5,11 @@ import { Args, Flags } from '@oclif/core';
 import * as fs from 'node:fs';
 import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';
-import { checkVersionArg } from '../releases/version-arg';
+import { checkVersionArg } from '../releases';
 import { targetFlags, resolveTargetFromFlags } from '../cli/target-flags';
 import { NoCompatibleBuildError, UsageError } from '../errors';
-import type { AssetChoice, ReleaseSummary, Selection } from '../releases/types';
-import type { DownloadResult, ProgressEvent } from '../fetch/types';
+import type { AssetChoice, ReleaseSummary, Selection } from '../releases';
+import type { DownloadResult, ProgressEvent } from '../fetch';
 import { logProgress } from '../cli/verbose';
 
 type DownloadReport = { dir: string; archive: DownloadResult; signature: DownloadResult | null; verified: false };

@@ -1,7 +1,7 @@
 // `borg-provision uninstall VERSION`: remove an installed version (never the current one without --force).
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
-import { checkVersionArg } from '../releases/version-arg';
+import { checkVersionArg } from '../releases';
 import type { UninstallResult } from '../install';
 
 export default class Uninstall extends BaseCommand {

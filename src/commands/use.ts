@@ -1,7 +1,7 @@
 // `borg-provision use VERSION`: make an installed version current, after `borg -V` proves it runs.
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
-import { checkVersionArg } from '../releases/version-arg';
+import { checkVersionArg } from '../releases';
 import type { UseResult } from '../install';
 
 export default class Use extends BaseCommand {

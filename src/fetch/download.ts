@@ -17,8 +17,8 @@ import { writeFileAtomic } from '../util/atomic-write';
 import { sha256File } from '../util/sha256';
 import { cacheDir, downloadWriteError } from './cache-dir';
 import { acquireFileLock } from './file-lock';
-import { USER_AGENT, describeCause, errorCode, header, isRetryableError, makeDispatcher, sleep } from './http';
-import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from './net-options';
+import { USER_AGENT, describeCause, errorCode, header, isRetryableError, makeDispatcher, sleep } from '../net';
+import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from '../net';
 import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
 
 type Headers = Record<string, string | string[] | undefined>;

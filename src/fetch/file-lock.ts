@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { InterruptedError, LockedError } from '../errors';
 import { downloadWriteError } from './cache-dir';
-import { sleep } from './http';
+import { sleep } from '../net';
 
 export interface WaitOptions {
   signal?: AbortSignal;

@@ -2,5 +2,4 @@ export * from './types';
 export { cacheDir } from './cache-dir';
 export { download, cacheSubdir, normalizeSha256, removeDownload } from './download';
 export { downloadWithSignature, type WithSignatureOptions } from './with-signature';
-export { DEFAULT_NET, netOptionsFromEnv, resolveNet, type NetOptions } from './net-options';
 export { listCache, cleanCache, type CacheListing, type CachedRelease, type CleanResult } from './cache-contents';

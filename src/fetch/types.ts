@@ -1,4 +1,4 @@
-import type { NetOptions } from './net-options';
+import type { NetOptions } from '../net';
 
 /** Events a download reports; commands render them (src/cli/progress.ts), stages never print. */
 export type ProgressEvent =

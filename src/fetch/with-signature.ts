@@ -2,10 +2,10 @@
 // stopped (its `.part` kept for resuming) and the first real failure is reported.
 import * as path from 'node:path';
 import { InterruptedError } from '../errors';
-import type { AssetChoice } from '../releases/types';
+import type { AssetChoice } from '../releases';
 import { cacheDir } from './cache-dir';
 import { cacheSubdir, download } from './download';
-import type { NetOptions } from './net-options';
+import type { NetOptions } from '../net';
 import type { DownloadResult, ProgressEvent } from './types';
 
 export interface WithSignatureOptions {

@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ArchiveError, CompatibilityError, InterruptedError, isProvisionError } from '../errors';
-import type { ElfIdentity, ElfNeeds } from '../target/types';
+import type { ElfIdentity, ElfNeeds } from '../target';
 import { compareDotted, parseDotted } from '../util/dotted-version';
 
 export interface ElfReader {

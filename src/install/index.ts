@@ -10,3 +10,4 @@ export type { InstallManifest, InstalledVersion, InstallSource } from './store';
 export { wrapperScript } from './wrapper';
 export { selfInstall } from './self-install';
 export type { SelfInstallResult } from './self-install';
+export * from './build-manifest';

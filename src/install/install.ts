@@ -5,7 +5,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InterruptedError, NoCompatibleBuildError, UsageError, filesystemError, isProvisionError, throwIfAborted } from '../errors';
-import type { NetOptions, ProgressEvent } from '../fetch';
+import type { ProgressEvent } from '../fetch';
+import type { NetOptions } from '../net';
 import type { Release } from '../releases';
 import type { SigningKey } from '../verify';
 import { scanElfTree, type ScanTarget } from './elf-scan';
@@ -121,8 +122,8 @@ async function prepare(o: InstallOptions): Promise<Prepared> {
 async function fetchRelease(o: InstallOptions): Promise<Release | null> {
   if (o.from) return null;
   if (!o.version) throw new UsageError('give the borg version to install, e.g. borg-provision install 1.4.2');
-  const [releases, fetch] = await Promise.all([import('../releases'), import('../fetch')]);
-  return releases.getRelease(o.version, { apiUrl: o.apiUrl, token: o.token, signal: o.signal, net: o.net ?? fetch.netOptionsFromEnv() });
+  const [releases, net] = await Promise.all([import('../releases'), import('../net')]);
+  return releases.getRelease(o.version, { apiUrl: o.apiUrl, token: o.token, signal: o.signal, net: o.net ?? net.netOptionsFromEnv() });
 }
 
 async function resolveSource(o: InstallOptions, t: ScanTarget, release: Release | null): Promise<Source> {

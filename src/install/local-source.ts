@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError, ChecksumError, InterruptedError, UsageError } from '../errors';
 import { sha256File, type FileDigest } from '../util/sha256';
-import { manifestPathFor, readBuildManifest, type BuildManifest } from '../build/manifest';
+import { manifestPathFor, readBuildManifest, type BuildManifest } from './build-manifest';
 import type { AssetChoice, Release } from '../releases';
 import { requireSignatureOrConsent, unsignedVerification, verifySignature, type Fetched, type Source, type SourceContext, type SourceFacts, type Verification } from './source';
 

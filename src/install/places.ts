@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FilesystemError } from '../errors';
-import type { PathReport } from '../target/types';
+import type { PathReport } from '../target';
 
 // The defaults are the shared XDG rules (src/util/xdg.ts), under the names commands import.
 export { dataHome as defaultPrefix, userBinDir as defaultBinDir } from '../util/xdg';

@@ -28,10 +28,10 @@ export class ReleaseSource implements Source {
   async obtain(ctx: SourceContext): Promise<Fetched> {
     const c = this.choice;
     ctx.step(`downloading ${c.name}${c.signatureUrl ? ' and its signature' : ''}`);
-    const [fetch, { judgeSignature }] = await Promise.all([import('../fetch'), import('../verify')]);
+    const [fetch, { judgeSignature }, { netOptionsFromEnv }] = await Promise.all([import('../fetch'), import('../verify'), import('../net')]);
     // A signature that cannot be good (another key, SHA-1, revoked) stops the archive's download.
     const onSignature = async (sig: { path: string }): Promise<void> => void (await judgeSignature({ signature: sig.path, key: ctx.key, signal: ctx.signal }));
-    const net = ctx.net ?? fetch.netOptionsFromEnv();
+    const net = ctx.net ?? netOptionsFromEnv();
     const r = await fetch.downloadWithSignature(c, { signal: ctx.signal, onProgress: ctx.onProgress, net, onSignature });
     return { archive: r.archive.path, signature: r.signature?.path ?? null, sha256: r.archive.sha256, size: r.archive.size, fromCache: r.archive.fromCache };
   }

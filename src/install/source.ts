@@ -53,7 +53,7 @@ export interface SourceContext {
   strictKeyExpiry?: boolean;
   allowUnsigned?: boolean;
   signal?: AbortSignal;
-  net?: import('../fetch').NetOptions;
+  net?: import('../net').NetOptions;
   onProgress?: (e: import('../fetch').ProgressEvent) => void;
   step: (line: string) => void;
   warn: (line: string) => void;

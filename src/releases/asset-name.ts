@@ -4,7 +4,7 @@
 //   1.4.2+:      borg-linux-glibcNNN-<arch>[-gh]
 // each optionally `.tgz` (PyInstaller one-dir) or bare (one-file), and `.asc` for a signature.
 // Names that fit no rule stay "unknown": a wrong guess would install a binary that cannot run.
-import { ARCH_NAMES, normalizeArchName } from '../target/arch';
+import { ARCH_NAMES, normalizeArchName } from '../target';
 import type { AssetKind, AssetOs, ParsedAsset } from './types';
 
 /** glibc level of the 1.2.x names, from borg's Vagrant boxes of that era. */

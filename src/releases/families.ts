@@ -2,7 +2,18 @@
 // Builds run where the host glibc is the same or newer than the one they were built on. The
 // releases stage picks the actual asset per version (not every release carries every family).
 import { compareDotted } from '../util/dotted-version';
-import type { BuildFit } from '../target/types';
+/** The family of borg's published Linux builds that fits a target (no network involved). */
+export interface BuildFit {
+  /** The best fitting family, e.g. "borg-linux-glibc236". */
+  assetFamily: string;
+  glibcLevel: string;
+  /** Locally built and OpenPGP-signed (true), or GitHub-built "-gh" without a signature. */
+  signed: boolean;
+  /** Older families that also run there, best first. */
+  alsoFits: string[];
+  note: string;
+}
+
 
 // Signed x86_64 families (borg 1.4.x naming; 1.2.x used linuxold64/linux64/linuxnew64/linuxnewer64).
 const SIGNED_X86_64 = [
@@ -28,4 +39,9 @@ export function fittingBuild(release: string, arch: string): BuildFit | null {
     alsoFits: rest.map((r) => r.family),
     note: best.note,
   };
+}
+
+/** The family that would be installed on a glibc target; null when none fits (or not glibc). */
+export function fittingBuildFor(t: { libc: { family: string; release: string | null }; arch: string }): BuildFit | null {
+  return t.libc.family === 'glibc' && t.libc.release ? fittingBuild(t.libc.release, t.arch) : null;
 }

@@ -4,8 +4,8 @@
 // reset time rather than waited out.
 import { request } from 'undici';
 import { InterruptedError, NetworkError, ReleaseNotFoundError } from '../errors';
-import { USER_AGENT, describeCause, header, isRetryableError, makeDispatcher, mayCarryToken, sleep } from '../fetch/http';
-import { backoffMs, resolveNet, type ResolvedNetOptions } from '../fetch/net-options';
+import { USER_AGENT, describeCause, header, isRetryableError, makeDispatcher, mayCarryToken, sleep } from '../net';
+import { backoffMs, resolveNet, type ResolvedNetOptions } from '../net';
 import { comparePep440, isPep440 } from './pep440';
 import type { ApiOptions, Release, ReleaseSummary } from './types';
 

@@ -12,3 +12,4 @@ export {
 } from './github-api';
 export { checkVersionArg } from './version-arg';
 export { findOtherFits, otherFits } from './other-fits';
+export { fittingBuild, fittingBuildFor, type BuildFit } from './families';

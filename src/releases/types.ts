@@ -10,7 +10,7 @@ export interface ApiOptions {
   /** owner/name; default borgbackup/borg. */
   repo?: string;
   /** Network tuning (timeouts, retries); tests make them short. */
-  net?: import('../fetch/net-options').NetOptions;
+  net?: import('../net').NetOptions;
   /** When the API phase must be over (epoch ms); set by the look-up itself from net.apiDeadlineMs. */
   deadline?: number;
 }

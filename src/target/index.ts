@@ -7,3 +7,4 @@ export { pathReport } from './mounts';
 export * from './types';
 export { detectTarget } from './report';
 export { realRoot } from './root-path';
+export { ARCH_NAMES, normalizeArchName } from './arch';

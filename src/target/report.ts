@@ -1,12 +1,11 @@
 // detectTarget: the whole picture `borg-provision detect` shows. The libc is parsed while the
 // system files, mounts and borg on PATH are read, all concurrently.
 import { throwIfAborted } from '../errors';
-import { fittingBuild } from '../releases/families';
 import { borgOnPath, installPathReports, sudoReport } from './host';
 import { resolveLibcTarget } from './resolve-target';
 import { realRoot, targetView } from './root-path';
 import { readSystem, systemFromLibc } from './system';
-import type { LibcTarget, ReportSource, TargetReport } from './types';
+import type { ReportSource, TargetReport } from './types';
 
 /**
  * `signal` stops the one slow part (`borg -V` of each borg on PATH) and throws InterruptedError.
@@ -43,10 +42,5 @@ export async function detectTarget(o: {
     sudo,
     borg,
     source,
-    wouldInstall: wouldInstall(target),
   };
-}
-
-function wouldInstall(t: LibcTarget) {
-  return t.libc.family === 'glibc' && t.libc.release ? fittingBuild(t.libc.release, t.arch) : null;
 }

@@ -91,18 +91,6 @@ export interface BorgOnPath {
   version: string | null;
 }
 
-/** The family of borg's published Linux builds that fits a target (no network involved). */
-export interface BuildFit {
-  /** The best fitting family, e.g. "borg-linux-glibc236". */
-  assetFamily: string;
-  glibcLevel: string;
-  /** Locally built and OpenPGP-signed (true), or GitHub-built "-gh" without a signature. */
-  signed: boolean;
-  /** Older families that also run there, best first. */
-  alsoFits: string[];
-  note: string;
-}
-
 /** What detect looked at: the running machine, a --root tree, or a --libc file alone. */
 export interface ReportSource {
   kind: 'running' | 'root' | 'libc';
@@ -120,6 +108,4 @@ export interface TargetReport extends LibcTarget {
   sudo: SudoReport;
   borg: BorgOnPath[];
   source?: ReportSource;
-  /** The build family that would be installed; null when none fits (or not glibc). */
-  wouldInstall?: BuildFit | null;
 }

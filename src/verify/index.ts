@@ -6,6 +6,7 @@ export {
   refreshedKeyPath,
   normalizeFingerprint,
   groupFingerprint,
+  shortFingerprint,
 } from './pinned';
 export { loadSigningKey } from './signing-key';
 export type { SigningKey, KeySource, LoadSigningKeyOptions } from './signing-key';

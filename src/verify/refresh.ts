@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as openpgp from 'openpgp';
-import type { NetOptions } from '../fetch/net-options';
+import type { NetOptions } from '../net';
 import { writeFileAtomic } from '../util/atomic-write';
 import { InterruptedError, NetworkError, SignatureError, UsageError, filesystemError, throwIfAborted } from '../errors';
 import { fingerprintOf, parseKeys, readBundledKey, readKeyFile } from './key-file';
@@ -61,8 +61,7 @@ export async function refreshSigningKey(o: RefreshOptions = {}): Promise<Refresh
 async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
   throwIfAborted(o.signal);
   const { request } = await import('undici');
-  const { makeDispatcher, describeCause, errorCode } = await import('../fetch/http');
-  const { netOptionsFromEnv, resolveNet } = await import('../fetch/net-options');
+  const { makeDispatcher, describeCause, errorCode, netOptionsFromEnv, resolveNet } = await import('../net');
   const t = o.timeoutMs;
   const timeouts = t === undefined ? {} : { connectTimeoutMs: t, headersTimeoutMs: t, bodyTimeoutMs: t };
   // The fetch stage's dispatcher: bounded redirects (never https -> http), retries of connection

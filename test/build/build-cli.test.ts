@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readBuildManifest } from '../../src/build/manifest';
+import { readBuildManifest } from '../../src/install';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { buildElf, releaseString } from '../helpers/elf-writer';
 import { runCli, jsonOf, type CliOptions, type CliResult } from '../helpers/cli';

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readBuildManifest } from '../../src/build/manifest';
+import { readBuildManifest } from '../../src/install';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { runCli } from '../helpers/cli';
 import { installFakeVagrant } from '../helpers/fake-vagrant';

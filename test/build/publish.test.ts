@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FilesystemError } from '../../src/errors';
 import { publishArtifact } from '../../src/build/artifact';
-import { MANIFEST_KIND, type BuildManifest } from '../../src/build/manifest';
+import { MANIFEST_KIND, type BuildManifest } from '../../src/install';
 
 const manifest = (sha256: string): BuildManifest => ({
   kind: MANIFEST_KIND,

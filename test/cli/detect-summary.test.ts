@@ -1,8 +1,8 @@
 // detect's human summary when the mount table could not be read: it must not claim "exec, writable".
 import { detectWarnings, renderSummary } from '../../src/cli/detect-summary';
-import type { TargetReport } from '../../src/target/types';
+import type { DetectResult } from '../../src/cli/detect-summary';
 
-const report = (flagsKnown: boolean): TargetReport => ({
+const report = (flagsKnown: boolean): DetectResult => ({
   libc: { path: '/lib/libc.so.6', family: 'glibc', release: '2.36', maxSymbolVersion: '2.36', versions: ['2.36'], build: null },
   arch: 'x86_64',
   kernelArch: 'x86_64',

@@ -9,8 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { request } from 'undici';
 import { NetworkError } from '../../src/errors';
-import { isDowngrade, makeDispatcher } from '../../src/fetch/http';
-import { resolveNet } from '../../src/fetch/net-options';
+import { isDowngrade, makeDispatcher, resolveNet } from '../../src/net';
 
 describe('https -> http redirects', () => {
   let dir: string;

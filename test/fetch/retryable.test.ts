@@ -1,4 +1,4 @@
-import { isRetryableError } from '../../src/fetch/http';
+import { isRetryableError } from '../../src/net';
 
 const withCode = (code: string): Error => Object.assign(new Error(code), { code });
 

@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NetworkError } from '../../src/errors';
 import { getRelease, listReleases } from '../../src/releases';
-import { mayCarryToken } from '../../src/fetch/http';
+import { mayCarryToken } from '../../src/net';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
 import { addBorgReleases } from '../fixtures-data/borg-releases';
 

@@ -6,6 +6,7 @@ import { detectTarget, findLibc, requireGlibc, resolveLibcTarget } from '../../s
 import { resolveInRoot } from '../../src/target/root-path';
 import { buildElf } from '../helpers/elf-writer';
 import { libcElf, link, put, tempDir, truenasRoot } from './root-tree';
+import { fittingBuildFor } from '../../src/releases';
 
 const dirs: string[] = [];
 function newRoot(): string {
@@ -29,7 +30,7 @@ test('a TrueNAS 25.04 root: libc via PT_INTERP of /bin/sh, system from os-releas
   expect(r.source).toEqual({ kind: 'root', root, libcTargetPath: '/usr/lib/x86_64-linux-gnu/libc.so.6', hostChecked: false });
   expect(r.paths).toEqual([]);
   expect(r.borg).toEqual([]);
-  expect(r.wouldInstall).toMatchObject({ assetFamily: 'borg-linux-glibc236', signed: true });
+  expect(fittingBuildFor(r)).toMatchObject({ assetFamily: 'borg-linux-glibc236', signed: true });
 });
 
 test('TrueNAS without os-release: Debian base and codename from the version table', async () => {
@@ -89,7 +90,7 @@ test('a musl root is recognised by its loader and refused with exit 3', async ()
   const r = await detectTarget({ root });
   expect(r.libc.family).toBe('musl');
   expect(r.system.os?.id).toBe('alpine');
-  expect(r.wouldInstall).toBeNull();
+  expect(fittingBuildFor(r)).toBeNull();
   expect(() => requireGlibc(r)).toThrow(UnsupportedTargetError);
 });
 
@@ -109,5 +110,5 @@ test('--libc with --root: the file is judged, the system comes from the root', a
   expect(r.libc.release).toBe('2.41');
   expect(r.system.truenas?.version).toBe('25.04.2');
   expect(r.source?.kind).toBe('root');
-  expect(r.wouldInstall?.assetFamily).toBe('borg-linux-glibc241');
+  expect(fittingBuildFor(r)?.assetFamily).toBe('borg-linux-glibc241');
 });

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { Agent, interceptors, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header';
 import { NetworkError } from '../errors';
-import type { ResolvedNetOptions } from './net-options';
+import type { ResolvedNetOptions } from './options';
 
 export const USER_AGENT = 'borg-provision (+https://github.com/borgbackup/borg)';
 
