@@ -24,7 +24,11 @@ const env = { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: '' };
 
 function timeOnce(cmd, args, extraEnv = {}) {
   const started = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, args, {
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 << 20,
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).trim()}`);
   return { ms, stdout: String(r.stdout) };
@@ -52,14 +56,19 @@ function main() {
   const med = samples.map(median);
   const [node, detect, readelf] = med;
   console.log(`libc: ${libc}; ${RUNS} interleaved runs each, median wall time`);
-  console.log(`${'command'.padEnd(44)}${'median ms'.padStart(10)}${'vs node -e 0'.padStart(14)}${'vs readelf'.padStart(12)}`);
+  console.log(
+    `${'command'.padEnd(44)}${'median ms'.padStart(10)}${'vs node -e 0'.padStart(14)}${'vs readelf'.padStart(12)}`,
+  );
   cases.forEach((c, j) => {
-    const row = `${c.name.padEnd(44)}${med[j].toFixed(1).padStart(10)}` +
+    const row =
+      `${c.name.padEnd(44)}${med[j].toFixed(1).padStart(10)}` +
       `${(med[j] / node).toFixed(2).padStart(13)}x${(med[j] / readelf).toFixed(2).padStart(11)}x`;
     console.log(row);
   });
   const ratio = detect / node;
-  console.log(`target: executable detect --json <= ${TARGET_RATIO}x node -e 0: ${ratio.toFixed(2)}x, ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'}`);
+  console.log(
+    `target: executable detect --json <= ${TARGET_RATIO}x node -e 0: ${ratio.toFixed(2)}x, ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'}`,
+  );
   fs.rmSync(NO_BORG, { recursive: true, force: true });
 }
 

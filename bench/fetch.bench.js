@@ -51,7 +51,11 @@ async function main() {
   let baseline;
   try {
     // Node with the download module loaded and nothing downloaded: the floor under our RSS figures.
-    baseline = await runs('node baseline', () => measure(process.execPath, ['-e', `require(${JSON.stringify(fetchModule)})`]), 2);
+    baseline = await runs(
+      'node baseline',
+      () => measure(process.execPath, ['-e', `require(${JSON.stringify(fetchModule)})`]),
+      2,
+    );
     for (const mb of SIZES_MB) {
       const name = `blob-${mb}mb.bin`;
       makeFile(path.join(tmp, name), mb);
@@ -61,15 +65,23 @@ async function main() {
         `require(${JSON.stringify(fetchModule)}).download({ url: ${JSON.stringify(url)}, fileName: 'got.bin', ` +
         `destDir: ${JSON.stringify(out)}, expectedSize: ${mb << 20} }).catch((e) => { console.error(e.message); process.exit(1); })`;
       const clean = () => fs.rmSync(out, { recursive: true, force: true });
-      const ours = await runs('borg-provision', async () => {
-        clean();
-        return measure(process.execPath, ['-e', script]);
-      }, RUNS[mb]);
-      const curl = await runs('curl -o', async () => {
-        clean();
-        fs.mkdirSync(out, { recursive: true });
-        return measure('curl', ['-sS', '-o', path.join(out, 'got.bin'), url]);
-      }, RUNS[mb]);
+      const ours = await runs(
+        'borg-provision',
+        async () => {
+          clean();
+          return measure(process.execPath, ['-e', script]);
+        },
+        RUNS[mb],
+      );
+      const curl = await runs(
+        'curl -o',
+        async () => {
+          clean();
+          fs.mkdirSync(out, { recursive: true });
+          return measure('curl', ['-sS', '-o', path.join(out, 'got.bin'), url]);
+        },
+        RUNS[mb],
+      );
       clean();
       fs.rmSync(path.join(tmp, name));
       rows.push({ mb, ours, curl });
@@ -83,14 +95,23 @@ async function main() {
   console.log(line(['download', 'wall s', 'MB/s', 'peak RSS MB']));
   for (const r of rows) {
     for (const m of [r.ours, r.curl]) {
-      console.log(line([`${r.mb} MB ${m.label}`, (m.ms / 1000).toFixed(2), (r.mb / (m.ms / 1000)).toFixed(0), m.rssMb.toFixed(1)]));
+      console.log(
+        line([
+          `${r.mb} MB ${m.label}`,
+          (m.ms / 1000).toFixed(2),
+          (r.mb / (m.ms / 1000)).toFixed(0),
+          m.rssMb.toFixed(1),
+        ]),
+      );
     }
     console.log(line([`${r.mb} MB ratio`, ratio(r.ours.ms, r.curl.ms), '', ratio(r.ours.rssMb, r.curl.rssMb)]));
   }
   console.log(line(['node + module, idle', (baseline.ms / 1000).toFixed(2), '', baseline.rssMb.toFixed(1)]));
   const [small, big] = rows;
   const growth = big.ours.rssMb - small.ours.rssMb;
-  console.log(`peak RSS 30 MB -> 300 MB: borg-provision ${small.ours.rssMb.toFixed(1)} -> ${big.ours.rssMb.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB), curl ${small.curl.rssMb.toFixed(1)} -> ${big.curl.rssMb.toFixed(1)} MB`);
+  console.log(
+    `peak RSS 30 MB -> 300 MB: borg-provision ${small.ours.rssMb.toFixed(1)} -> ${big.ours.rssMb.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB), curl ${small.curl.rssMb.toFixed(1)} -> ${big.curl.rssMb.toFixed(1)} MB`,
+  );
   // Flat: ten times the bytes may not cost more than a few MB of extra memory.
   if (growth > 16) {
     console.error('FAIL: peak RSS grows with file size; the body is being buffered');

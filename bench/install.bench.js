@@ -28,7 +28,10 @@ const ALL_SCALES = [
 // INSTALL_BENCH_BASELINE=<dir>: also run another built checkout's bin/run.js, interleaved with ours
 // and the seed's, so that before/after figures on a busy machine see the same load.
 const BASELINE = process.env.INSTALL_BENCH_BASELINE ? path.resolve(process.env.INSTALL_BENCH_BASELINE) : null;
-const SCALES = ALL_SCALES.filter((s) => !process.env.INSTALL_BENCH_SMALL || s.scale === 1).map((s) => ({ ...s, runs: Number(process.env.RUNS) || s.runs }));
+const SCALES = ALL_SCALES.filter((s) => !process.env.INSTALL_BENCH_SMALL || s.scale === 1).map((s) => ({
+  ...s,
+  runs: Number(process.env.RUNS) || s.runs,
+}));
 
 // The stand-in stands for GitHub, whose serving costs this machine nothing: it reads in 1 MiB
 // chunks to take as little as it can of the cores both pipelines share with it. With Node's 64 KiB
@@ -50,8 +53,11 @@ function makeTree(dir, version, scale) {
   fs.mkdirSync(path.join(d, '_internal'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'main.c'), MAIN_C);
   execFileSync('cc', ['-O1', `-DBORG_VERSION="${version}"`, '-o', path.join(d, 'borg.exe'), path.join(dir, 'main.c')]);
-  for (let i = 0; i < 30; i++) writeRandom(path.join(d, '_internal', `lib${i}.so.1`), Math.round(0.9 * scale * (1 << 20)));
-  const words = Buffer.from('import borg.archiver def compress(chunk): return zstd(chunk) # lines of python\n'.repeat(64));
+  for (let i = 0; i < 30; i++)
+    writeRandom(path.join(d, '_internal', `lib${i}.so.1`), Math.round(0.9 * scale * (1 << 20)));
+  const words = Buffer.from(
+    'import borg.archiver def compress(chunk): return zstd(chunk) # lines of python\n'.repeat(64),
+  );
   for (let i = 0; i < 69; i++) {
     const fd = fs.openSync(path.join(d, '_internal', `mod${i}.pyc`), 'w');
     const target = Math.round(0.77 * scale * (1 << 20));
@@ -80,8 +86,17 @@ function serve(dir, version) {
         browser_download_url: `${base}/dl/${name}`,
         digest: null,
       }));
-      const body = JSON.stringify({ tag_name: version, name: version, prerelease: false, draft: false, published_at: null, assets });
-      return res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+      const body = JSON.stringify({
+        tag_name: version,
+        name: version,
+        prerelease: false,
+        draft: false,
+        published_at: null,
+        assets,
+      });
+      return res
+        .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+        .end(body);
     }
     const m = /^\/dl\/([^/]+)$/.exec(req.url);
     const file = m && path.join(dir, m[1]);
@@ -121,8 +136,23 @@ async function benchScale(tmp, gpg, { label, scale, runs }) {
   try {
     const runOurs = (cmd) => {
       clean();
-      return measure(cmd[0], [...cmd.slice(1), 'install', version, '--api-url', base, '--signing-key', path.join(tmp, 'key.asc'),
-        '--fingerprint', fs.readFileSync(path.join(tmp, 'fpr'), 'utf8').trim(), '--bin-dir', path.join(home, 'bin')], { env });
+      return measure(
+        cmd[0],
+        [
+          ...cmd.slice(1),
+          'install',
+          version,
+          '--api-url',
+          base,
+          '--signing-key',
+          path.join(tmp, 'key.asc'),
+          '--fingerprint',
+          fs.readFileSync(path.join(tmp, 'fpr'), 'utf8').trim(),
+          '--bin-dir',
+          path.join(home, 'bin'),
+        ],
+        { env },
+      );
     };
     const seedScript = [
       'set -e',
@@ -169,10 +199,22 @@ async function main() {
   const gnupg = path.join(tmp, 'gnupg');
   fs.mkdirSync(gnupg, { mode: 0o700 });
   const gpgEnv = { ...process.env, GNUPGHOME: gnupg };
-  const gpg = (args) => execFileSync('gpg', ['--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { env: gpgEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const gpg = (args) =>
+    execFileSync('gpg', ['--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], {
+      env: gpgEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   const rows = [];
   try {
-    const out = gpg(['--status-fd', '1', '--quick-gen-key', 'Bench <bench@example.org>', 'rsa4096', 'sign', '0']).toString();
+    const out = gpg([
+      '--status-fd',
+      '1',
+      '--quick-gen-key',
+      'Bench <bench@example.org>',
+      'rsa4096',
+      'sign',
+      '0',
+    ]).toString();
     const fpr = /KEY_CREATED \w (\w{40})/.exec(out)[1];
     fs.writeFileSync(path.join(tmp, 'fpr'), fpr);
     fs.writeFileSync(path.join(tmp, 'key.asc'), gpg(['--armor', '--export', fpr]));
@@ -192,22 +234,55 @@ async function main() {
   let fail = false;
   for (const r of rows) {
     for (const m of [r.ours, r.seed, r.npm, r.base].filter(Boolean)) {
-      console.log(line([`${r.label} (${r.packedMb.toFixed(0)} MB) ${m.label}`, (m.ms / 1000).toFixed(2), m.cpuS.toFixed(2), m.rssMb.toFixed(1)]));
+      console.log(
+        line([
+          `${r.label} (${r.packedMb.toFixed(0)} MB) ${m.label}`,
+          (m.ms / 1000).toFixed(2),
+          m.cpuS.toFixed(2),
+          m.rssMb.toFixed(1),
+        ]),
+      );
     }
     const wall = r.ours.ms / r.seed.ms;
-    console.log(line([`${r.label} ratio`, ratio(r.ours.ms, r.seed.ms), ratio(r.ours.cpuS, r.seed.cpuS), ratio(r.ours.rssMb, r.seed.rssMb)]));
-    console.log(line([`${r.label} npm package ratio`, ratio(r.npm.ms, r.seed.ms), ratio(r.npm.cpuS, r.seed.cpuS), ratio(r.npm.rssMb, r.seed.rssMb)]));
-    if (r.base) console.log(line([`${r.label} baseline ratio`, ratio(r.base.ms, r.seed.ms), ratio(r.base.cpuS, r.seed.cpuS), '']));
+    console.log(
+      line([
+        `${r.label} ratio`,
+        ratio(r.ours.ms, r.seed.ms),
+        ratio(r.ours.cpuS, r.seed.cpuS),
+        ratio(r.ours.rssMb, r.seed.rssMb),
+      ]),
+    );
+    console.log(
+      line([
+        `${r.label} npm package ratio`,
+        ratio(r.npm.ms, r.seed.ms),
+        ratio(r.npm.cpuS, r.seed.cpuS),
+        ratio(r.npm.rssMb, r.seed.rssMb),
+      ]),
+    );
+    if (r.base)
+      console.log(
+        line([`${r.label} baseline ratio`, ratio(r.base.ms, r.seed.ms), ratio(r.base.cpuS, r.seed.cpuS), '']),
+      );
     const p = [...r.pairs].sort((a, b) => a - b);
     const met = p.filter((x) => x <= 1.2).length;
-    console.log(`  run by run: x${p[0].toFixed(2)} to x${p[p.length - 1].toFixed(2)}, median x${median(p).toFixed(2)}; ${met} of ${p.length} runs at or under x1.2`);
+    console.log(
+      `  run by run: x${p[0].toFixed(2)} to x${p[p.length - 1].toFixed(2)}, median x${median(p).toFixed(2)}; ${met} of ${p.length} runs at or under x1.2`,
+    );
     if (wall > 1.2) console.log(`  above target: wall-time ratio ${wall.toFixed(2)} > 1.2`);
     if (r.ours.rssMb > 200) fail = true;
   }
-  console.log(`(medians of alternating runs; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs)`);
+  console.log(
+    `(medians of alternating runs; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${os.cpus().length} CPUs)`,
+  );
   if (rows.length < 2) return;
   const growth = rows[1].ours.rssMb - rows[0].ours.rssMb;
-  console.log(`peak RSS ${rows[0].label} -> ${rows[1].label}: borg-provision ${rows[0].ours.rssMb.toFixed(1)} -> ${rows[1].ours.rssMb.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB)`);
+  console.log(
+    `peak RSS ${rows[0].label} -> ${rows[1].label}: borg-provision ${rows[0].ours.rssMb.toFixed(1)} -> ${rows[1].ours.rssMb.toFixed(1)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB)`,
+  );
   if (growth > 16 || fail) {
     console.error('FAIL: peak RSS above 200 MB or growing with size');
     process.exit(1);

@@ -55,9 +55,21 @@ async function main() {
   const gnupg = path.join(dir, 'gnupg');
   fs.mkdirSync(gnupg, { mode: 0o700 });
   const env = { ...process.env, GNUPGHOME: gnupg, LC_ALL: 'C' };
-  const gpg = (args) => execFileSync('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const gpg = (args) =>
+    execFileSync('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   try {
-    const out = gpg(['--status-fd', '1', '--quick-gen-key', 'Bench Mirror <bench@example.org>', 'rsa2048', 'cert', '0']).toString();
+    const out = gpg([
+      '--status-fd',
+      '1',
+      '--quick-gen-key',
+      'Bench Mirror <bench@example.org>',
+      'rsa2048',
+      'cert',
+      '0',
+    ]).toString();
     const primary = /KEY_CREATED \w (\w{40})/.exec(out)[1];
     gpg(['--quick-add-key', primary, 'rsa2048', 'sign', '0']);
     const keyring = path.join(dir, 'key.gpg');
@@ -69,7 +81,8 @@ async function main() {
       writeRandomFile(file, mb);
       const sig = `${file}.asc`;
       gpg(['--digest-algo', 'SHA512', '--armor', '--detach-sign', '--output', sig, file]);
-      const ours = () => measure(process.execPath, [__filename, '--child', keyring, primary, sig, file], { env, stdout: true });
+      const ours = () =>
+        measure(process.execPath, [__filename, '--child', keyring, primary, sig, file], { env, stdout: true });
       const theirs = () => measure('gpgv', ['--keyring', keyring, sig, file], { env });
       await ours();
       await theirs(); // warm-up: page cache, both
@@ -93,7 +106,9 @@ async function main() {
     }
     const f = (n) => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
     console.log('verify: verifyDetachedFile (node, fresh process) vs gpgv, RSA-2048 subkey, SHA-512, warm page cache');
-    console.log('size     | ours wall ms | (verify only) | gpgv wall ms | ratio ours/gpgv | ours peak RSS MB | gpgv peak RSS MB | verdict');
+    console.log(
+      'size     | ours wall ms | (verify only) | gpgv wall ms | ratio ours/gpgv | ours peak RSS MB | gpgv peak RSS MB | verdict',
+    );
     for (const r of rows) {
       console.log(
         `${r.size.padEnd(8)} | ${f(r.oursMs).padStart(12)} | ${f(r.inProcMs).padStart(13)} | ${f(r.gpgvMs).padStart(12)} | ` +

@@ -27,7 +27,10 @@ const ASSETS = ['package.json', 'keys/borg-signing-key.asc', 'vagrant/provision.
 const autocompleteCommands = {
   name: 'autocomplete-commands',
   setup(build) {
-    build.onResolve({ filter: /^autocomplete-commands$/ }, () => ({ path: 'autocomplete-commands', namespace: 'autocomplete' }));
+    build.onResolve({ filter: /^autocomplete-commands$/ }, () => ({
+      path: 'autocomplete-commands',
+      namespace: 'autocomplete',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'autocomplete' }, () => {
       const dir = path.join(root, 'node_modules', '@oclif', 'plugin-autocomplete', 'lib', 'commands', 'autocomplete');
       const file = (name) => JSON.stringify(path.join(dir, `${name}.js`));
@@ -66,10 +69,19 @@ async function main() {
   const config = path.join(out, 'sea-config.json');
   const blob = path.join(out, 'sea-prep.blob');
   const assets = Object.fromEntries(ASSETS.map((a) => [a, path.join(root, a)]));
-  fs.writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }, null, 2));
+  fs.writeFileSync(
+    config,
+    JSON.stringify(
+      { main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets },
+      null,
+      2,
+    ),
+  );
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
   fs.copyFileSync(process.execPath, exe);
-  await inject(exe, 'NODE_SEA_BLOB', fs.readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2' });
+  await inject(exe, 'NODE_SEA_BLOB', fs.readFileSync(blob), {
+    sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+  });
   fs.chmodSync(exe, 0o755);
   for (const f of [bundle, config, blob]) fs.rmSync(f);
   const sum = createHash('sha256').update(fs.readFileSync(exe)).digest('hex');

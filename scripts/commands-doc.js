@@ -18,9 +18,19 @@ class DocHelp extends Help {
 async function render() {
   const config = await Config.load({ root });
   const help = new DocHelp(config, { stripAnsi: true, maxWidth: 100 });
-  const commands = config.commands.filter((c) => !c.hidden && c.pluginName === config.name).sort((a, b) => a.id.localeCompare(b.id));
+  const commands = config.commands
+    .filter((c) => !c.hidden && c.pluginName === config.name)
+    .sort((a, b) => a.id.localeCompare(b.id));
   const out = ['# Command reference', '', 'Generated from the commands by `npm run docs`; do not edit by hand.', ''];
-  for (const c of commands) out.push(`## \`${config.bin} ${c.id.replace(/:/g, ' ')}\``, '', '```', help.section(c).replace(/\s+$/gm, ''), '```', '');
+  for (const c of commands)
+    out.push(
+      `## \`${config.bin} ${c.id.replace(/:/g, ' ')}\``,
+      '',
+      '```',
+      help.section(c).replace(/\s+$/gm, ''),
+      '```',
+      '',
+    );
   return out.join('\n');
 }
 

@@ -10,7 +10,8 @@ export const ExitCode = {
   unsupported: 3,
   network: 4,
   verification: 5,
-  filesystem: 6,
+  /** Something on this machine failed: disk, permissions, a lock, the smoke test, a VM build, a scheduler. */
+  local: 6,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -98,25 +99,25 @@ export class ArchiveError extends ProvisionError {
 
 /** Disk full, permission denied, noexec or read-only prefix, failed rename (exit 6). */
 export class FilesystemError extends ProvisionError {
-  readonly exitCode = ExitCode.filesystem;
+  readonly exitCode = ExitCode.local;
   readonly kind = 'filesystem';
 }
 
 /** Another install holds the prefix lock (exit 6). */
 export class LockedError extends ProvisionError {
-  readonly exitCode = ExitCode.filesystem;
+  readonly exitCode = ExitCode.local;
   readonly kind = 'locked';
 }
 
 /** The installed borg did not run or printed the wrong version (exit 6). */
 export class SmokeTestError extends ProvisionError {
-  readonly exitCode = ExitCode.filesystem;
+  readonly exitCode = ExitCode.local;
   readonly kind = 'smoke-test';
 }
 
 /** A Vagrant build step failed, or its prerequisites are missing (exit 6). */
 export class BuildError extends ProvisionError {
-  readonly exitCode = ExitCode.filesystem;
+  readonly exitCode = ExitCode.local;
   readonly kind = 'build';
 }
 
@@ -139,13 +140,13 @@ export class SchedulerUnavailableError extends ProvisionError {
 
 /** The command a schedule would run cannot start: missing, not executable, on a noexec mount (exit 6). */
 export class NotRunnableError extends ProvisionError {
-  readonly exitCode = ExitCode.filesystem;
+  readonly exitCode = ExitCode.local;
   readonly kind = 'not-runnable';
 }
 
 /** midclt, systemctl or crontab refused or failed; what it said is in the message (exit 6). */
 export class SchedulerError extends ProvisionError {
-  readonly exitCode = ExitCode.filesystem;
+  readonly exitCode = ExitCode.local;
   readonly kind = 'scheduler';
 }
 
@@ -168,7 +169,12 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
  * Turns a Node fs error into a one-line FilesystemError naming the path and what to do.
  * `elsewhere` is how to choose another place when the disk is full (by default: --prefix).
  */
-export function filesystemError(err: unknown, action: string, path: string, elsewhere = 'choose another --prefix'): ProvisionError {
+export function filesystemError(
+  err: unknown,
+  action: string,
+  path: string,
+  elsewhere = 'choose another --prefix',
+): ProvisionError {
   if (err instanceof ProvisionError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const hints: Record<string, string> = {
@@ -180,46 +186,4 @@ export function filesystemError(err: unknown, action: string, path: string, else
   };
   const hint = (code && hints[code]) ?? (err instanceof Error ? err.message : String(err));
   return new FilesystemError(`cannot ${action} ${path}: ${hint}`, { cause: err });
-}
-
-const BY_KIND: Record<string, new (message: string) => ProvisionError> = {
-  usage: UsageError,
-  'bad-input': BadInputError,
-  'elf-format': ElfFormatError,
-  'unsupported-target': UnsupportedTargetError,
-  'no-compatible-build': NoCompatibleBuildError,
-  'release-not-found': ReleaseNotFoundError,
-  network: NetworkError,
-  signature: SignatureError,
-  checksum: ChecksumError,
-  compatibility: CompatibilityError,
-  archive: ArchiveError,
-  filesystem: FilesystemError,
-  locked: LockedError,
-  'smoke-test': SmokeTestError,
-  build: BuildError,
-  interrupted: InterruptedError,
-  'scheduler-unavailable': SchedulerUnavailableError,
-  'not-runnable': NotRunnableError,
-  scheduler: SchedulerError,
-};
-
-/** A typed error as plain data, to cross a thread boundary (structured clone keeps no classes). */
-export interface WireError {
-  kind: string | null;
-  message: string;
-  stack?: string;
-}
-
-export function toWireError(err: unknown): WireError {
-  const e = err instanceof Error ? err : new Error(String(err));
-  return { kind: isProvisionError(e) ? e.kind : null, message: e.message, stack: e.stack };
-}
-
-/** The error toWireError described: the same class for a typed error, else a plain Error (a bug). */
-export function fromWireError(w: WireError): Error {
-  const Kind = w.kind !== null && Object.hasOwn(BY_KIND, w.kind) ? BY_KIND[w.kind] : null;
-  const err = Kind ? new Kind(w.message) : new Error(w.message);
-  if (w.stack) err.stack = w.stack;
-  return err;
 }

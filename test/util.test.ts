@@ -56,7 +56,9 @@ describe('atomic writes', () => {
     await fs.writeFile(path.join(target, 'keep'), 'x');
     await expect(writeFileAtomic(target, 'new')).rejects.toBeTruthy();
     expect((await fs.readdir(dir)).sort()).toEqual(['isdir']);
-    await expect(copyFileAtomic(path.join(dir, 'missing'), path.join(dir, 'to'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(copyFileAtomic(path.join(dir, 'missing'), path.join(dir, 'to'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
     expect((await fs.readdir(dir)).sort()).toEqual(['isdir']);
   });
 });

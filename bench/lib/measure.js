@@ -17,7 +17,10 @@ function measure(cmd, args, { env = process.env, stdout = false } = {}) {
   if (!fs.existsSync(TIME)) return Promise.reject(new Error(`${TIME} is missing: install the Debian package \`time\``));
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(TIME, ['-f', `${TAG}%M %U %S`, cmd, ...args], { env, stdio: ['ignore', stdout ? 'pipe' : 'ignore', 'pipe'] });
+    const child = spawn(TIME, ['-f', `${TAG}%M %U %S`, cmd, ...args], {
+      env,
+      stdio: ['ignore', stdout ? 'pipe' : 'ignore', 'pipe'],
+    });
     let out = '';
     let err = '';
     if (stdout) child.stdout.on('data', (d) => (out += d));
@@ -28,7 +31,11 @@ function measure(cmd, args, { env = process.env, stdout = false } = {}) {
       const at = err.lastIndexOf(TAG);
       const own = (at < 0 ? err : err.slice(0, at)).trim();
       if (code !== 0 || at < 0) return reject(new Error(`${cmd} exited ${code}: ${own}`));
-      const [kb, user, sys] = err.slice(at + TAG.length).trim().split(/\s+/).map(Number);
+      const [kb, user, sys] = err
+        .slice(at + TAG.length)
+        .trim()
+        .split(/\s+/)
+        .map(Number);
       resolve({ ms, cpuS: user + sys, rssMb: kb / 1024, stdout: out });
     });
   });

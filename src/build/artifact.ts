@@ -31,7 +31,8 @@ export function parseBuildInfo(text: string): BuildInfo {
     if (eq > 0) values.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
   }
   const missing = INFO_KEYS.filter((k) => !values.get(k));
-  if (missing.length > 0) throw new BuildError(`the VM's build-info lacks ${missing.join(', ')}: the build did not finish`);
+  if (missing.length > 0)
+    throw new BuildError(`the VM's build-info lacks ${missing.join(', ')}: the build did not finish`);
   const info = Object.fromEntries(INFO_KEYS.map((k) => [k, values.get(k)!])) as unknown as BuildInfo;
   if (!/^[0-9a-f]{64}$/.test(info.sha256)) throw new BuildError(`the VM reported a malformed SHA-256 "${info.sha256}"`);
   if (!/^\d+\.\d+$/.test(info.glibc)) throw new BuildError(`the VM reported a malformed glibc version "${info.glibc}"`);
@@ -56,7 +57,9 @@ export async function readBuildInfo(vm: VmContext): Promise<BuildInfo> {
   const r = await vagrantSshToStream(`cat ${VM_BUILD_INFO}`, { ...vm, out: sink });
   if (vm.signal?.aborted) throw new InterruptedError();
   if (r.code !== 0) {
-    throw new BuildError(`the VM holds no build result (${VM_BUILD_INFO} is missing): the build did not finish; log: ${vm.logPath}`);
+    throw new BuildError(
+      `the VM holds no build result (${VM_BUILD_INFO} is missing): the build did not finish; log: ${vm.logPath}`,
+    );
   }
   return parseBuildInfo(Buffer.concat(chunks).toString('utf8'));
 }
@@ -69,7 +72,9 @@ export async function copyArtifactOut(vm: VmContext, dest: string, expectedSha25
     throw filesystemError(err, 'write', dest);
   });
   const r = await vagrantSshToStream(`cat ${VM_ARTIFACT}`, { ...vm, out });
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(filesystemError(err, 'write', dest)) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    out.end((err?: Error | null) => (err ? reject(filesystemError(err, 'write', dest)) : resolve())),
+  );
   if (vm.signal?.aborted) throw new InterruptedError();
   if (r.code !== 0) {
     throw new BuildError(`cannot copy ${VM_ARTIFACT} out of the VM (vagrant ssh exited ${r.code}); log: ${vm.logPath}`);
@@ -108,7 +113,8 @@ export async function checkArtifact(
       throw new ArchiveError(`the built archive holds ${top.join(', ') || 'nothing'} at its top, not just borg-dir/`);
     }
     const exe = await fs.stat(path.join(scratch, 'borg-dir', 'borg.exe')).catch(() => null);
-    if (!exe?.isFile() || (exe.mode & 0o111) === 0) throw new ArchiveError('the built archive has no executable borg-dir/borg.exe');
+    if (!exe?.isFile() || (exe.mode & 0o111) === 0)
+      throw new ArchiveError('the built archive has no executable borg-dir/borg.exe');
     return await scanElfTree(
       path.join(scratch, 'borg-dir'),
       { glibc: target.glibc, arch: target.arch, elf: elfIdentityForArch(target.arch) },
@@ -120,7 +126,11 @@ export async function checkArtifact(
   }
 }
 
-export function manifestFor(plan: BuildPlan, info: BuildInfo, builtAt = new Date()): BuildManifest & Record<string, unknown> {
+export function manifestFor(
+  plan: BuildPlan,
+  info: BuildInfo,
+  builtAt = new Date(),
+): BuildManifest & Record<string, unknown> {
   return {
     kind: MANIFEST_KIND,
     borgVersion: plan.version,

@@ -1,6 +1,6 @@
 // Public API of the build stage (docs/architecture.md, "src/build/").
 export { DEBIAN, DEBIAN_RELEASES, debianForGlibc, parseDebianRelease, type DebianRelease } from './debian';
-export { toolchainFor, normaliseVersion, type Series, type Toolchain } from './series';
+export { toolchainFor, normalizeVersion, type Series, type Toolchain } from './series';
 export { makePlan, PROVIDERS, type BuildPlan, type Provider, type PlanOptions } from './plan';
 export { renderVagrantfile, rubyString } from './vagrantfile';
 export { checkPrerequisites, requirePrerequisites } from './prerequisites';

@@ -5,7 +5,14 @@ import * as path from 'node:path';
 import { BuildError, CompatibilityError, InterruptedError, filesystemError, throwIfAborted } from '../errors';
 import { compareDotted } from '../util/dotted-version';
 import { shQuoteForDisplay } from '../util/text';
-import { checkArtifact, copyArtifactOut, manifestFor, publishArtifact, readBuildInfo, type CompatibilityTarget } from './artifact';
+import {
+  checkArtifact,
+  copyArtifactOut,
+  manifestFor,
+  publishArtifact,
+  readBuildInfo,
+  type CompatibilityTarget,
+} from './artifact';
 import { artifactName, type BuildManifest } from '../install';
 import { FALLBACK_SPEC, PROVISION_SCRIPT, VM_ARTIFACT, VM_BUILD_INFO, type BuildPlan } from './plan';
 import { requirePrerequisites } from './prerequisites';
@@ -15,9 +22,7 @@ import { renderVagrantfile } from './vagrantfile';
 import { readPackageFile, type PackageFile } from '../util/package-files';
 
 export type BuildEvent =
-  | { type: 'phase'; name: string }
-  | { type: 'step'; name: string }
-  | { type: 'warning'; message: string };
+  { type: 'phase'; name: string } | { type: 'step'; name: string } | { type: 'warning'; message: string };
 
 export interface BuildOptions {
   plan: BuildPlan;
@@ -101,7 +106,10 @@ export async function buildWithVagrant(o: BuildOptions): Promise<BuildResult> {
   throwIfAborted(signal);
 
   emit({ type: 'phase', name: `fetch and verify ${plan.sdistName}` });
-  const sdist = await prepareVerifiedSdist({ ...o.sdist, version: plan.version, signal }, path.join(o.workDir, SDIST_DIR));
+  const sdist = await prepareVerifiedSdist(
+    { ...o.sdist, version: plan.version, signal },
+    path.join(o.workDir, SDIST_DIR),
+  );
   result.sdist = sdistSummary(sdist);
   sdist.keyWarnings.concat(sdist.verification.warnings).forEach((message) => emit({ type: 'warning', message }));
 
@@ -160,7 +168,9 @@ function upFailure(up: RunResult, logPath: string): BuildError {
     return new BuildError(`build step "${up.lastStep}" failed in the VM${why}; see the log ${logPath}`);
   }
   const last = up.lastLine ? `: ${up.lastLine}` : '';
-  return new BuildError(`vagrant up failed before the build started (exit ${up.code ?? up.signal})${last}; see the log ${logPath}`);
+  return new BuildError(
+    `vagrant up failed before the build started (exit ${up.code ?? up.signal})${last}; see the log ${logPath}`,
+  );
 }
 
 // Runs even after SIGINT (no signal passed): a forgotten VM costs RAM and disk until found.
@@ -172,7 +182,10 @@ async function destroyVm(cwd: string, log: WriteStream, emit: (e: BuildEvent) =>
   } catch {
     // fall through to the warning
   }
-  emit({ type: 'warning', message: `vagrant destroy -f failed: remove the VM yourself (cd ${cwd} && vagrant destroy -f)` });
+  emit({
+    type: 'warning',
+    message: `vagrant destroy -f failed: remove the VM yourself (cd ${cwd} && vagrant destroy -f)`,
+  });
   return 'destroy-failed';
 }
 
@@ -186,5 +199,10 @@ async function ensureOutputDir(dir: string): Promise<void> {
 }
 
 function sdistSummary(s: VerifiedSdist): NonNullable<BuildResult['sdist']> {
-  return { name: s.name, source: s.source, signature: s.verification.status, signedBy: s.verification.primaryFingerprint };
+  return {
+    name: s.name,
+    source: s.source,
+    signature: s.verification.status,
+    signedBy: s.verification.primaryFingerprint,
+  };
 }

@@ -2,7 +2,7 @@
 // borg, which Debian box, which arch and provider, how big the VM is, what the VM is told.
 import { UnsupportedTargetError, UsageError } from '../errors';
 import { DEBIAN, type DebianRelease } from './debian';
-import { normaliseVersion, toolchainFor, type Toolchain } from './series';
+import { normalizeVersion, toolchainFor, type Toolchain } from './series';
 
 export const PROVIDERS = ['libvirt', 'virtualbox'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -54,7 +54,7 @@ export function sdistNameFor(version: string): string {
 }
 
 export function makePlan(o: PlanOptions): BuildPlan {
-  const version = normaliseVersion(o.version);
+  const version = normalizeVersion(o.version);
   const provider = parseProvider(o.provider ?? 'libvirt');
   if (o.targetArch !== undefined && o.targetArch !== o.arch) {
     throw new UnsupportedTargetError(
@@ -88,7 +88,9 @@ function checkArch(arch: string, provider: Provider, box: string | undefined): B
   if (arch === 'x86_64') return arch;
   if (arch === 'arm64') {
     if (provider !== 'libvirt') {
-      throw new UnsupportedTargetError('an arm64 build needs the libvirt provider: VirtualBox cannot run arm64 Debian guests here');
+      throw new UnsupportedTargetError(
+        'an arm64 build needs the libvirt provider: VirtualBox cannot run arm64 Debian guests here',
+      );
     }
     if (!box) {
       throw new UnsupportedTargetError(
@@ -97,10 +99,13 @@ function checkArch(arch: string, provider: Provider, box: string | undefined): B
     }
     return arch;
   }
-  throw new UnsupportedTargetError(`cannot build for arch ${arch}: the Vagrant build supports x86_64 (and arm64 with libvirt and --box)`);
+  throw new UnsupportedTargetError(
+    `cannot build for arch ${arch}: the Vagrant build supports x86_64 (and arm64 with libvirt and --box)`,
+  );
 }
 
 function positiveInt(n: number, flag: string, min: number, max: number): number {
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}`);
   return n;
 }

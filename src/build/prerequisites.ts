@@ -19,10 +19,15 @@ interface ExecResult {
 
 function run(cmd: string, args: string[], timeoutMs = 60000): Promise<ExecResult> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, env: withoutGithubCredentials() }, (err, stdout, stderr) => {
-      const code = (err as NodeJS.ErrnoException | null)?.code;
-      resolve({ ok: !err, notFound: code === 'ENOENT', stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      cmd,
+      args,
+      { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, env: withoutGithubCredentials() },
+      (err, stdout, stderr) => {
+        const code = (err as NodeJS.ErrnoException | null)?.code;
+        resolve({ ok: !err, notFound: code === 'ENOENT', stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
@@ -38,9 +43,11 @@ export async function checkPrerequisites(provider: Provider): Promise<Prerequisi
   const missing: string[] = [];
   const version = await run('vagrant', ['--version']);
   if (!version.ok) {
-    missing.push(version.notFound
-      ? 'vagrant is not on PATH (Debian/Ubuntu: sudo apt install vagrant)'
-      : `vagrant --version failed: ${firstLine(version.stderr || version.stdout)}`);
+    missing.push(
+      version.notFound
+        ? 'vagrant is not on PATH (Debian/Ubuntu: sudo apt install vagrant)'
+        : `vagrant --version failed: ${firstLine(version.stderr || version.stdout)}`,
+    );
     // Without vagrant there is no plugin list to read; still report the provider's state.
   }
   const plugin = version.ok ? await providerPlugin(provider, missing) : null;
@@ -68,7 +75,9 @@ async function providerPlugin(provider: Provider, missing: string[]): Promise<st
   const list = await run('vagrant', ['plugin', 'list']);
   const line = list.stdout.split('\n').find((l) => /^vagrant-libvirt\s*\(/.test(l.trim()));
   if (!line) {
-    missing.push('the vagrant-libvirt plugin is missing (Debian/Ubuntu: sudo apt install vagrant-libvirt; elsewhere: vagrant plugin install vagrant-libvirt)');
+    missing.push(
+      'the vagrant-libvirt plugin is missing (Debian/Ubuntu: sudo apt install vagrant-libvirt; elsewhere: vagrant plugin install vagrant-libvirt)',
+    );
     return null;
   }
   return line.trim();
@@ -78,8 +87,10 @@ async function libvirtReachable(missing: string[]): Promise<boolean> {
   const virsh = await run('virsh', ['-c', LIBVIRT_URI, 'version'], 20000);
   if (virsh.ok) return true;
   if (!virsh.notFound) {
-    missing.push(`libvirt at ${LIBVIRT_URI} is not reachable (${firstLine(virsh.stderr) || 'virsh failed'}): ` +
-      'start it (sudo systemctl start libvirtd) and join the libvirt group (sudo adduser $USER libvirt, then log in again)');
+    missing.push(
+      `libvirt at ${LIBVIRT_URI} is not reachable (${firstLine(virsh.stderr) || 'virsh failed'}): ` +
+        'start it (sudo systemctl start libvirtd) and join the libvirt group (sudo adduser $USER libvirt, then log in again)',
+    );
     return false;
   }
   // No virsh: try the daemon's socket directly.
@@ -87,11 +98,15 @@ async function libvirtReachable(missing: string[]): Promise<boolean> {
     const result = await connectUnix(socket);
     if (result === 'ok') return true;
     if (result === 'denied') {
-      missing.push(`no permission to use libvirt (${socket}): join the libvirt group (sudo adduser $USER libvirt, then log in again)`);
+      missing.push(
+        `no permission to use libvirt (${socket}): join the libvirt group (sudo adduser $USER libvirt, then log in again)`,
+      );
       return false;
     }
   }
-  missing.push('libvirt is not running or not installed (Debian/Ubuntu: sudo apt install libvirt-daemon-system libvirt-clients)');
+  missing.push(
+    'libvirt is not running or not installed (Debian/Ubuntu: sudo apt install libvirt-daemon-system libvirt-clients)',
+  );
   return false;
 }
 
@@ -109,8 +124,10 @@ function connectUnix(socketPath: string): Promise<'ok' | 'denied' | 'absent'> {
 async function virtualboxPresent(missing: string[]): Promise<boolean> {
   const vbox = await run('VBoxManage', ['--version'], 20000);
   if (vbox.ok) return true;
-  missing.push(vbox.notFound
-    ? 'VirtualBox is not installed (VBoxManage is not on PATH): install it from virtualbox.org, or use the default --provider libvirt'
-    : `VBoxManage --version failed: ${firstLine(vbox.stderr || vbox.stdout)}`);
+  missing.push(
+    vbox.notFound
+      ? 'VirtualBox is not installed (VBoxManage is not on PATH): install it from virtualbox.org, or use the default --provider libvirt'
+      : `VBoxManage --version failed: ${firstLine(vbox.stderr || vbox.stdout)}`,
+  );
   return false;
 }

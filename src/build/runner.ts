@@ -62,7 +62,11 @@ export function runVagrant(args: string[], o: RunOptions): Promise<RunResult> {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    const state = { lastStep: null as string | null, scriptError: null as string | null, lastLine: null as string | null };
+    const state = {
+      lastStep: null as string | null,
+      scriptError: null as string | null,
+      lastLine: null as string | null,
+    };
     const onLine = (line: string): void => {
       const step = STEP_MARKER.exec(line);
       if (step) {

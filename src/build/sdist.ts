@@ -38,9 +38,17 @@ export async function newestStableVersion(api: ApiOptions): Promise<string> {
   const { listReleases, comparePep440, isPep440, isPrerelease } = await import('../releases');
   // By the version itself too (PEP 440: a, b, rc, dev, with or without a number): the GitHub flag
   // is set by hand and has been forgotten. A tag that is no version at all is never built.
-  const stable = (await listReleases(api)).filter((r) => !r.prerelease && isPep440(r.version) && !isPrerelease(r.version));
-  if (stable.length === 0) throw new ReleaseNotFoundError('found no stable borg release to build: give the version, e.g. build --vagrant 1.4.2');
-  return stable.map((r) => r.version).sort(comparePep440).at(-1)!;
+  const stable = (await listReleases(api)).filter(
+    (r) => !r.prerelease && isPep440(r.version) && !isPrerelease(r.version),
+  );
+  if (stable.length === 0)
+    throw new ReleaseNotFoundError(
+      'found no stable borg release to build: give the version, e.g. build --vagrant 1.4.2',
+    );
+  return stable
+    .map((r) => r.version)
+    .sort(comparePep440)
+    .at(-1)!;
 }
 
 export async function prepareVerifiedSdist(o: SdistOptions, inputDir: string): Promise<VerifiedSdist> {
@@ -70,7 +78,9 @@ export async function prepareVerifiedSdist(o: SdistOptions, inputDir: string): P
 async function localSdist(o: SdistOptions, name: string): Promise<{ file: string; signature: string }> {
   const file = path.resolve(o.fromFile!);
   if (path.basename(file) !== name) {
-    throw new BadInputError(`--from-sdist ${o.fromFile} is not ${name}: the sdist of borg ${o.version} is named ${name}`);
+    throw new BadInputError(
+      `--from-sdist ${o.fromFile} is not ${name}: the sdist of borg ${o.version} is named ${name}`,
+    );
   }
   const signature = path.resolve(o.signatureFile ?? `${file}.asc`);
   for (const f of [file, signature]) {
@@ -96,8 +106,23 @@ async function downloadSdist(o: SdistOptions, name: string): Promise<{ file: str
   }
   const digest = asset.digest?.startsWith('sha256:') ? asset.digest : undefined;
   const [file, signature] = await Promise.all([
-    download({ url: asset.url, fileName: name, expectedSize: asset.size, expectedSha256: digest, signal: o.signal, onProgress: o.onDownload, net: o.api?.net }),
-    download({ url: asc.url, fileName: asc.name, expectedSize: asc.size, signal: o.signal, onProgress: o.onDownload, net: o.api?.net }),
+    download({
+      url: asset.url,
+      fileName: name,
+      expectedSize: asset.size,
+      expectedSha256: digest,
+      signal: o.signal,
+      onProgress: o.onDownload,
+      net: o.api?.net,
+    }),
+    download({
+      url: asc.url,
+      fileName: asc.name,
+      expectedSize: asc.size,
+      signal: o.signal,
+      onProgress: o.onDownload,
+      net: o.api?.net,
+    }),
   ]);
   return { file: file.path, signature: signature.path };
 }

@@ -24,19 +24,21 @@ const TOOLCHAINS: Record<Series, Toolchain> = {
 
 const PEP440 = /^(\d+)\.(\d+)\.(\d+)((?:a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?$/;
 
-/** Normalises "v1.4.2" to "1.4.2" and refuses anything that is not a PEP 440 release version. */
-export function normaliseVersion(version: string): string {
+/** Normalizes "v1.4.2" to "1.4.2" and refuses anything that is not a PEP 440 release version. */
+export function normalizeVersion(version: string): string {
   const v = version.trim().replace(/^v/, '');
   if (!PEP440.test(v)) throw new UsageError(`"${version}" is not a borg version (e.g. 1.4.2 or 2.0.0b22)`);
   return v;
 }
 
 export function toolchainFor(version: string): Toolchain {
-  const m = PEP440.exec(normaliseVersion(version))!;
+  const m = PEP440.exec(normalizeVersion(version))!;
   const series = `${m[1]}.${m[2]}` as Series;
   const t = TOOLCHAINS[series];
   if (!t) {
-    throw new NoCompatibleBuildError(`cannot build borg ${version}: the Vagrant build knows the 1.2, 1.4 and 2.0 series only`);
+    throw new NoCompatibleBuildError(
+      `cannot build borg ${version}: the Vagrant build knows the 1.2, 1.4 and 2.0 series only`,
+    );
   }
   return t;
 }

@@ -4,7 +4,8 @@ import { FALLBACK_SPEC, PROVISION_SCRIPT, VM_HOME, type BuildPlan } from './plan
 
 /** A single-quoted Ruby string literal: only backslash and quote are special there. */
 export function rubyString(value: string): string {
-  if (/[\0\r\n]/.test(value)) throw new TypeError(`refusing a control character in a Vagrantfile value: ${JSON.stringify(value)}`);
+  if (/[\0\r\n]/.test(value))
+    throw new TypeError(`refusing a control character in a Vagrantfile value: ${JSON.stringify(value)}`);
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
@@ -62,9 +63,10 @@ function renderProvider(plan: BuildPlan): string {
   end`;
   }
   // arm64 under libvirt: an aarch64 "virt" machine (emulated by QEMU on an x86_64 host, so slow).
-  const arm = plan.arch === 'arm64'
-    ? `\n    lv.machine_arch = 'aarch64'\n    lv.machine_type = 'virt'\n    lv.cpu_mode = 'custom'\n    lv.cpu_model = 'cortex-a57'`
-    : '';
+  const arm =
+    plan.arch === 'arm64'
+      ? `\n    lv.machine_arch = 'aarch64'\n    lv.machine_type = 'virt'\n    lv.cpu_mode = 'custom'\n    lv.cpu_model = 'cortex-a57'`
+      : '';
   return `  config.vm.provider :libvirt do |lv|
     lv.cpus = ${rubyInt(plan.cpus)}
     lv.memory = ${rubyInt(plan.memoryMiB)}${arm}

@@ -15,7 +15,11 @@ export interface ApiFlagOptions {
   net: NetOptions;
 }
 
-export function apiOptionsFromFlags(flags: { 'api-url'?: string }, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): ApiFlagOptions {
+export function apiOptionsFromFlags(
+  flags: { 'api-url'?: string },
+  signal?: AbortSignal,
+  env: NodeJS.ProcessEnv = process.env,
+): ApiFlagOptions {
   const apiUrl = flags['api-url'] ?? DEFAULT_API_URL;
   let url: URL | null = null;
   try {

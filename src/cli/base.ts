@@ -53,7 +53,9 @@ export abstract class BaseCommand extends Command {
    * --verbose, the log of every request, answer and failed attempt.
    */
   protected traced<T extends { net: NetOptions }>(api: T): T {
-    const onRetry = this.quietFlag ? undefined : (line: string): void => void process.stderr.write(`borg-provision: ${line}\n`);
+    const onRetry = this.quietFlag
+      ? undefined
+      : (line: string): void => void process.stderr.write(`borg-provision: ${line}\n`);
     return { ...api, net: { ...api.net, onRetry, ...(this.traceFn ? { log: this.traceFn } : {}) } };
   }
 

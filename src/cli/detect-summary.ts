@@ -8,16 +8,22 @@ export type DetectResult = TargetReport & { wouldInstall: BuildFit | null };
 export function renderSummary(r: DetectResult): string {
   const { libc } = r;
   const lines = [verdict(r)];
-  const symbols = libc.maxSymbolVersion ? `highest symbol version GLIBC_${libc.maxSymbolVersion} (${libc.versions.length} defined)` : 'no symbol versions';
+  const symbols = libc.maxSymbolVersion
+    ? `highest symbol version GLIBC_${libc.maxSymbolVersion} (${libc.versions.length} defined)`
+    : 'no symbol versions';
   lines.push(`libc     ${r.source?.libcTargetPath ?? libc.path}${libc.build ? `  (${libc.build})` : ''}`);
-  lines.push(`         release ${libc.release}, ${symbols}; ELF ${r.elf.class}-bit ${r.elf.endianness}-endian, ${r.kernelArch}`);
+  lines.push(
+    `         release ${libc.release}, ${symbols}; ELF ${r.elf.class}-bit ${r.elf.endianness}-endian, ${r.kernelArch}`,
+  );
   lines.push(`system   ${systemLine(r)}`);
   if (r.source && !r.source.hostChecked) {
     lines.push('paths    not checked: mount flags, sudo and borg on PATH describe only the machine detect runs on');
     return lines.join('\n');
   }
   lines.push(...r.paths.map((p, i) => `${i === 0 ? 'paths   ' : '        '} ${pathLine(p)}`));
-  lines.push(`sudo     ${r.sudo.sudoUser ? `via sudo from ${r.sudo.sudoUser}` : 'not under sudo'}; ${r.sudo.runUserDir} ${r.sudo.runUserDirExists ? 'exists' : 'is missing (TMPDIR there is not possible)'}`);
+  lines.push(
+    `sudo     ${r.sudo.sudoUser ? `via sudo from ${r.sudo.sudoUser}` : 'not under sudo'}; ${r.sudo.runUserDir} ${r.sudo.runUserDirExists ? 'exists' : 'is missing (TMPDIR there is not possible)'}`,
+  );
   const also = (b: TargetReport['borg'][number]): string => (b.alsoAt?.length ? ` (also ${b.alsoAt.join(', ')})` : '');
   const borg = r.borg.map((b) => `${b.path} ${b.version ?? '(version unknown)'}${also(b)}`).join('; ');
   lines.push(`borg     ${borg || 'none on PATH'}`);
@@ -35,7 +41,9 @@ function verdict(r: DetectResult): string {
 
 function systemLine(r: TargetReport): string {
   const { os, debian, truenas } = r.system;
-  const parts = [os ? (os.prettyName ?? [os.id, os.versionId].filter(Boolean).join(' ')) : 'unknown OS (no os-release)'];
+  const parts = [
+    os ? (os.prettyName ?? [os.id, os.versionId].filter(Boolean).join(' ')) : 'unknown OS (no os-release)',
+  ];
   if (debian) parts.push(`Debian base ${debian}`);
   if (truenas) parts.push(`TrueNAS ${truenas.version}${truenas.codename ? ` ${truenas.codename}` : ''}`);
   return parts.join('; ');
@@ -44,7 +52,9 @@ function systemLine(r: TargetReport): string {
 /** Warning lines for stderr (both with and without --json). */
 export function detectWarnings(r: TargetReport): string[] {
   return r.paths.some((p) => !p.flagsKnown)
-    ? ['mount flags could not be read (/proc/self/mountinfo): whether the paths below are noexec or read-only is UNKNOWN']
+    ? [
+        'mount flags could not be read (/proc/self/mountinfo): whether the paths below are noexec or read-only is UNKNOWN',
+      ]
     : [];
 }
 

@@ -41,7 +41,11 @@ export function describeError(
     return { code: ExitCode.usage, kind: 'usage', message };
   }
   const hint = process.env.DEBUG ? '' : '; run with DEBUG=1 for details and report it';
-  return { code: ExitCode.internal, kind: 'internal', message: `internal error: ${firstLine(err) || 'unknown error'}${hint}` };
+  return {
+    code: ExitCode.internal,
+    kind: 'internal',
+    message: `internal error: ${firstLine(err) || 'unknown error'}${hint}`,
+  };
 }
 
 export function renderFailure(f: Failure, o: { json: boolean; body?: object; stack?: string }): void {

@@ -43,11 +43,16 @@ export interface InstallIo {
   net?: import('../net').NetOptions;
 }
 
-export async function runInstall(version: string | undefined, flags: InstallFlagValues, io: InstallIo): Promise<InstallResult> {
+export async function runInstall(
+  version: string | undefined,
+  flags: InstallFlagValues,
+  io: InstallIo,
+): Promise<InstallResult> {
   if (version !== undefined) checkVersionArg(version); // before anything is read
   const r = await runPipeline(version, flags, io);
   const fix = r.verification?.keyFix;
-  if (fix && !io.quiet) suggestOnce('key-refresh-suggested', `the signing key copy in use is expired: ${fix} (said once)`, io.warn);
+  if (fix && !io.quiet)
+    suggestOnce('key-refresh-suggested', `the signing key copy in use is expired: ${fix} (said once)`, io.warn);
   return r;
 }
 
@@ -64,7 +69,11 @@ function suggestOnce(marker: string, line: string, warn: (line: string) => void)
   }
 }
 
-async function runPipeline(version: string | undefined, flags: InstallFlagValues, io: InstallIo): Promise<InstallResult> {
+async function runPipeline(
+  version: string | undefined,
+  flags: InstallFlagValues,
+  io: InstallIo,
+): Promise<InstallResult> {
   const api = apiOptionsFromFlags(flags, io.signal);
   const net = { ...api.net, ...io.net };
   const chatty = !io.json && !io.quiet;
@@ -146,11 +155,19 @@ export function renderInstall(r: InstallResult, log: (line: string) => void): vo
         ? `built locally, NOT signed by borg; SHA-256 ${v.sha256} matches its build manifest`
         : `UNSIGNED, not verified (--allow-unsigned); SHA-256 ${v?.sha256 ?? '?'}`;
   // Verdict first: an unsigned install says so on its first line, not only in a warning or --json.
-  const caveat = v?.status === 'sha256-manifest' ? ' (locally built, unsigned by borg)' : v?.status === 'unsigned' ? ' (UNSIGNED, unverified)' : '';
+  const caveat =
+    v?.status === 'sha256-manifest'
+      ? ' (locally built, unsigned by borg)'
+      : v?.status === 'unsigned'
+        ? ' (UNSIGNED, unverified)'
+        : '';
   // The smoke test's output is the version again: say that it ran, not what it printed.
   log(`${r.action} borg ${r.version}${caveat}; borg -V runs`);
   log(`  from:     ${p.asset} (${how})`);
-  const scanned = p.kind === 'onefile' ? 'one-file: bootloader only, the libraries packed inside are not scanned' : `${r.elfFiles} ELF files checked`;
+  const scanned =
+    p.kind === 'onefile'
+      ? 'one-file: bootloader only, the libraries packed inside are not scanned'
+      : `${r.elfFiles} ELF files checked`;
   log(`  glibc:    needs ${r.glibcNeeded ?? 'nothing'}, target has ${p.target.glibc} (${scanned})`);
   log(`  in:       ${p.dir}`);
   log(`  run as:   ${p.wrapper}${r.previous && r.previous !== r.version ? ` (was ${r.previous})` : ''}`);

@@ -26,7 +26,9 @@ interface FileState {
   startBytes: number;
 }
 
-export function createProgressBar(o: { stream?: ProgressStream; enabled?: boolean; now?: () => number; intervalMs?: number } = {}): ProgressBar {
+export function createProgressBar(
+  o: { stream?: ProgressStream; enabled?: boolean; now?: () => number; intervalMs?: number } = {},
+): ProgressBar {
   const stream = o.stream ?? process.stderr;
   const active = (o.enabled ?? true) && stream.isTTY === true;
   const now = o.now ?? Date.now;
@@ -71,7 +73,11 @@ export function createProgressBar(o: { stream?: ProgressStream; enabled?: boolea
           say(`  ${e.fileName}: starting over (${e.reason})`);
           break;
         case 'done':
-          files.set(e.fileName, { bytes: e.bytes, total: e.bytes, startBytes: e.fromCache ? e.bytes : (f?.startBytes ?? 0) });
+          files.set(e.fileName, {
+            bytes: e.bytes,
+            total: e.bytes,
+            startBytes: e.fromCache ? e.bytes : (f?.startBytes ?? 0),
+          });
           if (e.fromCache) say(`  ${e.fileName}: ${formatBytes(e.bytes)} from the cache (re-hashed)`);
           break;
       }

@@ -21,7 +21,12 @@ async function main(): Promise<void> {
     'autocomplete:create': autocomplete.create,
     'autocomplete:script': autocomplete.script,
   };
-  require.cache[exe] = { id: exe, filename: exe, loaded: true, exports: { COMMANDS: commands, notFound } } as unknown as NodeJS.Module;
+  require.cache[exe] = {
+    id: exe,
+    filename: exe,
+    loaded: true,
+    exports: { COMMANDS: commands, notFound },
+  } as unknown as NodeJS.Module;
   const pjson = JSON.parse(getAsset('package.json', 'utf8'));
   const self = `./${path.basename(exe)}`;
   pjson.oclif.commands = { strategy: 'explicit', target: self, identifier: 'COMMANDS' };

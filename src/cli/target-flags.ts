@@ -23,14 +23,30 @@
 //   --glibc or --arch, which fact came from the flag: '--glibc 2.36, arch of this machine'.
 import { Flags } from '@oclif/core';
 
-export { parseArchFlag, parseGlibcFlag, resolveTargetFromFlags, type ResolvedTarget, type TargetFlagValues } from './target-options';
+export {
+  parseArchFlag,
+  parseGlibcFlag,
+  resolveTargetFromFlags,
+  type ResolvedTarget,
+  type TargetFlagValues,
+} from './target-options';
 
 export const targetFlags = {
   libc: Flags.string({
-    description: "judge this libc file (e.g. the NAS's libc.so.6 copied here); with --root, the file is judged and the OS facts come from the root",
+    description:
+      "judge this libc file (e.g. the NAS's libc.so.6 copied here); with --root, the file is judged and the OS facts come from the root",
     helpValue: 'PATH',
   }),
-  root: Flags.string({ description: "treat DIR as the target's root filesystem (mounted image, chroot); links resolve inside it", helpValue: 'DIR' }),
-  glibc: Flags.string({ description: 'take this glibc release (X.Y or X.Y.Z) instead of reading a libc', helpValue: 'X.Y' }),
-  arch: Flags.string({ description: "take this arch instead of the libc's: x86_64, arm64, i386, ... (aarch64, amd64, i686 also accepted)", helpValue: 'ARCH' }),
+  root: Flags.string({
+    description: "treat DIR as the target's root filesystem (mounted image, chroot); links resolve inside it",
+    helpValue: 'DIR',
+  }),
+  glibc: Flags.string({
+    description: 'take this glibc release (X.Y or X.Y.Z) instead of reading a libc',
+    helpValue: 'X.Y',
+  }),
+  arch: Flags.string({
+    description: "take this arch instead of the libc's: x86_64, arm64, i386, ... (aarch64, amd64, i686 also accepted)",
+    helpValue: 'ARCH',
+  }),
 };

@@ -26,7 +26,8 @@ export interface ResolvedTarget {
 
 /** --glibc's value, checked: X.Y or X.Y.Z. */
 export function parseGlibcFlag(value: string): string {
-  if (!/^\d+\.\d+(\.\d+)?$/.test(value)) throw new UsageError(`--glibc ${value} is not a glibc release: give it as X.Y (or X.Y.Z), e.g. 2.31`);
+  if (!/^\d+\.\d+(\.\d+)?$/.test(value))
+    throw new UsageError(`--glibc ${value} is not a glibc release: give it as X.Y (or X.Y.Z), e.g. 2.31`);
   return value;
 }
 
@@ -34,7 +35,10 @@ export function parseGlibcFlag(value: string): string {
 export async function parseArchFlag(value: string): Promise<string> {
   const { normalizeArchName, ARCH_NAMES } = await import('../target');
   const arch = normalizeArchName(value);
-  if (!arch) throw new UsageError(`--arch ${value} is not an arch we know: use one of ${ARCH_NAMES.join(', ')} (or aarch64, amd64, i686, armv7l)`);
+  if (!arch)
+    throw new UsageError(
+      `--arch ${value} is not an arch we know: use one of ${ARCH_NAMES.join(', ')} (or aarch64, amd64, i686, armv7l)`,
+    );
   return arch;
 }
 
@@ -43,7 +47,10 @@ export async function resolveTargetFromFlags(flags: TargetFlagValues): Promise<R
   const arch = flags.arch === undefined ? undefined : await parseArchFlag(flags.arch);
   const fileGiven = flags.libc !== undefined || flags.root !== undefined;
   if (glibc && arch) {
-    if (fileGiven) throw new UsageError('--glibc and --arch already name the whole target: drop --libc/--root, or drop --glibc/--arch to read the libc');
+    if (fileGiven)
+      throw new UsageError(
+        '--glibc and --arch already name the whole target: drop --libc/--root, or drop --glibc/--arch to read the libc',
+      );
     return { glibc, arch, source: 'given' };
   }
   // The modules themselves, not the target index (which also loads detect's host report).

@@ -11,7 +11,7 @@ import { UnsupportedTargetError, UsageError } from '../errors';
 import { compareDotted } from '../util/dotted-version';
 
 export default class Build extends BaseCommand {
-  static override summary = 'Build borg on the target\'s own Debian release in a Vagrant VM (from the verified sdist)';
+  static override summary = "Build borg on the target's own Debian release in a Vagrant VM (from the verified sdist)";
   static override description =
     'Starts a throwaway Debian VM (libvirt by default) that matches the target (--libc/--root, the running ' +
     'machine, or --debian), builds borg-dir-<version>.tgz there with the toolchain borg pins for that series, ' +
@@ -30,7 +30,10 @@ export default class Build extends BaseCommand {
 
   static override flags = {
     vagrant: Flags.boolean({ description: 'build in a Vagrant VM (the only build method)' }),
-    debian: Flags.string({ description: 'Debian release of the build VM (default: from the target)', options: ['bullseye', 'bookworm', 'trixie'] }),
+    debian: Flags.string({
+      description: 'Debian release of the build VM (default: from the target)',
+      options: ['bullseye', 'bookworm', 'trixie'],
+    }),
     libc: targetFlags.libc,
     root: targetFlags.root,
     arch: targetFlags.arch,
@@ -38,14 +41,23 @@ export default class Build extends BaseCommand {
     box: Flags.string({ description: 'use this Vagrant box instead of the official Debian one' }),
     cpus: Flags.integer({ description: 'virtual CPUs of the build VM', default: 2 }),
     memory: Flags.integer({ description: 'memory of the build VM in MiB', default: 4096 }),
-    'with-tests': Flags.boolean({ description: 'also run borg\'s own test suite in the VM (slow)' }),
+    'with-tests': Flags.boolean({ description: "also run borg's own test suite in the VM (slow)" }),
     'keep-vm': Flags.boolean({ description: 'do not destroy the VM afterwards (to look around; destroy it yourself)' }),
     'dry-run': Flags.boolean({ description: 'write the Vagrantfile and scripts, print the commands, start nothing' }),
     output: Flags.string({ description: 'directory for borg-dir-<version>.tgz and its manifest', default: '.' }),
-    'work-dir': Flags.string({ description: 'directory for the Vagrantfile, inputs and build.log (default: under the cache dir)' }),
-    'from-sdist': Flags.string({ description: 'use this local borgbackup-<version>.tar.gz (verified with its .asc) instead of downloading it' }),
-    'sdist-signature': Flags.string({ description: 'signature of --from-sdist (default: FILE.asc)', dependsOn: ['from-sdist'] }),
-    'signing-key': Flags.string({ description: 'verify with this OpenPGP key file instead of borg\'s pinned key (private mirrors, tests)' }),
+    'work-dir': Flags.string({
+      description: 'directory for the Vagrantfile, inputs and build.log (default: under the cache dir)',
+    }),
+    'from-sdist': Flags.string({
+      description: 'use this local borgbackup-<version>.tar.gz (verified with its .asc) instead of downloading it',
+    }),
+    'sdist-signature': Flags.string({
+      description: 'signature of --from-sdist (default: FILE.asc)',
+      dependsOn: ['from-sdist'],
+    }),
+    'signing-key': Flags.string({
+      description: "verify with this OpenPGP key file instead of borg's pinned key (private mirrors, tests)",
+    }),
     fingerprint: Flags.string({ description: 'primary fingerprint to trust in --signing-key' }),
     'strict-key-expiry': Flags.boolean({ description: 'refuse a good signature whose key has expired in our copy' }),
     ...apiFlags,
@@ -59,7 +71,9 @@ export default class Build extends BaseCommand {
     const target = await this.resolveTarget(flags, build);
     const api = this.traced(apiOptionsFromFlags(flags, this.signal));
     if (flags['from-sdist'] && !args.version && !versionFromSdistName(flags['from-sdist'])) {
-      throw new UsageError(`give the borg version of ${flags['from-sdist']}, e.g. build --vagrant 1.4.2 --from-sdist FILE`);
+      throw new UsageError(
+        `give the borg version of ${flags['from-sdist']}, e.g. build --vagrant 1.4.2 --from-sdist FILE`,
+      );
     }
     // Without VERSION, --dry-run plans the same version a real build would build.
     const version = args.version ?? versionFromSdistName(flags['from-sdist']) ?? (await build.newestStableVersion(api));
@@ -77,35 +91,39 @@ export default class Build extends BaseCommand {
     });
     const { cacheDir } = await import('../fetch');
     const workDir = path.resolve(
-      flags['work-dir'] ?? path.join(cacheDir(), 'build', `borg-${plan.version}-${plan.debian}-${plan.arch}-${Date.now()}`),
+      flags['work-dir'] ??
+        path.join(cacheDir(), 'build', `borg-${plan.version}-${plan.debian}-${plan.arch}-${Date.now()}`),
     );
     const json = this.jsonEnabled();
     const { createProgressBar } = await import('../cli/progress');
     const bar = createProgressBar({ enabled: this.showProgress }); // draws only on a terminal
-    const result = await build.buildWithVagrant({
-      plan,
-      target: { glibc: target.glibc, arch: plan.arch },
-      outputDir: path.resolve(flags.output),
-      workDir,
-      keepVm: flags['keep-vm'],
-      dryRun: flags['dry-run'],
-      signal: this.signal,
-      sdist: {
-        fromFile: flags['from-sdist'],
-        signatureFile: flags['sdist-signature'],
-        keyFile: flags['signing-key'],
-        fingerprint: flags.fingerprint,
-        strictKeyExpiry: flags['strict-key-expiry'],
-        api,
-        onDownload: bar.onProgress,
-      },
-      onEvent: (e) => {
-        bar.done(); // the sdist downloads are over once the next event comes
-        if (e.type === 'warning') this.warnLine(e.message);
-        else if (this.showProgress) process.stderr.write(`${e.type === 'step' ? '  build step: ' : '==> '}${e.name}\n`);
-        else this.trace?.(`${e.type === 'step' ? 'build step' : 'build'}: ${e.name}`);
-      },
-    }).finally(() => bar.done());
+    const result = await build
+      .buildWithVagrant({
+        plan,
+        target: { glibc: target.glibc, arch: plan.arch },
+        outputDir: path.resolve(flags.output),
+        workDir,
+        keepVm: flags['keep-vm'],
+        dryRun: flags['dry-run'],
+        signal: this.signal,
+        sdist: {
+          fromFile: flags['from-sdist'],
+          signatureFile: flags['sdist-signature'],
+          keyFile: flags['signing-key'],
+          fingerprint: flags.fingerprint,
+          strictKeyExpiry: flags['strict-key-expiry'],
+          api,
+          onDownload: bar.onProgress,
+        },
+        onEvent: (e) => {
+          bar.done(); // the sdist downloads are over once the next event comes
+          if (e.type === 'warning') this.warnLine(e.message);
+          else if (this.showProgress)
+            process.stderr.write(`${e.type === 'step' ? '  build step: ' : '==> '}${e.name}\n`);
+          else this.trace?.(`${e.type === 'step' ? 'build step' : 'build'}: ${e.name}`);
+        },
+      })
+      .finally(() => bar.done());
     if (!json) this.render(result, plan);
     const { libcArch: _, ...shown } = target; // libcArch only feeds makePlan's check
     return { ...result, plan, target: shown };
@@ -114,7 +132,13 @@ export default class Build extends BaseCommand {
   private async resolveTarget(
     flags: { debian?: string; libc?: string; root?: string; arch?: string },
     build: typeof import('../build'),
-  ): Promise<{ debian: import('../build').DebianRelease; glibc: string; arch: string; from: string; libcArch?: string }> {
+  ): Promise<{
+    debian: import('../build').DebianRelease;
+    glibc: string;
+    arch: string;
+    from: string;
+    libcArch?: string;
+  }> {
     const explicitTarget = flags.libc !== undefined || flags.root !== undefined;
     if (flags.debian && !explicitTarget) {
       const debian = build.parseDebianRelease(flags.debian);
@@ -137,17 +161,23 @@ export default class Build extends BaseCommand {
 
   private render(r: import('../build').BuildResult, plan: import('../build').BuildPlan): void {
     if (r.dryRun) {
-      this.log(`dry run: wrote ${r.vagrantfile} (borg ${plan.version}, ${plan.box}, ${plan.provider}); nothing was started`);
+      this.log(
+        `dry run: wrote ${r.vagrantfile} (borg ${plan.version}, ${plan.box}, ${plan.provider}); nothing was started`,
+      );
       this.log(`the sdist is fetched and verified into ${path.join(r.workDir, 'input')} before vagrant up; then:`);
       r.commands.forEach((c) => this.log(`  ${c}`));
       return;
     }
     const m = r.manifest!;
-    this.log(`built borg ${m.borgVersion} on Debian ${m.debian} (glibc ${m.glibc}, Python ${m.python}, PyInstaller ${m.pyinstaller})`);
+    this.log(
+      `built borg ${m.borgVersion} on Debian ${m.debian} (glibc ${m.glibc}, Python ${m.python}, PyInstaller ${m.pyinstaller})`,
+    );
     this.log(`  ${r.artifact}`);
     this.log(`  ${r.manifestFile}`);
     this.log(`  sha256 ${m.sha256}`);
-    this.log(`  VM: ${r.vm}${r.vm === 'kept' ? ` (cd ${r.workDir} && vagrant destroy -f when done)` : ''}; log: ${r.log}`);
+    this.log(
+      `  VM: ${r.vm}${r.vm === 'kept' ? ` (cd ${r.workDir} && vagrant destroy -f when done)` : ''}; log: ${r.log}`,
+    );
     this.log(`install it with: borg-provision install --from ${r.artifact}`);
   }
 }

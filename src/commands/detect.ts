@@ -21,9 +21,14 @@ export default class Detect extends BaseCommand {
 
   async run(): Promise<DetectResult> {
     const { flags } = await this.parse(Detect);
-    const [{ detectTarget, requireGlibc }, { fittingBuildFor }] = await Promise.all([import('../target'), import('../releases')]);
+    const [{ detectTarget, requireGlibc }, { fittingBuildFor }] = await Promise.all([
+      import('../target'),
+      import('../releases'),
+    ]);
     const { renderSummary, detectWarnings } = await import('../cli/detect-summary');
-    const target = requireGlibc(await detectTarget({ libc: flags.libc, root: flags.root, signal: this.signal, log: this.trace }));
+    const target = requireGlibc(
+      await detectTarget({ libc: flags.libc, root: flags.root, signal: this.signal, log: this.trace }),
+    );
     // Which build fits is the catalog's knowledge, shown beside what the target stage read.
     const report: DetectResult = { ...target, wouldInstall: fittingBuildFor(target) };
     detectWarnings(report).forEach((w) => this.warnLine(w));

@@ -5,7 +5,11 @@ export default class Help extends Command {
   static override summary = 'Show help for borg-provision or one of its commands';
   static override strict = false;
   static override args = { command: Args.string({ description: 'the command (and subcommand) to explain' }) };
-  static override examples = ['<%= config.bin %> help', '<%= config.bin %> help install', '<%= config.bin %> help key refresh'];
+  static override examples = [
+    '<%= config.bin %> help',
+    '<%= config.bin %> help install',
+    '<%= config.bin %> help key refresh',
+  ];
 
   async run(): Promise<void> {
     const { argv } = await this.parse(Help);

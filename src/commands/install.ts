@@ -10,8 +10,8 @@ import type { InstallResult } from '../install';
 export default class Install extends BaseCommand {
   static override summary = 'Install a verified borg build and make it the current `borg`';
   static override description =
-    'Chooses the build of VERSION that fits this machine\'s glibc and arch, downloads it with its signature, ' +
-    'verifies the signature against borg\'s pinned key before anything is unpacked, refuses archive entries that ' +
+    "Chooses the build of VERSION that fits this machine's glibc and arch, downloads it with its signature, " +
+    "verifies the signature against borg's pinned key before anything is unpacked, refuses archive entries that " +
     'escape, checks every ELF file against the glibc here, runs `borg.exe -V` from the unpacked build, activates it ' +
     'under --prefix, installs the wrapper <bin-dir>/borg and runs `borg -V` through it; on any failure the previous ' +
     'borg stays current.';
@@ -29,7 +29,9 @@ export default class Install extends BaseCommand {
   };
 
   static override flags = {
-    prefix: Flags.string({ description: 'where versions live (default $XDG_DATA_HOME/borg-provision, else ~/.local/share/borg-provision)' }),
+    prefix: Flags.string({
+      description: 'where versions live (default $XDG_DATA_HOME/borg-provision, else ~/.local/share/borg-provision)',
+    }),
     'bin-dir': Flags.string({ description: 'where the `borg` wrapper goes (default ~/.local/bin)' }),
     from: Flags.string({
       description:
@@ -38,10 +40,14 @@ export default class Install extends BaseCommand {
     asset: Flags.string({ description: 'install this asset of the release instead of the best fit' }),
     'allow-unsigned': Flags.boolean({ description: 'accept an unsigned GitHub-built (-gh) asset, unverified' }),
     'strict-key-expiry': Flags.boolean({ description: 'refuse a good signature whose key has expired in our copy' }),
-    'signing-key': Flags.string({ description: 'verify with this OpenPGP key file instead of borg\'s pinned key (private mirrors)' }),
+    'signing-key': Flags.string({
+      description: "verify with this OpenPGP key file instead of borg's pinned key (private mirrors)",
+    }),
     fingerprint: Flags.string({ description: 'primary fingerprint to trust in --signing-key' }),
     force: Flags.boolean({ description: 'reinstall a version that is already installed (replaced atomically)' }),
-    'keep-download': Flags.boolean({ description: 'keep the downloaded archive in the cache once installed (by default it is removed)' }),
+    'keep-download': Flags.boolean({
+      description: 'keep the downloaded archive in the cache once installed (by default it is removed)',
+    }),
     'dry-run': Flags.boolean({ description: 'print the plan (asset, URLs, paths, checks) and write nothing' }),
     // Hidden: install puts borg on THIS machine and runs it here, so judging builds for another
     // glibc/arch only serves tests; `borg-provision releases --glibc/--arch/--libc` is the command
@@ -54,7 +60,14 @@ export default class Install extends BaseCommand {
   async run(): Promise<InstallResult> {
     const { args, flags } = await this.parse(Install);
     const json = this.jsonEnabled();
-    const io = { signal: this.signal, json, warn: (w: string) => this.warnLine(w), quiet: this.quiet, log: this.trace, net: this.traced({ net: {} }).net };
+    const io = {
+      signal: this.signal,
+      json,
+      warn: (w: string) => this.warnLine(w),
+      quiet: this.quiet,
+      log: this.trace,
+      net: this.traced({ net: {} }).net,
+    };
     const r = await runInstall(args.version, flags, io);
     if (!json) renderInstall(r, (line) => this.log(line));
     return r;

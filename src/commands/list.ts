@@ -9,7 +9,9 @@ export default class List extends BaseCommand {
   static override summary = 'List installed borg versions and which one is current';
   static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --json'];
   static override flags = {
-    prefix: Flags.string({ description: 'where versions live (default $XDG_DATA_HOME/borg-provision, else ~/.local/share/borg-provision)' }),
+    prefix: Flags.string({
+      description: 'where versions live (default $XDG_DATA_HOME/borg-provision, else ~/.local/share/borg-provision)',
+    }),
   };
 
   async run(): Promise<ListResult> {
@@ -24,7 +26,10 @@ export default class List extends BaseCommand {
     this.log(`${r.versions.length} installed in ${r.prefix}${r.current ? `, current ${r.current}` : ', none current'}`);
     for (const v of r.versions) {
       const signer = v.signer.primaryFingerprint ? shortFingerprint(v.signer.primaryFingerprint) : '';
-      const verdict = v.signer.verdict === 'good' || v.signer.verdict === 'good-expired-key' ? `${v.signer.verdict} ${signer}`.trim() : v.signer.verdict;
+      const verdict =
+        v.signer.verdict === 'good' || v.signer.verdict === 'good-expired-key'
+          ? `${v.signer.verdict} ${signer}`.trim()
+          : v.signer.verdict;
       this.log(
         `${v.current ? '*' : ' '} ${v.version.padEnd(10)} ${v.asset}  glibc ${v.glibc ?? '?'}  ${v.source}, ${verdict}  ${formatBytes(v.size)}  ${v.installedAt.slice(0, 10)}`,
       );

@@ -13,7 +13,8 @@ import type { DownloadResult, ProgressEvent } from '../fetch';
 import { logProgress } from '../cli/verbose';
 
 type DownloadReport = { dir: string; archive: DownloadResult; signature: DownloadResult | null; verified: false };
-export type ReleasesResult = { releases: ReleaseSummary[] } | (Selection & { targetSource: string; download?: DownloadReport });
+export type ReleasesResult =
+  { releases: ReleaseSummary[] } | (Selection & { targetSource: string; download?: DownloadReport });
 
 export default class Releases extends BaseCommand {
   static override summary = 'List borg releases, or show which build of one release fits the target and why';
@@ -45,8 +46,12 @@ export default class Releases extends BaseCommand {
     })(),
     ...targetFlags,
     asset: Flags.string({ description: 'choose this asset of the release instead of the best fit' }),
-    'allow-unsigned': Flags.boolean({ description: 'let unsigned GitHub-built (-gh) assets be chosen; nothing about them can be verified' }),
-    download: Flags.string({ description: 'download the chosen asset and its .asc signature into this directory (not verified)' }),
+    'allow-unsigned': Flags.boolean({
+      description: 'let unsigned GitHub-built (-gh) assets be chosen; nothing about them can be verified',
+    }),
+    download: Flags.string({
+      description: 'download the chosen asset and its .asc signature into this directory (not verified)',
+    }),
   };
 
   async run(): Promise<ReleasesResult | undefined> {
@@ -67,9 +72,12 @@ export default class Releases extends BaseCommand {
     }
     if (!this.jsonEnabled()) this.render(result);
     if (!selection.selected.signed) {
-      this.warnLine(`${selection.selected.name} is UNSIGNED (built on GitHub): nothing about it can be verified against borg's signing key`);
+      this.warnLine(
+        `${selection.selected.name} is UNSIGNED (built on GitHub): nothing about it can be verified against borg's signing key`,
+      );
     }
-    if (flags.download) return { ...result, download: await this.download(selection.selected, flags.download, api.net) };
+    if (flags.download)
+      return { ...result, download: await this.download(selection.selected, flags.download, api.net) };
     return result;
   }
 
@@ -81,7 +89,10 @@ export default class Releases extends BaseCommand {
     const releases = await listReleases({ ...api, limit: flags.limit });
     if (!this.jsonEnabled()) {
       this.log(`${releases.length} most recent borg releases, newest first:`);
-      for (const r of releases) this.log(`  ${r.tag.padEnd(12)} ${(r.publishedAt ?? '').slice(0, 10).padEnd(10)}  ${r.prerelease ? 'pre-release' : ''}`.trimEnd());
+      for (const r of releases)
+        this.log(
+          `  ${r.tag.padEnd(12)} ${(r.publishedAt ?? '').slice(0, 10).padEnd(10)}  ${r.prerelease ? 'pre-release' : ''}`.trimEnd(),
+        );
     }
     return { releases };
   }
@@ -90,7 +101,10 @@ export default class Releases extends BaseCommand {
    * Exit 3 with the one-line reason. The selection is shown first (human) or is the JSON document
    * itself, with the usual `error` key added: the user sees why nothing fits.
    */
-  private async noneFits(result: Selection & { targetSource: string }, err: NoCompatibleBuildError): Promise<undefined> {
+  private async noneFits(
+    result: Selection & { targetSource: string },
+    err: NoCompatibleBuildError,
+  ): Promise<undefined> {
     const { provisionFailure, renderFailure } = await import('../cli/failure');
     if (!this.jsonEnabled()) this.render(result);
     renderFailure(provisionFailure(err)!, { json: this.jsonEnabled(), body: result });
@@ -100,7 +114,11 @@ export default class Releases extends BaseCommand {
   private render(s: Selection & { targetSource: string }): void {
     const t = `glibc ${s.target.glibc} ${s.target.arch} (${s.targetSource})`;
     const c = s.selected;
-    this.log(c ? `borg ${s.version} for ${t}: ${c.name} (${c.signed ? 'signed' : 'UNSIGNED'}, ${c.kind}, glibc ${c.glibc})` : `borg ${s.version} for ${t}: no build fits`);
+    this.log(
+      c
+        ? `borg ${s.version} for ${t}: ${c.name} (${c.signed ? 'signed' : 'UNSIGNED'}, ${c.kind}, glibc ${c.glibc})`
+        : `borg ${s.version} for ${t}: no build fits`,
+    );
     const width = Math.max(...s.assets.map((a) => a.name.length));
     for (const a of s.assets) {
       const mark = a === c ? '*' : a.eligible ? '+' : '-';
@@ -122,9 +140,13 @@ export default class Releases extends BaseCommand {
     }
     if (!this.jsonEnabled()) {
       const a = got.archive;
-      this.log(`downloaded ${a.path} (${formatBytes(a.size)}, sha256 ${a.sha256}${a.fromCache ? ', already there' : ''})`);
+      this.log(
+        `downloaded ${a.path} (${formatBytes(a.size)}, sha256 ${a.sha256}${a.fromCache ? ', already there' : ''})`,
+      );
       if (got.signature) this.log(`downloaded ${got.signature.path}`);
-      this.log('NOT verified yet: `borg-provision install` checks the signature against borg\'s pinned key before using it');
+      this.log(
+        "NOT verified yet: `borg-provision install` checks the signature against borg's pinned key before using it",
+      );
     }
     return { dir, archive: got.archive, signature: got.signature, verified: false };
   }
@@ -147,7 +169,9 @@ function checkDownloadDir(dir: string | undefined): void {
   try {
     st = fs.statSync(dir, { throwIfNoEntry: false });
   } catch (e) {
-    throw new UsageError(`--download ${dir} cannot be used (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}): give a directory path`);
+    throw new UsageError(
+      `--download ${dir} cannot be used (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}): give a directory path`,
+    );
   }
   if (st && !st.isDirectory()) throw new UsageError(`--download ${dir} exists and is not a directory`);
 }

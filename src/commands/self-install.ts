@@ -19,9 +19,12 @@ export default class SelfInstall extends BaseCommand {
   async run(): Promise<SelfInstallResult> {
     const { flags } = await this.parse(SelfInstall);
     if (!isSingleExecutable()) {
-      throw new UsageError('self-install copies the single-file executable, and this borg-provision runs from the npm package', {
-        hint: 'use the file built by `npm run dist` (dist/sea/), or `npm install -g` to put this package on PATH',
-      });
+      throw new UsageError(
+        'self-install copies the single-file executable, and this borg-provision runs from the npm package',
+        {
+          hint: 'use the file built by `npm run dist` (dist/sea/), or `npm install -g` to put this package on PATH',
+        },
+      );
     }
     const { selfInstall, defaultBinDir } = await import('../install');
     const r = await selfInstall({ executable: process.execPath, binDir: flags['bin-dir'] ?? defaultBinDir() });

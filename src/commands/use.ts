@@ -9,7 +9,9 @@ export default class Use extends BaseCommand {
   static override examples = ['<%= config.bin %> use 1.4.2'];
   static override args = { version: Args.string({ description: 'installed version to make current', required: true }) };
   static override flags = {
-    prefix: Flags.string({ description: 'where versions live (default $XDG_DATA_HOME/borg-provision, else ~/.local/share/borg-provision)' }),
+    prefix: Flags.string({
+      description: 'where versions live (default $XDG_DATA_HOME/borg-provision, else ~/.local/share/borg-provision)',
+    }),
     'bin-dir': Flags.string({ description: 'where the `borg` wrapper goes (default ~/.local/bin)' }),
   };
 
@@ -17,9 +19,18 @@ export default class Use extends BaseCommand {
     const { args, flags } = await this.parse(Use);
     checkVersionArg(args.version);
     const { useVersion, defaultBinDir, defaultPrefix } = await import('../install');
-    const r = await useVersion(flags.prefix ?? defaultPrefix(), flags['bin-dir'] ?? defaultBinDir(), args.version, this.signal);
+    const r = await useVersion(
+      flags.prefix ?? defaultPrefix(),
+      flags['bin-dir'] ?? defaultBinDir(),
+      args.version,
+      this.signal,
+    );
     if (!this.jsonEnabled()) {
-      this.log(r.changed ? `borg ${r.version} is current (was ${r.previous ?? 'none'}): ${r.smoke}` : `borg ${r.version} was already current: ${r.smoke}`);
+      this.log(
+        r.changed
+          ? `borg ${r.version} is current (was ${r.previous ?? 'none'}): ${r.smoke}`
+          : `borg ${r.version} was already current: ${r.smoke}`,
+      );
     }
     return r;
   }

@@ -86,7 +86,7 @@ export async function cleanCache(
   const listing = await listCache(o.root);
   const out: CleanResult = { dir: listing.dir, removed: [], kept: [], freedBytes: 0 };
   for (const r of listing.releases) {
-    const why = r.inUse ? 'a download into it is running' : o.keep?.(r.name) ?? null;
+    const why = r.inUse ? 'a download into it is running' : (o.keep?.(r.name) ?? null);
     if (why) {
       out.kept.push({ release: r, why });
       continue;

@@ -11,7 +11,9 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /** What to do when the disk under a download path fills up: our cache moves with XDG_CACHE_HOME. */
 function fullDiskAdvice(file: string, env: NodeJS.ProcessEnv = process.env): string {
   const cache = cacheDir(env);
-  return file === cache || file.startsWith(`${cache}${path.sep}`) ? 'point XDG_CACHE_HOME at a roomier place' : 'download into another folder';
+  return file === cache || file.startsWith(`${cache}${path.sep}`)
+    ? 'point XDG_CACHE_HOME at a roomier place'
+    : 'download into another folder';
 }
 
 /** A failed write (or create) at `file`, a download's or the cache's: the disk-full advice fits where it is. */

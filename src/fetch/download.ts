@@ -12,7 +12,15 @@ import { createReadStream, ftruncateSync, promises as fs, rmSync, writeFileSync,
 import * as path from 'node:path';
 import { finished } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
-import { ChecksumError, InterruptedError, NetworkError, ProvisionError, UsageError, filesystemError, throwIfAborted } from '../errors';
+import {
+  ChecksumError,
+  InterruptedError,
+  NetworkError,
+  ProvisionError,
+  UsageError,
+  filesystemError,
+  throwIfAborted,
+} from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { sha256File } from '../util/sha256';
 import { cacheDir, downloadWriteError } from './cache-dir';
@@ -27,7 +35,10 @@ const BUFFER_BYTES = 1 << 20;
 
 /** An HTTP answer that is not the file; retryable for 5xx and 429. */
 class HttpStatus extends Error {
-  constructor(readonly status: number, readonly headers: Headers) {
+  constructor(
+    readonly status: number,
+    readonly headers: Headers,
+  ) {
     super(`HTTP ${status}`);
   }
 }
@@ -56,7 +67,9 @@ interface Ctx {
 /** Per-release cache folder: the tag of a GitHub release download URL, else a hash of the URL. */
 export function cacheSubdir(url: string): string {
   const m = /\/releases\/download\/([\w.+-]+)\/[^/]+$/.exec(new URL(url).pathname);
-  return m && m[1] !== '.' && m[1] !== '..' ? m[1] : `url-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
+  return m && m[1] !== '.' && m[1] !== '..'
+    ? m[1]
+    : `url-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
 }
 
 export function normalizeSha256(digest: string | null | undefined): string | undefined {
@@ -91,7 +104,12 @@ export async function download(r: DownloadRequest): Promise<DownloadResult> {
   const net = resolveNet(r.net);
   // Another process (an install into another prefix) may be fetching this very file: wait for it
   // rather than write the same .part at once, then take its finished file as a cache hit.
-  const lock = await acquireFileLock(`${partPath}.lock`, { signal: r.signal, noProgressMs: net.maxTotalMs, progressFile: partPath, target: finalPath });
+  const lock = await acquireFileLock(`${partPath}.lock`, {
+    signal: r.signal,
+    noProgressMs: net.maxTotalMs,
+    progressFile: partPath,
+    target: finalPath,
+  });
   try {
     return (lock.waited ? await hit() : null) ?? (await transfer(r, net, expectedSha, finalPath, emit));
   } finally {
@@ -136,7 +154,9 @@ async function checkAndPlace(
   }
   if (problem) {
     await removeQuietly(partPath, metaPath);
-    throw new ChecksumError(`download of ${r.url} is corrupt: ${problem}; it was deleted, retry later or report a broken release asset`);
+    throw new ChecksumError(
+      `download of ${r.url} is corrupt: ${problem}; it was deleted, retry later or report a broken release asset`,
+    );
   }
   try {
     await fs.rename(partPath, finalPath);
@@ -183,7 +203,8 @@ async function readSidecar(finalPath: string): Promise<string | null> {
  * goes on with the body: the one digest covers the whole file.
  */
 async function hashPartInto(file: string, bytes: number, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(file, { start: 0, end: bytes - 1, highWaterMark: BUFFER_BYTES })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(file, { start: 0, end: bytes - 1, highWaterMark: BUFFER_BYTES }))
+    hash.update(chunk as Buffer);
 }
 
 /**
@@ -212,10 +233,14 @@ async function transferWithRetries(ctx: Ctx): Promise<{ size: number; sha256: st
       const tooLate = Date.now() - started + v.delayMs > net.maxTotalMs;
       if (!v.retry || attempt > net.maxRetries || tooLate) {
         const tries = attempt > 1 ? ` (after ${attempt} attempts)` : '';
-        const wait = v.retry && tooLate && attempt <= net.maxRetries
-          ? `; waiting ${Math.ceil(v.delayMs / 1000)} s more would pass the ${Math.round(net.maxTotalMs / 1000)} s allowed, retry later`
-          : '';
-        const kept = (await fileSize(ctx.partPath)) > 0 ? `; the partial file ${ctx.partPath} is kept and the next run resumes it` : '';
+        const wait =
+          v.retry && tooLate && attempt <= net.maxRetries
+            ? `; waiting ${Math.ceil(v.delayMs / 1000)} s more would pass the ${Math.round(net.maxTotalMs / 1000)} s allowed, retry later`
+            : '';
+        const kept =
+          (await fileSize(ctx.partPath)) > 0
+            ? `; the partial file ${ctx.partPath} is kept and the next run resumes it`
+            : '';
         throw new NetworkError(`download of ${r.url} failed: ${v.cause}${tries}${wait}${kept}`, { cause: err });
       }
       ctx.emit({ type: 'retry', fileName: r.fileName, attempt, delayMs: v.delayMs, reason: v.cause });
@@ -227,10 +252,16 @@ async function transferWithRetries(ctx: Ctx): Promise<{ size: number; sha256: st
 }
 
 function interrupted(ctx: Ctx): InterruptedError {
-  return new InterruptedError(`interrupted; the partial download ${ctx.partPath} is kept for the next run, nothing was placed under its final name`);
+  return new InterruptedError(
+    `interrupted; the partial download ${ctx.partPath} is kept for the next run, nothing was placed under its final name`,
+  );
 }
 
-function verdict(err: unknown, attempt: number, net: ResolvedNetOptions): { retry: boolean; delayMs: number; cause: string } {
+function verdict(
+  err: unknown,
+  attempt: number,
+  net: ResolvedNetOptions,
+): { retry: boolean; delayMs: number; cause: string } {
   if (err instanceof Restart) return { retry: true, delayMs: 0, cause: err.message };
   if (err instanceof Fatal) return { retry: false, delayMs: 0, cause: err.message };
   if (errorCode(err) === 'UND_ERR_INVALID_ARG' && /redirect loop/i.test(String((err as Error).message))) {
@@ -310,7 +341,13 @@ async function resumePoint(ctx: Ctx): Promise<number> {
 }
 
 /** Judges the answer and reads its body: nothing in here waits before the body has its reader. */
-async function receive(ctx: Ctx, res: Dispatcher.ResponseData, out: fs.FileHandle, offset: number, hash: Hash): Promise<{ size: number; sha256: string }> {
+async function receive(
+  ctx: Ctx,
+  res: Dispatcher.ResponseData,
+  out: fs.FileHandle,
+  offset: number,
+  hash: Hash,
+): Promise<{ size: number; sha256: string }> {
   const h = res.headers as Headers;
   let from: number;
   try {
@@ -323,7 +360,11 @@ async function receive(ctx: Ctx, res: Dispatcher.ResponseData, out: fs.FileHandl
     }
     const etag = header(h, 'etag');
     // A weak ETag cannot guard a byte range (RFC 9110 13.1.5); Last-Modified can.
-    const meta: Meta = { url: ctx.r.url, etag: etag && !etag.startsWith('W/') ? etag : null, lastModified: header(h, 'last-modified') ?? null };
+    const meta: Meta = {
+      url: ctx.r.url,
+      etag: etag && !etag.startsWith('W/') ? etag : null,
+      lastModified: header(h, 'last-modified') ?? null,
+    };
     writeFileOrFail(ctx.metaPath, JSON.stringify(meta));
   } catch (err) {
     // Drop the connection; the body's own 'error' (we caused it) must not go unhandled.
@@ -346,13 +387,19 @@ function acceptResponse(ctx: Ctx, status: number, h: Headers, offset: number): n
     const cr = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header(h, 'content-range') ?? '');
     if (offset === 0 || !cr || Number(cr[1]) !== offset) {
       removeSync(ctx.partPath, ctx.metaPath);
-      throw new Restart(`the server's Content-Range (${header(h, 'content-range') ?? 'none'}) does not continue at byte ${offset}`);
+      throw new Restart(
+        `the server's Content-Range (${header(h, 'content-range') ?? 'none'}) does not continue at byte ${offset}`,
+      );
     }
     checkAnnouncedSize(r, cr[3] === '*' ? null : Number(cr[3]));
     return offset;
   }
   if (offset > 0) {
-    ctx.emit({ type: 'restart', fileName: r.fileName, reason: 'the server sent the whole file (range ignored or file changed)' });
+    ctx.emit({
+      type: 'restart',
+      fileName: r.fileName,
+      reason: 'the server sent the whole file (range ignored or file changed)',
+    });
   }
   const len = header(h, 'content-length');
   checkAnnouncedSize(r, len === undefined ? null : Number(len));
@@ -361,13 +408,15 @@ function acceptResponse(ctx: Ctx, status: number, h: Headers, offset: number): n
 
 function checkAnnouncedSize(r: DownloadRequest, serverSize: number | null): void {
   if (r.expectedSize !== undefined && serverSize !== null && serverSize !== r.expectedSize) {
-    throw new ChecksumError(`download of ${r.url} is the wrong file: the server sends ${serverSize} bytes, GitHub announced ${r.expectedSize}; nothing was kept`);
+    throw new ChecksumError(
+      `download of ${r.url} is the wrong file: the server sends ${serverSize} bytes, GitHub announced ${r.expectedSize}; nothing was kept`,
+    );
   }
 }
 
 /** The whole chunk, however many writes it takes (a short write is rare, but allowed). */
 function writeAllSync(fd: number, chunk: Buffer): void {
-  for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
+  for (let at = 0; at < chunk.length;) at += writeSync(fd, chunk, at, chunk.length - at);
 }
 
 function receiveBody(

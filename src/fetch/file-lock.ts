@@ -21,14 +21,25 @@ export interface WaitOptions {
  * Takes the lock, waiting while a live process holds it. Returns the release function, and whether
  * it had to wait (then the caller should look for the holder's finished file first).
  */
-export async function acquireFileLock(lock: string, o: WaitOptions): Promise<{ release: () => Promise<void>; waited: boolean }> {
+export async function acquireFileLock(
+  lock: string,
+  o: WaitOptions,
+): Promise<{ release: () => Promise<void>; waited: boolean }> {
   let waited = false;
   let lastSize = -1;
   let lastChange = Date.now();
   let pause = 25;
   for (;;) {
     if (o.signal?.aborted) throw new InterruptedError();
-    if (await tryCreate(lock)) return { release: () => fs.rm(lock, { force: true }).then(() => undefined, () => undefined), waited };
+    if (await tryCreate(lock))
+      return {
+        release: () =>
+          fs.rm(lock, { force: true }).then(
+            () => undefined,
+            () => undefined,
+          ),
+        waited,
+      };
     const holder = await readPid(lock);
     if (holder === null || !isAlive(holder)) {
       // A pid that is gone: stale. An empty or unreadable file: a holder between create and write,

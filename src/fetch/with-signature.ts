@@ -41,18 +41,28 @@ export async function downloadWithSignature(
     });
   try {
     const settled = await Promise.allSettled([
-      failFast(download({ ...common, url: choice.url, fileName: choice.name, expectedSize: choice.size, expectedSha256: choice.digest ?? undefined })),
+      failFast(
+        download({
+          ...common,
+          url: choice.url,
+          fileName: choice.name,
+          expectedSize: choice.size,
+          expectedSha256: choice.digest ?? undefined,
+        }),
+      ),
       choice.signatureUrl
-        ? failFast(download({
-            ...common,
-            url: choice.signatureUrl,
-            fileName: `${choice.name}.asc`,
-            expectedSize: choice.signatureSize ?? undefined,
-            expectedSha256: choice.signatureDigest ?? undefined,
-          }).then(async (sig) => {
-            await o.onSignature?.(sig);
-            return sig;
-          }))
+        ? failFast(
+            download({
+              ...common,
+              url: choice.signatureUrl,
+              fileName: `${choice.name}.asc`,
+              expectedSize: choice.signatureSize ?? undefined,
+              expectedSha256: choice.signatureDigest ?? undefined,
+            }).then(async (sig) => {
+              await o.onSignature?.(sig);
+              return sig;
+            }),
+          )
         : Promise.resolve(null),
     ]);
     const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));

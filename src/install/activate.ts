@@ -10,7 +10,14 @@ import * as path from 'node:path';
 import { FilesystemError, filesystemError } from '../errors';
 import { smokeTest, type SmokeResult } from './smoke';
 import { ONEFILE_MARKER, readCurrent, removeEmptyDirs, removeTree, tmpName, versionDir, writeCurrent } from './store';
-import { inspectWrapper, removeStaleWrapperTemps, writeWrapper, wrapperPath, wrapperScript, foreignWrapperError } from './wrapper';
+import {
+  inspectWrapper,
+  removeStaleWrapperTemps,
+  writeWrapper,
+  wrapperPath,
+  wrapperScript,
+  foreignWrapperError,
+} from './wrapper';
 
 export interface ActivateOptions {
   prefix: string;
@@ -107,7 +114,13 @@ async function replaceDir(staged: string, dir: string, aside: string | null): Pr
  * `<staged>/borg.exe -V` before anything the user runs changes, with the environment the wrapper
  * would give it (TMPDIR under the prefix for a one-file build). A failure changes nothing.
  */
-async function smokeTestStaged(prefix: string, staged: string, version: string, previous: string | null, signal?: AbortSignal): Promise<void> {
+async function smokeTestStaged(
+  prefix: string,
+  staged: string,
+  version: string,
+  previous: string | null,
+  signal?: AbortSignal,
+): Promise<void> {
   const oneFile = await exists(path.join(staged, ONEFILE_MARKER));
   const tmp = path.join(prefix, 'tmp');
   const hadTmp = await exists(tmp);
@@ -154,5 +167,8 @@ function placementError(err: unknown, dir: string): unknown {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fs.lstat(p).then(() => true, () => false);
+  return fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
 }

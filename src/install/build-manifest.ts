@@ -44,7 +44,9 @@ export async function readBuildManifest(file: string): Promise<BuildManifest> {
   const strings = ['borgVersion', 'artifact', 'sha256', 'debian', 'arch', 'glibc', 'python', 'pyinstaller'] as const;
   const missing = strings.filter((k) => typeof m[k] !== 'string');
   if (m.kind !== MANIFEST_KIND || missing.length > 0) {
-    throw new BadInputError(`${file} is not a borg-provision build manifest (missing: ${missing.join(', ') || 'kind'})`);
+    throw new BadInputError(
+      `${file} is not a borg-provision build manifest (missing: ${missing.join(', ') || 'kind'})`,
+    );
   }
   if (!/^[0-9a-f]{64}$/.test(m.sha256!)) throw new BadInputError(`${file}: sha256 is not 64 hex digits`);
   if (path.basename(m.artifact!) !== m.artifact) throw new BadInputError(`${file}: artifact must be a plain file name`);

@@ -59,7 +59,7 @@ export const MAIN_EXECUTABLE = 'borg.exe';
 
 /**
  * ELF files read between two turns of the event loop. The target's reader reads synchronously
- * (~1 ms a library), so without a turn now and then an interrupt would be seen only after the scan.
+ * (a library at a time), so without a turn now and then an interrupt would be seen only after the scan.
  */
 const FILES_PER_TURN = 8;
 
@@ -67,10 +67,15 @@ const FILES_PER_TURN = 8;
  * Walks `root` (without following symlinks) and checks every ELF file; throws CompatibilityError.
  * Which files are ELF is found with synchronous 4-byte reads (most of a build is not ELF: Python
  * modules, data); only ELF files are read and parsed, one after another (the target's reader is
- * synchronous: ~1 ms a library). Files are judged in walk order, so the error names the same file
+ * synchronous). Files are judged in walk order, so the error names the same file
  * each time.
  */
-export async function scanElfTree(root: string, target: ScanTarget, reader: ElfReader, signal?: AbortSignal): Promise<ElfScanResult> {
+export async function scanElfTree(
+  root: string,
+  target: ScanTarget,
+  reader: ElfReader,
+  signal?: AbortSignal,
+): Promise<ElfScanResult> {
   const files: string[] = [];
   for await (const file of regularFiles(root)) files.push(file);
   let elfFiles = 0;
@@ -128,7 +133,11 @@ function refusedRead(rel: string, err: unknown): ArchiveError {
 async function notElfMain(file: string): Promise<ArchiveError> {
   const head = Buffer.alloc(64);
   const n = await fs.open(file, 'r').then(
-    (h) => h.read(head, 0, head.length, 0).then((r) => r.bytesRead).finally(() => h.close()),
+    (h) =>
+      h
+        .read(head, 0, head.length, 0)
+        .then((r) => r.bytesRead)
+        .finally(() => h.close()),
     () => 0,
   );
   const text = head.subarray(0, n).toString('latin1');

@@ -4,7 +4,14 @@
 // removed on any failure or interrupt; the previous `current` stays until the new one has run.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { InterruptedError, NoCompatibleBuildError, UsageError, filesystemError, isProvisionError, throwIfAborted } from '../errors';
+import {
+  InterruptedError,
+  NoCompatibleBuildError,
+  UsageError,
+  filesystemError,
+  isProvisionError,
+  throwIfAborted,
+} from '../errors';
 import type { ProgressEvent } from '../fetch';
 import type { NetOptions } from '../net';
 import type { Release } from '../releases';
@@ -14,7 +21,16 @@ import { acquireLock } from './lock';
 import { checkPlace } from './places';
 import { makePlan, manifestFor, scanTargetFor, type InstallPlan, type TargetFacts } from './plan';
 import type { Fetched, Source, SourceContext, Verification } from './source';
-import { checkVersionString, readCurrent, readManifest, recoverInterrupted, removeEmptyDirs, removeTree, tmpName, writeManifest } from './store';
+import {
+  checkVersionString,
+  readCurrent,
+  readManifest,
+  recoverInterrupted,
+  removeEmptyDirs,
+  removeTree,
+  tmpName,
+  writeManifest,
+} from './store';
 import { foreignWrapperError, inspectWrapper, onPath } from './wrapper';
 
 export type { InstallPlan, TargetFacts } from './plan';
@@ -83,7 +99,8 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   const installed = await readManifest(plan.dir);
   if (o.dryRun) return noChange('dry-run', plan, current, warnings);
   if (installed && !o.force) {
-    if (current !== plan.version) warn(`borg ${plan.version} is installed but not current: run borg-provision use ${plan.version}`);
+    if (current !== plan.version)
+      warn(`borg ${plan.version} is installed but not current: run borg-provision use ${plan.version}`);
     return noChange('already-installed', plan, current, warnings);
   }
   return { ...(await perform(o, prepared, warn)), action: installed ? 'reinstalled' : 'installed', warnings };
@@ -123,7 +140,12 @@ async function fetchRelease(o: InstallOptions): Promise<Release | null> {
   if (o.from) return null;
   if (!o.version) throw new UsageError('give the borg version to install, e.g. borg-provision install 1.4.2');
   const [releases, net] = await Promise.all([import('../releases'), import('../net')]);
-  return releases.getRelease(o.version, { apiUrl: o.apiUrl, token: o.token, signal: o.signal, net: o.net ?? net.netOptionsFromEnv() });
+  return releases.getRelease(o.version, {
+    apiUrl: o.apiUrl,
+    token: o.token,
+    signal: o.signal,
+    net: o.net ?? net.netOptionsFromEnv(),
+  });
 }
 
 async function resolveSource(o: InstallOptions, t: ScanTarget, release: Release | null): Promise<Source> {
@@ -141,12 +163,17 @@ async function resolveSource(o: InstallOptions, t: ScanTarget, release: Release 
     throw new NoCompatibleBuildError(releases.noCompatibleMessage(selection, selectOpts, others));
   }
   const choice = selection.selected;
-  if (choice.kind !== 'onedir' && choice.kind !== 'onefile') throw new UsageError(`${choice.name} is not a borg binary`);
+  if (choice.kind !== 'onedir' && choice.kind !== 'onefile')
+    throw new UsageError(`${choice.name} is not a borg binary`);
   return new ReleaseSource({ ...choice, kind: choice.kind }, release.version);
 }
 
 /** The locked part: fetch, verify, unpack, check, activate. Cleans up after itself on any failure. */
-async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void): Promise<Omit<InstallResult, 'action' | 'warnings'>> {
+async function perform(
+  o: InstallOptions,
+  p: Prepared,
+  warn: (w: string) => void,
+): Promise<Omit<InstallResult, 'action' | 'warnings'>> {
   const { plan } = p;
   const createdPrefix = await fs.mkdir(plan.prefix, { recursive: true }).catch((err) => {
     throw filesystemError(err, 'create the prefix', plan.prefix);
@@ -171,10 +198,24 @@ async function perform(o: InstallOptions, p: Prepared, warn: (w: string) => void
 }
 
 /** Under the lock: the steps in order, the staging directory removed whatever happens. */
-async function buildAndActivate(o: InstallOptions, p: Prepared, warn: (w: string) => void, replaceRestored: boolean): Promise<Omit<InstallResult, 'action' | 'warnings'>> {
+async function buildAndActivate(
+  o: InstallOptions,
+  p: Prepared,
+  warn: (w: string) => void,
+  replaceRestored: boolean,
+): Promise<Omit<InstallResult, 'action' | 'warnings'>> {
   const { plan, source } = p;
   const step = (s: string): void => o.onStep?.(s);
-  const ctx: SourceContext = { key: p.key, strictKeyExpiry: o.strictKeyExpiry, allowUnsigned: o.allowUnsigned, signal: o.signal, net: o.net, onProgress: o.onProgress, step, warn };
+  const ctx: SourceContext = {
+    key: p.key,
+    strictKeyExpiry: o.strictKeyExpiry,
+    allowUnsigned: o.allowUnsigned,
+    signal: o.signal,
+    net: o.net,
+    onProgress: o.onProgress,
+    step,
+    warn,
+  };
   const fetched = await source.obtain(ctx);
   const verification = await source.verify(fetched, ctx);
   throwIfAborted(o.signal);
@@ -189,14 +230,23 @@ async function buildAndActivate(o: InstallOptions, p: Prepared, warn: (w: string
     const built = await stageBuild(plan, fetched.archive, staging, verification.sha256, o.signal);
     step('checking every ELF file against the target glibc');
     const scan = await scanElfTree(built, p.scanTarget, await import('../target'), o.signal);
-    await writeManifest(built, manifestFor(plan, source.facts.from, fetched, verification, scan.maxGlibcNeeded)).catch((err) => {
-      throw filesystemError(err, 'write the manifest in', built);
-    });
+    await writeManifest(built, manifestFor(plan, source.facts.from, fetched, verification, scan.maxGlibcNeeded)).catch(
+      (err) => {
+        throw filesystemError(err, 'write the manifest in', built);
+      },
+    );
     throwIfAborted(o.signal);
 
     step(`activating borg ${plan.version} and running borg -V`);
     const { activate } = await import('./activate');
-    const act = await activate({ prefix: plan.prefix, binDir: plan.binDir, version: plan.version, staged: built, replace: !!o.force || replaceRestored, signal: o.signal });
+    const act = await activate({
+      prefix: plan.prefix,
+      binDir: plan.binDir,
+      version: plan.version,
+      staged: built,
+      replace: !!o.force || replaceRestored,
+      signal: o.signal,
+    });
     if (source.facts.source === 'release' && !o.keepDownload) await dropDownload(fetched);
     // Said once the wrapper is there, not for a dry run or an install that changed nothing.
     if (!onPath(plan.binDir)) warn(`${plan.binDir} is not on PATH: add it, or run ${plan.wrapper} by its full path`);
@@ -223,8 +273,17 @@ async function buildAndActivate(o: InstallOptions, p: Prepared, warn: (w: string
  * before or after verifying) would not do: the file could hold other bytes while the signature
  * check read it. A mismatch is a ChecksumError; the caller removes the staging directory.
  */
-async function stageBuild(plan: InstallPlan, archive: string, staging: string, verifiedSha256: string, signal?: AbortSignal): Promise<string> {
-  const [{ checkOneDirLayout, stageOneFile }, { unpackArchive }] = await Promise.all([import('./layout'), import('./unpack')]);
+async function stageBuild(
+  plan: InstallPlan,
+  archive: string,
+  staging: string,
+  verifiedSha256: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const [{ checkOneDirLayout, stageOneFile }, { unpackArchive }] = await Promise.all([
+    import('./layout'),
+    import('./unpack'),
+  ]);
   if (plan.kind === 'onefile') return stageOneFile(archive, staging, verifiedSha256, signal);
   await unpackArchive({ archive, dest: staging, expectSha256: verifiedSha256, signal });
   return checkOneDirLayout(staging, plan.asset);
@@ -236,6 +295,22 @@ async function dropDownload(f: Fetched): Promise<void> {
   for (const file of [f.signature, f.archive]) if (file) await removeDownload(file);
 }
 
-function noChange(action: 'dry-run' | 'already-installed', plan: InstallPlan, current: string | null, warnings: string[]): InstallResult {
-  return { action, version: plan.version, current: current === plan.version, previous: current, plan, verification: null, glibcNeeded: null, elfFiles: 0, smoke: null, warnings };
+function noChange(
+  action: 'dry-run' | 'already-installed',
+  plan: InstallPlan,
+  current: string | null,
+  warnings: string[],
+): InstallResult {
+  return {
+    action,
+    version: plan.version,
+    current: current === plan.version,
+    previous: current,
+    plan,
+    verification: null,
+    glibcNeeded: null,
+    elfFiles: 0,
+    smoke: null,
+    warnings,
+  };
 }

@@ -31,7 +31,12 @@ export async function checkOneDirLayout(staging: string, archiveName: string): P
  * The copy is hashed as it is written and must be exactly the verified bytes (`expectSha256`),
  * like an unpacked archive (see UnpackOptions.expectSha256).
  */
-export async function stageOneFile(binary: string, staging: string, expectSha256: string, signal?: AbortSignal): Promise<string> {
+export async function stageOneFile(
+  binary: string,
+  staging: string,
+  expectSha256: string,
+  signal?: AbortSignal,
+): Promise<string> {
   const dir = path.join(staging, 'borg-dir');
   const exe = path.join(dir, 'borg.exe');
   const hash = createHash('sha256');

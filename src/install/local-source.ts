@@ -8,7 +8,16 @@ import { BadInputError, ChecksumError, InterruptedError, UsageError } from '../e
 import { sha256File, type FileDigest } from '../util/sha256';
 import { manifestPathFor, readBuildManifest, type BuildManifest } from './build-manifest';
 import type { AssetChoice, Release } from '../releases';
-import { requireSignatureOrConsent, unsignedVerification, verifySignature, type Fetched, type Source, type SourceContext, type SourceFacts, type Verification } from './source';
+import {
+  requireSignatureOrConsent,
+  unsignedVerification,
+  verifySignature,
+  type Fetched,
+  type Source,
+  type SourceContext,
+  type SourceFacts,
+  type Verification,
+} from './source';
 
 /** The file --from names or chooses, and what is known of it. */
 export interface LocalFile {
@@ -34,7 +43,12 @@ export interface LocalTarget {
 
 type SelectOpts = { allowUnsigned?: boolean; asset?: string };
 
-export async function resolveLocalFile(from: string, version: string | undefined, target: LocalTarget, o: SelectOpts): Promise<LocalFile> {
+export async function resolveLocalFile(
+  from: string,
+  version: string | undefined,
+  target: LocalTarget,
+  o: SelectOpts,
+): Promise<LocalFile> {
   const st = await fs.stat(from).catch(() => null);
   if (!st) throw new BadInputError(`--from ${from}: no such file or directory`);
   if (st.isDirectory()) return fromDirectory(from, version, target, o);
@@ -51,11 +65,15 @@ export async function resolveLocalFile(from: string, version: string | undefined
 async function fromFile(file: string, version: string | undefined, chosen: string | null = null): Promise<LocalFile> {
   const name = path.basename(file);
   const manifestFile = name.endsWith('.tgz') ? manifestPathFor(file) : null;
-  const build = manifestFile && (await isFile(manifestFile)) ? await readBuildManifestFor(file, manifestFile, version) : null;
+  const build =
+    manifestFile && (await isFile(manifestFile)) ? await readBuildManifestFor(file, manifestFile, version) : null;
   const signature = (await isFile(`${file}.asc`)) ? `${file}.asc` : null;
   if (build && !signature) return { ...fromBuild(file, build), chosen };
   const v = version ?? build?.borgVersion;
-  if (!v) throw new UsageError(`give the borg version to install from ${name}, e.g. borg-provision install 1.4.2 --from ${file}`);
+  if (!v)
+    throw new UsageError(
+      `give the borg version to install from ${name}, e.g. borg-provision install 1.4.2 --from ${file}`,
+    );
   const parsed = (await import('../releases')).parseAssetName(name);
   return {
     archive: file,
@@ -71,7 +89,11 @@ async function fromFile(file: string, version: string | undefined, chosen: strin
   };
 }
 
-async function readBuildManifestFor(file: string, manifestFile: string, version: string | undefined): Promise<BuildManifest> {
+async function readBuildManifestFor(
+  file: string,
+  manifestFile: string,
+  version: string | undefined,
+): Promise<BuildManifest> {
   const build = await readBuildManifest(manifestFile);
   if (build.artifact !== path.basename(file)) {
     throw new BadInputError(`${manifestFile} describes ${build.artifact}, not ${path.basename(file)}`);
@@ -101,17 +123,27 @@ function fromBuild(file: string, build: BuildManifest): Omit<LocalFile, 'chosen'
  * artifact (`borg-dir-<v>.tgz` + manifest) is taken only when no signed asset fits (or it is the
  * only thing there and no version was given); `chosen` says which was taken and why.
  */
-async function fromDirectory(dir: string, version: string | undefined, target: LocalTarget, o: SelectOpts): Promise<LocalFile> {
+async function fromDirectory(
+  dir: string,
+  version: string | undefined,
+  target: LocalTarget,
+  o: SelectOpts,
+): Promise<LocalFile> {
   const names = (await fs.readdir(dir)).sort();
   const builds = names.filter((n) => /^borg-dir-.+\.tgz$/.test(n) && names.includes(path.basename(manifestPathFor(n))));
-  if (o.asset && builds.includes(o.asset)) return fromFile(path.join(dir, o.asset), version, `${o.asset}: named by --asset`);
-  const releaseAssets = names.filter((n) => n.startsWith('borg-') && !builds.includes(n) && !/^borg-dir-.+\.(manifest\.json|tgz\.asc)$/.test(n));
+  if (o.asset && builds.includes(o.asset))
+    return fromFile(path.join(dir, o.asset), version, `${o.asset}: named by --asset`);
+  const releaseAssets = names.filter(
+    (n) => n.startsWith('borg-') && !builds.includes(n) && !/^borg-dir-.+\.(manifest\.json|tgz\.asc)$/.test(n),
+  );
   if (!version) {
     if (builds.length === 1 && releaseAssets.length === 0) {
       return fromFile(path.join(dir, builds[0]), version, `${builds[0]}: the only build in ${dir}`);
     }
     const hint = builds.length > 1 ? ` (it holds builds ${builds.join(', ')})` : '';
-    throw new UsageError(`give the borg version to install from ${dir}${hint}, e.g. borg-provision install 1.4.2 --from ${dir}`);
+    throw new UsageError(
+      `give the borg version to install from ${dir}${hint}, e.g. borg-provision install 1.4.2 --from ${dir}`,
+    );
   }
   const v = version.replace(/^v/, '');
   const build = builds.find((n) => n === `borg-dir-${v}.tgz`) ?? null;
@@ -122,15 +154,27 @@ async function fromDirectory(dir: string, version: string | undefined, target: L
     name: v,
     publishedAt: null,
     prerelease: false,
-    assets: await Promise.all(names.map(async (n) => ({ name: n, size: (await fs.stat(path.join(dir, n))).size, url: path.join(dir, n), digest: null }))),
+    assets: await Promise.all(
+      names.map(async (n) => ({
+        name: n,
+        size: (await fs.stat(path.join(dir, n))).size,
+        url: path.join(dir, n),
+        digest: null,
+      })),
+    ),
   };
   const selection = releases.selectAsset(release, target, o);
   const pick = selection.selected;
   if (build && !o.asset && (!pick || !pick.signed)) {
-    return fromFile(path.join(dir, build), version, `${build}: no signed release asset in ${dir} fits glibc ${target.glibc} ${target.arch}`);
+    return fromFile(
+      path.join(dir, build),
+      version,
+      `${build}: no signed release asset in ${dir} fits glibc ${target.glibc} ${target.arch}`,
+    );
   }
   const choice: AssetChoice = releases.requireSelected(selection, o);
-  if (choice.kind !== 'onedir' && choice.kind !== 'onefile') throw new BadInputError(`${choice.name} is not a borg binary`);
+  if (choice.kind !== 'onedir' && choice.kind !== 'onefile')
+    throw new BadInputError(`${choice.name} is not a borg binary`);
   const signature = path.join(dir, `${choice.name}.asc`);
   const over = build ? ` over the local build ${build}` : '';
   return {
@@ -158,7 +202,10 @@ export async function hashLocalFile(file: string, signal?: AbortSignal): Promise
 }
 
 async function isFile(p: string): Promise<boolean> {
-  return fs.stat(p).then((s) => s.isFile(), () => false);
+  return fs.stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 export class LocalSource implements Source {
@@ -182,7 +229,8 @@ export class LocalSource implements Source {
   }
 
   requireVerifiable(allowUnsigned: boolean | undefined): void {
-    if (this.file.signature === null && this.file.build === null) requireSignatureOrConsent(this.file.asset, this.file.builtOn === 'github', allowUnsigned);
+    if (this.file.signature === null && this.file.build === null)
+      requireSignatureOrConsent(this.file.asset, this.file.builtOn === 'github', allowUnsigned);
   }
 
   async obtain(ctx: SourceContext): Promise<Fetched> {
@@ -205,10 +253,22 @@ export class LocalSource implements Source {
       // This early hash only refuses a wrong file before anything is written; what protects the
       // install is that unpacking accepts nothing but bytes with the manifest's digest.
       if (fetched.sha256 !== f.build.sha256) {
-        throw new ChecksumError(`${f.asset} does not match its build manifest (SHA-256 ${fetched.sha256}, manifest says ${f.build.sha256}); rebuild it`);
+        throw new ChecksumError(
+          `${f.asset} does not match its build manifest (SHA-256 ${fetched.sha256}, manifest says ${f.build.sha256}); rebuild it`,
+        );
       }
-      ctx.warn(`${f.asset} is a locally built, UNSIGNED archive: it was checked only by SHA-256 against its build manifest`);
-      return { status: 'sha256-manifest', sha256: f.build.sha256, signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: 'sha256', warnings: [] };
+      ctx.warn(
+        `${f.asset} is a locally built, UNSIGNED archive: it was checked only by SHA-256 against its build manifest`,
+      );
+      return {
+        status: 'sha256-manifest',
+        sha256: f.build.sha256,
+        signingFingerprint: null,
+        primaryFingerprint: null,
+        keySource: null,
+        hash: 'sha256',
+        warnings: [],
+      };
     }
     if (fetched.signature) return verifySignature(f.asset, { ...fetched, signature: fetched.signature }, ctx);
     this.requireVerifiable(ctx.allowUnsigned);

@@ -5,7 +5,17 @@ import * as path from 'node:path';
 import { BadInputError, UsageError, filesystemError } from '../errors';
 import { switchTo } from './activate';
 import { acquireLock } from './lock';
-import { checkVersionString, listInstalled, readCurrent, recoverInterrupted, removeTree, tmpName, versionDir, writeCurrent, type InstalledVersion } from './store';
+import {
+  checkVersionString,
+  listInstalled,
+  readCurrent,
+  recoverInterrupted,
+  removeTree,
+  tmpName,
+  versionDir,
+  writeCurrent,
+  type InstalledVersion,
+} from './store';
 import { inspectWrapper, foreignWrapperError, removeStaleWrapperTemps, writeWrapper, wrapperScript } from './wrapper';
 
 export interface ListResult {
@@ -25,7 +35,12 @@ export interface UseResult {
   changed: boolean;
 }
 
-export async function useVersion(prefix: string, binDir: string, version: string, signal?: AbortSignal): Promise<UseResult> {
+export async function useVersion(
+  prefix: string,
+  binDir: string,
+  version: string,
+  signal?: AbortSignal,
+): Promise<UseResult> {
   const v = checkVersionString(version);
   const wrapper = await inspectWrapper(binDir);
   if (wrapper.state === 'foreign') throw foreignWrapperError(binDir);
@@ -49,7 +64,12 @@ export interface UninstallResult {
   current: string | null;
 }
 
-export async function uninstallVersion(prefix: string, binDir: string, version: string, force: boolean): Promise<UninstallResult> {
+export async function uninstallVersion(
+  prefix: string,
+  binDir: string,
+  version: string,
+  force: boolean,
+): Promise<UninstallResult> {
   const v = checkVersionString(version);
   await requireInstalled(prefix, v, true);
   const lock = await acquireLock(prefix);
@@ -60,7 +80,9 @@ export async function uninstallVersion(prefix: string, binDir: string, version: 
     const wasCurrent = current === v;
     if (wasCurrent && !force) {
       // A refusal of what was asked, not a filesystem failure: exit 2, like any usage refusal.
-      throw new UsageError(`borg ${v} is the current version: run borg-provision use OTHER-VERSION first, or pass --force to remove it and leave no current borg`);
+      throw new UsageError(
+        `borg ${v} is the current version: run borg-provision use OTHER-VERSION first, or pass --force to remove it and leave no current borg`,
+      );
     }
     // Rename first so a half-deleted tree never carries a version's name. `.trash-*`, not `.old-*`:
     // a killed uninstall's copy is removed by the next run, never put back.
@@ -88,9 +110,16 @@ export async function uninstallVersion(prefix: string, binDir: string, version: 
 async function requireInstalled(prefix: string, version: string, early = false): Promise<string> {
   const dir = versionDir(prefix, version);
   if (early && (await fs.readdir(prefix).catch(() => [] as string[])).some((n) => n.startsWith('.old-'))) return dir;
-  if (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) {
+  if (
+    !(await fs.stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  ) {
     const have = (await listInstalled(prefix)).map((i) => i.version);
-    throw new BadInputError(`borg ${version} is not installed in ${prefix}${have.length ? ` (installed: ${have.join(', ')})` : ''}`);
+    throw new BadInputError(
+      `borg ${version} is not installed in ${prefix}${have.length ? ` (installed: ${have.join(', ')})` : ''}`,
+    );
   }
   return dir;
 }

@@ -12,7 +12,13 @@ export { dataHome as defaultPrefix, userBinDir as defaultBinDir } from '../util/
 export async function nearestExisting(p: string): Promise<string> {
   let cur = path.resolve(p);
   for (;;) {
-    if (await fs.lstat(cur).then(() => true, () => false)) return cur;
+    if (
+      await fs.lstat(cur).then(
+        () => true,
+        () => false,
+      )
+    )
+      return cur;
     const up = path.dirname(cur);
     if (up === cur) return cur;
     cur = up;
@@ -42,9 +48,13 @@ export async function checkPlace(
   }
   const mount = r.mountPoint ? ` (mount ${r.mountPoint})` : '';
   if (r.readonly) {
-    throw new FilesystemError(`${what} ${p} is on a read-only filesystem${mount}; ${what === '--prefix' ? EXEC_ADVICE : 'choose a writable --bin-dir, e.g. /root/.local/bin'}`);
+    throw new FilesystemError(
+      `${what} ${p} is on a read-only filesystem${mount}; ${what === '--prefix' ? EXEC_ADVICE : 'choose a writable --bin-dir, e.g. /root/.local/bin'}`,
+    );
   }
   if (r.noexec) {
-    throw new FilesystemError(`${what} ${p} is on a noexec mount${mount}, where borg cannot run; ${what === '--prefix' ? EXEC_ADVICE : 'choose a --bin-dir on an exec-capable mount, e.g. /root/.local/bin'}`);
+    throw new FilesystemError(
+      `${what} ${p} is on a noexec mount${mount}, where borg cannot run; ${what === '--prefix' ? EXEC_ADVICE : 'choose a --bin-dir on an exec-capable mount, e.g. /root/.local/bin'}`,
+    );
   }
 }

@@ -74,7 +74,13 @@ export function makePlan(s: SourceFacts, t: ScanTarget, prefix: string, binDir: 
 }
 
 /** `from`: the asset URL, or the absolute path of a local file (SourceFacts.from). */
-export function manifestFor(plan: InstallPlan, from: string, f: Fetched, v: Verification, glibcNeeded: string | null): InstallManifest {
+export function manifestFor(
+  plan: InstallPlan,
+  from: string,
+  f: Fetched,
+  v: Verification,
+  glibcNeeded: string | null,
+): InstallManifest {
   return {
     version: plan.version,
     asset: plan.asset,
@@ -82,7 +88,12 @@ export function manifestFor(plan: InstallPlan, from: string, f: Fetched, v: Veri
     glibc: plan.assetGlibc,
     glibcNeeded,
     arch: plan.target.arch,
-    signer: { fingerprint: v.signingFingerprint, primaryFingerprint: v.primaryFingerprint, verdict: v.status, keySource: v.keySource },
+    signer: {
+      fingerprint: v.signingFingerprint,
+      primaryFingerprint: v.primaryFingerprint,
+      verdict: v.status,
+      keySource: v.keySource,
+    },
     size: f.size,
     sha256: v.sha256,
     installedAt: new Date().toISOString(),

@@ -25,7 +25,10 @@ export interface SourceFacts {
 export interface Fetched {
   archive: string;
   signature: string | null;
-  /** The download's SHA-256, or for an unsigned local file a hash of it; null for a signed local file (the signature check hashes it). */
+  /**
+   * The download's SHA-256, or for an unsigned local file a hash of it; null for a signed local file
+   * (the signature check hashes it).
+   */
   sha256: string | null;
   size: number;
   fromCache: boolean;
@@ -77,15 +80,33 @@ export function requireSignatureOrConsent(name: string, fromGithub: boolean, all
 /** An unsigned -gh build, accepted with --allow-unsigned: at least exactly the bytes downloaded are installed. */
 export function unsignedVerification(name: string, sha256: string, warn: (line: string) => void): Verification {
   warn(`${name} is an UNSIGNED GitHub build, installed unverified because of --allow-unsigned`);
-  return { status: 'unsigned', sha256, signingFingerprint: null, primaryFingerprint: null, keySource: null, hash: null, warnings: [] };
+  return {
+    status: 'unsigned',
+    sha256,
+    signingFingerprint: null,
+    primaryFingerprint: null,
+    keySource: null,
+    hash: null,
+    warnings: [],
+  };
 }
 
 /** The OpenPGP verdict on the archive; the binding unpacking demands is the SHA-256 the check itself read. */
-export async function verifySignature(name: string, f: Fetched & { signature: string }, ctx: SourceContext): Promise<Verification> {
+export async function verifySignature(
+  name: string,
+  f: Fetched & { signature: string },
+  ctx: SourceContext,
+): Promise<Verification> {
   ctx.step(`verifying the signature of ${name}`);
   for (const w of ctx.key.warnings) ctx.warn(w);
   const { verifyDetachedFile } = await import('../verify');
-  const r = await verifyDetachedFile({ file: f.archive, signature: f.signature, key: ctx.key, strictKeyExpiry: ctx.strictKeyExpiry, signal: ctx.signal });
+  const r = await verifyDetachedFile({
+    file: f.archive,
+    signature: f.signature,
+    key: ctx.key,
+    strictKeyExpiry: ctx.strictKeyExpiry,
+    signal: ctx.signal,
+  });
   if (f.sha256 !== null && f.sha256 !== r.sha256) {
     // Signed bytes, but not the ones downloaded: something rewrote the cache file. Fail closed.
     throw new ChecksumError(

@@ -113,7 +113,13 @@ export async function listInstalled(prefix: string): Promise<InstalledVersion[]>
     const m = /^borg-dir-(.+)$/.exec(name);
     if (!m || !VERSION_RE.test(m[1])) continue;
     const dir = path.join(prefix, name);
-    if (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) continue;
+    if (
+      !(await fs.stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      continue;
     const manifest = (await readManifest(dir)) ?? unknownManifest(m[1]);
     out.push({ ...manifest, version: m[1], dir, current: m[1] === current });
   }
@@ -161,11 +167,17 @@ async function restoreOrphanedOld(prefix: string): Promise<string[]> {
     } catch {
       continue; // no readable version: nothing to put it back as
     }
-    if (await fs.lstat(dir).then(() => true, () => false)) continue;
+    if (
+      await fs.lstat(dir).then(
+        () => true,
+        () => false,
+      )
+    )
+      continue;
     await fs.rename(old, dir).then(
       () => restored.push(manifest!.version),
       (err) => {
-        throw filesystemError(err, 'restore the interrupted install\'s copy', old);
+        throw filesystemError(err, "restore the interrupted install's copy", old);
       },
     );
   }
@@ -182,7 +194,11 @@ async function staleTemps(prefix: string): Promise<{ name: string; pid: number }
   }
   const out: { name: string; pid: number }[] = [];
   for (const name of names) {
-    const m = /^\.(?:staging|old|trash|tmp)-(\d+)-[0-9a-f]+$/.exec(name) ?? /^current\.tmp-(\d+)-/.exec(name) ?? /^\.current\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name) ?? /^\.lock\.stale-(\d+)-[0-9a-f]+$/.exec(name);
+    const m =
+      /^\.(?:staging|old|trash|tmp)-(\d+)-[0-9a-f]+$/.exec(name) ??
+      /^current\.tmp-(\d+)-/.exec(name) ??
+      /^\.current\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name) ??
+      /^\.lock\.stale-(\d+)-[0-9a-f]+$/.exec(name);
     if (!m) continue;
     const pid = Number(m[1]);
     if (pid !== process.pid && !isAlive(pid)) out.push({ name, pid });
@@ -192,7 +208,8 @@ async function staleTemps(prefix: string): Promise<{ name: string; pid: number }
 
 /** Removes leftovers of an interrupted run of an older process (never our own live temp dirs). */
 export async function removeStaleTemps(prefix: string): Promise<void> {
-  for (const { name } of await staleTemps(prefix)) await fs.rm(path.join(prefix, name), { recursive: true, force: true });
+  for (const { name } of await staleTemps(prefix))
+    await fs.rm(path.join(prefix, name), { recursive: true, force: true });
 }
 
 export function isAlive(pid: number): boolean {
@@ -211,7 +228,13 @@ export async function removeTree(p: string): Promise<void> {
 /** Undoes a `mkdir -p` that created `top`: rmdir from `dir` up to `top`, while they are empty. */
 export async function removeEmptyDirs(dir: string, top: string): Promise<void> {
   for (let d = dir; d.startsWith(top); d = path.dirname(d)) {
-    if (!(await fs.rmdir(d).then(() => true, () => false))) return;
+    if (
+      !(await fs.rmdir(d).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
     if (d === top) return;
   }
 }

@@ -38,7 +38,9 @@ export function wrapperPath(binDir: string): string {
 }
 
 /** What is at `<bin-dir>/borg` now: nothing, our wrapper (with its text), or something else. */
-export async function inspectWrapper(binDir: string): Promise<{ state: 'absent' | 'ours' | 'foreign'; text: string | null }> {
+export async function inspectWrapper(
+  binDir: string,
+): Promise<{ state: 'absent' | 'ours' | 'foreign'; text: string | null }> {
   const file = wrapperPath(binDir);
   const st = await fs.lstat(file).catch(() => null);
   if (!st) return { state: 'absent', text: null };

@@ -114,23 +114,38 @@ export function refuseDowngrade(): Dispatcher.DispatcherComposeInterceptor {
 }
 
 class DowngradeGuard implements Dispatcher.DispatchHandler {
-  constructor(private readonly from: string, private readonly inner: Dispatcher.DispatchHandler) {}
+  constructor(
+    private readonly from: string,
+    private readonly inner: Dispatcher.DispatchHandler,
+  ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
     this.inner.onRequestStart?.(controller, context);
   }
 
-  onRequestUpgrade(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+  onRequestUpgrade(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    socket: Duplex,
+  ): void {
     this.inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    statusMessage?: string,
+  ): void {
     const location = statusCode >= 300 && statusCode < 400 ? headers.location : undefined;
     if (typeof location === 'string') {
       const to = new URL(location, this.from).toString();
       // Thrown here, undici aborts the request with this very error (as for its own "max redirects").
       if (isDowngrade(this.from, to)) {
-        throw new NetworkError(`refusing the redirect from ${this.from} to ${to}: it drops from https to plain http; report it to the server's owner`);
+        throw new NetworkError(
+          `refusing the redirect from ${this.from} to ${to}: it drops from https to plain http; report it to the server's owner`,
+        );
       }
     }
     this.inner.onResponseStart?.(controller, statusCode, headers, statusMessage);

@@ -43,7 +43,8 @@ export const DEFAULT_NET: ResolvedNetOptions = {
 export function resolveNet(o: NetOptions | undefined): ResolvedNetOptions {
   const out = { ...DEFAULT_NET };
   for (const [k, v] of Object.entries(o ?? {})) {
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) out[k as Exclude<keyof ResolvedNetOptions, Callbacks>] = v;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0)
+      out[k as Exclude<keyof ResolvedNetOptions, Callbacks>] = v;
   }
   if (typeof o?.log === 'function') out.log = o.log;
   if (typeof o?.onRetry === 'function') out.onRetry = o.onRetry;

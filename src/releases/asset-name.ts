@@ -34,7 +34,16 @@ export function parseAssetName(name: string): ParsedAsset {
 }
 
 function base(name: string): ParsedAsset {
-  return { name, category: 'unknown', os: null, arch: null, glibc: null, kind: 'other', builtOn: 'local', signatureOf: null };
+  return {
+    name,
+    category: 'unknown',
+    os: null,
+    arch: null,
+    glibc: null,
+    kind: 'other',
+    builtOn: 'local',
+    signatureOf: null,
+  };
 }
 
 function splitPackaging(name: string): { stem: string; kind: AssetKind } {

@@ -14,11 +14,14 @@ export interface BuildFit {
   note: string;
 }
 
-
 // Signed x86_64 families (borg 1.4.x naming; 1.2.x used linuxold64/linux64/linuxnew64/linuxnewer64).
 const SIGNED_X86_64 = [
   { level: '2.41', family: 'borg-linux-glibc241', note: 'published for borg 1.4.2 and 1.4.3' },
-  { level: '2.36', family: 'borg-linux-glibc236', note: 'published for borg 1.4.0 to 1.4.3, and for 1.2.7+ as borg-linuxnewer64' },
+  {
+    level: '2.36',
+    family: 'borg-linux-glibc236',
+    note: 'published for borg 1.4.0 to 1.4.3, and for 1.2.7+ as borg-linuxnewer64',
+  },
   { level: '2.31', family: 'borg-linux-glibc231', note: 'published for every borg 1.4 release' },
   { level: '2.28', family: 'borg-linux-glibc228', note: 'published for borg 1.4.0 and 1.4.1' },
 ];
@@ -42,6 +45,9 @@ export function fittingBuild(release: string, arch: string): BuildFit | null {
 }
 
 /** The family that would be installed on a glibc target; null when none fits (or not glibc). */
-export function fittingBuildFor(t: { libc: { family: string; release: string | null }; arch: string }): BuildFit | null {
+export function fittingBuildFor(t: {
+  libc: { family: string; release: string | null };
+  arch: string;
+}): BuildFit | null {
   return t.libc.family === 'glibc' && t.libc.release ? fittingBuild(t.libc.release, t.arch) : null;
 }

@@ -64,24 +64,32 @@ async function apiGet(url: string, o: ApiOptions): Promise<ApiResponse> {
       try {
         const res = await request(url, { method: 'GET', headers, dispatcher, signal: o.signal });
         const text = await res.body.text();
-        if (!RETRY_STATUSES.has(res.statusCode) || attempt > net.maxRetries) return { status: res.statusCode, headers: res.headers as Headers, body: parseJson(text) };
+        if (!RETRY_STATUSES.has(res.statusCode) || attempt > net.maxRetries)
+          return { status: res.statusCode, headers: res.headers as Headers, body: parseJson(text) };
         cause = `HTTP ${res.statusCode}`;
         failure = null;
       } catch (err) {
-        if (o.signal?.aborted || err instanceof NetworkError || !isRetryableError(err) || attempt > net.maxRetries) throw err;
+        if (o.signal?.aborted || err instanceof NetworkError || !isRetryableError(err) || attempt > net.maxRetries)
+          throw err;
         cause = describeCause(err);
         failure = err;
       }
       const delay = backoffMs(attempt, net);
       if (o.deadline !== undefined && Date.now() + delay >= o.deadline) throw new DeadlineError(cause, failure);
-      net.onRetry?.(`retrying in ${(delay / 1000).toFixed(delay < 10_000 ? 1 : 0)} s (${attempt}/${net.maxRetries}): ${cause}`);
+      net.onRetry?.(
+        `retrying in ${(delay / 1000).toFixed(delay < 10_000 ? 1 : 0)} s (${attempt}/${net.maxRetries}): ${cause}`,
+      );
       await sleep(delay, o.signal);
     }
   } catch (err) {
-    if (o.signal?.aborted) throw o.deadline !== undefined && Date.now() >= o.deadline ? deadlineFailure(url, net) : new InterruptedError();
+    if (o.signal?.aborted)
+      throw o.deadline !== undefined && Date.now() >= o.deadline ? deadlineFailure(url, net) : new InterruptedError();
     if (err instanceof NetworkError) throw err; // already one line (e.g. a refused https -> http redirect)
     if (err instanceof DeadlineError) throw deadlineFailure(url, net, err.message);
-    throw new NetworkError(`GitHub API request ${url} failed: ${describeCause(err)}; check the network or --api-url and retry`, { cause: err });
+    throw new NetworkError(
+      `GitHub API request ${url} failed: ${describeCause(err)}; check the network or --api-url and retry`,
+      { cause: err },
+    );
   } finally {
     // The answer is read; the connection winds down in the background. close() never rejects.
     void close();
@@ -98,7 +106,10 @@ function parseJson(text: string): unknown {
 
 /** The next retry would end past the deadline. */
 class DeadlineError extends Error {
-  constructor(cause: string, readonly failure: unknown) {
+  constructor(
+    cause: string,
+    readonly failure: unknown,
+  ) {
     super(cause);
   }
 }
@@ -133,7 +144,9 @@ function apiFailure(url: string, r: ApiResponse, token: string | undefined): Net
   const remaining = header(r.headers, 'x-ratelimit-remaining');
   const message = (r.body as { message?: string } | null)?.message;
   if ((r.status === 403 || r.status === 429) && (remaining === '0' || header(r.headers, 'retry-after'))) {
-    return new NetworkError(`GitHub API rate limit reached (${url}, HTTP ${r.status}): ${resetText(r.headers)}; ${hint}`);
+    return new NetworkError(
+      `GitHub API rate limit reached (${url}, HTTP ${r.status}): ${resetText(r.headers)}; ${hint}`,
+    );
   }
   if (r.status === 401) {
     return new NetworkError(`GitHub API refused the token (${url}, HTTP 401): check GITHUB_TOKEN or unset it`);
@@ -144,7 +157,12 @@ function apiFailure(url: string, r: ApiResponse, token: string | undefined): Net
 function resetText(h: Headers): string {
   const reset = Number(header(h, 'x-ratelimit-reset'));
   const retryAfter = Number(header(h, 'retry-after'));
-  const at = Number.isFinite(reset) && reset > 0 ? reset * 1000 : Number.isFinite(retryAfter) ? Date.now() + retryAfter * 1000 : NaN;
+  const at =
+    Number.isFinite(reset) && reset > 0
+      ? reset * 1000
+      : Number.isFinite(retryAfter)
+        ? Date.now() + retryAfter * 1000
+        : NaN;
   if (Number.isNaN(at)) return 'no reset time given';
   const minutes = Math.max(0, Math.ceil((at - Date.now()) / 60000));
   return `it resets at ${new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z')} (in ${minutes} min)`;
@@ -199,7 +217,10 @@ async function notFoundMessage(version: string, o: ApiOptions): Promise<string> 
   const repo = o.repo ?? DEFAULT_REPO;
   let near: string[] = [];
   try {
-    near = nearestVersions(version, (await listReleases({ ...o, limit: 300 })).map((r) => r.version));
+    near = nearestVersions(
+      version,
+      (await listReleases({ ...o, limit: 300 })).map((r) => r.version),
+    );
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
   }
@@ -211,7 +232,10 @@ async function notFoundMessage(version: string, o: ApiOptions): Promise<string> 
 export function nearestVersions(version: string, versions: string[], each = 2): string[] {
   const known = [...new Set(versions)].filter(isPep440).sort(comparePep440);
   if (!isPep440(version)) return known.slice(-2 * each).reverse();
-  const below = known.filter((v) => comparePep440(v, version) < 0).slice(-each).reverse();
+  const below = known
+    .filter((v) => comparePep440(v, version) < 0)
+    .slice(-each)
+    .reverse();
   const above = known.filter((v) => comparePep440(v, version) > 0).slice(0, each);
   return [...below, ...above];
 }
@@ -237,7 +261,8 @@ async function listPages(o: ApiOptions & { limit?: number }): Promise<GhRelease[
   for (let page = 0; url && out.length < limit && page < 50; page++) {
     const r = await apiGet(url, o);
     if (r.status !== 200) throw apiFailure(url, r, o.token);
-    if (!Array.isArray(r.body)) throw new NetworkError(`GitHub API answered ${url} with something that is not a release list`);
+    if (!Array.isArray(r.body))
+      throw new NetworkError(`GitHub API answered ${url} with something that is not a release list`);
     for (const g of r.body) if (isRelease(g) && !g.draft) out.push(g);
     url = nextLink(header(r.headers, 'link'), url);
   }
@@ -260,7 +285,9 @@ function nextLink(link: string | undefined, current: string): string | null {
   }
   const origin = new URL(current).origin;
   if (next.origin !== origin) {
-    throw new NetworkError(`GitHub API release list points its next page to ${next.origin} instead of ${origin}: refused; check --api-url`);
+    throw new NetworkError(
+      `GitHub API release list points its next page to ${next.origin} instead of ${origin}: refused; check --api-url`,
+    );
   }
   return next.toString();
 }

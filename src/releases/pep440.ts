@@ -1,14 +1,21 @@
 // PEP 440 versions as borg tags them (1.4.0b1, 1.4.0rc1, 2.0.0b22), compared through semver after
 // mapping the pre-release letters: a -> alpha, b -> beta, rc/c -> rc; ".devN" sorts before all
 // of them ("0dev" sorts below "alpha" in semver's ASCII order), ".postN" after the release.
-// The two semver modules used, not semver's index (47 modules, ~20 ms of start-up): documented deep imports.
-import SemVer = require('semver/classes/semver');
-import semverCompare = require('semver/functions/compare');
+import { SemVer, compare as semverCompare } from 'semver';
 
 const PEP440 =
   /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-_.]?(a|alpha|b|beta|rc|c|pre|preview)[-_.]?(\d*))?(?:[-_.]?post[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?$/i;
 
-const PRE: Record<string, string> = { a: 'alpha', alpha: 'alpha', b: 'beta', beta: 'beta', rc: 'rc', c: 'rc', pre: 'rc', preview: 'rc' };
+const PRE: Record<string, string> = {
+  a: 'alpha',
+  alpha: 'alpha',
+  b: 'beta',
+  beta: 'beta',
+  rc: 'rc',
+  c: 'rc',
+  pre: 'rc',
+  preview: 'rc',
+};
 
 interface Parsed {
   semver: SemVer;

@@ -84,13 +84,19 @@ function judge(
   const unsignedByDesign = !choice.signed && p.builtOn === 'github';
   if (unsignedByDesign) {
     const what = 'built on GitHub (-gh), no .asc signature';
-    why.push(o.allowUnsigned ? `${what}: allowed by --allow-unsigned, NOTHING will be verified` : `${what} (--allow-unsigned accepts it)`);
+    why.push(
+      o.allowUnsigned
+        ? `${what}: allowed by --allow-unsigned, NOTHING will be verified`
+        : `${what} (--allow-unsigned accepts it)`,
+    );
   } else if (!choice.signed) {
     why.push(MISSING_SIGNATURE);
   }
   choice.eligible = why.length === 0 || (why.length === 1 && unsignedByDesign && o.allowUnsigned === true);
   if (choice.eligible) {
-    why.unshift(`fits: ${p.arch}, glibc ${p.glibc} <= ${t.glibc}, ${choice.signed ? 'signed' : 'unsigned'}, ${kindText(p.kind)}`);
+    why.unshift(
+      `fits: ${p.arch}, glibc ${p.glibc} <= ${t.glibc}, ${choice.signed ? 'signed' : 'unsigned'}, ${kindText(p.kind)}`,
+    );
   }
   return choice;
 }
@@ -111,7 +117,9 @@ function pick(choices: AssetChoice[], o: SelectOptions): AssetChoice | null {
   const ranked = choices.filter((c) => c.eligible).sort(preference);
   const best = ranked[0] ?? null;
   if (!best) return null;
-  best.reasons.push(`chosen: ${best.signed ? 'signed' : 'UNSIGNED'}, ${kindText(best.kind)}, the highest glibc level that fits (${best.glibc})`);
+  best.reasons.push(
+    `chosen: ${best.signed ? 'signed' : 'UNSIGNED'}, ${kindText(best.kind)}, the highest glibc level that fits (${best.glibc})`,
+  );
   for (const other of ranked.slice(1)) other.reasons.push(`not chosen: ${whyNot(other, best)}`);
   return best;
 }
@@ -159,10 +167,14 @@ function hints(s: Selection, o: SelectOptions, others: OtherFit[]): string[] {
   const fits = linux.filter((a) => !a.signed && a.glibc && compareDotted(a.glibc, glibc) <= 0);
   const fitsButUnsigned = fits.filter((a) => a.builtOn === 'github');
   if (!o.allowUnsigned && fitsButUnsigned.length > 0) {
-    out.push(`unsigned GitHub builds fit (${fitsButUnsigned.map((a) => a.name).join(', ')}): --allow-unsigned accepts them unverified`);
+    out.push(
+      `unsigned GitHub builds fit (${fitsButUnsigned.map((a) => a.name).join(', ')}): --allow-unsigned accepts them unverified`,
+    );
   }
   for (const a of fits.filter((x) => x.builtOn !== 'github')) {
-    out.push(`the signature (.asc) of ${a.name} is missing (not uploaded yet, or removed): wait a few minutes and retry, or install an older release`);
+    out.push(
+      `the signature (.asc) of ${a.name} is missing (not uploaded yet, or removed): wait a few minutes and retry, or install an older release`,
+    );
   }
   if (others.length > 0) {
     const list = others.map((b) => `${b.version} (${b.asset}${b.glibc ? `, glibc ${b.glibc}` : ''})`).join(', ');

@@ -86,6 +86,8 @@ async function checkExecutable(file: string, report: (p: string) => Promise<Path
 
 /** Refuses (NotRunnableError, exit 6) a command line that could not start when its time comes. */
 export async function assertRunnable(argv: string[], self: SelfInvocation, report = pathReport): Promise<void> {
+  // Control characters are exactly what is looked for here.
+  // eslint-disable-next-line no-control-regex
   const odd = argv.find((w) => /[\0-\x1f\x7f]/.test(w));
   if (odd !== undefined) {
     throw new NotRunnableError(`cannot schedule a command with a control character (newline, tab) in '${odd}'`, {

@@ -28,7 +28,11 @@ const TABLE: Row[] = [
   { machine: 3, names: n('i386', 'i686', 'i386-linux-gnu') },
   { machine: 183, endianness: 'little', names: n('arm64', 'aarch64', 'aarch64-linux-gnu') },
   { machine: 183, endianness: 'big', names: n('arm64be', 'aarch64_be', 'aarch64_be-linux-gnu') },
-  { machine: 40, flags: { mask: EF_ARM_ABI_FLOAT_HARD, value: EF_ARM_ABI_FLOAT_HARD }, names: n('armhf', 'armv7l', 'arm-linux-gnueabihf') },
+  {
+    machine: 40,
+    flags: { mask: EF_ARM_ABI_FLOAT_HARD, value: EF_ARM_ABI_FLOAT_HARD },
+    names: n('armhf', 'armv7l', 'arm-linux-gnueabihf'),
+  },
   { machine: 40, names: n('armel', 'armv5tel', 'arm-linux-gnueabi') },
   { machine: 22, class: 64, names: n('s390x', 's390x', 's390x-linux-gnu') },
   { machine: 22, class: 32, names: n('s390', 's390', 's390-linux-gnu') },
@@ -63,10 +67,18 @@ export const ALL_TRIPLETS = [...new Set(TABLE.flatMap((r) => r.names.triplets))]
 
 // Names people and other tools use for an arch, beyond borg's and the kernel's own (in TABLE).
 const ALIASES: Record<string, string> = {
-  amd64: 'x86_64', 'x86-64': 'x86_64', x64: 'x86_64',
-  i486: 'i386', i586: 'i386', x86: 'i386', ia32: 'i386',
-  armv7: 'armhf', armv7hl: 'armhf', armhfp: 'armhf',
-  ppc64el: 'ppc64le', powerpc64le: 'ppc64le',
+  amd64: 'x86_64',
+  'x86-64': 'x86_64',
+  x64: 'x86_64',
+  i486: 'i386',
+  i586: 'i386',
+  x86: 'i386',
+  ia32: 'i386',
+  armv7: 'armhf',
+  armv7hl: 'armhf',
+  armhfp: 'armhf',
+  ppc64el: 'ppc64le',
+  powerpc64le: 'ppc64le',
 };
 
 /** Every arch name as borg names it, in table order (x86_64, x32, i386, arm64, ...). */

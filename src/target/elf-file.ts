@@ -9,9 +9,19 @@ import type { ElfIdentity } from './types';
 import { corrupt, defineStruct, readStruct, type ElfBytes } from './elf-struct';
 
 const EHDR_FIELDS = [
-  ['type', 'u16'], ['machine', 'u16'], ['version', 'u32'], ['entry', 'word'], ['phoff', 'word'],
-  ['shoff', 'word'], ['flags', 'u32'], ['ehsize', 'u16'], ['phentsize', 'u16'], ['phnum', 'u16'],
-  ['shentsize', 'u16'], ['shnum', 'u16'], ['shstrndx', 'u16'],
+  ['type', 'u16'],
+  ['machine', 'u16'],
+  ['version', 'u32'],
+  ['entry', 'word'],
+  ['phoff', 'word'],
+  ['shoff', 'word'],
+  ['flags', 'u32'],
+  ['ehsize', 'u16'],
+  ['phentsize', 'u16'],
+  ['phnum', 'u16'],
+  ['shentsize', 'u16'],
+  ['shnum', 'u16'],
+  ['shstrndx', 'u16'],
 ] as const;
 // The header proper follows the 16-byte e_ident.
 const EHDR = { 32: defineStruct(EHDR_FIELDS, 32, 16), 64: defineStruct(EHDR_FIELDS, 64, 16) };
@@ -70,7 +80,8 @@ function checkTables(src: ElfBytes, cls: 32 | 64, h: ElfHeader): void {
   const size = src.buf.length;
   if (h.phnum > 0) {
     if (h.phentsize < PHDR_SIZE[cls]) throw corrupt(src.file, `program header size ${h.phentsize} is too small`);
-    if (h.phnum * h.phentsize > MAX_PHDR_BYTES) throw corrupt(src.file, `implausibly many program headers (${h.phnum})`);
+    if (h.phnum * h.phentsize > MAX_PHDR_BYTES)
+      throw corrupt(src.file, `implausibly many program headers (${h.phnum})`);
     if (h.phoff + h.phnum * h.phentsize > size) {
       throw corrupt(src.file, `program headers run past the end of the file (${size} bytes; truncated copy?)`);
     }

@@ -8,16 +8,45 @@ import type { VersionNeed } from './types';
 import { defineStruct, readCString, readStruct, type Struct } from './elf-struct';
 import { findSection, linkedStrings, sectionData, type ElfImage } from './elf-file';
 
-const VERDEF = defineStruct([
-  ['version', 'u16'], ['flags', 'u16'], ['ndx', 'u16'], ['cnt', 'u16'], ['hash', 'u32'], ['aux', 'u32'], ['next', 'u32'],
-] as const, 32);
-const VERDAUX = defineStruct([['name', 'u32'], ['next', 'u32']] as const, 32);
-const VERNEED = defineStruct([
-  ['version', 'u16'], ['cnt', 'u16'], ['file', 'u32'], ['aux', 'u32'], ['next', 'u32'],
-] as const, 32);
-const VERNAUX = defineStruct([
-  ['hash', 'u32'], ['flags', 'u16'], ['other', 'u16'], ['name', 'u32'], ['next', 'u32'],
-] as const, 32);
+const VERDEF = defineStruct(
+  [
+    ['version', 'u16'],
+    ['flags', 'u16'],
+    ['ndx', 'u16'],
+    ['cnt', 'u16'],
+    ['hash', 'u32'],
+    ['aux', 'u32'],
+    ['next', 'u32'],
+  ] as const,
+  32,
+);
+const VERDAUX = defineStruct(
+  [
+    ['name', 'u32'],
+    ['next', 'u32'],
+  ] as const,
+  32,
+);
+const VERNEED = defineStruct(
+  [
+    ['version', 'u16'],
+    ['cnt', 'u16'],
+    ['file', 'u32'],
+    ['aux', 'u32'],
+    ['next', 'u32'],
+  ] as const,
+  32,
+);
+const VERNAUX = defineStruct(
+  [
+    ['hash', 'u32'],
+    ['flags', 'u16'],
+    ['other', 'u16'],
+    ['name', 'u32'],
+    ['next', 'u32'],
+  ] as const,
+  32,
+);
 
 const VER_FLG_BASE = 0x1;
 // No real file comes near this; it bounds the work a hostile file can cause.

@@ -76,7 +76,10 @@ async function muslLoaders(base: string): Promise<string[]> {
   const lib = await resolveInRoot(base, '/lib').catch(() => null);
   if (!lib) return [];
   try {
-    return (await fs.readdir(lib)).filter((n) => MUSL_LOADER.test(n)).sort().map((n) => `/lib/${n}`);
+    return (await fs.readdir(lib))
+      .filter((n) => MUSL_LOADER.test(n))
+      .sort()
+      .map((n) => `/lib/${n}`);
   } catch {
     return [];
   }

@@ -26,7 +26,10 @@ export async function installPathReports(env: NodeJS.ProcessEnv = process.env): 
 export async function sudoReport(env: NodeJS.ProcessEnv = process.env): Promise<SudoReport> {
   const uid = process.getuid?.() ?? -1;
   const runUserDir = `/run/user/${uid}`;
-  const runUserDirExists = await fs.stat(runUserDir).then((s) => s.isDirectory(), () => false);
+  const runUserDirExists = await fs.stat(runUserDir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   return { sudoUser: env.SUDO_USER || null, uid, runUserDir, runUserDirExists };
 }
 
@@ -62,9 +65,8 @@ async function executableRealPath(file: string): Promise<string | null> {
   }
 }
 
-function borgVersion(file: string, signal?: AbortSignal): Promise<string | null> {
-  // Loaded only when a borg was found: child_process is a noticeable part of detect's start-up.
-  const { execFile } = require('node:child_process') as typeof import('node:child_process');
+async function borgVersion(file: string, signal?: AbortSignal): Promise<string | null> {
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(
       file,

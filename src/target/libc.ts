@@ -29,7 +29,8 @@ export function libcFromBytes(buf: Buffer, libcPath: string): LibcTarget {
   });
   const versions = sortDotted(glibcVersionsOf(readVersionDefinitions(image)));
   const release = findGlibcRelease(buf);
-  if (versions.length > 0 || release) return target('glibc', versions, release?.release ?? null, release?.build ?? null);
+  if (versions.length > 0 || release)
+    return target('glibc', versions, release?.release ?? null, release?.build ?? null);
   if (basename(libcPath).includes('musl') || buf.includes(MUSL_MARKER)) return target('musl', [], null, null);
   // Neither glibc nor musl: the user named the wrong file (e.g. /bin/ls), which is bad input (2),
   // not an unsupported target (3).

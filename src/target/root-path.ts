@@ -13,8 +13,8 @@ const MAX_LINKS = 40;
  * symlink resolved inside the root, or null when some component does not exist.
  * `root` must already be a real path (see realRoot).
  * Synchronous calls: a lookup is a few lstat/readlink of local metadata, microseconds each, where a
- * trip to the thread pool per component made finding this machine's libc take ~12 ms, and ~60
- * while an install loads its modules alongside (the event loop is busy; bench/install.bench.js).
+ * trip to the thread pool per component made finding this machine's libc several times slower,
+ * more so while an install loads its modules alongside (the event loop is busy).
  */
 export async function resolveInRoot(root: string, targetPath: string): Promise<string | null> {
   const pending = split(targetPath);
@@ -58,7 +58,12 @@ export async function realRoot(root: string): Promise<string> {
     real = await fs.realpath(root);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be read (${code})`;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'is not readable (permission denied)'
+          : `cannot be read (${code})`;
     throw new BadInputError(`--root ${root} ${why}`, { cause: err });
   }
   if (!(await fs.stat(real)).isDirectory()) throw new BadInputError(`--root ${root} is not a directory`);

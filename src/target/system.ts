@@ -97,7 +97,8 @@ async function readTrueNas(root: string): Promise<SystemReport['truenas']> {
   if (!version) return null;
   // Trains are named like "TrueNAS-SCALE-Fangtooth"; the table covers releases without a manifest.
   const fromTrain = typeof manifest.train === 'string' ? /-([A-Z][A-Za-z ]+)$/.exec(manifest.train)?.[1] : undefined;
-  const codename = typeof manifest.codename === 'string' ? manifest.codename : (fromTrain ?? truenasRow(version)?.codename ?? null);
+  const codename =
+    typeof manifest.codename === 'string' ? manifest.codename : (fromTrain ?? truenasRow(version)?.codename ?? null);
   return { version, codename };
 }
 

@@ -3,7 +3,10 @@
 /** The first non-empty line of an error or a tool's output, trimmed, without a leading "Error: ". */
 export function firstLine(input: unknown): string {
   const text = input instanceof Error ? input.message : String(input ?? '');
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '');
   return (line ?? '').replace(/^Error: /, '');
 }
 

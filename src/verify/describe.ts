@@ -83,7 +83,14 @@ async function latestValidBinding(s: openpgp.Subkey): Promise<openpgp.SignatureP
   const sigs = [...s.bindingSignatures].sort((a, b) => (b.created?.getTime() ?? 0) - (a.created?.getTime() ?? 0));
   for (const sig of sigs) {
     try {
-      await sig.verify(primary, openpgp.enums.signature.subkeyBinding, { key: primary, bind: s.keyPacket }, NO_DATE, false, openpgp.config);
+      await sig.verify(
+        primary,
+        openpgp.enums.signature.subkeyBinding,
+        { key: primary, bind: s.keyPacket },
+        NO_DATE,
+        false,
+        openpgp.config,
+      );
       return sig;
     } catch {
       // not made by this primary key: try the next one

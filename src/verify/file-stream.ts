@@ -21,7 +21,8 @@ export async function openSignedFile(file: string, signal?: AbortSignal): Promis
   try {
     const st = await handle.stat();
     // A directory opens fine on Linux, a device may never end: only a regular file is verified.
-    if (!st.isFile()) throw new BadInputError(`cannot verify ${file}: ${st.isDirectory() ? 'is a directory' : 'not a regular file'}`);
+    if (!st.isFile())
+      throw new BadInputError(`cannot verify ${file}: ${st.isDirectory() ? 'is a directory' : 'not a regular file'}`);
     size = st.size;
   } catch (err) {
     await handle.close().catch(() => undefined);
@@ -49,7 +50,10 @@ export async function openSignedFile(file: string, signal?: AbortSignal): Promis
     stream,
     sha256() {
       // The signature covers what was read; make sure that was the whole file as it was opened.
-      if (read !== size) throw new SignatureError(`${file} changed while it was being verified (${read} of ${size} bytes read): try again`);
+      if (read !== size)
+        throw new SignatureError(
+          `${file} changed while it was being verified (${read} of ${size} bytes read): try again`,
+        );
       return hash.digest('hex');
     },
     close: () => handle.close().catch(() => undefined),
@@ -60,7 +64,8 @@ async function open(file: string): Promise<fs.FileHandle> {
   try {
     return await fs.open(file, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BadInputError(`cannot verify ${file}: no such file`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new BadInputError(`cannot verify ${file}: no such file`);
     throw filesystemError(err, 'read', file);
   }
 }

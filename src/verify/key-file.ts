@@ -31,7 +31,8 @@ export async function readKeyFile(file: string): Promise<openpgp.PublicKey[]> {
   try {
     const st = await fs.stat(file);
     if (!st.isFile()) throw new BadInputError(`signing key ${file} is not a regular file`);
-    if (st.size > MAX_KEY_FILE_BYTES) throw new BadInputError(`signing key ${file} is too large to be an OpenPGP key export`);
+    if (st.size > MAX_KEY_FILE_BYTES)
+      throw new BadInputError(`signing key ${file} is too large to be an OpenPGP key export`);
     bytes = await fs.readFile(file);
   } catch (err) {
     if (err instanceof BadInputError) throw err;

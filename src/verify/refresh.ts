@@ -42,7 +42,8 @@ export function keyserverUrl(keyserver: string = DEFAULT_KEYSERVER): string {
   } catch {
     throw new UsageError(`--keyserver "${keyserver}" is not a URL (e.g. ${DEFAULT_KEYSERVER})`);
   }
-  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new UsageError(`--keyserver must be an http(s) URL, not ${base.protocol}`);
+  if (base.protocol !== 'https:' && base.protocol !== 'http:')
+    throw new UsageError(`--keyserver must be an http(s) URL, not ${base.protocol}`);
   return new URL(`vks/v1/by-fingerprint/${PINNED_FINGERPRINT}`, base).toString();
 }
 
@@ -52,7 +53,9 @@ export async function refreshSigningKey(o: RefreshOptions = {}): Promise<Refresh
   const merged = await pinnedKeyFrom(body, url, o.env);
   const file = refreshedKeyPath(o.env);
   // Compare packets, not text: the same key can be armoured differently.
-  const old = (await readKeyFile(file).catch(() => [] as openpgp.PublicKey[])).find((k) => fingerprintOf(k) === PINNED_FINGERPRINT);
+  const old = (await readKeyFile(file).catch(() => [] as openpgp.PublicKey[])).find(
+    (k) => fingerprintOf(k) === PINNED_FINGERPRINT,
+  );
   const changed = !old || Buffer.compare(Buffer.from(old.write()), Buffer.from(merged.write())) !== 0;
   if (changed) await writeAtomically(file, merged.armor(), o.signal);
   return { url, path: file, fingerprint: PINNED_FINGERPRINT, changed };
@@ -66,7 +69,10 @@ async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
   const timeouts = t === undefined ? {} : { connectTimeoutMs: t, headersTimeoutMs: t, bodyTimeoutMs: t };
   // The fetch stage's dispatcher: bounded redirects (never https -> http), retries of connection
   // errors and 5xx with backoff, and the same BORG_PROVISION_NET tuning as downloads.
-  const { dispatcher, close } = makeDispatcher(resolveNet({ ...netOptionsFromEnv(o.env ?? process.env), ...o.net, ...timeouts }), true);
+  const { dispatcher, close } = makeDispatcher(
+    resolveNet({ ...netOptionsFromEnv(o.env ?? process.env), ...o.net, ...timeouts }),
+    true,
+  );
   try {
     const res = await request(url, {
       dispatcher,
@@ -82,7 +88,10 @@ async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
     let size = 0;
     for await (const chunk of res.body) {
       size += (chunk as Buffer).length;
-      if (size > MAX_KEY_BYTES) throw new NetworkError(`the answer of ${url} is larger than any key (${MAX_KEY_BYTES} bytes); nothing was changed`);
+      if (size > MAX_KEY_BYTES)
+        throw new NetworkError(
+          `the answer of ${url} is larger than any key (${MAX_KEY_BYTES} bytes); nothing was changed`,
+        );
       chunks.push(chunk as Buffer);
     }
     return Buffer.concat(chunks);
@@ -92,21 +101,30 @@ async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
     const status = (err as { statusCode?: number }).statusCode;
     const code = errorCode(err);
     const cause = status ? `HTTP ${status} after retries` : `${code ? `${code} ` : ''}${describeCause(err)}`;
-    throw new NetworkError(`cannot refresh the signing key from ${url}: ${cause}; check the network or --keyserver`, { cause: err });
+    throw new NetworkError(`cannot refresh the signing key from ${url}: ${cause}; check the network or --keyserver`, {
+      cause: err,
+    });
   } finally {
     await close();
   }
 }
 
 /** The pinned key out of the keyserver's answer merged into our copy; other keys are dropped. */
-async function pinnedKeyFrom(body: Uint8Array, url: string, env: NodeJS.ProcessEnv | undefined): Promise<openpgp.PublicKey> {
+async function pinnedKeyFrom(
+  body: Uint8Array,
+  url: string,
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<openpgp.PublicKey> {
   let keys: openpgp.PublicKey[];
   try {
     keys = await parseKeys(body);
     if (keys.length === 0) throw new Error('no key');
   } catch (err) {
     // An HTML error page or a captive portal: the network did not deliver a key.
-    throw new NetworkError(`${url} did not answer with an OpenPGP key (${(err as Error).message.split('\n')[0]}); nothing was changed`, { cause: err });
+    throw new NetworkError(
+      `${url} did not answer with an OpenPGP key (${(err as Error).message.split('\n')[0]}); nothing was changed`,
+      { cause: err },
+    );
   }
   const key = keys.find((k) => fingerprintOf(k) === PINNED_FINGERPRINT);
   if (!key) {
@@ -133,7 +151,10 @@ async function currentCopy(env: NodeJS.ProcessEnv | undefined): Promise<openpgp.
   throw new SignatureError(`the bundled key file does not hold borg's pinned key: reinstall borg-provision`);
 }
 
-/** Temp file in the same directory, fsync, rename (util's writeFileAtomic): the old copy stays until the new one is whole. */
+/**
+ * Temp file in the same directory, fsync, rename (util's writeFileAtomic): the old copy stays until
+ * the new one is whole.
+ */
 async function writeAtomically(file: string, text: string, signal?: AbortSignal): Promise<void> {
   throwIfAborted(signal);
   try {

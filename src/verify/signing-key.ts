@@ -47,7 +47,10 @@ export async function loadSigningKey(o: LoadSigningKeyOptions = {}): Promise<Sig
 
 function parseFingerprintFlag(value: string): string {
   const fpr = normalizeFingerprint(value);
-  if (!fpr) throw new UsageError(`--fingerprint "${value}" is not a 40-hex-digit OpenPGP v4 fingerprint (key IDs are not accepted)`);
+  if (!fpr)
+    throw new UsageError(
+      `--fingerprint "${value}" is not a 40-hex-digit OpenPGP v4 fingerprint (key IDs are not accepted)`,
+    );
   return fpr;
 }
 
@@ -67,18 +70,25 @@ async function loadCustomKey(file: string, wanted: string | undefined): Promise<
     key = pick(keys, wanted);
     // The user named the key to trust and the file does not hold it as a PRIMARY key: refuse, even if
     // it holds it as a subkey, since a subkey is only as good as the primary key that binds it.
-    if (!key) throw new SignatureError(`${file} holds no key with primary fingerprint ${wanted} (it holds ${listFingerprints(keys)})`);
+    if (!key)
+      throw new SignatureError(
+        `${file} holds no key with primary fingerprint ${wanted} (it holds ${listFingerprints(keys)})`,
+      );
   } else if (keys.length === 1) {
     key = keys[0];
   } else {
-    throw new UsageError(`${file} holds ${keys.length} keys (${listFingerprints(keys)}): pass --fingerprint to choose the one to trust`);
+    throw new UsageError(
+      `${file} holds ${keys.length} keys (${listFingerprints(keys)}): pass --fingerprint to choose the one to trust`,
+    );
   }
   const fpr = fingerprintOf(key);
   const pinned = fpr === PINNED_FINGERPRINT;
   const warning = pinned
     ? `using borg's pinned key from ${file} (--signing-key) instead of the bundled copy`
     : `trusting signing key ${groupFingerprint(fpr)} from ${file} instead of borg's pinned key ${groupFingerprint(PINNED_FINGERPRINT)}: ` +
-      (wanted ? 'only do this for a private mirror you control' : 'pass --fingerprint to pin it; only do this for a private mirror you control');
+      (wanted
+        ? 'only do this for a private mirror you control'
+        : 'pass --fingerprint to pin it; only do this for a private mirror you control');
   return { fingerprint: fpr, source: 'custom', pinned, path: file, warnings: [warning], publicKey: key };
 }
 
@@ -111,9 +121,12 @@ async function loadRefreshedKey(file: string, warnings: string[]): Promise<Signi
 }
 
 function refreshedUnusable(file: string, why: string, cause: unknown): SignatureError {
-  return new SignatureError(`cannot use the refreshed signing key ${file} (${why.split('\n')[0]}): delete it or run \`borg-provision key refresh\``, {
-    cause,
-  });
+  return new SignatureError(
+    `cannot use the refreshed signing key ${file} (${why.split('\n')[0]}): delete it or run \`borg-provision key refresh\``,
+    {
+      cause,
+    },
+  );
 }
 
 async function loadBundledKey(warnings: string[]): Promise<SigningKey> {
@@ -122,7 +135,10 @@ async function loadBundledKey(warnings: string[]): Promise<SigningKey> {
   try {
     keys = await readBundledKey();
   } catch (err) {
-    throw new BadInputError(`the bundled signing key is damaged (${(err as Error).message}): reinstall borg-provision`, { cause: err });
+    throw new BadInputError(
+      `the bundled signing key is damaged (${(err as Error).message}): reinstall borg-provision`,
+      { cause: err },
+    );
   }
   const key = pick(keys, PINNED_FINGERPRINT);
   if (!key) {

@@ -92,7 +92,10 @@ export async function judgeSignature(o: Omit<VerifyOptions, 'file'>): Promise<Ju
   const sig = await readSignaturePacket(o.signature);
   const hash = hashName(sig);
   // Version 4 is what gpg makes and borg signs with; a pinned key (a v4 fingerprint) makes no other.
-  if (sig.version !== 4) throw new SignatureError(`the signature is a version ${sig.version} signature: only version 4 signatures (gpg's) are checked`);
+  if (sig.version !== 4)
+    throw new SignatureError(
+      `the signature is a version ${sig.version} signature: only version 4 signatures (gpg's) are checked`,
+    );
   const signer = findSigner(o.key.publicKey, sig, o);
   await checkSignerPolicy(o.key.publicKey, signer, o);
   checkSignatureTimes(sig, signer, o);
@@ -109,8 +112,16 @@ async function checkBytes({ sig, signer }: JudgedSignature, o: VerifyOptions): P
     const message = await openpgp.createMessage({ binary: file.stream });
     const literal = message.packets.findPacket(openpgp.enums.packet.literalData);
     const data = message.getLiteralData();
-    if (!literal || !(data instanceof ReadableStream)) throw new SignatureError(`cannot read ${o.file} for its signature check: refusing`);
-    const checked = sig.verify(signer.keyPacket, openpgp.enums.signature.binary, literal, new Date(), true, openpgp.config);
+    if (!literal || !(data instanceof ReadableStream))
+      throw new SignatureError(`cannot read ${o.file} for its signature check: refusing`);
+    const checked = sig.verify(
+      signer.keyPacket,
+      openpgp.enums.signature.binary,
+      literal,
+      new Date(),
+      true,
+      openpgp.config,
+    );
     checked.catch(() => undefined); // judged below, once the data is read
     await drain(data);
     const sha256 = file.sha256(); // first: a file that changed meanwhile is that, not a BAD signature
@@ -135,7 +146,11 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<void> {
   while (!(await reader.read()).done);
 }
 
-async function verdict({ sig, signer, hash }: JudgedSignature, sha256: string, o: VerifyOptions): Promise<VerifyResult> {
+async function verdict(
+  { sig, signer, hash }: JudgedSignature,
+  sha256: string,
+  o: VerifyOptions,
+): Promise<VerifyResult> {
   const expiredAt = await expiryOf(o.key.publicKey, signer, o);
   const created = sig.created as Date;
   const result: VerifyResult = {
@@ -182,13 +197,17 @@ async function readSignaturePacket(file: string): Promise<openpgp.SignaturePacke
   let bytes: Buffer;
   try {
     const st = await fs.stat(file);
-    if (!st.isFile() || st.size > MAX_SIGNATURE_BYTES) throw new SignatureError(`${file} is not a detached OpenPGP signature`);
+    if (!st.isFile() || st.size > MAX_SIGNATURE_BYTES)
+      throw new SignatureError(`${file} is not a detached OpenPGP signature`);
     bytes = await fs.readFile(file);
   } catch (err) {
     if (err instanceof SignatureError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'missing' : code === 'EACCES' ? 'not readable (permission denied)' : (err as Error).message;
-    throw new SignatureError(`signature file ${file} is ${why}: nothing is installed without a good signature`, { cause: err });
+    const why =
+      code === 'ENOENT' ? 'missing' : code === 'EACCES' ? 'not readable (permission denied)' : (err as Error).message;
+    throw new SignatureError(`signature file ${file} is ${why}: nothing is installed without a good signature`, {
+      cause: err,
+    });
   }
   let parsed: openpgp.Signature;
   try {
@@ -202,7 +221,8 @@ async function readSignaturePacket(file: string): Promise<openpgp.SignaturePacke
   const packets = Array.from(parsed.packets).filter((p) => p instanceof openpgp.SignaturePacket);
   // One signature, no more: a second one by another key would be ambiguous to report, and borg's
   // .asc files hold exactly one. Fail closed rather than pick.
-  if (packets.length !== 1) throw new SignatureError(`${file} holds ${packets.length} signatures; expected exactly one`);
+  if (packets.length !== 1)
+    throw new SignatureError(`${file} holds ${packets.length} signatures; expected exactly one`);
   const sig = packets[0];
   if (sig.signatureType !== openpgp.enums.signature.binary) {
     throw new SignatureError(`${file} is not a signature over a binary file (signature type ${sig.signatureType})`);
@@ -213,7 +233,15 @@ async function readSignaturePacket(file: string): Promise<openpgp.SignaturePacke
 
 /** RFC 4880/9580 hash algorithm IDs, named as gpg names them (and as VALIDSIG numbers them). */
 const HASH_NAMES: Record<number, string> = {
-  1: 'MD5', 2: 'SHA1', 3: 'RIPEMD160', 8: 'SHA256', 9: 'SHA384', 10: 'SHA512', 11: 'SHA224', 12: 'SHA3-256', 14: 'SHA3-512',
+  1: 'MD5',
+  2: 'SHA1',
+  3: 'RIPEMD160',
+  8: 'SHA256',
+  9: 'SHA384',
+  10: 'SHA512',
+  11: 'SHA224',
+  12: 'SHA3-256',
+  14: 'SHA3-512',
 };
 
 function hashName(sig: openpgp.SignaturePacket): string {
@@ -222,7 +250,9 @@ function hashName(sig: openpgp.SignaturePacket): string {
   // SHA-1 signatures can be forged with chosen-prefix collisions (SHAmbles, 2020); gpg still
   // accepts them, we do not.
   if (WEAK_HASHES.has(algo)) {
-    throw new SignatureError(`the signature was made with ${name}, which is too weak to trust: ask the signer for a SHA-256 or SHA-512 signature`);
+    throw new SignatureError(
+      `the signature was made with ${name}, which is too weak to trust: ask the signer for a SHA-256 or SHA-512 signature`,
+    );
   }
   return name;
 }
@@ -241,14 +271,23 @@ function findSigner(key: openpgp.PublicKey, sig: openpgp.SignaturePacket, o: Omi
 }
 
 /** Time-independent validity of the issuing key (see the top of this file). */
-async function checkSignerPolicy(key: openpgp.PublicKey, signer: Signer, o: Omit<VerifyOptions, 'file'>): Promise<void> {
+async function checkSignerPolicy(
+  key: openpgp.PublicKey,
+  signer: Signer,
+  o: Omit<VerifyOptions, 'file'>,
+): Promise<void> {
   // Any valid revocation, whatever its reason or date, refuses (fail closed). gpg reports REVKEYSIG
   // and still exits 0 for a revoked key: we do not follow it there.
   if (await key.isRevoked(undefined, undefined, null as unknown as Date)) {
     throw new SignatureError(`signing key ${groupFingerprint(o.key.fingerprint)} is revoked: refusing its signatures`);
   }
-  if (signer !== key && (await (signer as openpgp.Subkey).isRevoked(null as never, null as never, null as unknown as Date))) {
-    throw new SignatureError(`signing subkey ${fpr(signer)} of ${groupFingerprint(o.key.fingerprint)} is revoked: refusing its signatures`);
+  if (
+    signer !== key &&
+    (await (signer as openpgp.Subkey).isRevoked(null as never, null as never, null as unknown as Date))
+  ) {
+    throw new SignatureError(
+      `signing subkey ${fpr(signer)} of ${groupFingerprint(o.key.fingerprint)} is revoked: refusing its signatures`,
+    );
   }
   try {
     const valid = await key.getSigningKey(signer.getKeyID(), null);
@@ -265,7 +304,9 @@ async function checkSignerPolicy(key: openpgp.PublicKey, signer: Signer, o: Omit
 function checkSignatureTimes(sig: openpgp.SignaturePacket, signer: Signer, o: Omit<VerifyOptions, 'file'>): void {
   const created = sig.created as Date;
   if (signer.getCreationTime() > created) {
-    throw new SignatureError(`the signature (${created.toISOString()}) is older than the key ${fpr(signer)} that made it: refusing it`);
+    throw new SignatureError(
+      `the signature (${created.toISOString()}) is older than the key ${fpr(signer)} that made it: refusing it`,
+    );
   }
   if (created.getTime() > Date.now()) {
     throw new SignatureError(`the signature is dated in the future (${created.toISOString()}): check the system clock`);
@@ -287,4 +328,3 @@ async function expiryOf(key: openpgp.PublicKey, signer: Signer, o: VerifyOptions
   const earliest = finite.sort((a, b) => a.getTime() - b.getTime())[0];
   return earliest && earliest.getTime() <= Date.now() ? earliest : null;
 }
-

@@ -58,7 +58,16 @@ interface Run {
 }
 
 let n = 0;
-async function build(o: { version?: string | null; fail?: string; args?: string[]; env?: Record<string, string>; tools?: Array<'vagrant' | 'virsh'>; onSpawn?: CliOptions['onSpawn'] } = {}): Promise<Run> {
+async function build(
+  o: {
+    version?: string | null;
+    fail?: string;
+    args?: string[];
+    env?: Record<string, string>;
+    tools?: Array<'vagrant' | 'virsh'>;
+    onSpawn?: CliOptions['onSpawn'];
+  } = {},
+): Promise<Run> {
   const dir = path.join(tmp, `run-${++n}`);
   fs.mkdirSync(dir);
   const fake = installFakeVagrant(dir, borgTemplate, o.tools);
@@ -66,12 +75,30 @@ async function build(o: { version?: string | null; fail?: string; args?: string[
   const work = path.join(dir, 'work');
   const extra = o.args ?? [];
   // Defaults a test can replace by passing the flag itself.
-  const defaults: Array<[string, string]> = [['--debian', 'bookworm'], ['--from-sdist', sdist], ['--output', out]];
-  const args = [
-    'build', '--vagrant', ...(o.version === null ? [] : [o.version ?? VERSION]), '--work-dir', work, '--signing-key', keyFile, '--fingerprint', fingerprint,
-    ...defaults.filter(([flag]) => !extra.includes(flag) && !(flag === '--debian' && extra.includes('--libc'))).flat(), ...extra,
+  const defaults: Array<[string, string]> = [
+    ['--debian', 'bookworm'],
+    ['--from-sdist', sdist],
+    ['--output', out],
   ];
-  const env = { ...fake.env({ FAKE_VAGRANT_FAIL: o.fail ?? '', ...o.env }), HOME: dir, XDG_CACHE_HOME: path.join(dir, 'cache'), XDG_CONFIG_HOME: path.join(dir, 'config') };
+  const args = [
+    'build',
+    '--vagrant',
+    ...(o.version === null ? [] : [o.version ?? VERSION]),
+    '--work-dir',
+    work,
+    '--signing-key',
+    keyFile,
+    '--fingerprint',
+    fingerprint,
+    ...defaults.filter(([flag]) => !extra.includes(flag) && !(flag === '--debian' && extra.includes('--libc'))).flat(),
+    ...extra,
+  ];
+  const env = {
+    ...fake.env({ FAKE_VAGRANT_FAIL: o.fail ?? '', ...o.env }),
+    HOME: dir,
+    XDG_CACHE_HOME: path.join(dir, 'cache'),
+    XDG_CONFIG_HOME: path.join(dir, 'config'),
+  };
   const r = await runCli(args, { env, onSpawn: o.onSpawn, timeoutMs: 45000 });
   return { r, fake, out, work };
 }
@@ -99,14 +126,25 @@ describe('a successful build', () => {
     const up = run.fake.calls().find((c) => c.args[0] === 'up')!;
     expect(up.args).toEqual(['up', '--provider', 'libvirt', '--provision', '--no-color']);
     expect(up.cwd).toBe(run.work);
-    expect(run.fake.calls().some((c) => c.tool === 'virsh' && c.args.join(' ') === '-c qemu:///system version')).toBe(true);
+    expect(run.fake.calls().some((c) => c.tool === 'virsh' && c.args.join(' ') === '-c qemu:///system version')).toBe(
+      true,
+    );
   });
 
   test('writes borg-dir-<v>.tgz and a manifest that readBuildManifest accepts', async () => {
     expect(fs.readdirSync(run.out).sort()).toEqual([`borg-dir-${VERSION}.manifest.json`, `borg-dir-${VERSION}.tgz`]);
     const m = await readBuildManifest(path.join(run.out, `borg-dir-${VERSION}.manifest.json`));
     const bytes = fs.readFileSync(path.join(run.out, `borg-dir-${VERSION}.tgz`));
-    expect(m).toMatchObject({ kind: 'borg-provision-build', borgVersion: VERSION, artifact: `borg-dir-${VERSION}.tgz`, debian: 'bookworm', arch: 'x86_64', glibc: '2.36', python: '3.11.2', pyinstaller: '6.7.0' });
+    expect(m).toMatchObject({
+      kind: 'borg-provision-build',
+      borgVersion: VERSION,
+      artifact: `borg-dir-${VERSION}.tgz`,
+      debian: 'bookworm',
+      arch: 'x86_64',
+      glibc: '2.36',
+      python: '3.11.2',
+      pyinstaller: '6.7.0',
+    });
     expect(m.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(new Date(m.builtAt).getTime()).toBeGreaterThan(Date.now() - 120000);
     const listing = execFileSync('tar', ['-tzf', path.join(run.out, m.artifact)], { encoding: 'utf8' }).split('\n');
@@ -115,7 +153,12 @@ describe('a successful build', () => {
   });
 
   test('--json reports the manifest, the verified sdist and the destroyed VM', () => {
-    const j = jsonOf<{ manifest: { sha256: string }; sdist: { signature: string; signedBy: string }; vm: string; log: string }>(run.r);
+    const j = jsonOf<{
+      manifest: { sha256: string };
+      sdist: { signature: string; signedBy: string };
+      vm: string;
+      log: string;
+    }>(run.r);
     expect(j.vm).toBe('destroyed');
     expect(j.sdist).toMatchObject({ signature: 'good', signedBy: fingerprint });
     expect(j.manifest.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -125,17 +168,40 @@ describe('a successful build', () => {
   test('install --from accepts the artifact as built locally', async () => {
     const home = path.join(tmp, 'install-home');
     fs.mkdirSync(home);
-    const env = { HOME: home, XDG_DATA_HOME: path.join(home, 'data'), XDG_CACHE_HOME: path.join(home, 'cache'), XDG_CONFIG_HOME: path.join(home, 'config') };
-    const r = await runCli(['install', '--json', '--from', path.join(run.out, `borg-dir-${VERSION}.tgz`), '--prefix', path.join(home, 'prefix'), '--bin-dir', path.join(home, 'bin')], { env });
+    const env = {
+      HOME: home,
+      XDG_DATA_HOME: path.join(home, 'data'),
+      XDG_CACHE_HOME: path.join(home, 'cache'),
+      XDG_CONFIG_HOME: path.join(home, 'config'),
+    };
+    const r = await runCli(
+      [
+        'install',
+        '--json',
+        '--from',
+        path.join(run.out, `borg-dir-${VERSION}.tgz`),
+        '--prefix',
+        path.join(home, 'prefix'),
+        '--bin-dir',
+        path.join(home, 'bin'),
+      ],
+      { env },
+    );
     expect(r.stderr).not.toContain('error');
     expect(r.code).toBe(0);
     expect(JSON.stringify(jsonOf(r))).toContain('"built locally"');
-    expect(execFileSync(path.join(home, 'bin', 'borg'), ['-V'], { encoding: 'utf8' }).trim()).toMatch(new RegExp(`${VERSION.replace(/\./g, '\\.')}$`));
+    expect(execFileSync(path.join(home, 'bin', 'borg'), ['-V'], { encoding: 'utf8' }).trim()).toMatch(
+      new RegExp(`${VERSION.replace(/\./g, '\\.')}$`),
+    );
   });
 
   test('the verified sdist went into the work dir for upload; the VM got it', () => {
-    expect(fs.readFileSync(path.join(run.work, 'input', `borgbackup-${VERSION}.tar.gz`))).toEqual(fs.readFileSync(sdist));
-    expect(fs.readFileSync(path.join(run.work, 'Vagrantfile'), 'utf8')).toContain("config.vm.box = 'debian/bookworm64'");
+    expect(fs.readFileSync(path.join(run.work, 'input', `borgbackup-${VERSION}.tar.gz`))).toEqual(
+      fs.readFileSync(sdist),
+    );
+    expect(fs.readFileSync(path.join(run.work, 'Vagrantfile'), 'utf8')).toContain(
+      "config.vm.box = 'debian/bookworm64'",
+    );
   });
 });
 
@@ -143,14 +209,24 @@ test('human output: one line per build step, the verdict and how to install', as
   const { r } = await build({ args: ['--keep-vm'] });
   expect(r.code).toBe(0);
   expect(r.stderr.match(/^ {2}build step: .+$/gm)).toEqual([
-    '  build step: packages', '  build step: python', '  build step: venv', '  build step: unpack sdist', '  build step: install borg',
-    '  build step: install pyinstaller', '  build step: build binary', '  build step: check binary', '  build step: package', '  build step: done',
+    '  build step: packages',
+    '  build step: python',
+    '  build step: venv',
+    '  build step: unpack sdist',
+    '  build step: install borg',
+    '  build step: install pyinstaller',
+    '  build step: build binary',
+    '  build step: check binary',
+    '  build step: package',
+    '  build step: done',
   ]);
-  expect(r.stdout.split('\n')[0]).toBe(`built borg ${VERSION} on Debian bookworm (glibc 2.36, Python 3.11.2, PyInstaller 6.7.0)`);
+  expect(r.stdout.split('\n')[0]).toBe(
+    `built borg ${VERSION} on Debian bookworm (glibc 2.36, Python 3.11.2, PyInstaller 6.7.0)`,
+  );
   expect(r.stdout).toContain(`install it with: borg-provision install --from `);
 });
 
-test('--with-tests runs borg\'s test suite step in the VM', async () => {
+test("--with-tests runs borg's test suite step in the VM", async () => {
   const { r, work } = await build({ args: ['--with-tests'] });
   expect(r.code).toBe(0);
   expect(fs.readFileSync(path.join(work, 'Vagrantfile'), 'utf8')).toContain("'WITH_TESTS' => '1'");
@@ -160,7 +236,9 @@ test('--with-tests runs borg\'s test suite step in the VM', async () => {
 test('a failed destroy after a good build: the build stands, a warning says how to clean up', async () => {
   const { r, out, work } = await build({ fail: 'destroy' });
   expect(r.code).toBe(0);
-  expect(r.stderr).toContain(`borg-provision: warning: vagrant destroy -f failed: remove the VM yourself (cd ${work} && vagrant destroy -f)`);
+  expect(r.stderr).toContain(
+    `borg-provision: warning: vagrant destroy -f failed: remove the VM yourself (cd ${work} && vagrant destroy -f)`,
+  );
   expect(r.stdout).toContain('VM: destroy-failed');
   expect(fs.readdirSync(out)).toHaveLength(2);
 });
@@ -186,7 +264,9 @@ describe('failures: exit code, one line, VM destroyed, nothing in --output', () 
   test('a build step fails in the VM (exit 6, names the step and the log)', async () => {
     const { r, fake, out, work } = await build({ fail: 'step:install pyinstaller' });
     expect(r.code).toBe(6);
-    expect(errorLine(r)).toBe(`borg-provision: error: build step "install pyinstaller" failed in the VM: install pyinstaller went wrong; see the log ${work}/build.log`);
+    expect(errorLine(r)).toBe(
+      `borg-provision: error: build step "install pyinstaller" failed in the VM: install pyinstaller went wrong; see the log ${work}/build.log`,
+    );
     expect(fake.commands().at(-1)).toBe('destroy');
     expect(fake.commands()).not.toContain('ssh');
     expectNothingIn(out);
@@ -195,7 +275,9 @@ describe('failures: exit code, one line, VM destroyed, nothing in --output', () 
   test('the VM has no artifact (exit 6)', async () => {
     const { r, fake, out } = await build({ fail: 'missing-artifact' });
     expect(r.code).toBe(6);
-    expect(errorLine(r)).toMatch(/cannot copy \/home\/vagrant\/borg-build\/out\/borg-dir\.tgz out of the VM \(vagrant ssh exited 1\); log: /);
+    expect(errorLine(r)).toMatch(
+      /cannot copy \/home\/vagrant\/borg-build\/out\/borg-dir\.tgz out of the VM \(vagrant ssh exited 1\); log: /,
+    );
     expect(fake.commands().at(-1)).toBe('destroy');
     expectNothingIn(out);
   });
@@ -203,7 +285,9 @@ describe('failures: exit code, one line, VM destroyed, nothing in --output', () 
   test('the copied artifact does not match the SHA-256 computed in the VM (exit 5)', async () => {
     const { r, fake, out } = await build({ fail: 'corrupt' });
     expect(r.code).toBe(5);
-    expect(errorLine(r)).toMatch(/the artifact copied out of the VM has SHA-256 [0-9a-f]{64}, the VM computed [0-9a-f]{64}: the copy is corrupt/);
+    expect(errorLine(r)).toMatch(
+      /the artifact copied out of the VM has SHA-256 [0-9a-f]{64}, the VM computed [0-9a-f]{64}: the copy is corrupt/,
+    );
     expect(fake.commands().at(-1)).toBe('destroy');
     expectNothingIn(out);
   });
@@ -242,7 +326,12 @@ describe('failures: exit code, one line, VM destroyed, nothing in --output', () 
     expect(errorLine(r)).toBe('borg-provision: error: interrupted; nothing was left half-written');
     expect(fake.commands()).toEqual(['--version', 'plugin', 'up', 'destroy']);
     // vagrant itself was interrupted exactly once (its graceful stop), then destroyed.
-    expect(fake.calls().filter((c) => c.args[0] === '<SIGINT>').map((c) => c.args[1])).toEqual(['1']);
+    expect(
+      fake
+        .calls()
+        .filter((c) => c.args[0] === '<SIGINT>')
+        .map((c) => c.args[1]),
+    ).toEqual(['1']);
     expectNothingIn(out);
   });
 
@@ -264,7 +353,9 @@ describe('prerequisites are named before anything starts (exit 6)', () => {
   test('no vagrant on PATH', async () => {
     const { r, fake, out } = await build({ tools: ['virsh'] });
     expect(r.code).toBe(6);
-    expect(errorLine(r)).toBe('borg-provision: error: cannot build with Vagrant: vagrant is not on PATH (Debian/Ubuntu: sudo apt install vagrant)');
+    expect(errorLine(r)).toBe(
+      'borg-provision: error: cannot build with Vagrant: vagrant is not on PATH (Debian/Ubuntu: sudo apt install vagrant)',
+    );
     expect(fake.commands()).toEqual([]);
     expectNothingIn(out);
   });
@@ -322,7 +413,9 @@ describe('bad usage', () => {
     fs.copyFileSync(sdist, odd);
     const { r, fake, out } = await build({ version: null, args: ['--from-sdist', odd] });
     expect(r.code).toBe(2);
-    expect(errorLine(r)).toBe(`borg-provision: error: give the borg version of ${odd}, e.g. build --vagrant 1.4.2 --from-sdist FILE`);
+    expect(errorLine(r)).toBe(
+      `borg-provision: error: give the borg version of ${odd}, e.g. build --vagrant 1.4.2 --from-sdist FILE`,
+    );
     expect(fake.commands()).toEqual([]);
     expectNothingIn(out);
   });
@@ -374,7 +467,9 @@ describe('the Debian release comes from the target libc', () => {
     const libc = libcFile('old', '2.31', 'Debian GLIBC 2.31-13+deb11u11');
     const { r, fake, out } = await build({ args: ['--libc', libc, '--debian', 'bookworm'] });
     expect(r.code).toBe(3);
-    expect(errorLine(r)).toBe('borg-provision: error: a bookworm build needs glibc 2.36 but the target has 2.31: use --debian bullseye');
+    expect(errorLine(r)).toBe(
+      'borg-provision: error: a bookworm build needs glibc 2.36 but the target has 2.31: use --debian bullseye',
+    );
     expect(fake.commands()).toEqual([]);
     expectNothingIn(out);
   });

@@ -20,7 +20,11 @@ let fixtures: BorgFixtures;
 let keyArgs: string[];
 
 /** A signed sdist for `version`, as release assets. */
-async function sdistAssets(version: string, signingSubkey: string, withAsc = true): Promise<Array<{ name: string; body: Buffer }>> {
+async function sdistAssets(
+  version: string,
+  signingSubkey: string,
+  withAsc = true,
+): Promise<Array<{ name: string; body: Buffer }>> {
   const dir = path.join(tmp, 'sdists', version);
   fs.mkdirSync(path.join(dir, `borgbackup-${version}`), { recursive: true });
   fs.writeFileSync(path.join(dir, `borgbackup-${version}`, 'setup.py'), '# borg\n');
@@ -38,12 +42,25 @@ beforeAll(async () => {
   fixtures.borgDir(path.join(tmp, 'borg-template'), '1.4.2');
   gpg = await makeGpgHome();
   const key = await genSigningKey(gpg, { name: 'Release Test' });
-  keyArgs = ['--signing-key', await writeKeyFile(gpg, key.primary, path.join(tmp, 'key.asc'), { armor: true }), '--fingerprint', key.primary];
+  keyArgs = [
+    '--signing-key',
+    await writeKeyFile(gpg, key.primary, path.join(tmp, 'key.asc'), { armor: true }),
+    '--fingerprint',
+    key.primary,
+  ];
   gh = await startGithubServer();
   gh.addRelease('1.4.1', await sdistAssets('1.4.1', key.signingSubkey!), { publishedAt: '2025-01-01T00:00:00Z' });
-  gh.addRelease('1.4.2', await sdistAssets('1.4.2', key.signingSubkey!), { publishedAt: '2025-06-01T00:00:00Z', withDigest: true });
-  gh.addRelease('2.0.0b22', await sdistAssets('2.0.0b22', key.signingSubkey!), { prerelease: true, publishedAt: '2025-09-01T00:00:00Z' });
-  gh.addRelease('1.4.3', await sdistAssets('1.4.3', key.signingSubkey!, false), { publishedAt: '2025-10-01T00:00:00Z' });
+  gh.addRelease('1.4.2', await sdistAssets('1.4.2', key.signingSubkey!), {
+    publishedAt: '2025-06-01T00:00:00Z',
+    withDigest: true,
+  });
+  gh.addRelease('2.0.0b22', await sdistAssets('2.0.0b22', key.signingSubkey!), {
+    prerelease: true,
+    publishedAt: '2025-09-01T00:00:00Z',
+  });
+  gh.addRelease('1.4.3', await sdistAssets('1.4.3', key.signingSubkey!, false), {
+    publishedAt: '2025-10-01T00:00:00Z',
+  });
 });
 
 afterAll(async () => {
@@ -58,8 +75,29 @@ async function build(name: string, args: string[]) {
   fs.mkdirSync(dir);
   const fake = installFakeVagrant(dir, path.join(tmp, 'borg-template'));
   const out = path.join(dir, 'out');
-  const env = { ...fake.env(), HOME: dir, XDG_CACHE_HOME: path.join(dir, 'cache'), XDG_CONFIG_HOME: path.join(dir, 'config') };
-  const r = await runCli(['build', '--vagrant', '--debian', 'bookworm', '--api-url', gh.apiUrl, '--output', out, '--work-dir', path.join(dir, 'work'), ...keyArgs, ...args], { env });
+  const env = {
+    ...fake.env(),
+    HOME: dir,
+    XDG_CACHE_HOME: path.join(dir, 'cache'),
+    XDG_CONFIG_HOME: path.join(dir, 'config'),
+  };
+  const r = await runCli(
+    [
+      'build',
+      '--vagrant',
+      '--debian',
+      'bookworm',
+      '--api-url',
+      gh.apiUrl,
+      '--output',
+      out,
+      '--work-dir',
+      path.join(dir, 'work'),
+      ...keyArgs,
+      ...args,
+    ],
+    { env },
+  );
   return { r, fake, out };
 }
 
@@ -76,7 +114,9 @@ test('VERSION 1.4.2: sdist and .asc downloaded, verified, built, manifest readab
   const { r, fake, out } = await build('v142', ['1.4.2']);
   expect(r.stderr).not.toContain('error');
   expect(r.code).toBe(0);
-  const downloads = gh.requests.filter((q) => q.path.includes('/releases/download/')).map((q) => decodeURIComponent(path.basename(q.path)));
+  const downloads = gh.requests
+    .filter((q) => q.path.includes('/releases/download/'))
+    .map((q) => decodeURIComponent(path.basename(q.path)));
   expect(downloads).toEqual(expect.arrayContaining(['borgbackup-1.4.2.tar.gz', 'borgbackup-1.4.2.tar.gz.asc']));
   expect(fake.commands()).toEqual(['--version', 'plugin', 'up', 'ssh', 'ssh', 'destroy']);
   const m = await readBuildManifest(path.join(out, 'borg-dir-1.4.2.manifest.json'));

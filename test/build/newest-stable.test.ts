@@ -30,7 +30,9 @@ describe('newestStableVersion', () => {
       only.addRelease('2.0.0rc1', []);
       const err = await newestStableVersion({ apiUrl: only.apiUrl, net }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ReleaseNotFoundError);
-      expect((err as Error).message).toBe('found no stable borg release to build: give the version, e.g. build --vagrant 1.4.2');
+      expect((err as Error).message).toBe(
+        'found no stable borg release to build: give the version, e.g. build --vagrant 1.4.2',
+      );
     } finally {
       await only.close();
     }

@@ -27,7 +27,11 @@ describe('Debian release for a target', () => {
     expect(parseDebianRelease('12')).toBe('bookworm');
     expect(parseDebianRelease('Trixie')).toBe('trixie');
     expect(() => parseDebianRelease('buster')).toThrow(UsageError);
-    expect(Object.values(DEBIAN).map((d) => d.box)).toEqual(['debian/bullseye64', 'debian/bookworm64', 'debian/trixie64']);
+    expect(Object.values(DEBIAN).map((d) => d.box)).toEqual([
+      'debian/bullseye64',
+      'debian/bookworm64',
+      'debian/trixie64',
+    ]);
   });
 });
 
@@ -52,17 +56,26 @@ describe('plan', () => {
   const base = { version: '1.4.2', debian: 'bookworm' as const, arch: 'x86_64' };
 
   test('defaults: libvirt, 2 CPUs, 4 GiB, no tests, official box', () => {
-    expect(makePlan(base)).toMatchObject({ provider: 'libvirt', cpus: 2, memoryMiB: 4096, withTests: false, box: 'debian/bookworm64', sdistName: 'borgbackup-1.4.2.tar.gz' });
+    expect(makePlan(base)).toMatchObject({
+      provider: 'libvirt',
+      cpus: 2,
+      memoryMiB: 4096,
+      withTests: false,
+      box: 'debian/bookworm64',
+      sdistName: 'borgbackup-1.4.2.tar.gz',
+    });
   });
 
   test('arm64 needs libvirt and a box; other arches are refused (exit 3)', () => {
     expect(() => makePlan({ ...base, arch: 'arm64' })).toThrow(/arm64 libvirt box \(--box NAME\)/);
-    expect(() => makePlan({ ...base, arch: 'arm64', provider: 'virtualbox', box: 'x/y' })).toThrow(UnsupportedTargetError);
+    expect(() => makePlan({ ...base, arch: 'arm64', provider: 'virtualbox', box: 'x/y' })).toThrow(
+      UnsupportedTargetError,
+    );
     expect(() => makePlan({ ...base, arch: 'i386' })).toThrow(UnsupportedTargetError);
     expect(makePlan({ ...base, arch: 'arm64', box: 'me/debian12-arm64' }).arch).toBe('arm64');
   });
 
-  test('an --arch other than the target\'s own is refused before anything starts (exit 3)', () => {
+  test("an --arch other than the target's own is refused before anything starts (exit 3)", () => {
     const err = (() => {
       try {
         makePlan({ ...base, arch: 'arm64', box: 'me/debian12-arm64', targetArch: 'x86_64' });
@@ -95,7 +108,10 @@ describe('Vagrantfile rendering', () => {
   });
 
   test('values reach the provisioner env; arm64 gets an aarch64 machine', () => {
-    const vf = renderVagrantfile(makePlan({ version: '1.2.9', debian: 'bullseye', arch: 'arm64', box: 'me/arm' }), 'input/borgbackup-1.2.9.tar.gz');
+    const vf = renderVagrantfile(
+      makePlan({ version: '1.2.9', debian: 'bullseye', arch: 'arm64', box: 'me/arm' }),
+      'input/borgbackup-1.2.9.tar.gz',
+    );
     expect(vf).toContain("config.vm.box = 'me/arm'");
     expect(vf).toContain("'PYINSTALLER_VERSION' => '4.10'");
     expect(vf).toContain("lv.machine_arch = 'aarch64'");
@@ -104,7 +120,10 @@ describe('Vagrantfile rendering', () => {
 });
 
 describe('build-info from the VM', () => {
-  const good = 'sha256=' + 'a'.repeat(64) + '\nborg=borg.exe 1.4.2\nglibc=2.36\ndebian=12.9\narch=x86_64\npython=3.11.2\npyinstaller=6.7.0\nfuse=llfuse\n';
+  const good =
+    'sha256=' +
+    'a'.repeat(64) +
+    '\nborg=borg.exe 1.4.2\nglibc=2.36\ndebian=12.9\narch=x86_64\npython=3.11.2\npyinstaller=6.7.0\nfuse=llfuse\n';
 
   test('parses key=value lines', () => {
     expect(parseBuildInfo(good)).toMatchObject({ glibc: '2.36', python: '3.11.2', pyinstaller: '6.7.0' });

@@ -24,7 +24,10 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 let n = 0;
-function provision(version: string, o: { debianPython?: string; withSpec?: boolean; env?: Record<string, string> } = {}) {
+function provision(
+  version: string,
+  o: { debianPython?: string; withSpec?: boolean; env?: Record<string, string> } = {},
+) {
   const home = path.join(tmp, `home-${++n}`);
   const src = path.join(home, 'sdist-src', `borgbackup-${version}`);
   fs.mkdirSync(path.join(src, 'src', 'borg'), { recursive: true });
@@ -37,7 +40,9 @@ function provision(version: string, o: { debianPython?: string; withSpec?: boole
   fs.copyFileSync(path.join(VAGRANT_DIR, 'borg-dir.spec'), path.join(home, 'borg-dir.spec'));
   // The same environment the Vagrantfile gives, with /home/vagrant mapped to this HOME.
   const plan = makePlan({ version, debian: 'bookworm', arch: 'x86_64' });
-  const env = Object.fromEntries(Object.entries(provisionEnv(plan)).map(([k, v]) => [k, v.replace('/home/vagrant', home)]));
+  const env = Object.fromEntries(
+    Object.entries(provisionEnv(plan)).map(([k, v]) => [k, v.replace('/home/vagrant', home)]),
+  );
   const log = path.join(home, 'stub.log');
   const r = spawnSync('sh', [SCRIPT], {
     env: {
@@ -58,16 +63,29 @@ function provision(version: string, o: { debianPython?: string; withSpec?: boole
   return { r, steps, calls, out, home, src };
 }
 
-test('1.4 on bookworm: Debian\'s Python 3.11, the sdist\'s own spec, a borg-dir tarball and build-info', () => {
+test("1.4 on bookworm: Debian's Python 3.11, the sdist's own spec, a borg-dir tarball and build-info", () => {
   const { r, steps, calls, out, src, home } = provision('1.4.2');
   expect(r.stderr).not.toContain('error');
   expect(r.status).toBe(0);
-  expect(steps).toEqual(['packages', 'python', 'venv', 'unpack sdist', 'install borg', 'install pyinstaller', 'build binary', 'check binary', 'package', 'done']);
+  expect(steps).toEqual([
+    'packages',
+    'python',
+    'venv',
+    'unpack sdist',
+    'install borg',
+    'install pyinstaller',
+    'build binary',
+    'check binary',
+    'package',
+    'done',
+  ]);
   expect(calls.some((c) => c.startsWith('git '))).toBe(false); // no pyenv needed
   expect(calls).toContain(`pip[3.11] install ${home}/borgbackup-1.4.2.tar.gz`); // the verified sdist itself
   expect(calls).toContain('pip[3.11] install pyinstaller==6.7.0');
   expect(calls).toContain(`pyinstaller ${src.replace('sdist-src', 'borg-build/src')}/scripts/borg.exe.spec`);
-  expect(calls.find((c) => c.startsWith('apt-get install'))).toMatch(/libacl1-dev liblz4-dev libzstd-dev libxxhash-dev libfuse-dev fuse3/);
+  expect(calls.find((c) => c.startsWith('apt-get install'))).toMatch(
+    /libacl1-dev liblz4-dev libzstd-dev libxxhash-dev libfuse-dev fuse3/,
+  );
   const tgz = path.join(out, 'borg-dir.tgz');
   expect(execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).split('\n')).toContain('borg-dir/borg.exe');
   const info = parseBuildInfo(fs.readFileSync(path.join(out, 'build-info'), 'utf8'));
@@ -85,7 +103,7 @@ test('1.2 on a Debian whose python3 is not 3.9: pyenv builds 3.9 (shared); a sdi
   expect(calls).toContain(`git clone -q --depth 1 https://github.com/pyenv/pyenv.git ${home}/borg-build/pyenv`);
   expect(calls).toContain('pyenv install -s 3.9.23 PYTHON_CONFIGURE_OPTS=--enable-shared');
   expect(calls).toContain('pip[3.9] install pyinstaller==4.10');
-  expect(r.stderr).toContain('the sdist has no scripts/borg.exe.spec; using borg-provision\'s spec');
+  expect(r.stderr).toContain("the sdist has no scripts/borg.exe.spec; using borg-provision's spec");
   expect(calls).toContain(`pyinstaller ${src.replace('sdist-src', 'borg-build/src')}/scripts/borg-provision.spec`);
 });
 

@@ -39,7 +39,10 @@ describe('publishArtifact', () => {
 
   it('places a new pair and leaves nothing else', async () => {
     const r = await publishArtifact(await tmpArchive('new'), out, manifest('b'.repeat(64)));
-    expect(r).toEqual({ artifact: path.join(out, 'borg-dir-1.4.2.tgz'), manifest: path.join(out, 'borg-dir-1.4.2.manifest.json') });
+    expect(r).toEqual({
+      artifact: path.join(out, 'borg-dir-1.4.2.tgz'),
+      manifest: path.join(out, 'borg-dir-1.4.2.manifest.json'),
+    });
     expect(await read('borg-dir-1.4.2.tgz')).toBe('new');
     expect(JSON.parse(await read('borg-dir-1.4.2.manifest.json')).sha256).toBe('b'.repeat(64));
     expect((await fs.readdir(out)).sort()).toEqual(['borg-dir-1.4.2.manifest.json', 'borg-dir-1.4.2.tgz']);
@@ -62,7 +65,9 @@ describe('publishArtifact', () => {
       afterArchivePlaced: (tmpManifest) => fs.rm(tmpManifest),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FilesystemError);
-    expect((err as Error).message).toMatch(/^cannot write the manifest .*borg-dir-1\.4\.2\.manifest\.json: .*; the previous build was kept$/);
+    expect((err as Error).message).toMatch(
+      /^cannot write the manifest .*borg-dir-1\.4\.2\.manifest\.json: .*; the previous build was kept$/,
+    );
     expect(await read('borg-dir-1.4.2.tgz')).toBe('old');
     expect(await read('borg-dir-1.4.2.manifest.json')).toBe(oldManifest);
     expect((await fs.readdir(out)).sort()).toEqual(['borg-dir-1.4.2.manifest.json', 'borg-dir-1.4.2.tgz']);

@@ -31,9 +31,14 @@ describe('the environment vagrant gets', () => {
   });
 
   const recorded = async (): Promise<Record<string, string>> =>
-    Object.fromEntries((await fs.readFile(path.join(dir, 'env.txt'), 'utf8')).split('\n').filter(Boolean).map((l) => [l.split('=')[0], l.slice(l.indexOf('=') + 1)]));
+    Object.fromEntries(
+      (await fs.readFile(path.join(dir, 'env.txt'), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.split('=')[0], l.slice(l.indexOf('=') + 1)]),
+    );
 
-  it('runVagrant drops GITHUB_TOKEN and GH_TOKEN, keeps vagrant\'s own settings', async () => {
+  it("runVagrant drops GITHUB_TOKEN and GH_TOKEN, keeps vagrant's own settings", async () => {
     const log = openLog(path.join(dir, 'build.log'));
     const r = await runVagrant(['up'], { cwd: dir, log });
     log.end();

@@ -14,7 +14,11 @@ const VAGRANT_DIR = path.join(repoRoot, 'vagrant');
 
 jest.setTimeout(120000);
 
-function run(cmd: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; out: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  o: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd: o.cwd, env: { ...process.env, ...o.env } }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
@@ -26,7 +30,12 @@ let tmp: string;
 let env: NodeJS.ProcessEnv;
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'build-validate-'));
-  env = { VAGRANT_HOME: path.join(tmp, 'vagrant-home'), HOME: tmp, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_NO_COLOR: '1' };
+  env = {
+    VAGRANT_HOME: path.join(tmp, 'vagrant-home'),
+    HOME: tmp,
+    VAGRANT_CHECKPOINT_DISABLE: '1',
+    VAGRANT_NO_COLOR: '1',
+  };
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -37,10 +37,14 @@ beforeAll(async () => {
   fingerprint = key.primary;
   gh = await startGithubServer();
   gh.addRelease('1.4.1', [], { publishedAt: '2025-01-01T00:00:00Z' });
-  gh.addRelease('1.4.2', [
-    { name: 'borgbackup-1.4.2.tar.gz', body: fs.readFileSync(sdist) },
-    { name: 'borgbackup-1.4.2.tar.gz.asc', body: fs.readFileSync(`${sdist}.asc`) },
-  ], { publishedAt: '2025-06-01T00:00:00Z' });
+  gh.addRelease(
+    '1.4.2',
+    [
+      { name: 'borgbackup-1.4.2.tar.gz', body: fs.readFileSync(sdist) },
+      { name: 'borgbackup-1.4.2.tar.gz.asc', body: fs.readFileSync(`${sdist}.asc`) },
+    ],
+    { publishedAt: '2025-06-01T00:00:00Z' },
+  );
   gh.addRelease('2.0.0b22', [], { prerelease: true, publishedAt: '2025-09-01T00:00:00Z' });
 });
 
@@ -67,8 +71,21 @@ function runDir(): { dir: string; work: string; out: string; env: NodeJS.Process
 }
 
 const buildArgs = (work: string, out: string, apiUrl: string, ...extra: string[]): string[] => [
-  'build', '--vagrant', '--debian', 'bookworm', '--work-dir', work, '--output', out, '--api-url', apiUrl,
-  '--signing-key', keyFile, '--fingerprint', fingerprint, ...extra,
+  'build',
+  '--vagrant',
+  '--debian',
+  'bookworm',
+  '--work-dir',
+  work,
+  '--output',
+  out,
+  '--api-url',
+  apiUrl,
+  '--signing-key',
+  keyFile,
+  '--fingerprint',
+  fingerprint,
+  ...extra,
 ];
 
 function oneErrorLine(r: CliResult): string {
@@ -92,7 +109,9 @@ describe('build --dry-run without VERSION', () => {
     const { work, out, env } = runDir();
     const r = await runCli(buildArgs(work, out, 'http://127.0.0.1:9', '--dry-run'), { env });
     expect(r.code).toBe(4);
-    expect(oneErrorLine(r)).toMatch(/^borg-provision: error: GitHub API request http:\/\/127\.0\.0\.1:9\/.* failed: connection refused; check the network or --api-url and retry$/);
+    expect(oneErrorLine(r)).toMatch(
+      /^borg-provision: error: GitHub API request http:\/\/127\.0\.0\.1:9\/.* failed: connection refused; check the network or --api-url and retry$/,
+    );
     expect(fs.existsSync(work)).toBe(false);
     expect(fs.existsSync(out)).toBe(false);
   });
@@ -103,7 +122,10 @@ describe('the sdist download shows progress', () => {
     const { work, out, env } = runDir();
     const cmd = [process.execPath, binRun, ...buildArgs(work, out, gh.apiUrl, '1.4.2')].map((a) => `'${a}'`).join(' ');
     const text = await new Promise<string>((resolve, reject) => {
-      const child = spawn('/usr/bin/script', ['-qec', cmd, '/dev/null'], { cwd: repoRoot, env: { ...process.env, ...env, NODE_ENV: 'production', NODE_OPTIONS: '', DEBUG: '' } });
+      const child = spawn('/usr/bin/script', ['-qec', cmd, '/dev/null'], {
+        cwd: repoRoot,
+        env: { ...process.env, ...env, NODE_ENV: 'production', NODE_OPTIONS: '', DEBUG: '' },
+      });
       let s = '';
       child.stdout.on('data', (d: Buffer) => (s += d.toString()));
       child.on('error', reject);
@@ -123,10 +145,10 @@ describe('the sdist download shows progress', () => {
   });
 });
 
-test('build --arch takes the shared names: an alias is normalised, an unknown arch exits 2', async () => {
+test('build --arch takes the shared names: an alias is normalized, an unknown arch exits 2', async () => {
   const { work, out, env } = runDir();
   const alias = await runCli(buildArgs(work, out, gh.apiUrl, '1.4.2', '--dry-run', '--arch', 'aarch64'), { env });
-  expect(alias.code).toBe(3); // normalised to arm64, which needs an arm64 --box
+  expect(alias.code).toBe(3); // normalized to arm64, which needs an arm64 --box
   expect(oneErrorLine(alias)).toMatch(/needs an arm64 libvirt box \(--box NAME\)/);
   const bad = await runCli(buildArgs(work, out, gh.apiUrl, '1.4.2', '--dry-run', '--arch', 'sparc'), { env });
   expect(bad.code).toBe(2);
@@ -137,7 +159,22 @@ test('build --arch takes the shared names: an alias is normalised, an unknown ar
 test('build --arch other than the arch of the --libc read is refused at once (exit 3)', async () => {
   const { dir, work, out, env } = runDir();
   const libc = put(dir, 'nas/libc.so.6', libcElf('2.36', 'Debian GLIBC 2.36-9+deb12u10'));
-  const args = ['build', '--vagrant', '1.4.2', '--dry-run', '--libc', libc, '--arch', 'aarch64', '--box', 'me/arm', '--work-dir', work, '--output', out];
+  const args = [
+    'build',
+    '--vagrant',
+    '1.4.2',
+    '--dry-run',
+    '--libc',
+    libc,
+    '--arch',
+    'aarch64',
+    '--box',
+    'me/arm',
+    '--work-dir',
+    work,
+    '--output',
+    out,
+  ];
   const r = await runCli(args, { env });
   expect(r.code).toBe(3);
   expect(oneErrorLine(r)).toBe(
@@ -145,4 +182,3 @@ test('build --arch other than the arch of the --libc read is refused at once (ex
   );
   expect(fs.existsSync(work)).toBe(false);
 });
-

@@ -6,7 +6,19 @@ import * as path from 'node:path';
 import { runCli } from '../helpers/cli';
 import { nearestCommand, notFoundError } from '../../src/cli/not-found';
 
-const COMMANDS = ['build', 'detect', 'install', 'list', 'releases', 'uninstall', 'use', 'key show', 'key refresh', 'cache list', 'cache clean'];
+const COMMANDS = [
+  'build',
+  'detect',
+  'install',
+  'list',
+  'releases',
+  'uninstall',
+  'use',
+  'key show',
+  'key refresh',
+  'cache list',
+  'cache clean',
+];
 
 function oneErrorLine(stderr: string): string {
   const lines = stderr.trim().split('\n');
@@ -36,7 +48,9 @@ describe('failures in our format', () => {
   test('a typo suggests the nearest command', async () => {
     const r = await runCli(['instal', '1.4.2']);
     expect(r.code).toBe(2);
-    expect(oneErrorLine(r.stderr)).toBe('borg-provision: error: "instal" is not a borg-provision command: did you mean "borg-provision install"?');
+    expect(oneErrorLine(r.stderr)).toBe(
+      'borg-provision: error: "instal" is not a borg-provision command: did you mean "borg-provision install"?',
+    );
   });
 
   test('a typo under a topic, and in `help`', async () => {
@@ -86,7 +100,10 @@ test('shell completion: autocomplete bash sets up, and its cache is no download'
     const r = await runCli(['autocomplete', 'bash'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/borg-provision/);
-    const bash = fs.readFileSync(path.join(home, 'cache', 'borg-provision', 'autocomplete', 'functions', 'bash', 'borg-provision.bash'), 'utf8');
+    const bash = fs.readFileSync(
+      path.join(home, 'cache', 'borg-provision', 'autocomplete', 'functions', 'bash', 'borg-provision.bash'),
+      'utf8',
+    );
     expect(bash).toMatch(/uninstall/);
     expect(bash).toMatch(/--keep-current/);
     const l = await runCli(['cache', 'list', '--json'], { env });
@@ -105,6 +122,8 @@ describe('nearest command', () => {
     expect(nearestCommand(['zzzzzz'], ids)).toBeNull();
   });
   test('extra words after a known command', () => {
-    expect(notFoundError(['key', 'show', 'x'], ids).message).toContain('key show takes no argument here: unexpected "x"');
+    expect(notFoundError(['key', 'show', 'x'], ids).message).toContain(
+      'key show takes no argument here: unexpected "x"',
+    );
   });
 });

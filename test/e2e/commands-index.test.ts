@@ -18,5 +18,7 @@ test('every file under src/commands is in the command map, and nothing else', ()
 });
 
 test('docs/commands.md is generated from the commands as they are', () => {
-  expect(() => execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'commands-doc.js'), '--check'], { stdio: 'pipe' })).not.toThrow();
+  expect(() =>
+    execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'commands-doc.js'), '--check'], { stdio: 'pipe' }),
+  ).not.toThrow();
 });

@@ -15,12 +15,19 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('the packed package installs with runtime dependencies only and runs detect', () => {
-  const npm = (args: string[], cwd = repoRoot): string => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const npm = (args: string[], cwd = repoRoot): string =>
+    execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   npm(['pack', '--pack-destination', tmp]);
   const tgz = fs.readdirSync(tmp).find((f) => /^borg-provision-.*\.tgz$/.test(f));
   expect(tgz).toBeDefined();
   const files = execFileSync('tar', ['tzf', path.join(tmp, tgz!)], { encoding: 'utf8' }).split('\n');
-  expect(files).toEqual(expect.arrayContaining(['package/bin/run.js', 'package/dist/commands/index.js', 'package/keys/borg-signing-key.asc']));
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'package/bin/run.js',
+      'package/dist/commands/index.js',
+      'package/keys/borg-signing-key.asc',
+    ]),
+  );
   expect(files.filter((f) => /^package\/(src|test)\/|\.map$|^package\/dist\/sea\//.test(f))).toEqual([]);
 
   const prefix = path.join(tmp, 'global');

@@ -36,10 +36,14 @@ beforeAll(async () => {
   gh = await startGithubServer();
   for (const tag of ['1.4.1', '1.4.2']) {
     const tgz = fx.oneDirTgz(ASSET, tag);
-    gh.addRelease(tag, [
-      { name: ASSET, body: fs.readFileSync(tgz) },
-      { name: `${ASSET}.asc`, body: fs.readFileSync(await keys.sign(tgz)) },
-    ], { withDigest: true });
+    gh.addRelease(
+      tag,
+      [
+        { name: ASSET, body: fs.readFileSync(tgz) },
+        { name: `${ASSET}.asc`, body: fs.readFileSync(await keys.sign(tgz)) },
+      ],
+      { withDigest: true },
+    );
   }
   emptyFile = path.join(sb.root, 'no-node');
   fs.writeFileSync(emptyFile, '');
@@ -57,10 +61,24 @@ afterAll(async () => {
  * Runs `command` in a private mount namespace: /tmp a fresh noexec tmpfs, every node binary hidden
  * (unless keepNode), and only the variables sudo's env_reset keeps, plus what the test names.
  */
-function runIsolated(command: string[], o: { keepNode?: boolean; env?: Record<string, string> } = {}): Promise<CliResult> {
+function runIsolated(
+  command: string[],
+  o: { keepNode?: boolean; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const hide = o.keepNode ? [] : NODES.map((n) => `mount --bind "$EMPTY" ${n} &&`);
-  const script = ['mount -t tmpfs -o noexec,nosuid,nodev tmpfs /tmp && mount -t tmpfs -o ro tmpfs "$RO" &&', ...hide, 'exec env -i "$@"'].join(' ');
-  const env = { HOME: sb.home, PATH: `${sb.binDir}:/usr/bin:/bin`, LOGNAME: 'root', USER: 'root', SHELL: '/bin/sh', ...o.env };
+  const script = [
+    'mount -t tmpfs -o noexec,nosuid,nodev tmpfs /tmp && mount -t tmpfs -o ro tmpfs "$RO" &&',
+    ...hide,
+    'exec env -i "$@"',
+  ].join(' ');
+  const env = {
+    HOME: sb.home,
+    PATH: `${sb.binDir}:/usr/bin:/bin`,
+    LOGNAME: 'root',
+    USER: 'root',
+    SHELL: '/bin/sh',
+    ...o.env,
+  };
   const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   return new Promise((resolve, reject) => {
     const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...vars, ...command], {
@@ -109,12 +127,15 @@ test('its own ELF needs (.gnu.version_r) are met by every Debian release TrueNAS
     expect(m).not.toBeNull();
     const [, kind, version] = m as RegExpExecArray;
     for (const d of DEBIAN) {
-      if (compareDotted(version, d[kind as 'GLIBC']) > 0) throw new Error(`${EXE} needs ${kind}_${version}, newer than ${d.release} has`);
+      if (compareDotted(version, d[kind as 'GLIBC']) > 0)
+        throw new Error(`${EXE} needs ${kind}_${version}, newer than ${d.release} has`);
     }
   }
   // And against the real libc of this machine: each GLIBC version it needs is one this libc defines.
   const libc = await inspectLibc('/lib/x86_64-linux-gnu/libc.so.6');
-  const wanted = needs.filter((n) => n.library === 'libc.so.6').flatMap((n) => n.versions.map((v) => v.replace(/^GLIBC_/, '')));
+  const wanted = needs
+    .filter((n) => n.library === 'libc.so.6')
+    .flatMap((n) => n.versions.map((v) => v.replace(/^GLIBC_/, '')));
   expect(wanted.filter((v) => !libc.libc.versions.includes(v))).toEqual([]);
   expect(wanted.reduce((a, b) => (compareDotted(a, b) >= 0 ? a : b))).toBe('2.28');
 });
@@ -145,11 +166,17 @@ test('install, list, use, uninstall with a gpg-signed build; the wrapper runs bo
   const net = { BORG_PROVISION_NET: 'maxRetries=1,minBackoffMs=10,maxBackoffMs=20' };
   for (const tag of ['1.4.1', '1.4.2']) {
     const r = ok(await sea(['install', tag, '--api-url', gh.apiUrl, ...keys.keyFlags, ...places(), '--json'], net));
-    expect(jsonOf(r)).toMatchObject({ action: 'installed', smoke: `borg.exe ${tag}`, verification: { status: 'good' } });
+    expect(jsonOf(r)).toMatchObject({
+      action: 'installed',
+      smoke: `borg.exe ${tag}`,
+      verification: { status: 'good' },
+    });
   }
   const borgV = ok(await runIsolated([path.join(sb.binDir, 'borg'), '-V']));
   expect(borgV.stdout).toBe('borg.exe 1.4.2\n');
-  const list = jsonOf<{ current: string; versions: { version: string }[] }>(ok(await sea(['list', '--prefix', sb.prefix, '--json'])));
+  const list = jsonOf<{ current: string; versions: { version: string }[] }>(
+    ok(await sea(['list', '--prefix', sb.prefix, '--json'])),
+  );
   expect(list).toMatchObject({ current: '1.4.2', versions: [{ version: '1.4.1' }, { version: '1.4.2' }] });
   ok(await sea(['use', '1.4.1', ...places()]));
   expect(ok(await runIsolated([path.join(sb.binDir, 'borg'), '-V'])).stdout).toBe('borg.exe 1.4.1\n');
@@ -166,23 +193,39 @@ test('self-install copies it into a bin directory; a noexec or read-only one is 
   const copy = ok(await runIsolated([path.join(bin, 'borg-provision'), '--version']));
   expect(copy.stdout).toMatch(/single-file executable/);
   const noexec = await sea(['self-install', '--bin-dir', '/tmp/bin']);
-  expect([noexec.code, noexec.stderr]).toEqual([6, expect.stringMatching(/^borg-provision: error: --bin-dir \/tmp\/bin is on a noexec mount \(mount \/tmp\)/)]);
+  expect([noexec.code, noexec.stderr]).toEqual([
+    6,
+    expect.stringMatching(/^borg-provision: error: --bin-dir \/tmp\/bin is on a noexec mount \(mount \/tmp\)/),
+  ]);
   const ro = await sea(['self-install', '--bin-dir', path.join(readOnlyDir, 'bin')]);
-  expect([ro.code, ro.stderr]).toEqual([6, expect.stringMatching(/^borg-provision: error: --bin-dir .*read-only\/bin is on a read-only filesystem/)]);
+  expect([ro.code, ro.stderr]).toEqual([
+    6,
+    expect.stringMatching(/^borg-provision: error: --bin-dir .*read-only\/bin is on a read-only filesystem/),
+  ]);
   expect(fs.readdirSync(bin)).toEqual(['borg-provision']);
 });
 
 test('self-install from the npm package says what to do instead (exit 2)', async () => {
   const r = await runCli(['self-install', '--bin-dir', path.join(sb.root, 'npm-bin')], { env: { HOME: sb.home } });
   expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/^borg-provision: error: self-install copies the single-file executable, .*\nborg-provision: hint: /);
+  expect(r.stderr).toMatch(
+    /^borg-provision: error: self-install copies the single-file executable, .*\nborg-provision: hint: /,
+  );
   expect(fs.existsSync(path.join(sb.root, 'npm-bin'))).toBe(false);
 });
 
 test('shell completion is built into the executable: autocomplete bash writes completions naming the commands', async () => {
   const r = ok(await sea(['autocomplete', 'bash']));
   expect(r.stdout).toMatch(/borg-provision autocomplete script bash/);
-  const fns = path.join(sb.home, '.cache', 'borg-provision', 'autocomplete', 'functions', 'bash', 'borg-provision.bash');
+  const fns = path.join(
+    sb.home,
+    '.cache',
+    'borg-provision',
+    'autocomplete',
+    'functions',
+    'bash',
+    'borg-provision.bash',
+  );
   const text = fs.readFileSync(fns, 'utf8');
   for (const id of ['install --json', 'detect --json', 'self-install', 'schedule:add']) expect(text).toContain(id);
   expect(ok(await sea(['autocomplete', 'script', 'bash'])).stdout).toContain('BORG_PROVISION_AC_BASH_SETUP_PATH');

@@ -18,17 +18,28 @@ const KiB = 1024;
 const SIZES = [1, 63, 64, 65, 80, 96, 100, 128, 160, 256, 1024, 3 * 1024].map((k) => k * KiB);
 const TRIES = 3;
 const NAME = 'borg-linux-glibc231-x86_64.tgz';
-const net = { minBackoffMs: 5, maxBackoffMs: 20, maxRetries: 0, bodyTimeoutMs: 5000, headersTimeoutMs: 5000, connectTimeoutMs: 2000 };
+const net = {
+  minBackoffMs: 5,
+  maxBackoffMs: 20,
+  maxRetries: 0,
+  bodyTimeoutMs: 5000,
+  headersTimeoutMs: 5000,
+  connectTimeoutMs: 2000,
+};
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const tagOf = (size: number): string => `9.${size}.0`;
 
 /** One release per size: the asset and its .asc of that size, the release notes padding the API answer to it. */
 function addSizedReleases(gh: GithubServer): void {
   for (const size of SIZES) {
-    gh.addRelease(tagOf(size), [
-      { name: NAME, body: randomBytes(size) },
-      { name: `${NAME}.asc`, body: randomBytes(size) },
-    ], { withDigest: true, notes: 'x'.repeat(size) });
+    gh.addRelease(
+      tagOf(size),
+      [
+        { name: NAME, body: randomBytes(size) },
+        { name: `${NAME}.asc`, body: randomBytes(size) },
+      ],
+      { withDigest: true, notes: 'x'.repeat(size) },
+    );
   }
 }
 
@@ -80,16 +91,34 @@ describe('the CLI against a server that closes after each answer', () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it.each([64, 65, 96, 128, 256].map((k) => k * KiB))('releases --download of %i bytes exits 0 with the right bytes', async (size) => {
-    for (let i = 0; i < 2; i++) {
-      const dir = path.join(tmp, `${size}-${i}`);
-      const env = { HOME: tmp, XDG_CACHE_HOME: path.join(tmp, 'cache'), GITHUB_TOKEN: '' };
-      const r = await runCli(['releases', tagOf(size), '--api-url', gh.apiUrl, '--glibc', '2.36', '--arch', 'x86_64', '--download', dir, '--json'], { env });
-      expect(r.stderr).not.toMatch(/AssertionError|\n\s+at /);
-      expect(r.code).toBe(0);
-      const doc = jsonOf<{ download: { archive: { sha256: string } } }>(r);
-      expect(doc.download.archive.sha256).toBe(sha(gh.assetBody(tagOf(size), NAME)));
-      expect(fs.readFileSync(path.join(dir, `${NAME}.asc`))).toEqual(gh.assetBody(tagOf(size), `${NAME}.asc`));
-    }
-  });
+  it.each([64, 65, 96, 128, 256].map((k) => k * KiB))(
+    'releases --download of %i bytes exits 0 with the right bytes',
+    async (size) => {
+      for (let i = 0; i < 2; i++) {
+        const dir = path.join(tmp, `${size}-${i}`);
+        const env = { HOME: tmp, XDG_CACHE_HOME: path.join(tmp, 'cache'), GITHUB_TOKEN: '' };
+        const r = await runCli(
+          [
+            'releases',
+            tagOf(size),
+            '--api-url',
+            gh.apiUrl,
+            '--glibc',
+            '2.36',
+            '--arch',
+            'x86_64',
+            '--download',
+            dir,
+            '--json',
+          ],
+          { env },
+        );
+        expect(r.stderr).not.toMatch(/AssertionError|\n\s+at /);
+        expect(r.code).toBe(0);
+        const doc = jsonOf<{ download: { archive: { sha256: string } } }>(r);
+        expect(doc.download.archive.sha256).toBe(sha(gh.assetBody(tagOf(size), NAME)));
+        expect(fs.readFileSync(path.join(dir, `${NAME}.asc`))).toEqual(gh.assetBody(tagOf(size), `${NAME}.asc`));
+      }
+    },
+  );
 });

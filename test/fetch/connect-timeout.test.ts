@@ -72,7 +72,9 @@ describe('download: connect timeout', () => {
       if (!s) return;
       fillers.push(s);
     }
-    throw new Error('connects to a full accept queue still complete here (SYN cookies?): cannot test the connect timeout');
+    throw new Error(
+      'connects to a full accept queue still complete here (SYN cookies?): cannot test the connect timeout',
+    );
   });
   afterAll(async () => {
     for (const s of fillers) s.destroy();
@@ -97,7 +99,14 @@ describe('download: connect timeout', () => {
       fileName: 'borg-linux-glibc231-x86_64.tgz',
       destDir: dest,
       expectedSize: 1000,
-      net: { connectTimeoutMs: 300, headersTimeoutMs: 2000, bodyTimeoutMs: 2000, maxRetries: 1, minBackoffMs: 5, maxBackoffMs: 20 },
+      net: {
+        connectTimeoutMs: 300,
+        headersTimeoutMs: 2000,
+        bodyTimeoutMs: 2000,
+        maxRetries: 1,
+        minBackoffMs: 5,
+        maxBackoffMs: 20,
+      },
     }).catch((e: unknown) => e);
     const took = Date.now() - t0;
     expect(err).toBeInstanceOf(NetworkError);

@@ -11,7 +11,14 @@ import { startGithubServer, type GithubServer } from '../helpers/github-server';
 
 const TAG = '9.9.6';
 const NAME = 'borg-linux-glibc231-x86_64.tgz';
-const net = { minBackoffMs: 5, maxBackoffMs: 20, maxRetries: 3, bodyTimeoutMs: 300, headersTimeoutMs: 2000, connectTimeoutMs: 2000 };
+const net = {
+  minBackoffMs: 5,
+  maxBackoffMs: 20,
+  maxRetries: 3,
+  bodyTimeoutMs: 300,
+  headersTimeoutMs: 2000,
+  connectTimeoutMs: 2000,
+};
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('download: one transfer per file at a time', () => {
@@ -69,7 +76,7 @@ describe('download: one transfer per file at a time', () => {
     expect(fs.existsSync(lockPath())).toBe(false);
   });
 
-  it('stops waiting when interrupted (exit 130), leaving the other holder\'s lock alone', async () => {
+  it("stops waiting when interrupted (exit 130), leaving the other holder's lock alone", async () => {
     fs.writeFileSync(lockPath(), `${process.pid}\n`); // a live holder
     const stop = new AbortController();
     setTimeout(() => stop.abort(), 150);

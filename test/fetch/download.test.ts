@@ -10,7 +10,14 @@ import { startGithubServer, type GithubServer } from '../helpers/github-server';
 const TAG = '9.9.9';
 const NAME = 'borg-linux-glibc231-x86_64.tgz';
 const SIZE = 256 * 1024;
-const net = { minBackoffMs: 5, maxBackoffMs: 20, maxRetries: 2, bodyTimeoutMs: 300, headersTimeoutMs: 2000, connectTimeoutMs: 2000 };
+const net = {
+  minBackoffMs: 5,
+  maxBackoffMs: 20,
+  maxRetries: 2,
+  bodyTimeoutMs: 300,
+  headersTimeoutMs: 2000,
+  connectTimeoutMs: 2000,
+};
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('download: faults, resume, cache', () => {
@@ -23,11 +30,15 @@ describe('download: faults, resume, cache', () => {
   beforeAll(async () => {
     gh = await startGithubServer();
     body = randomBytes(SIZE);
-    gh.addRelease(TAG, [
-      { name: NAME, body },
-      { name: `${NAME}.asc`, body: Buffer.from('-----BEGIN PGP SIGNATURE-----\nx\n-----END PGP SIGNATURE-----\n') },
-      { name: 'borg-linux-glibc235-arm64-gh.tgz', body: randomBytes(1000) },
-    ], { withDigest: true });
+    gh.addRelease(
+      TAG,
+      [
+        { name: NAME, body },
+        { name: `${NAME}.asc`, body: Buffer.from('-----BEGIN PGP SIGNATURE-----\nx\n-----END PGP SIGNATURE-----\n') },
+        { name: 'borg-linux-glibc235-arm64-gh.tgz', body: randomBytes(1000) },
+      ],
+      { withDigest: true },
+    );
   });
   afterAll(async () => {
     await gh.close();
@@ -162,7 +173,9 @@ describe('download: faults, resume, cache', () => {
     gh.setFault({ kind: 'short', missingBytes: 10, times: 10 });
     const err = await download(req()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
-    expect((err as Error).message).toMatch(/failed: connection closed before the transfer completed \(after 3 attempts\)/);
+    expect((err as Error).message).toMatch(
+      /failed: connection closed before the transfer completed \(after 3 attempts\)/,
+    );
     expect(left()).not.toContain(NAME);
   });
 
@@ -188,7 +201,9 @@ describe('download: faults, resume, cache', () => {
     gh.setFault({ kind: 'redirect-loop' });
     const err = await download(req({ net: { ...net, maxRedirections: 3 } })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
-    expect((err as Error).message).toBe(`download of ${gh.downloadUrl(TAG, NAME)} failed: too many redirects (more than 3)`);
+    expect((err as Error).message).toBe(
+      `download of ${gh.downloadUrl(TAG, NAME)} failed: too many redirects (more than 3)`,
+    );
     expect(gh.requests).toHaveLength(4); // the API's 302, then 3 hops on the asset server
     expect(left()).toEqual([]);
   });
@@ -209,7 +224,9 @@ describe('download: faults, resume, cache', () => {
     const name = 'borg-linux-glibc235-arm64-gh.tgz';
     const url = gh.downloadUrl(TAG, name);
     gh.setFault({ kind: 'cut', afterBytes: 400 });
-    await expect(download({ url, fileName: name, destDir: dest, net: { ...net, maxRetries: 0 } })).rejects.toThrow(NetworkError);
+    await expect(download({ url, fileName: name, destDir: dest, net: { ...net, maxRetries: 0 } })).rejects.toThrow(
+      NetworkError,
+    );
     const newer = randomBytes(1200);
     gh.replaceAsset(TAG, name, newer);
     const r = await download({ url, fileName: name, destDir: dest, expectedSize: 1200, net });
@@ -221,7 +238,9 @@ describe('download: faults, resume, cache', () => {
     gh.setFault({ kind: 'stall', afterBytes: 70_000 });
     const ac = new AbortController();
     const events: ProgressEvent[] = [];
-    const p = download(req({ signal: ac.signal, net: { ...net, bodyTimeoutMs: 5000 }, onProgress: (e) => events.push(e) }));
+    const p = download(
+      req({ signal: ac.signal, net: { ...net, bodyTimeoutMs: 5000 }, onProgress: (e) => events.push(e) }),
+    );
     setTimeout(() => ac.abort(), 150);
     const err = await p.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InterruptedError);
@@ -237,7 +256,9 @@ describe('download: faults, resume, cache', () => {
     const err = await download(req({ expectedSha256: 'sha256:' + '0'.repeat(64) })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChecksumError);
     expect((err as ChecksumError).exitCode).toBe(5);
-    expect((err as Error).message).toMatch(/is corrupt: SHA-256 [0-9a-f]{64} differs from the announced digest sha256:0{64}; it was deleted/);
+    expect((err as Error).message).toMatch(
+      /is corrupt: SHA-256 [0-9a-f]{64} differs from the announced digest sha256:0{64}; it was deleted/,
+    );
     expect(left()).toEqual([]);
   });
 
@@ -283,10 +304,19 @@ describe('download: faults, resume, cache', () => {
 
   it('checks the digest and size GitHub announces for a chosen asset (exit 5, nothing final)', async () => {
     const asc = { name: `${NAME}.asc`, body: Buffer.from('sig') };
-    gh.addRelease('9.9.8', [{ name: NAME, body }, asc], { withDigest: true, announcedDigest: { [NAME]: `sha256:${'ab'.repeat(32)}` } });
+    gh.addRelease('9.9.8', [{ name: NAME, body }, asc], {
+      withDigest: true,
+      announcedDigest: { [NAME]: `sha256:${'ab'.repeat(32)}` },
+    });
     gh.addRelease('9.9.7', [{ name: NAME, body }, asc], { announcedSize: { [NAME]: SIZE - 1 } });
-    for (const [tag, why] of [['9.9.8', /differs from the announced digest sha256:(ab){32}/], ['9.9.7', /the server sends 262144 bytes, GitHub announced 262143/]] as const) {
-      const choice = selectAsset(await getRelease(tag, { apiUrl: gh.apiUrl, net }), { glibc: '2.36', arch: 'x86_64' }).selected!;
+    for (const [tag, why] of [
+      ['9.9.8', /differs from the announced digest sha256:(ab){32}/],
+      ['9.9.7', /the server sends 262144 bytes, GitHub announced 262143/],
+    ] as const) {
+      const choice = selectAsset(await getRelease(tag, { apiUrl: gh.apiUrl, net }), {
+        glibc: '2.36',
+        arch: 'x86_64',
+      }).selected!;
       const err = await downloadWithSignature(choice, { destDir: dest, net }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ChecksumError);
       expect((err as Error).message).toMatch(why);

@@ -7,21 +7,33 @@ import { binRun, repoRoot } from '../helpers/cli';
 import { startGithubServer } from '../helpers/github-server';
 
 function fakeStream(isTTY: boolean): { isTTY: boolean; columns: number; out: string; write(s: string): boolean } {
-  return { isTTY, columns: 100, out: '', write(s: string) { this.out += s; return true; } };
+  return {
+    isTTY,
+    columns: 100,
+    out: '',
+    write(s: string) {
+      this.out += s;
+      return true;
+    },
+  };
 }
 
 describe('the progress bar', () => {
   it('renders bytes, percentage, rate and ETA', () => {
     const line = renderLine([{ bytes: 10 * 1048576, total: 40 * 1048576, startBytes: 0 }], 2, 100);
-    expect(line).toMatch(/^\[#{10}-{30}\]  25%  10\.0 MB\/40\.0 MB  5\.0 MB\/s  ETA 0:06$/);
+    expect(line).toMatch(/^\[#{10}-{30}\] {2}25% {2}10\.0 MB\/40\.0 MB {2}5\.0 MB\/s {2}ETA 0:06$/);
   });
 
   it('sums concurrent files and leaves resumed bytes out of the rate', () => {
-    const line = renderLine([
-      { bytes: 3 * 1048576, total: 4 * 1048576, startBytes: 2 * 1048576 },
-      { bytes: 1024, total: 1024, startBytes: 0 },
-    ], 1, 100);
-    expect(line).toMatch(/  75%  3\.0 MB\/4\.0 MB  1\.0 MB\/s  ETA 0:01$/);
+    const line = renderLine(
+      [
+        { bytes: 3 * 1048576, total: 4 * 1048576, startBytes: 2 * 1048576 },
+        { bytes: 1024, total: 1024, startBytes: 0 },
+      ],
+      1,
+      100,
+    );
+    expect(line).toMatch(/ {2}75% {2}3\.0 MB\/4\.0 MB {2}1\.0 MB\/s {2}ETA 0:01$/);
   });
 
   it('draws on a TTY, throttled, and ends the line', () => {
@@ -36,14 +48,17 @@ describe('the progress bar', () => {
     bar.onProgress({ type: 'done', fileName: 'a.tgz', bytes: 2048, fromCache: false });
     bar.done();
     const draws = s.out.split('\r\x1b[2K').filter(Boolean);
-    expect(draws[0]).toMatch(/^\[-+\]   0%  0 B\/2\.0 KB/);
-    expect(draws).toContainEqual(expect.stringMatching(/  75%  1\.5 KB\/2\.0 KB  1\.5 KB\/s  ETA 0:00$/));
+    expect(draws[0]).toMatch(/^\[-+\] {3}0% {2}0 B\/2\.0 KB/);
+    expect(draws).toContainEqual(expect.stringMatching(/ {2}75% {2}1\.5 KB\/2\.0 KB {2}1\.5 KB\/s {2}ETA 0:00$/));
     expect(draws).toContainEqual('  a.tgz: HTTP 503; retry 1 in 2.0 s\n');
     expect(s.out.endsWith('100%  2.0 KB/2.0 KB  2.0 KB/s  ETA 0:00\n')).toBe(true);
   });
 
   it('writes nothing on a pipe or when disabled (--json)', () => {
-    for (const [s, enabled] of [[fakeStream(false), true], [fakeStream(true), false]] as const) {
+    for (const [s, enabled] of [
+      [fakeStream(false), true],
+      [fakeStream(true), false],
+    ] as const) {
       const bar = createProgressBar({ stream: s, enabled });
       bar.onProgress({ type: 'start', fileName: 'a', url: 'u', total: 10, resumedFrom: 0 });
       bar.onProgress({ type: 'done', fileName: 'a', bytes: 10, fromCache: false });
@@ -54,7 +69,12 @@ describe('the progress bar', () => {
   });
 
   it('formats sizes and durations', () => {
-    expect([formatBytes(12), formatBytes(2048), formatBytes(31 * 1048576), formatBytes(3 * 1024 ** 3)]).toEqual(['12 B', '2.0 KB', '31.0 MB', '3.00 GB']);
+    expect([formatBytes(12), formatBytes(2048), formatBytes(31 * 1048576), formatBytes(3 * 1024 ** 3)]).toEqual([
+      '12 B',
+      '2.0 KB',
+      '31.0 MB',
+      '3.00 GB',
+    ]);
     expect([formatDuration(5), formatDuration(65), formatDuration(3725)]).toEqual(['0:05', '1:05', '1:02:05']);
   });
 
@@ -66,12 +86,33 @@ describe('the progress bar', () => {
         { name: 'borg-linux-glibc231-x86_64.tgz', body: Buffer.alloc(300_000, 7) },
         { name: 'borg-linux-glibc231-x86_64.tgz.asc', body: Buffer.from('sig') },
       ]);
-      const cmd = [process.execPath, binRun, 'releases', '1.4.5', '--api-url', gh.apiUrl, '--glibc', '2.36', '--arch', 'x86_64', '--download', path.join(tmp, 'dl')]
-        .map((a) => `'${a}'`).join(' ');
+      const cmd = [
+        process.execPath,
+        binRun,
+        'releases',
+        '1.4.5',
+        '--api-url',
+        gh.apiUrl,
+        '--glibc',
+        '2.36',
+        '--arch',
+        'x86_64',
+        '--download',
+        path.join(tmp, 'dl'),
+      ]
+        .map((a) => `'${a}'`)
+        .join(' ');
       const out = await new Promise<string>((resolve, reject) => {
         const child = spawn('script', ['-qec', cmd, '/dev/null'], {
           cwd: repoRoot,
-          env: { ...process.env, HOME: tmp, XDG_CACHE_HOME: path.join(tmp, 'cache'), NODE_ENV: 'production', NODE_OPTIONS: '', DEBUG: '' },
+          env: {
+            ...process.env,
+            HOME: tmp,
+            XDG_CACHE_HOME: path.join(tmp, 'cache'),
+            NODE_ENV: 'production',
+            NODE_OPTIONS: '',
+            DEBUG: '',
+          },
         });
         let text = '';
         child.stdout.on('data', (d: Buffer) => (text += d.toString()));

@@ -24,10 +24,29 @@ describe('https -> http redirects', () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bp-redirect-'));
     const key = path.join(dir, 'key.pem');
     const crt = path.join(dir, 'cert.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt,
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        crt,
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+      ],
+      { stdio: 'ignore' },
+    );
     cert = await fs.readFile(crt);
     plain = http.createServer((_req, res) => {
       plainHits++;
@@ -57,19 +76,22 @@ describe('https -> http redirects', () => {
     expect(isDowngrade('http://127.0.0.1:1/x', 'http://127.0.0.1:2/y')).toBe(false);
   });
 
-  it.each([false, true])('the shared dispatcher (retry %s) refuses it, naming both URLs, and never asks the http server', async (retry) => {
-    const { dispatcher, close } = makeDispatcher(resolveNet({ maxRetries: 2, minBackoffMs: 5 }), retry, { ca: cert });
-    try {
-      const ok = await request(`${httpsUrl}/hop`, { dispatcher });
-      expect(await ok.body.text()).toBe('secure');
-      const err = await request(`${httpsUrl}/down`, { dispatcher }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(NetworkError);
-      expect((err as Error).message).toBe(
-        `refusing the redirect from ${httpsUrl}/down to ${plainUrl}/file: it drops from https to plain http; report it to the server's owner`,
-      );
-      expect(plainHits).toBe(0);
-    } finally {
-      await close();
-    }
-  });
+  it.each([false, true])(
+    'the shared dispatcher (retry %s) refuses it, naming both URLs, and never asks the http server',
+    async (retry) => {
+      const { dispatcher, close } = makeDispatcher(resolveNet({ maxRetries: 2, minBackoffMs: 5 }), retry, { ca: cert });
+      try {
+        const ok = await request(`${httpsUrl}/hop`, { dispatcher });
+        expect(await ok.body.text()).toBe('secure');
+        const err = await request(`${httpsUrl}/down`, { dispatcher }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(NetworkError);
+        expect((err as Error).message).toBe(
+          `refusing the redirect from ${httpsUrl}/down to ${plainUrl}/file: it drops from https to plain http; report it to the server's owner`,
+        );
+        expect(plainHits).toBe(0);
+      } finally {
+        await close();
+      }
+    },
+  );
 });

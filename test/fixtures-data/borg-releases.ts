@@ -100,7 +100,9 @@ export const BORG_RELEASES: FixtureRelease[] = [
 /** Deterministic stand-in bytes: a few KB for binaries, a short armored block for signatures. */
 export function fakeBody(tag: string, name: string): Buffer {
   if (name.endsWith('.asc')) {
-    return Buffer.from(`-----BEGIN PGP SIGNATURE-----\n\nplaceholder for ${tag}/${name}\n-----END PGP SIGNATURE-----\n`);
+    return Buffer.from(
+      `-----BEGIN PGP SIGNATURE-----\n\nplaceholder for ${tag}/${name}\n-----END PGP SIGNATURE-----\n`,
+    );
   }
   const line = `${tag}/${name}: stand-in bytes, not a real borg build\n`;
   return Buffer.from(line.repeat(Math.ceil(4096 / line.length)));
@@ -113,6 +115,10 @@ export function fixtureAssets(r: FixtureRelease): FakeAsset[] {
 /** Publishes all five releases on the stand-in server. */
 export function addBorgReleases(gh: GithubServer): void {
   for (const r of BORG_RELEASES) {
-    gh.addRelease(r.tag, fixtureAssets(r), { prerelease: r.prerelease, withDigest: r.withDigest, publishedAt: r.publishedAt });
+    gh.addRelease(r.tag, fixtureAssets(r), {
+      prerelease: r.prerelease,
+      withDigest: r.withDigest,
+      publishedAt: r.publishedAt,
+    });
   }
 }

@@ -87,7 +87,14 @@ export class BorgFixtures {
     const src = this.work('src');
     fs.writeFileSync(path.join(src, 'lib.c'), LIB_C);
     fs.writeFileSync(path.join(src, 'main.c'), MAIN_C);
-    execFileSync('cc', ['-shared', '-fPIC', '-O1', '-o', path.join(internal, 'libfixture.so'), path.join(src, 'lib.c')]);
+    execFileSync('cc', [
+      '-shared',
+      '-fPIC',
+      '-O1',
+      '-o',
+      path.join(internal, 'libfixture.so'),
+      path.join(src, 'lib.c'),
+    ]);
     execFileSync('cc', [
       '-O1',
       `-DBORG_VERSION="${version}"`,
@@ -118,7 +125,15 @@ export class BorgFixtures {
     const src = this.work('src');
     fs.writeFileSync(path.join(src, 'main.c'), `${MAIN_C}\nconst char *fixture_banner(void) { return "borg.exe"; }\n`);
     const out = path.join(this.work('out'), name);
-    execFileSync('cc', ['-O1', '-DONEFILE', `-DBORG_VERSION="${version}"`, '-DBEHAVIOUR=0', '-o', out, path.join(src, 'main.c')]);
+    execFileSync('cc', [
+      '-O1',
+      '-DONEFILE',
+      `-DBORG_VERSION="${version}"`,
+      '-DBEHAVIOUR=0',
+      '-o',
+      out,
+      path.join(src, 'main.c'),
+    ]);
     return out;
   }
 
@@ -249,7 +264,10 @@ export class BorgFixtures {
   }
 
   /** Writes a gzip'd tar from raw entries whose headers are encoded by node-tar's Header. */
-  crafted(name: string, entries: { path: string; type: string; linkpath?: string; body?: Buffer; mode?: number }[]): string {
+  crafted(
+    name: string,
+    entries: { path: string; type: string; linkpath?: string; body?: Buffer; mode?: number }[],
+  ): string {
     const blocks: Buffer[] = [];
     for (const e of entries) {
       const body = e.body ?? Buffer.alloc(0);
@@ -301,7 +319,13 @@ export function snapshotTree(...roots: string[]): string[] {
   const walk = (p: string): void => {
     const st = fs.lstatSync(p, { throwIfNoEntry: false });
     if (!st) return;
-    const kind = st.isDirectory() ? 'd' : st.isSymbolicLink() ? `l:${fs.readlinkSync(p)}` : st.isFile() ? `f:${createHash('sha256').update(fs.readFileSync(p)).digest('hex').slice(0, 16)}` : 'o';
+    const kind = st.isDirectory()
+      ? 'd'
+      : st.isSymbolicLink()
+        ? `l:${fs.readlinkSync(p)}`
+        : st.isFile()
+          ? `f:${createHash('sha256').update(fs.readFileSync(p)).digest('hex').slice(0, 16)}`
+          : 'o';
     out.push(`${p} ${kind} ${(st.mode & 0o7777).toString(8)}`);
     if (st.isDirectory()) for (const n of fs.readdirSync(p).sort()) walk(path.join(p, n));
   };

@@ -108,7 +108,13 @@ function verdefSection(le: boolean, names: string[], parents: boolean, dynstr: S
     const parent = parents && i > 1 ? names[i - 1] : null;
     const cnt = parent ? 2 : 1;
     const last = i === names.length - 1;
-    b.u16(1).u16(i === 0 ? 1 : 0).u16(i + 1).u16(cnt).u32(elfHash(name)).u32(20).u32(last ? 0 : 20 + 8 * cnt);
+    b.u16(1)
+      .u16(i === 0 ? 1 : 0)
+      .u16(i + 1)
+      .u16(cnt)
+      .u32(elfHash(name))
+      .u32(20)
+      .u32(last ? 0 : 20 + 8 * cnt);
     b.u32(dynstr.add(name)).u32(parent ? 8 : 0);
     if (parent) b.u32(dynstr.add(parent)).u32(0);
   });
@@ -120,9 +126,17 @@ function verneedSection(le: boolean, needs: { library: string; versions: string[
   let index = 2;
   needs.forEach((need, i) => {
     const last = i === needs.length - 1;
-    b.u16(1).u16(need.versions.length).u32(dynstr.add(need.library)).u32(16).u32(last ? 0 : 16 + 16 * need.versions.length);
+    b.u16(1)
+      .u16(need.versions.length)
+      .u32(dynstr.add(need.library))
+      .u32(16)
+      .u32(last ? 0 : 16 + 16 * need.versions.length);
     need.versions.forEach((v, j) => {
-      b.u32(elfHash(v)).u16(0).u16(index++).u32(dynstr.add(v)).u32(j === need.versions.length - 1 ? 0 : 16);
+      b.u32(elfHash(v))
+        .u16(0)
+        .u16(index++)
+        .u32(dynstr.add(v))
+        .u32(j === need.versions.length - 1 ? 0 : 16);
     });
   });
   return b.done();
@@ -141,7 +155,8 @@ export function buildElf(spec: ElfSpec = {}): BuiltElf {
   const le = (spec.endianness ?? 'little') === 'little';
   const dynstr = new StringTable();
   const plans: SectionPlan[] = [];
-  if (spec.interp !== undefined) plans.push({ name: '.interp', type: 1, data: Buffer.from(`${spec.interp}\0`, 'latin1') });
+  if (spec.interp !== undefined)
+    plans.push({ name: '.interp', type: 1, data: Buffer.from(`${spec.interp}\0`, 'latin1') });
   const verdefs = spec.verdefs ?? [];
   const verneeds = spec.verneeds ?? [];
   if (verdefs.length > 0) {
@@ -153,7 +168,8 @@ export function buildElf(spec: ElfSpec = {}): BuiltElf {
     plans.push({ name: '.gnu.version_r', type: 0x6ffffffe, data, link: '.dynstr', info: verneeds.length });
   }
   plans.push({ name: '.dynstr', type: 3, data: dynstr.buffer() });
-  if (spec.rodata !== undefined) plans.push({ name: '.rodata', type: 1, data: Buffer.from(`${spec.rodata}\0`, 'latin1') });
+  if (spec.rodata !== undefined)
+    plans.push({ name: '.rodata', type: 1, data: Buffer.from(`${spec.rodata}\0`, 'latin1') });
   const shstr = new StringTable();
   for (const p of plans) shstr.add(p.name);
   shstr.add('.shstrtab');
@@ -183,11 +199,19 @@ export function buildElf(spec: ElfSpec = {}): BuiltElf {
   const b = new Bytes(le);
   const word = (v: number) => (cls === 64 ? b.u64(v) : b.u32(v));
   b.raw(Buffer.from([0x7f, 0x45, 0x4c, 0x46, cls === 64 ? 2 : 1, le ? 1 : 2, 1, 0])).raw(Buffer.alloc(8));
-  b.u16(3).u16(spec.machine ?? 62).u32(1);
+  b.u16(3)
+    .u16(spec.machine ?? 62)
+    .u32(1);
   word(0);
   word(phoff);
   word(shoff);
-  b.u32(spec.flags ?? 0).u16(ehsize).u16(phentsize).u16(phnum).u16(shentsize).u16(plans.length + 1).u16(plans.length);
+  b.u32(spec.flags ?? 0)
+    .u16(ehsize)
+    .u16(phentsize)
+    .u16(phnum)
+    .u16(shentsize)
+    .u16(plans.length + 1)
+    .u16(plans.length);
   if (phnum) {
     const r = regions['.interp'];
     if (cls === 64) b.u32(3).u32(4).u64(r.offset).u64(r.offset).u64(r.offset).u64(r.size).u64(r.size).u64(1);
@@ -216,7 +240,11 @@ export function buildElf(spec: ElfSpec = {}): BuiltElf {
 }
 
 /** Offset of a field of section header `index` in the built file (for corrupting it). */
-export function sectionHeaderField(elf: BuiltElf, index: number, field: 'offset' | 'size' | 'link' | 'info' | 'name'): number {
+export function sectionHeaderField(
+  elf: BuiltElf,
+  index: number,
+  field: 'offset' | 'size' | 'link' | 'info' | 'name',
+): number {
   const base = elf.shoff + index * elf.shentsize;
   const at64 = { name: 0, offset: 24, size: 32, link: 40, info: 44 };
   const at32 = { name: 0, offset: 16, size: 20, link: 24, info: 28 };
@@ -227,9 +255,14 @@ export function sectionHeaderField(elf: BuiltElf, index: number, field: 'offset'
 export function patch(elf: BuiltElf, at: number, bytes: 2 | 4 | 8, value: number | bigint): Buffer {
   const buf = Buffer.from(elf.buf);
   const le = elf.littleEndian;
-  if (bytes === 2) le ? buf.writeUInt16LE(Number(value), at) : buf.writeUInt16BE(Number(value), at);
-  else if (bytes === 4) le ? buf.writeUInt32LE(Number(value), at) : buf.writeUInt32BE(Number(value), at);
-  else le ? buf.writeBigUInt64LE(BigInt(value), at) : buf.writeBigUInt64BE(BigInt(value), at);
+  if (bytes === 2) {
+    if (le) buf.writeUInt16LE(Number(value), at);
+    else buf.writeUInt16BE(Number(value), at);
+  } else if (bytes === 4) {
+    if (le) buf.writeUInt32LE(Number(value), at);
+    else buf.writeUInt32BE(Number(value), at);
+  } else if (le) buf.writeBigUInt64LE(BigInt(value), at);
+  else buf.writeBigUInt64BE(BigInt(value), at);
   return buf;
 }
 

@@ -19,7 +19,18 @@ const path = require('node:path');
 const tool = process.env.FAKE_TOOL || path.basename(process.argv[1]);
 const args = process.argv.slice(2);
 const fail = process.env.FAKE_VAGRANT_FAIL || '';
-const STEPS = ['packages', 'python', 'venv', 'unpack sdist', 'install borg', 'install pyinstaller', 'build binary', 'check binary', 'package', 'done'];
+const STEPS = [
+  'packages',
+  'python',
+  'venv',
+  'unpack sdist',
+  'install borg',
+  'install pyinstaller',
+  'build binary',
+  'check binary',
+  'package',
+  'done',
+];
 
 if (process.env.FAKE_VAGRANT_LOG) {
   fs.appendFileSync(process.env.FAKE_VAGRANT_LOG, `${JSON.stringify({ tool, args, cwd: process.cwd() })}\n`);
@@ -33,8 +44,13 @@ const die = (msg, code = 1) => {
 };
 
 function virsh() {
-  if (process.env.FAKE_VIRSH_FAIL) die('error: failed to connect to the hypervisor\nerror: Failed to connect socket to \'/var/run/libvirt/libvirt-sock\': Permission denied');
-  say('Compiled against library: libvirt 9.0.0\nUsing library: libvirt 9.0.0\nUsing API: QEMU 9.0.0\nRunning hypervisor: QEMU 7.2.0');
+  if (process.env.FAKE_VIRSH_FAIL)
+    die(
+      "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': Permission denied",
+    );
+  say(
+    'Compiled against library: libvirt 9.0.0\nUsing library: libvirt 9.0.0\nUsing API: QEMU 9.0.0\nRunning hypervisor: QEMU 7.2.0',
+  );
 }
 
 function up() {
@@ -43,7 +59,8 @@ function up() {
   const text = fs.readFileSync(vf, 'utf8');
   const provider = args[args.indexOf('--provider') + 1];
   say(`Bringing machine 'default' up with '${provider}' provider...`);
-  if (fail === 'up') die("The box 'debian/bookworm64' could not be found or could not be accessed in the remote catalog.");
+  if (fail === 'up')
+    die("The box 'debian/bookworm64' could not be found or could not be accessed in the remote catalog.");
   fs.mkdirSync(vmHome, { recursive: true });
   // file provisioners: the source must exist on the host; it lands at destination in the VM.
   for (const m of text.matchAll(/type: 'file', source: '([^']+)', destination: '\/home\/vagrant\/([^']+)'/g)) {
@@ -58,14 +75,20 @@ function up() {
     say(`    default: ==> borg-provision step: ${step}`);
     if (fail === `step:${step}`) {
       process.stderr.write(`    default: ==> borg-provision error: ${step} went wrong\n`);
-      die('The SSH command responded with a non-zero exit status. Vagrant\nassumes that this means the command failed.');
+      die(
+        'The SSH command responded with a non-zero exit status. Vagrant\nassumes that this means the command failed.',
+      );
     }
     if (fail === 'hang' && step === 'install borg') {
       // Real vagrant traps SIGINT, cleans up and exits; a second SIGINT would force it out.
       let interrupts = 0;
       process.on('SIGINT', () => {
         interrupts += 1;
-        if (process.env.FAKE_VAGRANT_LOG) fs.appendFileSync(process.env.FAKE_VAGRANT_LOG, `${JSON.stringify({ tool, args: ['<SIGINT>', String(interrupts)], cwd: process.cwd() })}\n`);
+        if (process.env.FAKE_VAGRANT_LOG)
+          fs.appendFileSync(
+            process.env.FAKE_VAGRANT_LOG,
+            `${JSON.stringify({ tool, args: ['<SIGINT>', String(interrupts)], cwd: process.cwd() })}\n`,
+          );
         say('==> default: Waiting for cleanup before exiting...');
         setTimeout(() => die('Vagrant exited after cleanup due to external interrupt.', 1), 200);
       });
@@ -88,10 +111,20 @@ function pack(vagrantfile) {
   const python = /'PYTHON_SERIES' => '([^']+)'/.exec(vagrantfile)[1];
   const pyinstaller = /'PYINSTALLER_VERSION' => '([^']+)'/.exec(vagrantfile)[1];
   const glibc = process.env.FAKE_VAGRANT_GLIBC || '2.36';
-  fs.writeFileSync(path.join(out, 'build-info'), [
-    `sha256=${sha}`, `borg=borg.exe ${version}`, `glibc=${glibc}`, 'debian=12.9', 'arch=x86_64',
-    `python=${python}.2`, `pyinstaller=${pyinstaller}`, 'fuse=llfuse', '',
-  ].join('\n'));
+  fs.writeFileSync(
+    path.join(out, 'build-info'),
+    [
+      `sha256=${sha}`,
+      `borg=borg.exe ${version}`,
+      `glibc=${glibc}`,
+      'debian=12.9',
+      'arch=x86_64',
+      `python=${python}.2`,
+      `pyinstaller=${pyinstaller}`,
+      'fuse=llfuse',
+      '',
+    ].join('\n'),
+  );
 }
 
 function ssh() {
@@ -116,7 +149,8 @@ function vagrant() {
     case 'ssh':
       return ssh();
     case 'destroy':
-      if (fail === 'destroy') die('An action \'destroy\' was attempted on the machine, but another process is already executing an action');
+      if (fail === 'destroy')
+        die("An action 'destroy' was attempted on the machine, but another process is already executing an action");
       fs.rmSync(vmHome, { recursive: true, force: true });
       return say('==> default: Removing domain...');
     default:

@@ -26,7 +26,11 @@ export interface FakeVagrant {
  * @param borgDirParent a directory holding `borg-dir/` (e.g. from BorgFixtures.borgDir) for `up` to pack
  * @param tools which fakes to provide (leave one out to test a missing prerequisite)
  */
-export function installFakeVagrant(dir: string, borgDirParent: string, tools: Array<'vagrant' | 'virsh'> = ['vagrant', 'virsh']): FakeVagrant {
+export function installFakeVagrant(
+  dir: string,
+  borgDirParent: string,
+  tools: Array<'vagrant' | 'virsh'> = ['vagrant', 'virsh'],
+): FakeVagrant {
   const binDir = path.join(dir, 'fake-bin');
   fs.mkdirSync(binDir, { recursive: true });
   for (const tool of tools) {
@@ -43,7 +47,11 @@ export function installFakeVagrant(dir: string, borgDirParent: string, tools: Ar
   const callLog = path.join(dir, 'fake-vagrant-calls.jsonl');
   const calls = (): FakeCall[] =>
     fs.existsSync(callLog)
-      ? fs.readFileSync(callLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FakeCall)
+      ? fs
+          .readFileSync(callLog, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as FakeCall)
       : [];
   return {
     binDir,
@@ -56,6 +64,9 @@ export function installFakeVagrant(dir: string, borgDirParent: string, tools: Ar
       ...extra,
     }),
     calls,
-    commands: () => calls().filter((c) => c.tool === 'vagrant' && c.args[0] !== '<SIGINT>').map((c) => c.args[0]!),
+    commands: () =>
+      calls()
+        .filter((c) => c.tool === 'vagrant' && c.args[0] !== '<SIGINT>')
+        .map((c) => c.args[0]!),
   };
 }

@@ -119,7 +119,12 @@ export async function startGithubServer(o: ServerOptions = {}): Promise<GithubSe
   let assetBaseUrl = '';
 
   function takeFault(server: 'api' | 'assets', path: string): Fault | null {
-    const f = faults.find((x) => x.left > 0 && (x.on ?? (x.kind === 'rate-limit' ? 'api' : 'assets')) === server && (!x.match || path.includes(x.match)));
+    const f = faults.find(
+      (x) =>
+        x.left > 0 &&
+        (x.on ?? (x.kind === 'rate-limit' ? 'api' : 'assets')) === server &&
+        (!x.match || path.includes(x.match)),
+    );
     if (!f) return null;
     if (f.kind !== 'redirect-loop') f.left -= 1; // a loop keeps looping until clearFaults()
     faults = faults.filter((x) => x.left > 0);
@@ -150,9 +155,18 @@ export async function startGithubServer(o: ServerOptions = {}): Promise<GithubSe
     };
   }
 
-  function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+  function sendJson(
+    res: http.ServerResponse,
+    status: number,
+    body: unknown,
+    headers: http.OutgoingHttpHeaders = {},
+  ): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 
@@ -171,11 +185,16 @@ export async function startGithubServer(o: ServerOptions = {}): Promise<GithubSe
       res.end();
     } else if (f.kind === 'rate-limit') {
       const reset = Math.floor(Date.now() / 1000) + (f.resetInSeconds ?? 1800);
-      sendJson(res, 403, { message: 'API rate limit exceeded for 127.0.0.1.' }, {
-        'x-ratelimit-limit': '60',
-        'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset': String(reset),
-      });
+      sendJson(
+        res,
+        403,
+        { message: 'API rate limit exceeded for 127.0.0.1.' },
+        {
+          'x-ratelimit-limit': '60',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': String(reset),
+        },
+      );
     } else {
       return false;
     }
@@ -184,7 +203,12 @@ export async function startGithubServer(o: ServerOptions = {}): Promise<GithubSe
 
   const api = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', apiUrl);
-    requests.push({ server: 'api', method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers });
+    requests.push({
+      server: 'api',
+      method: req.method ?? 'GET',
+      path: url.pathname + url.search,
+      headers: req.headers,
+    });
     const fault = takeFault('api', url.pathname);
     if (fault && commonFault(fault, res, `${apiUrl}${req.url}`)) return;
     const base = `/repos/${repo}/releases`;
@@ -207,7 +231,8 @@ export async function startGithubServer(o: ServerOptions = {}): Promise<GithubSe
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
     const all = [...releases.values()].sort((a, b) => b.publishedAt.localeCompare(a.publishedAt));
     const last = Math.max(1, Math.ceil(all.length / perPage));
-    const link = (p: number, rel: string): string => `<${apiUrl}${url.pathname}?per_page=${perPage}&page=${p}>; rel="${rel}"`;
+    const link = (p: number, rel: string): string =>
+      `<${apiUrl}${url.pathname}?per_page=${perPage}&page=${p}>; rel="${rel}"`;
     const links = [page < last ? link(page + 1, 'next') : '', link(last, 'last')].filter(Boolean).join(', ');
     sendJson(res, 200, all.slice((page - 1) * perPage, page * perPage).map(releaseJson), { link: links });
   }
@@ -219,7 +244,12 @@ export async function startGithubServer(o: ServerOptions = {}): Promise<GithubSe
 
   const assets = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', assetBaseUrl);
-    requests.push({ server: 'assets', method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers });
+    requests.push({
+      server: 'assets',
+      method: req.method ?? 'GET',
+      path: url.pathname + url.search,
+      headers: req.headers,
+    });
     const fault = takeFault('assets', url.pathname);
     if (fault && commonFault(fault, res, `${assetBaseUrl}${req.url}`)) return;
     const m = /^\/assets\/(\d+)$/.exec(url.pathname);
@@ -228,7 +258,12 @@ export async function startGithubServer(o: ServerOptions = {}): Promise<GithubSe
     serveBytes(req, res, a, fault);
   });
 
-  function serveBytes(req: http.IncomingMessage, res: http.ServerResponse, a: { body: Buffer; etag: string }, fault: Fault | null): void {
+  function serveBytes(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    a: { body: Buffer; etag: string },
+    fault: Fault | null,
+  ): void {
     const size = a.body.length;
     const headers: http.OutgoingHttpHeaders = {
       'content-type': 'application/octet-stream',
@@ -240,7 +275,8 @@ export async function startGithubServer(o: ServerOptions = {}): Promise<GithubSe
     let status = 200;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const ifRange = req.headers['if-range'];
-    const rangeApplies = range && fault?.kind !== 'ignore-range' && (!ifRange || ifRange === a.etag || ifRange === LAST_MODIFIED);
+    const rangeApplies =
+      range && fault?.kind !== 'ignore-range' && (!ifRange || ifRange === a.etag || ifRange === LAST_MODIFIED);
     if (range && rangeApplies) {
       start = Number(range[1]);
       if (start >= size) {
@@ -268,7 +304,9 @@ export async function startGithubServer(o: ServerOptions = {}): Promise<GithubSe
     for (const s of [api, assets]) {
       s.keepAliveTimeout = 0;
       // Node then answers with `Connection: close` and ends the socket right after the body.
-      s.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader('connection', 'close'));
+      s.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) =>
+        res.setHeader('connection', 'close'),
+      );
     }
   }
   await Promise.all([listen(api), listen(assets)]);
@@ -284,8 +322,12 @@ export async function startGithubServer(o: ServerOptions = {}): Promise<GithubSe
       const stored: StoredRelease = {
         tag,
         opts,
-        publishedAt: opts.publishedAt ?? new Date(Date.UTC(2025, 0, 1) + releases.size * 86400000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        assets: new Map(list.map((x) => [x.name, { body: x.body, etag: `"${sha256(x.body).slice(0, 20)}"`, id: nextId++ }])),
+        publishedAt:
+          opts.publishedAt ??
+          new Date(Date.UTC(2025, 0, 1) + releases.size * 86400000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        assets: new Map(
+          list.map((x) => [x.name, { body: x.body, etag: `"${sha256(x.body).slice(0, 20)}"`, id: nextId++ }]),
+        ),
       };
       releases.set(tag, stored);
     },

@@ -129,7 +129,11 @@ export async function genSigningKey(home: GpgHome, o: GenKeyOptions = {}): Promi
   const uid = `${name} <${name.toLowerCase().replace(/[^a-z0-9]+/g, '.')}@example.org>`;
   const algo = o.algo ?? 'ed25519';
   const expire = o.expire ?? '0';
-  const out = await gpg(home, ['--status-fd', '1', '--quick-gen-key', uid, algo, o.primaryUsage ?? 'sign,cert', expire], o.at);
+  const out = await gpg(
+    home,
+    ['--status-fd', '1', '--quick-gen-key', uid, algo, o.primaryUsage ?? 'sign,cert', expire],
+    o.at,
+  );
   const created = /KEY_CREATED \w (\w{40})/.exec(out.toString());
   if (!created) throw new Error(`gpg made no key: ${out.toString()}`);
   const primary = created[1];
@@ -161,13 +165,23 @@ export async function exportPublicKey(home: GpgHome, fpr: string, o: { armor?: b
   return gpg(home, [...(o.armor ? ['--armor'] : []), '--export', fpr]);
 }
 
-export async function writeKeyFile(home: GpgHome, fpr: string, file: string, o: { armor?: boolean } = {}): Promise<string> {
+export async function writeKeyFile(
+  home: GpgHome,
+  fpr: string,
+  file: string,
+  o: { armor?: boolean } = {},
+): Promise<string> {
   await fs.writeFile(file, await exportPublicKey(home, fpr, o));
   return file;
 }
 
 /** Sets the expiry of the primary key, or of the given subkeys (`expire` like '10y' or '0'). */
-export async function setExpiry(home: GpgHome, primary: string, expire: string, o: { subkeys?: string[]; at?: string } = {}): Promise<void> {
+export async function setExpiry(
+  home: GpgHome,
+  primary: string,
+  expire: string,
+  o: { subkeys?: string[]; at?: string } = {},
+): Promise<void> {
   await gpg(home, ['--quick-set-expire', primary, expire, ...(o.subkeys ?? [])], o.at);
 }
 

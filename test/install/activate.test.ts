@@ -112,7 +112,13 @@ describe('activate', () => {
   });
 
   test('a wrong version with no previous install leaves no current and no wrapper', async () => {
-    const err = await activate({ prefix, binDir, version: '1.4.3', staged: stage('1.4.3', 'wrong-version'), replace: false }).catch((e) => e);
+    const err = await activate({
+      prefix,
+      binDir,
+      version: '1.4.3',
+      staged: stage('1.4.3', 'wrong-version'),
+      replace: false,
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(SmokeTestError);
     expect(err.message).toMatch(/printed "borg.exe 0.0.1", not version 1.4.3; not activated: no borg is current/);
     expect(await readCurrent(prefix)).toBeNull();
@@ -123,7 +129,9 @@ describe('activate', () => {
     await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
     const exe = path.join(prefix, 'borg-dir-1.4.2', 'borg.exe');
     const ino = fs.statSync(exe).ino;
-    await expect(activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2', 'fail'), replace: true })).rejects.toThrow(SmokeTestError);
+    await expect(
+      activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2', 'fail'), replace: true }),
+    ).rejects.toThrow(SmokeTestError);
     expect(fs.statSync(exe).ino).toBe(ino);
     await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: true });
     expect(fs.statSync(exe).ino).not.toBe(ino);
@@ -150,14 +158,19 @@ describe('activate', () => {
     const { staged, log } = loggingStage('1.4.3', 'borg.exe 1.4.3');
     await activate({ prefix, binDir, version: '1.4.3', staged, replace: false });
     const runs = fs.readFileSync(log, 'utf8').trim().split('\n');
-    expect(runs).toEqual([`borg-dir-1.4.2 ${path.join(staged, 'borg.exe')}`, `borg-dir-1.4.3 ${path.join(prefix, 'borg-dir-1.4.3', 'borg.exe')}`]);
+    expect(runs).toEqual([
+      `borg-dir-1.4.2 ${path.join(staged, 'borg.exe')}`,
+      `borg-dir-1.4.3 ${path.join(prefix, 'borg-dir-1.4.3', 'borg.exe')}`,
+    ]);
   });
 
   test('a build failing -V never becomes current or the wrapper target, not even for a moment', async () => {
     await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
     const wrapperBefore = fs.readFileSync(path.join(binDir, 'borg'), 'utf8');
     const { staged, log } = loggingStage('1.4.3', 'borg.exe 9.9.9');
-    await expect(activate({ prefix, binDir, version: '1.4.3', staged, replace: false })).rejects.toThrow(/not version 1\.4\.3; not activated: borg 1\.4\.2 stays current/);
+    await expect(activate({ prefix, binDir, version: '1.4.3', staged, replace: false })).rejects.toThrow(
+      /not version 1\.4\.3; not activated: borg 1\.4\.2 stays current/,
+    );
     expect(fs.readFileSync(log, 'utf8')).toBe(`borg-dir-1.4.2 ${path.join(staged, 'borg.exe')}\n`);
     expect(fs.readFileSync(path.join(binDir, 'borg'), 'utf8')).toBe(wrapperBefore);
   });
@@ -168,8 +181,18 @@ describe('activate', () => {
     const { staged, log } = loggingStage('1.4.3', 'borg.exe 1.4.3');
     // Prints the version only when run from the staging directory.
     const exe = path.join(staged, 'borg.exe');
-    fs.writeFileSync(exe, fs.readFileSync(exe, 'utf8').replace(/echo '([^']*)'\n$/, 'case "$0" in *.staging-test-*) echo \'$1\' ;; *) echo "segfault" >&2; exit 139 ;; esac\n'));
-    await expect(activate({ prefix, binDir, version: '1.4.3', staged, replace: false })).rejects.toThrow(/exited with 139: segfault\); rolled back: borg 1\.4\.2 is current again$/);
+    fs.writeFileSync(
+      exe,
+      fs
+        .readFileSync(exe, 'utf8')
+        .replace(
+          /echo '([^']*)'\n$/,
+          'case "$0" in *.staging-test-*) echo \'$1\' ;; *) echo "segfault" >&2; exit 139 ;; esac\n',
+        ),
+    );
+    await expect(activate({ prefix, binDir, version: '1.4.3', staged, replace: false })).rejects.toThrow(
+      /exited with 139: segfault\); rolled back: borg 1\.4\.2 is current again$/,
+    );
     expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(2);
     expect(await readCurrent(prefix)).toBe('1.4.2');
     expect(snapshotTree(prefix, binDir).filter((l) => !l.includes('.staging-test-'))).toEqual(before);
@@ -180,7 +203,9 @@ describe('activate', () => {
     const dir = path.join(prefix, 'borg-dir-1.4.2');
     const before = fs.statSync(dir);
     await new Promise((r) => setTimeout(r, 20));
-    await expect(activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2', 'wrong-version'), replace: true })).rejects.toThrow(SmokeTestError);
+    await expect(
+      activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2', 'wrong-version'), replace: true }),
+    ).rejects.toThrow(SmokeTestError);
     const after = fs.statSync(dir);
     // A rename aside and back would change the directory's ctime.
     expect(after.ctimeMs).toBe(before.ctimeMs);
@@ -205,7 +230,10 @@ describe('activate', () => {
     expect(r.smoke.output).toBe('borg.exe 1.4.2');
     expect(fs.statSync(path.join(prefix, 'tmp')).mode & 0o777).toBe(0o700);
     // Without the wrapper (no TMPDIR) the one-file fixture refuses to start, like PyInstaller on noexec /tmp.
-    const direct = spawnSync(path.join(prefix, 'borg-dir-1.4.2', 'borg.exe'), ['-V'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+    const direct = spawnSync(path.join(prefix, 'borg-dir-1.4.2', 'borg.exe'), ['-V'], {
+      env: { PATH: '/usr/bin:/bin' },
+      encoding: 'utf8',
+    });
     expect(direct.status).toBe(1);
   });
 
@@ -223,9 +251,9 @@ describe('activate', () => {
   test('a foreign <bin-dir>/borg is never overwritten', async () => {
     fs.mkdirSync(binDir);
     fs.writeFileSync(path.join(binDir, 'borg'), '#!/bin/sh\necho mine\n');
-    await expect(activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false })).rejects.toThrow(
-      /was not installed by borg-provision; move it away or choose another --bin-dir/,
-    );
+    await expect(
+      activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false }),
+    ).rejects.toThrow(/was not installed by borg-provision; move it away or choose another --bin-dir/);
     expect(fs.readFileSync(path.join(binDir, 'borg'), 'utf8')).toBe('#!/bin/sh\necho mine\n');
   });
 });
@@ -236,12 +264,14 @@ describe('use and leftovers', () => {
     await activate({ prefix, binDir, version: '1.4.3', staged: stage('1.4.3'), replace: false });
     await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
     fs.writeFileSync(path.join(prefix, 'borg-dir-1.4.3', 'borg.exe'), '#!/bin/sh\necho broken >&2\nexit 3\n');
-    await expect(useVersion(prefix, binDir, '1.4.3')).rejects.toThrow(/^borg 1\.4\.3 did not run \(`borg -V` exited with 3: broken\); rolled back: borg 1\.4\.2 is current again$/);
+    await expect(useVersion(prefix, binDir, '1.4.3')).rejects.toThrow(
+      /^borg 1\.4\.3 did not run \(`borg -V` exited with 3: broken\); rolled back: borg 1\.4\.2 is current again$/,
+    );
     expect(await readCurrent(prefix)).toBe('1.4.2');
     expect(fs.existsSync(path.join(prefix, '.lock'))).toBe(false);
   });
 
-  test('temporary names of a killed run are removed; a live run\'s are kept', async () => {
+  test("temporary names of a killed run are removed; a live run's are kept", async () => {
     const { removeStaleTemps } = await import('../../src/install/store');
     const dead = spawnSync(process.execPath, ['-e', '0']).pid;
     fs.mkdirSync(path.join(prefix, `.staging-${dead}-abcd1234`));
@@ -257,7 +287,8 @@ describe('use and leftovers', () => {
 });
 
 describe('recovery from a killed --force replace', () => {
-  /** borg 1.4.2 installed and current, then "killed" between rename(dir -> .old-<deadpid>) and rename(staged -> dir). */
+  // borg 1.4.2 installed and current, then "killed" between rename(dir -> .old-<deadpid>)
+  // and rename(staged -> dir).
   async function killedMidReplace(): Promise<string> {
     await activate({ prefix, binDir, version: '1.4.2', staged: stage('1.4.2'), replace: false });
     const dead = spawnSync(process.execPath, ['-e', '0']).pid;
@@ -271,7 +302,12 @@ describe('recovery from a killed --force replace', () => {
     const { recoverInterrupted } = await import('../../src/install/store');
     await killedMidReplace();
     expect(await recoverInterrupted(prefix)).toEqual({ restored: ['1.4.2'] });
-    expect(fs.readdirSync(prefix).filter((n) => !n.startsWith('.staging-test-')).sort()).toEqual(['borg-dir-1.4.2', 'current']);
+    expect(
+      fs
+        .readdirSync(prefix)
+        .filter((n) => !n.startsWith('.staging-test-'))
+        .sort(),
+    ).toEqual(['borg-dir-1.4.2', 'current']);
     expect(execFileSync(path.join(binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.2\n');
   });
 
@@ -282,7 +318,12 @@ describe('recovery from a killed --force replace', () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid;
     fs.mkdirSync(path.join(prefix, `.old-${dead}-00000000`));
     expect(await recoverInterrupted(prefix)).toEqual({ restored: [] });
-    expect(fs.readdirSync(prefix).filter((n) => !n.startsWith('.staging-test-')).sort()).toEqual(['borg-dir-1.4.2', 'current']);
+    expect(
+      fs
+        .readdirSync(prefix)
+        .filter((n) => !n.startsWith('.staging-test-'))
+        .sort(),
+    ).toEqual(['borg-dir-1.4.2', 'current']);
   });
 
   test('use after the crash finds the version again (recovery runs under the lock)', async () => {
@@ -290,7 +331,12 @@ describe('recovery from a killed --force replace', () => {
     await killedMidReplace();
     const r = await useVersion(prefix, binDir, '1.4.2');
     expect(r).toMatchObject({ version: '1.4.2', smoke: 'borg.exe 1.4.2' });
-    expect(fs.readdirSync(prefix).filter((n) => !n.startsWith('.staging-test-')).sort()).toEqual(['borg-dir-1.4.2', 'current']);
+    expect(
+      fs
+        .readdirSync(prefix)
+        .filter((n) => !n.startsWith('.staging-test-'))
+        .sort(),
+    ).toEqual(['borg-dir-1.4.2', 'current']);
   });
 });
 
@@ -302,7 +348,9 @@ describe('uninstall refusals', () => {
     const err = await uninstallVersion(prefix, binDir, '1.4.2', false).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).exitCode).toBe(2);
-    expect((err as Error).message).toBe('borg 1.4.2 is the current version: run borg-provision use OTHER-VERSION first, or pass --force to remove it and leave no current borg');
+    expect((err as Error).message).toBe(
+      'borg 1.4.2 is the current version: run borg-provision use OTHER-VERSION first, or pass --force to remove it and leave no current borg',
+    );
     expect(snapshotTree(prefix, binDir).filter((l) => !l.includes('.staging-test-'))).toEqual(before);
   });
 });
@@ -337,7 +385,7 @@ describe('stale lock takeover', () => {
 });
 
 describe('wrapper temporaries in the bin dir', () => {
-  test('a killed run\'s borg temp files are removed at the next activation; live and unrelated ones kept', async () => {
+  test("a killed run's borg temp files are removed at the next activation; live and unrelated ones kept", async () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid;
     fs.mkdirSync(binDir);
     const stale = [`.borg.${dead}.abcd1234.tmp`, `borg.tmp-${dead}-abcd1234`];

@@ -37,7 +37,9 @@ function publish(tag: string, tgz: string, asc: Buffer): string {
 
 /** The archive's path on the asset server, where faults apply (so they hit it, not the .asc). */
 async function archivePath(tag: string): Promise<string> {
-  const rel = (await (await fetch(`${gh.apiUrl}/repos/${gh.repo}/releases/tags/${tag}`)).json()) as { assets: { id: number; name: string }[] };
+  const rel = (await (await fetch(`${gh.apiUrl}/repos/${gh.repo}/releases/tags/${tag}`)).json()) as {
+    assets: { id: number; name: string }[];
+  };
   const id = rel.assets.find((a) => a.name === ASSET)!.id;
   expect(id).toBeGreaterThan(9); // `match` is a substring test: /assets/1 would match /assets/12 too
   return `/assets/${id}`;
@@ -45,7 +47,9 @@ async function archivePath(tag: string): Promise<string> {
 
 /** Big enough (~600 KB, incompressible) that most of it reaches the .part before an early close. */
 function bigArchive(version: string): string {
-  return fx.oneDirTgz(ASSET, version, 'ok', (dir) => fs.writeFileSync(path.join(dir, '_internal', 'noise.bin'), randomBytes(600_000)));
+  return fx.oneDirTgz(ASSET, version, 'ok', (dir) =>
+    fs.writeFileSync(path.join(dir, '_internal', 'noise.bin'), randomBytes(600_000)),
+  );
 }
 
 async function signed(tgz: string, by?: string, o: { digest?: 'SHA1' } = {}): Promise<Buffer> {
@@ -58,7 +62,10 @@ beforeAll(async () => {
   keys = await makeKeys(sb.root);
   gh = await startGithubServer();
   // Nine unrelated assets first: every asset id used below then has two digits (see archivePath).
-  gh.addRelease('0.0.1', Array.from({ length: 9 }, (_, i) => ({ name: `other-${i}.txt`, body: Buffer.from('x') })));
+  gh.addRelease(
+    '0.0.1',
+    Array.from({ length: 9 }, (_, i) => ({ name: `other-${i}.txt`, body: Buffer.from('x') })),
+  );
   const first = fx.oneDirTgz(ASSET, '1.4.1');
   gh.addRelease('1.4.1', [
     { name: ASSET, body: fs.readFileSync(first) },
@@ -92,13 +99,23 @@ describe('refusals while verifying a download', () => {
     bad[bad.length - 30] ^= 0xff;
     const tampered = path.join(sb.root, 'tampered.tgz');
     fs.writeFileSync(tampered, bad);
-    await expectRefusal(publish(tag, tampered, asc), keys.keyFlags, 5, /^BAD signature: .*borg-linux-glibc231-x86_64\.tgz does not match .*\.asc/);
+    await expectRefusal(
+      publish(tag, tampered, asc),
+      keys.keyFlags,
+      5,
+      /^BAD signature: .*borg-linux-glibc231-x86_64\.tgz does not match .*\.asc/,
+    );
   });
 
   test('a signature by another key, exit 5', async () => {
     const tag = nextTag();
     const tgz = fx.oneDirTgz(ASSET, tag);
-    await expectRefusal(publish(tag, tgz, await signed(tgz, keys.other.subkey)), keys.keyFlags, 5, /was made by .*, which is not a key of the trusted signing key/);
+    await expectRefusal(
+      publish(tag, tgz, await signed(tgz, keys.other.subkey)),
+      keys.keyFlags,
+      5,
+      /was made by .*, which is not a key of the trusted signing key/,
+    );
   });
 
   test('a signature by another key stops a download that has not finished: exit 5 at once', async () => {
@@ -119,7 +136,12 @@ describe('refusals while verifying a download', () => {
   test('a SHA-1 signature, exit 5', async () => {
     const tag = nextTag();
     const tgz = fx.oneDirTgz(ASSET, tag);
-    await expectRefusal(publish(tag, tgz, await signed(tgz, undefined, { digest: 'SHA1' })), keys.keyFlags, 5, /made with SHA1, which is too weak/);
+    await expectRefusal(
+      publish(tag, tgz, await signed(tgz, undefined, { digest: 'SHA1' })),
+      keys.keyFlags,
+      5,
+      /made with SHA1, which is too weak/,
+    );
   });
 
   test('a subkey without a valid binding, exit 5', async () => {
@@ -127,8 +149,16 @@ describe('refusals while verifying a download', () => {
     const tgz = fx.oneDirTgz(ASSET, tag);
     publish(tag, tgz, await signed(tgz, keys.other.subkey));
     const keyFile = path.join(sb.root, 'grafted.gpg');
-    fs.writeFileSync(keyFile, transplantSubkey(await keys.exportKey(keys.mirror.primary), await keys.exportKey(keys.other.primary)));
-    await expectRefusal(tag, ['--signing-key', keyFile, '--fingerprint', keys.mirror.primary], 5, /is not a valid signing key of/);
+    fs.writeFileSync(
+      keyFile,
+      transplantSubkey(await keys.exportKey(keys.mirror.primary), await keys.exportKey(keys.other.primary)),
+    );
+    await expectRefusal(
+      tag,
+      ['--signing-key', keyFile, '--fingerprint', keys.mirror.primary],
+      5,
+      /is not a valid signing key of/,
+    );
   });
 
   test('a revoked key, exit 5', async () => {
@@ -139,7 +169,12 @@ describe('refusals while verifying a download', () => {
     await keys.revoke(revoked.primary);
     const keyFile = path.join(sb.root, 'revoked.asc');
     fs.writeFileSync(keyFile, await keys.exportKey(revoked.primary, true));
-    await expectRefusal(tag, ['--signing-key', keyFile, '--fingerprint', revoked.primary], 5, /is revoked: refusing its signatures/);
+    await expectRefusal(
+      tag,
+      ['--signing-key', keyFile, '--fingerprint', revoked.primary],
+      5,
+      /is revoked: refusing its signatures/,
+    );
   });
 });
 
@@ -156,13 +191,19 @@ describe('a download that does not arrive in one piece is verified whole', () =>
     const seen = gh.requests.length;
     const r = await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--json']);
     expect(r.code).toBe(0);
-    const ranges = gh.requests.slice(seen).filter((q) => q.server === 'assets' && q.headers.range).map((q) => q.headers.range);
+    const ranges = gh.requests
+      .slice(seen)
+      .filter((q) => q.server === 'assets' && q.headers.range)
+      .map((q) => q.headers.range);
     expect(ranges).toHaveLength(1);
     const from = Number(/^bytes=(\d+)-$/.exec(ranges[0] ?? '')?.[1]);
     expect(from).toBeGreaterThan(0);
     expect(from).toBeLessThanOrEqual(size - 1000);
     expect(jsonOf<{ verification: { status: string; sha256: string } }>(r).verification).toEqual(
-      expect.objectContaining({ status: 'good', sha256: execFileSync('sha256sum', [tgz], { encoding: 'utf8' }).split(' ')[0] }),
+      expect.objectContaining({
+        status: 'good',
+        sha256: execFileSync('sha256sum', [tgz], { encoding: 'utf8' }).split(' ')[0],
+      }),
     );
   });
 
@@ -193,10 +234,23 @@ describe('a download that does not arrive in one piece is verified whole', () =>
     const tgz = fx.oneDirTgz(ASSET, tag);
     publish(tag, tgz, await signed(tgz));
     expect((await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--keep-download'])).code).toBe(0);
-    expect(fs.readdirSync(cacheOf(tag)).sort()).toEqual([ASSET, `${ASSET}.asc`, `${ASSET}.asc.sha256`, `${ASSET}.sha256`]);
+    expect(fs.readdirSync(cacheOf(tag)).sort()).toEqual([
+      ASSET,
+      `${ASSET}.asc`,
+      `${ASSET}.asc.sha256`,
+      `${ASSET}.sha256`,
+    ]);
     const count = (): number => gh.requests.filter((q) => q.server === 'assets').length;
     const before = count();
-    const r = await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--force', '--json', '--keep-download']);
+    const r = await install(sb, [
+      tag,
+      '--api-url',
+      gh.apiUrl,
+      ...keys.keyFlags,
+      '--force',
+      '--json',
+      '--keep-download',
+    ]);
     expect(r.code).toBe(0);
     expect(jsonOf<{ verification: { status: string } }>(r).verification.status).toBe('good');
     expect(count()).toBe(before); // both files came from the cache, and were verified from disk

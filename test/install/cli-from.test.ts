@@ -17,7 +17,10 @@ let keys: Keys;
 let n = 0;
 
 /** A fresh directory holding `file` under the release asset name, signed (unless sign: false). */
-async function release(file: string, o: { name?: string; sign?: boolean | string; digest?: 'SHA1' } = {}): Promise<string> {
+async function release(
+  file: string,
+  o: { name?: string; sign?: boolean | string; digest?: 'SHA1' } = {},
+): Promise<string> {
   const dest = placeAs(file, path.join(sb.root, 'assets', `r${++n}`), o.name ?? ASSET);
   if (o.sign !== false) await keys.sign(dest, typeof o.sign === 'string' ? o.sign : undefined, { digest: o.digest });
   return dest;
@@ -70,10 +73,17 @@ describe('refusals leave the previous install untouched', () => {
 
   test('signature by a subkey without a valid binding', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: keys.other.subkey });
-    const grafted = transplantSubkey(await keys.exportKey(keys.mirror.primary), await keys.exportKey(keys.other.primary));
+    const grafted = transplantSubkey(
+      await keys.exportKey(keys.mirror.primary),
+      await keys.exportKey(keys.other.primary),
+    );
     const keyFile = path.join(sb.root, 'grafted.gpg');
     fs.writeFileSync(keyFile, grafted);
-    await expectRefusal(['1.4.2', '--from', f, '--signing-key', keyFile, '--fingerprint', keys.mirror.primary], 5, /subkey|binding|key/i);
+    await expectRefusal(
+      ['1.4.2', '--from', f, '--signing-key', keyFile, '--fingerprint', keys.mirror.primary],
+      5,
+      /subkey|binding|key/i,
+    );
   });
 
   test('revoked key', async () => {
@@ -82,7 +92,11 @@ describe('refusals leave the previous install untouched', () => {
     await keys.revoke(revoked.primary);
     const keyFile = path.join(sb.root, 'revoked.asc');
     fs.writeFileSync(keyFile, await keys.exportKey(revoked.primary, true));
-    await expectRefusal(['1.4.2', '--from', f, '--signing-key', keyFile, '--fingerprint', revoked.primary], 5, /revoked/i);
+    await expectRefusal(
+      ['1.4.2', '--from', f, '--signing-key', keyFile, '--fingerprint', revoked.primary],
+      5,
+      /revoked/i,
+    );
   });
 
   test('SHA-1 signature', async () => {
@@ -92,18 +106,34 @@ describe('refusals leave the previous install untouched', () => {
 
   test('missing .asc', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: false });
-    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, /^borg-linux-glibc231-x86_64\.tgz has no signature \(.*\.asc is missing\)/);
+    await expectRefusal(
+      ['1.4.2', '--from', f, ...keys.keyFlags],
+      5,
+      /^borg-linux-glibc231-x86_64\.tgz has no signature \(.*\.asc is missing\)/,
+    );
   });
 
   test('unsigned -gh build without --allow-unsigned', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2'), { sign: false, name: 'borg-linux-glibc235-x86_64-gh.tgz' });
-    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, /has no signature.*--allow-unsigned accepts a -gh build unverified/);
+    await expectRefusal(
+      ['1.4.2', '--from', f, ...keys.keyFlags],
+      5,
+      /has no signature.*--allow-unsigned accepts a -gh build unverified/,
+    );
   });
 
   const escaping: [string, () => string, RegExp][] = [
     ['a ".." entry', () => fx.dotDotTgz('x.tgz'), /"\.\.\/evil" escapes the install directory/],
-    ['an absolute path', () => fx.absoluteTgz('x.tgz', path.join(sb.root, 'outside', 'abs')), /escapes the install directory \(absolute path\)/],
-    ['a symlink pointing out, written through', () => fx.symlinkOutTgz('x.tgz', path.join(sb.root, 'outside')), /symlink to absolute path/],
+    [
+      'an absolute path',
+      () => fx.absoluteTgz('x.tgz', path.join(sb.root, 'outside', 'abs')),
+      /escapes the install directory \(absolute path\)/,
+    ],
+    [
+      'a symlink pointing out, written through',
+      () => fx.symlinkOutTgz('x.tgz', path.join(sb.root, 'outside')),
+      /symlink to absolute path/,
+    ],
     ['a symlink written through', () => fx.symlinkThroughTgz('x.tgz'), /written through the symlink/],
     ['a hard link out', () => fx.hardlinkOutTgz('x.tgz', '/etc/passwd'), /escapes the install directory/],
     ['a device file', () => fx.deviceTgz('x.tgz'), /is a character device/],
@@ -117,26 +147,57 @@ describe('refusals leave the previous install untouched', () => {
 
   test('an ELF needing GLIBC_2.99', async () => {
     const f = await release(fx.needsGlibc299(ASSET, '1.4.2'));
-    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 5, /^_internal\/libfixture\.so needs GLIBC_2\.99 \(from libc\.so\.6\) but the target has glibc 2\.\d+/);
+    await expectRefusal(
+      ['1.4.2', '--from', f, ...keys.keyFlags],
+      5,
+      /^_internal\/libfixture\.so needs GLIBC_2\.99 \(from libc\.so\.6\) but the target has glibc 2\.\d+/,
+    );
   });
 
   test('a build needing a newer glibc than --glibc', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2'));
-    await expectRefusal(['1.4.2', '--from', f, '--glibc', '2.31', '--arch', 'x86_64', ...keys.keyFlags], 5, /needs GLIBC_2\.34 .* target has glibc 2\.31/);
+    await expectRefusal(
+      ['1.4.2', '--from', f, '--glibc', '2.31', '--arch', 'x86_64', ...keys.keyFlags],
+      5,
+      /needs GLIBC_2\.34 .* target has glibc 2\.31/,
+    );
   });
 
   test('--arch takes the shared aliases (aarch64 -> arm64); an unknown arch or glibc is exit 2', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2'));
-    const plan = await install(sb, ['1.4.2', '--from', f, '--glibc', '2.36', '--arch', 'aarch64', '--dry-run', '--json', ...keys.keyFlags]);
+    const plan = await install(sb, [
+      '1.4.2',
+      '--from',
+      f,
+      '--glibc',
+      '2.36',
+      '--arch',
+      'aarch64',
+      '--dry-run',
+      '--json',
+      ...keys.keyFlags,
+    ]);
     expect(plan.code).toBe(0);
     expect(jsonOf<{ plan: { target: unknown } }>(plan).plan.target).toEqual({ glibc: '2.36', arch: 'arm64' });
-    await expectRefusal(['1.4.2', '--from', f, '--arch', 'sparc', ...keys.keyFlags], 2, /^--arch sparc is not an arch we know: use one of /);
-    await expectRefusal(['1.4.2', '--from', f, '--glibc', '2', ...keys.keyFlags], 2, /^--glibc 2 is not a glibc release/);
+    await expectRefusal(
+      ['1.4.2', '--from', f, '--arch', 'sparc', ...keys.keyFlags],
+      2,
+      /^--arch sparc is not an arch we know: use one of /,
+    );
+    await expectRefusal(
+      ['1.4.2', '--from', f, '--glibc', '2', ...keys.keyFlags],
+      2,
+      /^--glibc 2 is not a glibc release/,
+    );
   });
 
   test('a failing smoke test rolls back', async () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2', 'fail'));
-    await expectRefusal(['1.4.2', '--from', f, ...keys.keyFlags], 6, /did not run .*; not activated: borg 1\.4\.1 stays current/);
+    await expectRefusal(
+      ['1.4.2', '--from', f, ...keys.keyFlags],
+      6,
+      /did not run .*; not activated: borg 1\.4\.1 stays current/,
+    );
   });
 
   test('a build artifact whose SHA-256 does not match its manifest', async () => {
@@ -158,7 +219,9 @@ describe('refusals leave the previous install untouched', () => {
     const before = sb.snapshot();
     const r = await install(sb, ['1.4.2', '--from', f, '--json'], { env: { PATH: '/usr/bin:/bin' } });
     expect(r.code).toBe(5);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { kind: 'signature', exitCode: 5, message: expect.stringMatching(/has no signature/) } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { kind: 'signature', exitCode: 5, message: expect.stringMatching(/has no signature/) },
+    });
     expect(r.stderr).not.toContain('is not on PATH');
     expect(sb.snapshot()).toEqual(before);
   });
@@ -197,8 +260,14 @@ describe('installs from local files', () => {
     const f = await release(fx.oneDirTgz(ASSET, '1.4.2'));
     const r = await install(sb, ['1.4.2', '--from', path.dirname(f), ...keys.keyFlags, '--json']);
     expect(r.code).toBe(0);
-    const j = jsonOf<{ action: string; smoke: string; verification: { status: string; primaryFingerprint: string } }>(r);
-    expect(j).toMatchObject({ action: 'installed', smoke: 'borg.exe 1.4.2', verification: { status: 'good', primaryFingerprint: keys.mirror.primary } });
+    const j = jsonOf<{ action: string; smoke: string; verification: { status: string; primaryFingerprint: string } }>(
+      r,
+    );
+    expect(j).toMatchObject({
+      action: 'installed',
+      smoke: 'borg.exe 1.4.2',
+      verification: { status: 'good', primaryFingerprint: keys.mirror.primary },
+    });
     expect(r.stderr).toMatch(/warning: trusting signing key .* instead of borg's pinned key/);
 
     const before = sb.snapshot();
@@ -207,9 +276,10 @@ describe('installs from local files', () => {
     expect(again.stdout).toMatch(/borg 1\.4\.2 is already installed .* and current; --force reinstalls it/);
     expect(sb.snapshot()).toEqual(before);
 
-    const list = jsonOf<{ current: string; versions: { version: string; current: boolean; source: string; signer: { verdict: string } }[] }>(
-      await cli(sb, ['list', '--json']),
-    );
+    const list = jsonOf<{
+      current: string;
+      versions: { version: string; current: boolean; source: string; signer: { verdict: string } }[];
+    }>(await cli(sb, ['list', '--json']));
     expect(list.current).toBe('1.4.2');
     expect(list.versions.map((v) => [v.version, v.current, v.source, v.signer.verdict])).toEqual([
       ['1.4.1', false, 'file', 'good'],
@@ -230,22 +300,32 @@ describe('installs from local files', () => {
     expect(use.stdout).toBe('borg 1.4.1 is current (was 1.4.2): borg.exe 1.4.1\n');
     const before = sb.snapshot();
     const un = await cli(sb, ['uninstall', '1.4.1']);
-    expect([un.code, errorLine(un)]).toEqual([2, 'borg 1.4.1 is the current version: run borg-provision use OTHER-VERSION first, or pass --force to remove it and leave no current borg']);
+    expect([un.code, errorLine(un)]).toEqual([
+      2,
+      'borg 1.4.1 is the current version: run borg-provision use OTHER-VERSION first, or pass --force to remove it and leave no current borg',
+    ]);
     expect(sb.snapshot()).toEqual(before);
     const missing = await cli(sb, ['use', '9.9.9']);
-    expect([missing.code, errorLine(missing)]).toEqual([2, expect.stringMatching(/borg 9\.9\.9 is not installed .*installed: 1\.4\.1, 1\.4\.2/)]);
+    expect([missing.code, errorLine(missing)]).toEqual([
+      2,
+      expect.stringMatching(/borg 9\.9\.9 is not installed .*installed: 1\.4\.1, 1\.4\.2/),
+    ]);
   });
 
   test('a build --vagrant artifact is installed as "built locally", loudly', async () => {
     const f = fx.buildArtifact('1.5.0');
     const r = await install(sb, ['--from', f]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/warning: borg-dir-1\.5\.0\.tgz is a locally built, UNSIGNED archive: it was checked only by SHA-256/);
+    expect(r.stderr).toMatch(
+      /warning: borg-dir-1\.5\.0\.tgz is a locally built, UNSIGNED archive: it was checked only by SHA-256/,
+    );
     // The human output says it too (verdict first), not only the warning and --json.
     const sha = execFileSync('sha256sum', [f], { encoding: 'utf8' }).split(' ')[0];
     const [first, from] = r.stdout.split('\n');
     expect(first).toBe('installed borg 1.5.0 (locally built, unsigned by borg); borg -V runs');
-    expect(from).toBe(`  from:     borg-dir-1.5.0.tgz (built locally, NOT signed by borg; SHA-256 ${sha} matches its build manifest)`);
+    expect(from).toBe(
+      `  from:     borg-dir-1.5.0.tgz (built locally, NOT signed by borg; SHA-256 ${sha} matches its build manifest)`,
+    );
     const list = jsonOf<{ versions: { version: string; source: string }[] }>(await cli(sb, ['list', '--json']));
     expect(list.versions.find((v) => v.version === '1.5.0')?.source).toBe('built locally');
     const un = await cli(sb, ['uninstall', '1.5.0', '--force', '--json']);
@@ -261,11 +341,17 @@ describe('installs from local files', () => {
     const r = await install(sb, ['1.6.0', '--from', f, '--allow-unsigned']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: borg-linux-glibc235-x86_64-gh is an UNSIGNED GitHub build/);
-    expect(r.stdout).toMatch(/^installed borg 1\.6\.0 \(UNSIGNED, unverified\); borg -V runs\n {2}from: {5}borg-linux-glibc235-x86_64-gh \(UNSIGNED, not verified \(--allow-unsigned\); SHA-256 [0-9a-f]{64}\)/);
-    expect(r.stdout).toMatch(/\n {2}glibc: .*\(one-file: bootloader only, the libraries packed inside are not scanned\)\n/);
+    expect(r.stdout).toMatch(
+      /^installed borg 1\.6\.0 \(UNSIGNED, unverified\); borg -V runs\n {2}from: {5}borg-linux-glibc235-x86_64-gh \(UNSIGNED, not verified \(--allow-unsigned\); SHA-256 [0-9a-f]{64}\)/,
+    );
+    expect(r.stdout).toMatch(
+      /\n {2}glibc: .*\(one-file: bootloader only, the libraries packed inside are not scanned\)\n/,
+    );
     expect(fs.statSync(path.join(sb.prefix, 'tmp')).mode & 0o777).toBe(0o700);
     // Under a sudo-like environment (no TMPDIR, no /run/user) the wrapper still provides one.
-    expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' })).toBe('borg.exe 1.6.0\n');
+    expect(
+      execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' }),
+    ).toBe('borg.exe 1.6.0\n');
     const plan = await install(sb, ['1.6.0', '--from', f, '--allow-unsigned', '--dry-run', '--json']);
     expect(jsonOf<{ plan: { elfScan: string; checks: string[] } }>(plan).plan).toMatchObject({
       elfScan: 'bootloader only (one-file)',
@@ -275,14 +361,17 @@ describe('installs from local files', () => {
 });
 
 describe('--from: signatures win over unsigned local builds', () => {
-  type Plan = { plan: { asset: string; signatureUrl: string | null; source: string; chosen: string | null; checks: string[] } };
+  type Plan = {
+    plan: { asset: string; signatureUrl: string | null; source: string; chosen: string | null; checks: string[] };
+  };
 
   /** A directory holding a release asset `name` (signed unless sign: false) and the local build of `version`. */
   async function mixedDir(version: string, name: string, o: { sign?: boolean } = {}): Promise<string> {
     const asset = await release(fx.oneDirTgz(name, version), { name, sign: o.sign });
     const dir = path.dirname(asset);
     const build = fx.buildArtifact(version);
-    for (const f of [build, build.replace(/\.tgz$/, '.manifest.json')]) fs.copyFileSync(f, path.join(dir, path.basename(f)));
+    for (const f of [build, build.replace(/\.tgz$/, '.manifest.json')])
+      fs.copyFileSync(f, path.join(dir, path.basename(f)));
     return dir;
   }
 
@@ -292,7 +381,9 @@ describe('--from: signatures win over unsigned local builds', () => {
     expect(r.code).toBe(0);
     const { plan } = jsonOf<Plan>(r);
     expect(plan).toMatchObject({ asset: ASSET, signatureUrl: path.join(dir, `${ASSET}.asc`), source: 'file' });
-    expect(plan.chosen).toMatch(/^borg-linux-glibc231-x86_64\.tgz: signed release asset, the best fit for glibc \S+ x86_64 over the local build borg-dir-1\.7\.0\.tgz$/);
+    expect(plan.chosen).toMatch(
+      /^borg-linux-glibc231-x86_64\.tgz: signed release asset, the best fit for glibc \S+ x86_64 over the local build borg-dir-1\.7\.0\.tgz$/,
+    );
     const human = await install(sb, ['1.7.0', '--from', dir, '--dry-run', ...keys.keyFlags]);
     expect(human.stdout).toMatch(/\n {2}chosen: {4}borg-linux-glibc231-x86_64\.tgz: signed release asset/);
   });
@@ -339,8 +430,12 @@ test('a key copy that has expired: the install says so each time, and suggests a
     const flags = ['1.6.2', '--from', tgz, '--signing-key', keyFile, '--fingerprint', exp.primary];
     const first = await install(own, flags);
     expect(first.code).toBe(0);
-    expect(first.stderr).toMatch(/warning: good signature, but this copy of the signing key \(custom\) expired on .*accepted like gpg's EXPKEYSIG\n/);
-    expect(first.stderr).toContain(`warning: the signing key copy in use is expired: get a current export of ${keyFile} for the current key (said once)`);
+    expect(first.stderr).toMatch(
+      /warning: good signature, but this copy of the signing key \(custom\) expired on .*accepted like gpg's EXPKEYSIG\n/,
+    );
+    expect(first.stderr).toContain(
+      `warning: the signing key copy in use is expired: get a current export of ${keyFile} for the current key (said once)`,
+    );
     const second = await install(own, [...flags, '--force']);
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/accepted like gpg's EXPKEYSIG/);

@@ -18,10 +18,14 @@ let gh: GithubServer;
 
 async function publish(tag: string, tgz: string): Promise<void> {
   const asc = await keys.sign(tgz);
-  gh.addRelease(tag, [
-    { name: ASSET, body: fs.readFileSync(tgz) },
-    { name: `${ASSET}.asc`, body: fs.readFileSync(asc) },
-  ], { withDigest: true });
+  gh.addRelease(
+    tag,
+    [
+      { name: ASSET, body: fs.readFileSync(tgz) },
+      { name: `${ASSET}.asc`, body: fs.readFileSync(asc) },
+    ],
+    { withDigest: true },
+  );
 }
 
 beforeAll(async () => {
@@ -32,9 +36,12 @@ beforeAll(async () => {
   await publish('1.4.2', fx.oneDirTgz(ASSET, '1.4.2'));
   await publish('1.4.4', fx.oneDirTgz(ASSET, '1.4.4'));
   await publish('1.6.0', fx.oneDirTgz(ASSET, '1.6.0', 'hang'));
-  await publish('1.6.1', fx.oneDirTgz(ASSET, '1.6.1', 'ok', (dir) => {
-    fs.writeFileSync(path.join(dir, 'borg.exe'), '#!/bin/sh\necho "borg.exe 1.6.1"\n', { mode: 0o755 });
-  }));
+  await publish(
+    '1.6.1',
+    fx.oneDirTgz(ASSET, '1.6.1', 'ok', (dir) => {
+      fs.writeFileSync(path.join(dir, 'borg.exe'), '#!/bin/sh\necho "borg.exe 1.6.1"\n', { mode: 0o755 });
+    }),
+  );
   await publish('1.6.2', fx.extraMemberTgz(ASSET, '1.6.2', `borg-dir/${'n'.repeat(300)}`));
   await publish('1.6.3', fx.extraMemberTgz(ASSET, '1.6.3', `borg-dir/${`${'p'.repeat(200)}/`.repeat(21)}x`));
   await publish('1.6.4', fx.extraMemberTgz(ASSET, '1.6.4', 'borg-dir/borg-provision.json/x'));
@@ -73,7 +80,9 @@ test('install --quiet prints the result only; --verbose each step and each HTTP 
   expect(v.code).toBe(0);
   expect(v.stderr).toContain(`  http: GET ${gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.4\n`);
   expect(v.stderr).toContain(`  http: GET ${gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.4: 200\n`);
-  expect(v.stderr).toMatch(new RegExp(`  http: GET ${gh.downloadUrl('1.4.4', ASSET).replace(/[.?]/g, '\\$&')}: 302 -> `));
+  expect(v.stderr).toMatch(
+    new RegExp(`  http: GET ${gh.downloadUrl('1.4.4', ASSET).replace(/[.?]/g, '\\$&')}: 302 -> `),
+  );
   expect(v.stderr).toMatch(/ {2}download: borg-linux-glibc231-x86_64\.tgz: \d+ bytes\n/);
   expect(v.stderr).toMatch(/ {2}activating borg 1\.4\.4 and running borg -V\n/);
   // back to 1.4.2 as the current version for what follows
@@ -82,17 +91,26 @@ test('install --quiet prints the result only; --verbose each step and each HTTP 
 
 test('--verbose shows each retry of the API', async () => {
   gh.setFault({ kind: 'status', status: 503, on: 'api', match: '/releases/tags/1.4.2' });
-  const r = await runCli(['releases', '1.4.2', '--api-url', gh.apiUrl, '--glibc', '2.31', '--arch', 'x86_64', '--verbose'], { env: sb.env });
+  const r = await runCli(
+    ['releases', '1.4.2', '--api-url', gh.apiUrl, '--glibc', '2.31', '--arch', 'x86_64', '--verbose'],
+    { env: sb.env },
+  );
   expect(r.code).toBe(0);
-  const tries = r.stderr.split('\n').filter((l) => l.startsWith(`  http: GET ${gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.2:`));
+  const tries = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith(`  http: GET ${gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.2:`));
   expect(tries).toEqual([expect.stringMatching(/: 503$/), expect.stringMatching(/: 200$/)]);
 });
 
 test('a borg.exe that ignores SIGTERM and hangs on -V: SIGKILL of its group, cleaned up, exit 6, 1.4.2 stays current', async () => {
   const pids = path.join(sb.root, 'hang-pids');
-  const r = await install(sb, ['1.6.0', ...api()], { env: { BORG_PROVISION_SMOKE_TIMEOUT_MS: '1500', FIXTURE_PIDS: pids } });
+  const r = await install(sb, ['1.6.0', ...api()], {
+    env: { BORG_PROVISION_SMOKE_TIMEOUT_MS: '1500', FIXTURE_PIDS: pids },
+  });
   expect(r.code).toBe(6);
-  expect(errorLine(r)).toMatch(/^borg 1\.6\.0 did not run \(`borg -V` timed out after 1\.5 s: it and its process group were killed\); not activated: borg 1\.4\.2 stays current$/);
+  expect(errorLine(r)).toMatch(
+    /^borg 1\.6\.0 did not run \(`borg -V` timed out after 1\.5 s: it and its process group were killed\); not activated: borg 1\.4\.2 stays current$/,
+  );
   expect(leftovers()).toEqual([]);
   expect(fs.existsSync(path.join(sb.prefix, 'borg-dir-1.6.0'))).toBe(false);
   const list = jsonOf<{ current: string }>(await cli(sb, ['list', '--json']));
@@ -132,13 +150,19 @@ test('cache list shows the downloads; cache clean --keep-current keeps only the 
   const listing = jsonOf<{ dir: string; releases: { name: string; files: { name: string }[] }[] }>(l);
   expect(listing.dir).toBe(path.join(sb.env.XDG_CACHE_HOME!, 'borg-provision'));
   expect(listing.releases.map((x) => x.name)).toEqual(expect.arrayContaining(['1.4.2', '1.4.4', '1.6.0']));
-  expect(listing.releases.find((x) => x.name === '1.4.2')!.files.map((f) => f.name)).toEqual(expect.arrayContaining([ASSET, `${ASSET}.asc`]));
+  expect(listing.releases.find((x) => x.name === '1.4.2')!.files.map((f) => f.name)).toEqual(
+    expect.arrayContaining([ASSET, `${ASSET}.asc`]),
+  );
   const human = await runCli(['cache', 'list'], { env: sb.env });
   expect(human.stdout).toMatch(new RegExp(`^  1\\.4\\.2 +\\d`, 'm'));
 
   const c = await runCli(['cache', 'clean', '--keep-current', '--prefix', sb.prefix, '--json'], { env: sb.env });
   expect(c.code).toBe(0);
-  const cleaned = jsonOf<{ current: string; removed: { name: string }[]; kept: { release: { name: string }; why: string }[] }>(c);
+  const cleaned = jsonOf<{
+    current: string;
+    removed: { name: string }[];
+    kept: { release: { name: string }; why: string }[];
+  }>(c);
   expect(cleaned.current).toBe('1.4.2');
   expect(cleaned.kept).toEqual([{ release: expect.objectContaining({ name: '1.4.2' }), why: 'the current version' }]);
   expect(cleaned.removed.map((x) => x.name)).toContain('1.4.4');

@@ -74,7 +74,9 @@ test.each<[string, RegExp, NodeJS.Signals]>([
 
 test('interrupted during the smoke test: rolled back, exit 130', async () => {
   const before = sb.snapshot();
-  const r = await install(sb, ['2.1.0', '--from', slow, ...keys.keyFlags], { onSpawn: interruptAt(/activating borg 2\.1\.0/) });
+  const r = await install(sb, ['2.1.0', '--from', slow, ...keys.keyFlags], {
+    onSpawn: interruptAt(/activating borg 2\.1\.0/),
+  });
   expect([r.code, errorLine(r)]).toEqual([130, 'interrupted; nothing was left half-written']);
   assertUntouched(before);
 });
@@ -93,7 +95,10 @@ test('a second install while the first holds the lock is refused with LockedErro
   const r1 = await first;
   clearInterval(poll);
   const r2 = await second!;
-  expect([r2.code, errorLine(r2)]).toEqual([6, expect.stringMatching(/^another borg-provision \(pid \d+\) is installing into .*; wait for it to finish/)]);
+  expect([r2.code, errorLine(r2)]).toEqual([
+    6,
+    expect.stringMatching(/^another borg-provision \(pid \d+\) is installing into .*; wait for it to finish/),
+  ]);
   expect(r1.code).toBe(0);
   expect(fs.readFileSync(path.join(sb.prefix, 'current'), 'utf8')).toBe('borg-dir-2.1.0\n');
   expect(fs.readdirSync(sb.prefix).filter((n) => n.startsWith('.'))).toEqual([]);

@@ -61,17 +61,25 @@ test('a prefix on a noexec mount is refused before any download, naming the moun
 test('a read-only prefix is refused too', async () => {
   const mnt = mountTmpfs(path.join(sb.root, 'ro mnt'), 'size=1m,ro');
   const r = await install(sb, ['1.4.2', '--api-url', gh.apiUrl, ...keys.keyFlags, '--prefix', mnt]);
-  expect([r.code, errorLine(r)]).toEqual([6, expect.stringMatching(/^--prefix .* is on a read-only filesystem \(mount .*ro mnt\)/)]);
+  expect([r.code, errorLine(r)]).toEqual([
+    6,
+    expect.stringMatching(/^--prefix .* is on a read-only filesystem \(mount .*ro mnt\)/),
+  ]);
   expect(gh.requests).toEqual([]);
 });
 
 test('a full disk fails with exit 6 and leaves nothing on it', async () => {
   const mnt = mountTmpfs(path.join(sb.root, 'tiny mnt'), 'size=2m,mode=0755');
-  const big = fx.oneDirTgz(ASSET, '1.4.2', 'ok', (d) => fs.writeFileSync(path.join(d, '_internal', 'data.bin'), randomBytes(3 << 20)));
+  const big = fx.oneDirTgz(ASSET, '1.4.2', 'ok', (d) =>
+    fs.writeFileSync(path.join(d, '_internal', 'data.bin'), randomBytes(3 << 20)),
+  );
   const f = placeAs(big, path.join(sb.root, 'full'), ASSET);
   await keys.sign(f);
   const r = await install(sb, ['1.4.2', '--from', f, ...keys.keyFlags, '--prefix', mnt]);
-  expect([r.code, errorLine(r)]).toEqual([6, expect.stringMatching(/^cannot unpack into .*: the disk is full: free space or choose another --prefix$/)]);
+  expect([r.code, errorLine(r)]).toEqual([
+    6,
+    expect.stringMatching(/^cannot unpack into .*: the disk is full: free space or choose another --prefix$/),
+  ]);
   expect(fs.readdirSync(mnt)).toEqual([]);
   expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
 });
@@ -80,7 +88,9 @@ test('a download cache that fills up fails with exit 6, naming the file and what
   // The archive is written to the cache as it arrives (synchronously, chunk by chunk): ENOSPC
   // there must end the install as cleanly as a full prefix does.
   const cache = mountTmpfs(path.join(sb.root, 'tiny cache'), 'size=1m,mode=0755');
-  const big = fx.oneDirTgz(ASSET, '1.4.3', 'ok', (d) => fs.writeFileSync(path.join(d, '_internal', 'data.bin'), randomBytes(3 << 20)));
+  const big = fx.oneDirTgz(ASSET, '1.4.3', 'ok', (d) =>
+    fs.writeFileSync(path.join(d, '_internal', 'data.bin'), randomBytes(3 << 20)),
+  );
   gh.addRelease('1.4.3', [
     { name: ASSET, body: fs.readFileSync(big) },
     { name: `${ASSET}.asc`, body: fs.readFileSync(await keys.sign(big)) },
@@ -88,7 +98,11 @@ test('a download cache that fills up fails with exit 6, naming the file and what
   const r = await install(sb, ['1.4.3', '--api-url', gh.apiUrl, ...keys.keyFlags], { env: { XDG_CACHE_HOME: cache } });
   expect([r.code, errorLine(r)]).toEqual([
     6,
-    expect.stringMatching(new RegExp(`^cannot write ${cache}/borg-provision/.*/${ASSET.replace(/\./g, '\\.')}\\.part: the disk is full: free space or point XDG_CACHE_HOME at a roomier place$`)),
+    expect.stringMatching(
+      new RegExp(
+        `^cannot write ${cache}/borg-provision/.*/${ASSET.replace(/\./g, '\\.')}\\.part: the disk is full: free space or point XDG_CACHE_HOME at a roomier place$`,
+      ),
+    ),
   ]);
   expect(fs.existsSync(path.join(sb.prefix, 'borg-dir-1.4.3'))).toBe(false);
   expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
@@ -102,7 +116,9 @@ test('a download cache that is full before the download starts gets the same adv
     // ENOSPC: full, as intended
   }
   const r = await install(sb, ['1.4.2', '--api-url', gh.apiUrl, ...keys.keyFlags], { env: { XDG_CACHE_HOME: cache } });
-  expect([r.code, errorLine(r)]).toEqual([6, expect.stringMatching(/^cannot .*: the disk is full: free space or point XDG_CACHE_HOME at a roomier place$/)]);
+  expect([r.code, errorLine(r)]).toEqual([
+    6,
+    expect.stringMatching(/^cannot .*: the disk is full: free space or point XDG_CACHE_HOME at a roomier place$/),
+  ]);
   expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
 });
-

@@ -19,12 +19,16 @@ let gh: GithubServer;
 
 async function publish(tag: string, tgz: string, extra: { name: string; body: Buffer }[] = []): Promise<void> {
   const asc = await keys.sign(tgz);
-  gh.addRelease(tag, [
-    { name: ASSET, body: fs.readFileSync(tgz) },
-    { name: `${ASSET}.asc`, body: fs.readFileSync(asc) },
-    { name: 'borg-macos1012.tgz', body: Buffer.from('not for linux') },
-    ...extra,
-  ], { withDigest: true });
+  gh.addRelease(
+    tag,
+    [
+      { name: ASSET, body: fs.readFileSync(tgz) },
+      { name: `${ASSET}.asc`, body: fs.readFileSync(asc) },
+      { name: 'borg-macos1012.tgz', body: Buffer.from('not for linux') },
+      ...extra,
+    ],
+    { withDigest: true },
+  );
 }
 
 beforeAll(async () => {
@@ -52,7 +56,12 @@ test('install from the release: chosen asset, verified, current, wrapper runs', 
   expect(r.code).toBe(0);
   // --json (and a pipe): no progress bar, no step lines, nothing on stderr but warnings.
   expect(r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('borg-provision: warning: '))).toEqual([]);
-  const j = jsonOf<{ action: string; plan: { asset: string; source: string }; verification: { status: string; signingFingerprint: string }; smoke: string }>(r);
+  const j = jsonOf<{
+    action: string;
+    plan: { asset: string; source: string };
+    verification: { status: string; signingFingerprint: string };
+    smoke: string;
+  }>(r);
   expect(j).toMatchObject({
     action: 'installed',
     plan: { asset: ASSET, source: 'release' },
@@ -61,8 +70,23 @@ test('install from the release: chosen asset, verified, current, wrapper runs', 
   });
   expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.2\n');
   const manifest = JSON.parse(fs.readFileSync(path.join(sb.prefix, 'borg-dir-1.4.2', 'borg-provision.json'), 'utf8'));
-  expect(manifest).toMatchObject({ version: '1.4.2', asset: ASSET, glibc: '2.31', source: 'release', signer: { verdict: 'good' } });
-  expect(manifest.from).toMatch(new RegExp(`^${gh.apiUrl.replace(/\/[^/]*$/, '').replace(/[.]/g, '\\.').split(':').slice(0, 2).join(':')}.*/${ASSET}$`));
+  expect(manifest).toMatchObject({
+    version: '1.4.2',
+    asset: ASSET,
+    glibc: '2.31',
+    source: 'release',
+    signer: { verdict: 'good' },
+  });
+  expect(manifest.from).toMatch(
+    new RegExp(
+      `^${gh.apiUrl
+        .replace(/\/[^/]*$/, '')
+        .replace(/[.]/g, '\\.')
+        .split(':')
+        .slice(0, 2)
+        .join(':')}.*/${ASSET}$`,
+    ),
+  );
 });
 
 test('--dry-run names the asset, both URLs and the checks, and downloads nothing', async () => {
@@ -70,8 +94,18 @@ test('--dry-run names the asset, both URLs and the checks, and downloads nothing
   const count = gh.requests.length;
   const r = await install(sb, ['1.4.4', ...api(), '--dry-run', '--json']);
   expect(r.code).toBe(0);
-  const plan = jsonOf<{ action: string; plan: { asset: string; archiveUrl: string; signatureUrl: string; checks: string[] } }>(r);
-  expect(plan).toMatchObject({ action: 'dry-run', plan: { asset: ASSET, archiveUrl: gh.downloadUrl('1.4.4', ASSET), signatureUrl: gh.downloadUrl('1.4.4', `${ASSET}.asc`) } });
+  const plan = jsonOf<{
+    action: string;
+    plan: { asset: string; archiveUrl: string; signatureUrl: string; checks: string[] };
+  }>(r);
+  expect(plan).toMatchObject({
+    action: 'dry-run',
+    plan: {
+      asset: ASSET,
+      archiveUrl: gh.downloadUrl('1.4.4', ASSET),
+      signatureUrl: gh.downloadUrl('1.4.4', `${ASSET}.asc`),
+    },
+  });
   expect(plan.plan.checks).toHaveLength(4);
   expect(plan.plan).toMatchObject({ elfScan: 'every ELF file' });
   expect(gh.requests.slice(count).filter((q) => q.server === 'assets')).toEqual([]);
@@ -85,8 +119,14 @@ test('a bad --signing-key or --fingerprint is refused before any request, instal
   const requests = gh.requests.length;
   const cases: [string[], RegExp][] = [
     [['--signing-key', notAKey], /not-a-key\.asc is not an OpenPGP public key/],
-    [['--signing-key', path.join(sb.root, 'missing.asc'), '--fingerprint', keys.mirror.primary], /cannot read signing key .*missing\.asc: no such file/],
-    [['--signing-key', keys.mirrorFile, '--fingerprint', 'ZZZ'], /--fingerprint "ZZZ" is not a 40-hex-digit OpenPGP v4 fingerprint/],
+    [
+      ['--signing-key', path.join(sb.root, 'missing.asc'), '--fingerprint', keys.mirror.primary],
+      /cannot read signing key .*missing\.asc: no such file/,
+    ],
+    [
+      ['--signing-key', keys.mirrorFile, '--fingerprint', 'ZZZ'],
+      /--fingerprint "ZZZ" is not a 40-hex-digit OpenPGP v4 fingerprint/,
+    ],
   ];
   // 1.4.2 is installed already (the first test): the flags are judged all the same.
   for (const version of ['1.6.1', '1.4.2']) {
@@ -102,7 +142,12 @@ test('a bad --signing-key or --fingerprint is refused before any request, instal
 test('a release whose borg prints the wrong version is rolled back', async () => {
   const before = sb.snapshot();
   const r = await install(sb, ['1.4.3', ...api()]);
-  expect([r.code, errorLine(r)]).toEqual([6, expect.stringMatching(/printed "borg\.exe 0\.0\.1", not version 1\.4\.3; not activated: borg 1\.4\.2 stays current/)]);
+  expect([r.code, errorLine(r)]).toEqual([
+    6,
+    expect.stringMatching(
+      /printed "borg\.exe 0\.0\.1", not version 1\.4\.3; not activated: borg 1\.4\.2 stays current/,
+    ),
+  ]);
   expect(sb.snapshot()).toEqual(before);
 });
 
@@ -143,7 +188,9 @@ test('an unknown version is exit 3 and changes nothing', async () => {
 });
 
 test('SIGINT during the download: exit 130, nothing changed, no temp leftovers', async () => {
-  const rel = (await (await fetch(`${gh.apiUrl}/repos/${gh.repo}/releases/tags/1.5.0`)).json()) as { assets: { id: number; name: string }[] };
+  const rel = (await (await fetch(`${gh.apiUrl}/repos/${gh.repo}/releases/tags/1.5.0`)).json()) as {
+    assets: { id: number; name: string }[];
+  };
   const assetPath = `/assets/${rel.assets.find((a) => a.name === ASSET)!.id}`;
   gh.setFault({ kind: 'stall', afterBytes: 2000, match: assetPath, times: 5 });
   const before = sb.snapshot();
@@ -160,7 +207,10 @@ test('SIGINT during the download: exit 130, nothing changed, no temp leftovers',
   });
   gh.clearFaults();
   // The fetch stage keeps the .part in the cache for resuming; nothing is in the prefix.
-  expect([r.code, errorLine(r)]).toEqual([130, expect.stringMatching(/^interrupted; the partial download .*\.part is kept for the next run/)]);
+  expect([r.code, errorLine(r)]).toEqual([
+    130,
+    expect.stringMatching(/^interrupted; the partial download .*\.part is kept for the next run/),
+  ]);
   expect(sb.snapshot()).toEqual(before);
   expect(fs.readdirSync(sb.prefix).filter((n) => n.startsWith('.'))).toEqual([]);
 });
@@ -169,14 +219,21 @@ test('no build of the release fits: install names the releases whose signed buil
   const newer = path.join(sb.root, 'only-236.tgz');
   fs.copyFileSync(fx.oneDirTgz(ASSET, '1.7.0'), newer);
   const asc = await keys.sign(newer);
-  gh.addRelease('1.7.0', [
-    { name: 'borg-linux-glibc236-x86_64.tgz', body: fs.readFileSync(newer) },
-    { name: 'borg-linux-glibc236-x86_64.tgz.asc', body: fs.readFileSync(asc) },
-  ], { withDigest: true });
+  gh.addRelease(
+    '1.7.0',
+    [
+      { name: 'borg-linux-glibc236-x86_64.tgz', body: fs.readFileSync(newer) },
+      { name: 'borg-linux-glibc236-x86_64.tgz.asc', body: fs.readFileSync(asc) },
+    ],
+    { withDigest: true },
+  );
   const before = sb.snapshot();
   const r = await install(sb, ['1.7.0', ...api(), '--glibc', '2.31', '--arch', 'x86_64']);
-  expect([r.code, errorLine(r)]).toEqual([3, expect.stringMatching(
-    /^borg 1\.7\.0 has no signed build for glibc 2\.31 on x86_64; other releases have a signed build that fits: 1\.5\.0 \(borg-linux-glibc231-x86_64\.tgz, glibc 2\.31\)/,
-  )]);
+  expect([r.code, errorLine(r)]).toEqual([
+    3,
+    expect.stringMatching(
+      /^borg 1\.7\.0 has no signed build for glibc 2\.31 on x86_64; other releases have a signed build that fits: 1\.5\.0 \(borg-linux-glibc231-x86_64\.tgz, glibc 2\.31\)/,
+    ),
+  ]);
   expect(sb.snapshot()).toEqual(before);
 });

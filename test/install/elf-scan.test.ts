@@ -51,14 +51,19 @@ test('a bundled .so needing GLIBC_2.99 is refused', async () => {
 });
 
 test('ELF files for another machine are refused', async () => {
-  await expect(scanElfTree(built, { glibc: '2.36', arch: 'arm64', elf: elfIdentityForArch('arm64') }, target)).rejects.toThrow(
+  await expect(
+    scanElfTree(built, { glibc: '2.36', arch: 'arm64', elf: elfIdentityForArch('arm64') }, target),
+  ).rejects.toThrow(
     /(borg\.exe|libfixture\.so) is built for another machine \(ELF64, e_machine 62\) than the target's arm64/,
   );
 });
 
 test('GLIBC_PRIVATE and GLIBC_ABI_DT_RELR needs are ignored; a corrupt ELF is refused', async () => {
   const dir = fs.mkdtempSync(path.join(tmp, 'w-'));
-  const ok = buildElf({ machine: 62, verneeds: [{ library: 'libc.so.6', versions: ['GLIBC_2.17', 'GLIBC_PRIVATE', 'GLIBC_ABI_DT_RELR'] }] });
+  const ok = buildElf({
+    machine: 62,
+    verneeds: [{ library: 'libc.so.6', versions: ['GLIBC_2.17', 'GLIBC_PRIVATE', 'GLIBC_ABI_DT_RELR'] }],
+  });
   fs.writeFileSync(path.join(dir, 'lib.so'), ok.buf);
   expect((await scanElfTree(dir, x86('2.17'), target)).maxGlibcNeeded).toBe('2.17');
   fs.writeFileSync(path.join(dir, 'broken.so'), ok.buf.subarray(0, 70));
@@ -80,7 +85,9 @@ test('a file of the build that cannot be opened (EACCES) is ArchiveError (exit 5
   const err = await scanElfTree(built, x86('2.36'), reader).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ArchiveError);
   expect((err as ArchiveError).exitCode).toBe(5);
-  expect((err as Error).message).toMatch(/^cannot read the ELF file _internal\/libfixture\.so of the build \(cannot open .*: permission denied\); refusing it$/);
+  expect((err as Error).message).toMatch(
+    /^cannot read the ELF file _internal\/libfixture\.so of the build \(cannot open .*: permission denied\); refusing it$/,
+  );
 });
 
 test('the main executable borg.exe must itself be ELF: a script there is refused (exit 5)', async () => {
@@ -90,7 +97,7 @@ test('the main executable borg.exe must itself be ELF: a script there is refused
   expect(err).toBeInstanceOf(ArchiveError);
   expect((err as ArchiveError).exitCode).toBe(5);
   expect((err as Error).message).toBe(
-    'borg.exe, the build\'s main executable, is a script ("#!/bin/sh"); a borg build\'s borg.exe is an ELF program for the target\'s arch: refusing the build',
+    "borg.exe, the build's main executable, is a script (\"#!/bin/sh\"); a borg build's borg.exe is an ELF program for the target's arch: refusing the build",
   );
   // An ELF borg.exe for another machine goes through the machine check like any library.
   fs.writeFileSync(path.join(dir, 'borg.exe'), buildElf({ machine: 183, verneeds: [] }).buf);

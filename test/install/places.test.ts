@@ -27,13 +27,19 @@ test('unknown mount flags (mountinfo unreadable): refused with exit 6, nothing c
     `cannot tell whether --prefix ${prefix} is mounted noexec or read-only: /proc/self/mountinfo is unreadable; mount /proc (or run where it is mounted), then install again`,
   );
   expect(fs.readdirSync(tmp)).toEqual([]);
-  await expect(checkPlace('--bin-dir', tmp, (p) => pathReport(p, null))).rejects.toThrow(/^cannot tell whether --bin-dir /);
+  await expect(checkPlace('--bin-dir', tmp, (p) => pathReport(p, null))).rejects.toThrow(
+    /^cannot tell whether --bin-dir /,
+  );
 });
 
 test('a noexec or read-only mount from the table is refused, naming it; an exec mount passes', async () => {
   await expect(checkPlace('--prefix', path.join(tmp, 'p'), (p) => pathReport(p, table('rw,noexec')))).rejects.toThrow(
     new RegExp(`is on a noexec mount \\(mount ${tmp}\\), where borg cannot run`),
   );
-  await expect(checkPlace('--bin-dir', tmp, (p) => pathReport(p, table('ro')))).rejects.toThrow(/is on a read-only filesystem/);
-  await expect(checkPlace('--prefix', path.join(tmp, 'p'), (p) => pathReport(p, table('rw,nosuid')))).resolves.toBeUndefined();
+  await expect(checkPlace('--bin-dir', tmp, (p) => pathReport(p, table('ro')))).rejects.toThrow(
+    /is on a read-only filesystem/,
+  );
+  await expect(
+    checkPlace('--prefix', path.join(tmp, 'p'), (p) => pathReport(p, table('rw,nosuid'))),
+  ).resolves.toBeUndefined();
 });

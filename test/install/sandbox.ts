@@ -90,7 +90,11 @@ export async function makeKeys(dir: string): Promise<Keys> {
 
 export function install(sb: Sandbox, args: string[], o: CliOptions = {}): Promise<CliResult> {
   const prefix = args.includes('--prefix') ? [] : ['--prefix', sb.prefix];
-  return runCli(['install', ...args, ...prefix, '--bin-dir', sb.binDir], { timeoutMs: 60000, ...o, env: { ...sb.env, ...o.env } });
+  return runCli(['install', ...args, ...prefix, '--bin-dir', sb.binDir], {
+    timeoutMs: 60000,
+    ...o,
+    env: { ...sb.env, ...o.env },
+  });
 }
 
 export function cli(sb: Sandbox, args: string[], o: CliOptions = {}): Promise<CliResult> {

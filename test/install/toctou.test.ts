@@ -45,7 +45,14 @@ afterAll(async () => {
 });
 
 function opts(o: Partial<InstallOptions>): InstallOptions {
-  return { prefix: sb.prefix, binDir: sb.binDir, target, signingKey: keys.mirrorFile, fingerprint: keys.mirror.primary, ...o };
+  return {
+    prefix: sb.prefix,
+    binDir: sb.binDir,
+    target,
+    signingKey: keys.mirrorFile,
+    fingerprint: keys.mirror.primary,
+    ...o,
+  };
 }
 
 async function signedRelease(file: string): Promise<string> {
@@ -56,7 +63,9 @@ async function signedRelease(file: string): Promise<string> {
 
 /** A build of `version` that would pass every other check, with a file the real one lacks. */
 function impostor(name: string, version: string): string {
-  return fx.oneDirTgz(name, version, 'ok', (dir) => fs.writeFileSync(path.join(dir, 'IMPOSTOR'), 'not what was signed\n'));
+  return fx.oneDirTgz(name, version, 'ok', (dir) =>
+    fs.writeFileSync(path.join(dir, 'IMPOSTOR'), 'not what was signed\n'),
+  );
 }
 
 /** Runs the install with the archive replaced after verification; expects exit 5 and no change. */
@@ -75,7 +84,9 @@ async function expectSwapRefused(o: Partial<InstallOptions>, swapIn: string): Pr
   expect(swapped).not.toBeNull(); // the seam ran: verification had passed
   expect(err).toBeInstanceOf(ChecksumError);
   expect((err as ChecksumError).exitCode).toBe(5);
-  expect((err as Error).message).toMatch(/changed after it was verified \(SHA-256 \w{16}… unpacked, \w{16}… verified\); nothing was installed/);
+  expect((err as Error).message).toMatch(
+    /changed after it was verified \(SHA-256 \w{16}… unpacked, \w{16}… verified\); nothing was installed/,
+  );
   expect(sb.snapshot()).toEqual(before); // no staging left, nothing activated
   expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.1\n');
 }

@@ -52,9 +52,19 @@ describe('the GitHub API client against a stand-in server', () => {
   it('follows the paginated list, newest first, up to the limit', async () => {
     const all = await listReleases({ apiUrl: gh.apiUrl, net, limit: 100 });
     expect(all.map((r) => r.tag)).toEqual(['2.0.0b22', '1.4.5', '1.4.2', '1.2.9', '1.4.1', 'v0.9.1']);
-    expect(all[0]).toEqual({ tag: '2.0.0b22', version: '2.0.0b22', name: '2.0.0b22', publishedAt: '2026-04-10T12:00:00Z', prerelease: true });
+    expect(all[0]).toEqual({
+      tag: '2.0.0b22',
+      version: '2.0.0b22',
+      name: '2.0.0b22',
+      publishedAt: '2026-04-10T12:00:00Z',
+      prerelease: true,
+    });
     expect(gh.requests.filter((q) => q.path.includes('/releases?')).length).toBe(3); // pages of 2
-    expect((await listReleases({ apiUrl: gh.apiUrl, net, limit: 3 })).map((r) => r.tag)).toEqual(['2.0.0b22', '1.4.5', '1.4.2']);
+    expect((await listReleases({ apiUrl: gh.apiUrl, net, limit: 3 })).map((r) => r.tag)).toEqual([
+      '2.0.0b22',
+      '1.4.5',
+      '1.4.2',
+    ]);
   });
 
   it('explains a rate limit with its reset time, without retrying', async () => {
@@ -78,7 +88,9 @@ describe('the GitHub API client against a stand-in server', () => {
     gh.setFault({ kind: 'status', status: 502, on: 'api', times: 10 });
     const err = await getRelease('1.4.5', { apiUrl: gh.apiUrl, net }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
-    expect((err as Error).message).toMatch(/^GitHub API request http:\/\/127\.0\.0\.1:\d+\/repos\/borgbackup\/borg\/releases\/tags\/1\.4\.5 failed: HTTP 502/);
+    expect((err as Error).message).toMatch(
+      /^GitHub API request http:\/\/127\.0\.0\.1:\d+\/repos\/borgbackup\/borg\/releases\/tags\/1\.4\.5 failed: HTTP 502/,
+    );
     expect(gh.requests.length).toBe(net.maxRetries + 1);
   });
 
@@ -93,7 +105,12 @@ describe('the GitHub API client against a stand-in server', () => {
 
 describe('nearestVersions', () => {
   it('takes two below and two above in PEP 440 order', () => {
-    expect(nearestVersions('1.4.0', ['1.2.9', '1.4.0rc1', '1.4.0b1', '1.4.1', '1.4.2', '1.4.3'])).toEqual(['1.4.0rc1', '1.4.0b1', '1.4.1', '1.4.2']);
+    expect(nearestVersions('1.4.0', ['1.2.9', '1.4.0rc1', '1.4.0b1', '1.4.1', '1.4.2', '1.4.3'])).toEqual([
+      '1.4.0rc1',
+      '1.4.0b1',
+      '1.4.1',
+      '1.4.2',
+    ]);
     expect(nearestVersions('junk', ['1.2.9', '1.4.1', '2.0.0b1'])).toEqual(['2.0.0b1', '1.4.1', '1.2.9']);
   });
 });

@@ -42,7 +42,9 @@ describe('a bad VERSION, before any request', () => {
   ])('%j: exit 2, the same line, no request', async (argv, networked) => {
     const before = gh.requests.length;
     const r = await runCli([...argv, ...(networked ? api() : [])], { env });
-    expect(r.stderr).toBe('borg-provision: error: "abc" is not a borg version: give one like 1.4.2 or 2.0.0b22 (see borg-provision releases)\n');
+    expect(r.stderr).toBe(
+      'borg-provision: error: "abc" is not a borg version: give one like 1.4.2 or 2.0.0b22 (see borg-provision releases)\n',
+    );
     expect(r.code).toBe(2);
     expect(gh.requests.length).toBe(before);
   });
@@ -51,7 +53,9 @@ describe('a bad VERSION, before any request', () => {
 test('a lone --glibc: the target says the glibc came from the flag and the arch from this machine', async () => {
   const r = await runCli(['releases', '1.4.5', '--api-url', gh.apiUrl, '--glibc', '2.36'], { env });
   expect(r.code).toBe(0);
-  expect(r.stdout.split('\n')[0]).toMatch(/^borg 1\.4\.5 for glibc 2\.36 \S+ \(--glibc 2\.36, arch of this machine\): /);
+  expect(r.stdout.split('\n')[0]).toMatch(
+    /^borg 1\.4\.5 for glibc 2\.36 \S+ \(--glibc 2\.36, arch of this machine\): /,
+  );
   const j = await runCli(['releases', '1.4.5', '--api-url', gh.apiUrl, '--glibc', '2.36', '--json'], { env });
   expect(jsonOf<{ targetSource: string }>(j).targetSource).toBe('--glibc 2.36, arch of this machine');
 });

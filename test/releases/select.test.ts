@@ -10,7 +10,12 @@ function release(tag: string): Release {
     name: tag,
     publishedAt: f.publishedAt,
     prerelease: f.prerelease,
-    assets: f.names.map((name) => ({ name, size: fakeBody(tag, name).length, url: `https://example.invalid/${tag}/${name}`, digest: null })),
+    assets: f.names.map((name) => ({
+      name,
+      size: fakeBody(tag, name).length,
+      url: `https://example.invalid/${tag}/${name}`,
+      digest: null,
+    })),
   };
 }
 
@@ -19,9 +24,21 @@ const TABLE: [string, string, string, string | null][] = [];
 const expectX86: Record<string, Record<string, string>> = {
   '1.2.9': { '2.31': 'borg-linuxnew64.tgz', '2.36': 'borg-linuxnewer64.tgz', '2.41': 'borg-linuxnewer64.tgz' },
   '1.4.1': { '2.31': 'borg-linux-glibc231.tgz', '2.36': 'borg-linux-glibc236.tgz', '2.41': 'borg-linux-glibc236.tgz' },
-  '1.4.2': { '2.31': 'borg-linux-glibc231-x86_64.tgz', '2.36': 'borg-linux-glibc236-x86_64.tgz', '2.41': 'borg-linux-glibc241-x86_64.tgz' },
-  '1.4.5': { '2.31': 'borg-linux-glibc231-x86_64.tgz', '2.36': 'borg-linux-glibc231-x86_64.tgz', '2.41': 'borg-linux-glibc231-x86_64.tgz' },
-  '2.0.0b22': { '2.31': 'borg-linux-glibc231-x86_64.tgz', '2.36': 'borg-linux-glibc231-x86_64.tgz', '2.41': 'borg-linux-glibc231-x86_64.tgz' },
+  '1.4.2': {
+    '2.31': 'borg-linux-glibc231-x86_64.tgz',
+    '2.36': 'borg-linux-glibc236-x86_64.tgz',
+    '2.41': 'borg-linux-glibc241-x86_64.tgz',
+  },
+  '1.4.5': {
+    '2.31': 'borg-linux-glibc231-x86_64.tgz',
+    '2.36': 'borg-linux-glibc231-x86_64.tgz',
+    '2.41': 'borg-linux-glibc231-x86_64.tgz',
+  },
+  '2.0.0b22': {
+    '2.31': 'borg-linux-glibc231-x86_64.tgz',
+    '2.36': 'borg-linux-glibc231-x86_64.tgz',
+    '2.41': 'borg-linux-glibc231-x86_64.tgz',
+  },
 };
 for (const tag of Object.keys(expectX86)) {
   for (const glibc of ['2.31', '2.36', '2.41']) {
@@ -84,7 +101,9 @@ describe('selectAsset: reasons', () => {
 
   it('explains each asset set aside', () => {
     expect(reasons('borg-linux-glibc241-x86_64.tgz')).toEqual(['needs glibc 2.41, the target has 2.36']);
-    expect(reasons('borg-linux-glibc235-x86_64-gh.tgz')).toEqual(['built on GitHub (-gh), no .asc signature (--allow-unsigned accepts it)']);
+    expect(reasons('borg-linux-glibc235-x86_64-gh.tgz')).toEqual([
+      'built on GitHub (-gh), no .asc signature (--allow-unsigned accepts it)',
+    ]);
     expect(reasons('borg-linux-glibc235-arm64-gh')).toEqual([
       'built for arm64, the target is x86_64',
       'built on GitHub (-gh), no .asc signature (--allow-unsigned accepts it)',
@@ -108,7 +127,9 @@ describe('selectAsset: reasons', () => {
 
   it('lists a signature whose asset is missing, and refuses a local build whose .asc is missing', () => {
     const r = release('1.4.5');
-    r.assets = r.assets.filter((a) => a.name !== 'borg-linux-glibc231-x86_64.tgz' && a.name !== 'borg-linux-glibc231-x86_64.asc');
+    r.assets = r.assets.filter(
+      (a) => a.name !== 'borg-linux-glibc231-x86_64.tgz' && a.name !== 'borg-linux-glibc231-x86_64.asc',
+    );
     const s = selectAsset(r, { glibc: '2.36', arch: 'x86_64' });
     expect(s.assets.find((a) => a.name === 'borg-linux-glibc231-x86_64.tgz.asc')).toMatchObject({
       eligible: false,
@@ -127,14 +148,19 @@ describe('selectAsset: reasons', () => {
   // asset is always signed by borg's maintainer; one without its .asc is incomplete or tampered with.
   it('keeps a local build without its .asc ineligible even with --allow-unsigned, and says to wait or use an older release', () => {
     const r = release('1.4.5');
-    r.assets = r.assets.filter((a) => a.name !== 'borg-linux-glibc231-x86_64.tgz' && a.name !== 'borg-linux-glibc231-x86_64.asc');
+    r.assets = r.assets.filter(
+      (a) => a.name !== 'borg-linux-glibc231-x86_64.tgz' && a.name !== 'borg-linux-glibc231-x86_64.asc',
+    );
     const s = selectAsset(r, { glibc: '2.32', arch: 'x86_64' }, { allowUnsigned: true });
     expect(s.assets.find((a) => a.name === 'borg-linux-glibc231-x86_64')).toMatchObject({
       eligible: false,
       reasons: ['signature (.asc) missing: not uploaded yet or removed; refusing'],
     });
     expect(s.selected).toBeNull();
-    expect(selectAsset(r, { glibc: '2.32', arch: 'x86_64' }, { allowUnsigned: true, asset: 'borg-linux-glibc231-x86_64' }).selected).toBeNull();
+    expect(
+      selectAsset(r, { glibc: '2.32', arch: 'x86_64' }, { allowUnsigned: true, asset: 'borg-linux-glibc231-x86_64' })
+        .selected,
+    ).toBeNull();
     const msg = noCompatibleMessage(s, { allowUnsigned: true });
     expect(msg).toContain(
       'the signature (.asc) of borg-linux-glibc231-x86_64 is missing (not uploaded yet, or removed): wait a few minutes and retry, or install an older release',
@@ -147,8 +173,14 @@ describe('selectAsset: reasons', () => {
   it('keeps an asset whose name it cannot read out, saying so', () => {
     const r = release('1.4.5');
     r.assets.push({ name: 'borg-linux-musl-x86_64.tgz', size: 1, url: 'https://example.invalid/x', digest: null });
-    const c = selectAsset(r, { glibc: '2.41', arch: 'x86_64' }).assets.find((a) => a.name === 'borg-linux-musl-x86_64.tgz')!;
-    expect(c).toMatchObject({ eligible: false, glibc: null, reasons: ['unknown asset name: not guessed into an OS, arch or glibc level'] });
+    const c = selectAsset(r, { glibc: '2.41', arch: 'x86_64' }).assets.find(
+      (a) => a.name === 'borg-linux-musl-x86_64.tgz',
+    )!;
+    expect(c).toMatchObject({
+      eligible: false,
+      glibc: null,
+      reasons: ['unknown asset name: not guessed into an OS, arch or glibc level'],
+    });
   });
 });
 
@@ -157,20 +189,34 @@ describe('selectAsset: --allow-unsigned, --asset and the hints', () => {
     const arm = selectAsset(release('1.4.5'), { glibc: '2.36', arch: 'arm64' }, { allowUnsigned: true });
     expect(arm.selected).toMatchObject({ name: 'borg-linux-glibc235-arm64-gh.tgz', signed: false, builtOn: 'github' });
     expect(arm.selected!.reasons.join(' ')).toMatch(/NOTHING will be verified/);
-    expect(selectAsset(release('1.4.5'), { glibc: '2.31', arch: 'arm64' }, { allowUnsigned: true }).selected).toBeNull();
-    expect(selectAsset(release('2.0.0b22'), { glibc: '2.41', arch: 'arm64' }, { allowUnsigned: true }).selected?.name).toBe('borg-linux-glibc239-arm64-gh.tgz');
+    expect(
+      selectAsset(release('1.4.5'), { glibc: '2.31', arch: 'arm64' }, { allowUnsigned: true }).selected,
+    ).toBeNull();
+    expect(
+      selectAsset(release('2.0.0b22'), { glibc: '2.41', arch: 'arm64' }, { allowUnsigned: true }).selected?.name,
+    ).toBe('borg-linux-glibc239-arm64-gh.tgz');
     const x86 = selectAsset(release('1.4.5'), { glibc: '2.36', arch: 'x86_64' }, { allowUnsigned: true });
     expect(x86.selected?.name).toBe('borg-linux-glibc231-x86_64.tgz');
-    expect(x86.assets.find((a) => a.name === 'borg-linux-glibc235-x86_64-gh.tgz')!.reasons).toContain('not chosen: unsigned, and a signed build fits');
+    expect(x86.assets.find((a) => a.name === 'borg-linux-glibc235-x86_64-gh.tgz')!.reasons).toContain(
+      'not chosen: unsigned, and a signed build fits',
+    );
   });
 
   it('honours --asset when it fits, and refuses one that does not', () => {
     const s = selectAsset(release('1.4.2'), { glibc: '2.41', arch: 'x86_64' }, { asset: 'borg-linux-glibc231-x86_64' });
     expect(s.selected).toMatchObject({ name: 'borg-linux-glibc231-x86_64', kind: 'onefile' });
-    const tooNew = selectAsset(release('1.4.2'), { glibc: '2.31', arch: 'x86_64' }, { asset: 'borg-linux-glibc241-x86_64.tgz' });
+    const tooNew = selectAsset(
+      release('1.4.2'),
+      { glibc: '2.31', arch: 'x86_64' },
+      { asset: 'borg-linux-glibc241-x86_64.tgz' },
+    );
     expect(tooNew.selected).toBeNull();
-    expect(noCompatibleMessage(tooNew, { asset: 'borg-linux-glibc241-x86_64.tgz' })).toMatch(/needs glibc 2.41, the target has 2.31/);
-    expect(() => selectAsset(release('1.4.2'), { glibc: '2.31', arch: 'x86_64' }, { asset: 'borg-nope' })).toThrow(UsageError);
+    expect(noCompatibleMessage(tooNew, { asset: 'borg-linux-glibc241-x86_64.tgz' })).toMatch(
+      /needs glibc 2.41, the target has 2.31/,
+    );
+    expect(() => selectAsset(release('1.4.2'), { glibc: '2.31', arch: 'x86_64' }, { asset: 'borg-nope' })).toThrow(
+      UsageError,
+    );
   });
 
   it('says what would fit when nothing does: other releases only as listed', () => {
@@ -185,10 +231,20 @@ describe('selectAsset: --allow-unsigned, --asset and the hints', () => {
       'borg 1.4.5 has no signed build for glibc 2.28 on x86_64; other releases have a signed build that fits: 1.4.1 (borg-linux-glibc228.tgz, glibc 2.28), 1.2.9 (borg-linux64.tgz, glibc 2.28); or build one for this target: borg-provision build --vagrant',
     );
     // A list without 1.4.1: it is not named (no table of what was once published).
-    expect(otherFits('1.4.5', listed.filter((r) => r.tag !== '1.4.1'), old.target).map((o) => o.version)).toEqual(['1.2.9']);
-    expect(noCompatibleMessage(old)).toBe('borg 1.4.5 has no signed build for glibc 2.28 on x86_64; or build one for this target: borg-provision build --vagrant');
+    expect(
+      otherFits(
+        '1.4.5',
+        listed.filter((r) => r.tag !== '1.4.1'),
+        old.target,
+      ).map((o) => o.version),
+    ).toEqual(['1.2.9']);
+    expect(noCompatibleMessage(old)).toBe(
+      'borg 1.4.5 has no signed build for glibc 2.28 on x86_64; or build one for this target: borg-provision build --vagrant',
+    );
     const arm = selectAsset(release('1.4.5'), { glibc: '2.36', arch: 'arm64' });
-    expect(noCompatibleMessage(arm)).toMatch(/unsigned GitHub builds fit \(borg-linux-glibc235-arm64-gh, borg-linux-glibc235-arm64-gh.tgz\): --allow-unsigned/);
+    expect(noCompatibleMessage(arm)).toMatch(
+      /unsigned GitHub builds fit \(borg-linux-glibc235-arm64-gh, borg-linux-glibc235-arm64-gh.tgz\): --allow-unsigned/,
+    );
     expect(noCompatibleMessage(arm)).toMatch(/borg-provision build --vagrant$/);
   });
 });

@@ -11,7 +11,9 @@ import { addBorgReleases } from '../fixtures-data/borg-releases';
 const net = { minBackoffMs: 5, maxBackoffMs: 20, maxRetries: 1, bodyTimeoutMs: 2000, headersTimeoutMs: 2000 };
 
 /** A front API on its own port; `answer` decides what it says. Records the headers it was sent. */
-async function startFront(answer: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<{ url: string; auth: (string | undefined)[]; close: () => Promise<void> }> {
+async function startFront(
+  answer: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): Promise<{ url: string; auth: (string | undefined)[]; close: () => Promise<void> }> {
   const auth: (string | undefined)[] = [];
   const server = http.createServer((req, res) => {
     auth.push(req.headers.authorization);
@@ -42,7 +44,9 @@ describe('the GitHub token stays with the API origin', () => {
       res.end(JSON.stringify([{ tag_name: '1.4.5', name: '1.4.5', published_at: null, prerelease: false }]));
     });
     try {
-      const err = await listReleases({ apiUrl: front.url, net, token: 'ghp_secret', limit: 10 }).catch((e: unknown) => e);
+      const err = await listReleases({ apiUrl: front.url, net, token: 'ghp_secret', limit: 10 }).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(NetworkError);
       expect((err as Error).message).toMatch(
         /^GitHub API release list points its next page to http:\/\/127\.0\.0\.1:\d+ instead of http:\/\/127\.0\.0\.1:\d+: refused; check --api-url$/,

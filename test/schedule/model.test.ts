@@ -156,6 +156,6 @@ test('the scheduled executable: a single executable alone, else node with bin/ru
   expect(backupRunArgv(node, 'nas')).toEqual(['/usr/bin/node', node.script, 'backup', 'run', 'nas']);
 });
 
-test('the schedulers offered as --via are the stage\'s own', () => {
+test("the schedulers offered as --via are the stage's own", () => {
   expect([...VIA_OPTIONS].sort()).toEqual([...VIAS].sort());
 });

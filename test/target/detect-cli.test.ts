@@ -12,7 +12,12 @@ let env: NodeJS.ProcessEnv;
 beforeAll(() => {
   work = tempDir('bp-detect-');
   const home = path.join(work, 'home');
-  env = { HOME: home, XDG_DATA_HOME: path.join(home, 'data'), XDG_CACHE_HOME: path.join(home, 'cache'), XDG_CONFIG_HOME: path.join(home, 'config') };
+  env = {
+    HOME: home,
+    XDG_DATA_HOME: path.join(home, 'data'),
+    XDG_CACHE_HOME: path.join(home, 'cache'),
+    XDG_CONFIG_HOME: path.join(home, 'config'),
+  };
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -32,10 +37,15 @@ describe('bad input exits 2 with one line', () => {
   const cases: [string, () => string, RegExp][] = [
     ['a file that is not ELF', () => put(work, 'text.so', 'hello\n'), /text\.so is not a valid ELF file: no ELF magic/],
     ['a truncated ELF header', () => put(work, 'trunc.so', good.buf.subarray(0, 30)), /truncated ELF header/],
-    ['a truncated copy', () => put(work, 'short.so', good.buf.subarray(0, good.buf.length - 40)), /section table runs past the end/],
+    [
+      'a truncated copy',
+      () => put(work, 'short.so', good.buf.subarray(0, good.buf.length - 40)),
+      /section table runs past the end/,
+    ],
     [
       'a corrupt string offset',
-      () => put(work, 'corrupt.so', patch(good, sectionHeaderField(good, good.sections['.gnu.version_d'], 'link'), 4, 77)),
+      () =>
+        put(work, 'corrupt.so', patch(good, sectionHeaderField(good, good.sections['.gnu.version_d'], 'link'), 4, 77)),
       /links to section 77, which is not a string table/,
     ],
     ['a directory', () => work, /is a directory, not a file/],
@@ -84,7 +94,9 @@ describe('bad input exits 2 with one line', () => {
   test('--json prints the error object on stdout', async () => {
     const r = await detect('--libc', put(work, 'text2.so', 'x'), '--json');
     expect(r.code).toBe(2);
-    expect(jsonOf(r)).toEqual({ error: { kind: 'elf-format', exitCode: 2, message: expect.stringMatching(/no ELF magic/) } });
+    expect(jsonOf(r)).toEqual({
+      error: { kind: 'elf-format', exitCode: 2, message: expect.stringMatching(/no ELF magic/) },
+    });
   });
 });
 
@@ -111,16 +123,37 @@ test('the running machine: verdict first, and --json has the documented shape', 
   expect(r.code).toBe(0);
   const report = jsonOf<Record<string, any>>(r);
   expect(Object.keys(report)).toEqual(
-    expect.arrayContaining(['libc', 'arch', 'kernelArch', 'elf', 'system', 'paths', 'sudo', 'borg', 'source', 'wouldInstall']),
+    expect.arrayContaining([
+      'libc',
+      'arch',
+      'kernelArch',
+      'elf',
+      'system',
+      'paths',
+      'sudo',
+      'borg',
+      'source',
+      'wouldInstall',
+    ]),
   );
-  expect(Object.keys(report.libc).sort()).toEqual(['build', 'family', 'maxSymbolVersion', 'path', 'release', 'versions']);
+  expect(Object.keys(report.libc).sort()).toEqual([
+    'build',
+    'family',
+    'maxSymbolVersion',
+    'path',
+    'release',
+    'versions',
+  ]);
   const ldd = execFileSync('ldd', ['--version'], { encoding: 'utf8' }).split('\n')[0];
   expect(ldd.endsWith(` ${report.libc.release}`)).toBe(true);
   // The same list real-libc.test.ts proves equal to readelf -V's.
   expect(report.libc.versions).toEqual((await inspectLibc(report.libc.path)).libc.versions);
-  expect(report.paths.map((p: { path: string }) => p.path)).toEqual(
-    ['/tmp', env.HOME, '/root', `${env.XDG_DATA_HOME}/borg-provision`],
-  );
+  expect(report.paths.map((p: { path: string }) => p.path)).toEqual([
+    '/tmp',
+    env.HOME,
+    '/root',
+    `${env.XDG_DATA_HOME}/borg-provision`,
+  ]);
   expect(report.source).toMatchObject({ kind: 'running', hostChecked: true });
 });
 
@@ -147,7 +180,13 @@ test('--libc with a copy of a NAS libc, --json', async () => {
   const r = await detect('--libc', libc, '--json');
   expect(r.code).toBe(0);
   expect(jsonOf(r)).toMatchObject({
-    libc: { path: libc, family: 'glibc', release: '2.36', maxSymbolVersion: '2.35', build: 'Debian GLIBC 2.36-9+deb12u10' },
+    libc: {
+      path: libc,
+      family: 'glibc',
+      release: '2.36',
+      maxSymbolVersion: '2.35',
+      build: 'Debian GLIBC 2.36-9+deb12u10',
+    },
     arch: 'x86_64',
     elf: { class: 64, endianness: 'little', machine: 62 },
     system: { os: null, debian: 'bookworm', truenas: null },
@@ -192,8 +231,17 @@ test('one borg reached through two PATH entries (usrmerge: /bin -> usr/bin) is l
   const pathEnv = `${usr}:${bin}:/usr/bin:/bin`;
   const r = await runCli(['detect', '--json'], { env: { ...env, PATH: pathEnv } });
   expect(r.code).toBe(0);
-  const ours = jsonOf<{ borg: { path: string; realPath: string; alsoAt: string[]; version: string }[] }>(r).borg.filter((b) => b.path.startsWith(work));
-  expect(ours).toEqual([{ path: path.join(usr, 'borg'), realPath: path.join(usr, 'borg'), alsoAt: [path.join(bin, 'borg')], version: '1.2.7' }]);
+  const ours = jsonOf<{ borg: { path: string; realPath: string; alsoAt: string[]; version: string }[] }>(r).borg.filter(
+    (b) => b.path.startsWith(work),
+  );
+  expect(ours).toEqual([
+    {
+      path: path.join(usr, 'borg'),
+      realPath: path.join(usr, 'borg'),
+      alsoAt: [path.join(bin, 'borg')],
+      version: '1.2.7',
+    },
+  ]);
   expect(readFileSync(runs, 'utf8')).toBe('run\n');
   const human = await runCli(['detect'], { env: { ...env, PATH: pathEnv } });
   expect(human.stdout).toContain(`${path.join(usr, 'borg')} 1.2.7 (also ${path.join(bin, 'borg')})`);

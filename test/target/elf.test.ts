@@ -89,7 +89,18 @@ describe('arch names', () => {
 describe('versions and release', () => {
   test('versions sort numerically; base, GLIBC_PRIVATE, GLIBC_ABI_* and other names are skipped', () => {
     const t = libcFromBytes(
-      buildElf({ verdefs: ['libc.so.6', 'GLIBC_2.36', 'GLIBC_2.2.5', 'GLIBC_2.10', 'GLIBC_2.9', 'GLIBC_ABI_DT_RELR', 'GLIBC_PRIVATE', 'FOO_1.0'] }).buf,
+      buildElf({
+        verdefs: [
+          'libc.so.6',
+          'GLIBC_2.36',
+          'GLIBC_2.2.5',
+          'GLIBC_2.10',
+          'GLIBC_2.9',
+          'GLIBC_ABI_DT_RELR',
+          'GLIBC_PRIVATE',
+          'FOO_1.0',
+        ],
+      }).buf,
       'libc.so.6',
     );
     expect(t.libc.versions).toEqual(['2.2.5', '2.9', '2.10', '2.36']);
@@ -100,13 +111,20 @@ describe('versions and release', () => {
   test('only the first aux entry names a definition (later ones are parents)', () => {
     // With parents, GLIBC_2.17's second aux names GLIBC_2.2.5; counting it would not change the
     // set, so check the one definition whose parent is the base name is not counted twice either.
-    const t = libcFromBytes(buildElf({ verdefs: ['libc.so.6', 'GLIBC_2.1', 'GLIBC_2.0'], verdefParents: true }).buf, 'l');
+    const t = libcFromBytes(
+      buildElf({ verdefs: ['libc.so.6', 'GLIBC_2.1', 'GLIBC_2.0'], verdefParents: true }).buf,
+      'l',
+    );
     expect(t.libc.versions).toEqual(['2.0', '2.1']);
   });
 
   test.each([
     ['GNU C Library (GNU libc) stable release version 2.39.', '2.39', null],
-    ['GNU C Library (Ubuntu GLIBC 2.35-0ubuntu3.8) stable release version 2.35.', '2.35', 'Ubuntu GLIBC 2.35-0ubuntu3.8'],
+    [
+      'GNU C Library (Ubuntu GLIBC 2.35-0ubuntu3.8) stable release version 2.35.',
+      '2.35',
+      'Ubuntu GLIBC 2.35-0ubuntu3.8',
+    ],
     ['GNU C Library (GNU libc) development release version 2.40.9000.', '2.40.9000', null],
     ['GNU C Library stable release version 2.17, by Roland McGrath et al.', '2.17', null],
   ])('release string %j', (text, release, build) => {
@@ -129,7 +147,8 @@ describe('versions and release', () => {
   });
 
   test('an ELF file that is no C library is bad input (exit 2), saying what to pass', () => {
-    const run = () => libcFromBytes(buildElf({ verneeds: [{ library: 'libc.so.6', versions: ['GLIBC_2.34'] }] }).buf, '/bin/x');
+    const run = () =>
+      libcFromBytes(buildElf({ verneeds: [{ library: 'libc.so.6', versions: ['GLIBC_2.34'] }] }).buf, '/bin/x');
     expect(run).toThrow(BadInputError);
     expect(run).toThrow(
       '/bin/x is an ELF file but not a C library (no GNU C Library release string and no GLIBC_ version definitions): ' +

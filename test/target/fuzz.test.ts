@@ -40,7 +40,8 @@ function regionsOf(buf: Buffer): Region[] {
     { name: 'section headers', start: h.shoff, end: h.shoff + h.shnum * h.shentsize },
   ];
   for (const s of image.sections) {
-    if (s.name === '.gnu.version_d' || s.name === '.gnu.version_r') regions.push({ name: s.name, start: s.off, end: s.off + s.size });
+    if (s.name === '.gnu.version_d' || s.name === '.gnu.version_r')
+      regions.push({ name: s.name, start: s.off, end: s.off + s.size });
   }
   return regions;
 }
@@ -99,10 +100,14 @@ test(`${MUTATIONS} seeded mutations of the real libc parse or fail with ElfForma
 
 test('1000 seeded mutations anywhere in a small 32-bit big-endian libc from the ELF writer', () => {
   const elf = buildElf({
-    class: 32, endianness: 'big', machine: 20,
-    verdefs: ['libc.so.6', 'GLIBC_2.0', 'GLIBC_2.1', 'GLIBC_2.2', 'GLIBC_PRIVATE'], verdefParents: true,
+    class: 32,
+    endianness: 'big',
+    machine: 20,
+    verdefs: ['libc.so.6', 'GLIBC_2.0', 'GLIBC_2.1', 'GLIBC_2.2', 'GLIBC_PRIVATE'],
+    verdefParents: true,
     verneeds: [{ library: 'ld.so.1', versions: ['GLIBC_2.0', 'GLIBC_PRIVATE'] }],
-    rodata: releaseString('2.36', 'Debian GLIBC 2.36-9+deb12u10'), interp: '/lib/ld.so.1',
+    rodata: releaseString('2.36', 'Debian GLIBC 2.36-9+deb12u10'),
+    interp: '/lib/ld.so.1',
   });
   const rnd = prng(SEED + 1);
   let rejected = 0;
@@ -114,7 +119,8 @@ test('1000 seeded mutations anywhere in a small 32-bit big-endian libc from the 
       readVersionDefinitions(image);
       readVersionNeeds(image);
     } catch (err) {
-      if (!(err instanceof ElfFormatError)) throw new Error(`mutation ${i} escaped as ${(err as Error).name}: ${(err as Error).message}`);
+      if (!(err instanceof ElfFormatError))
+        throw new Error(`mutation ${i} escaped as ${(err as Error).name}: ${(err as Error).message}`);
       rejected++;
     }
   }

@@ -46,13 +46,25 @@ test('pathReport: noexec/readonly of the mount, and a missing path judged by its
   const table = parseMountInfo(
     `1 0 0:1 / / rw - ext4 /dev/sda rw\n2 1 0:2 / ${d} rw,noexec - tmpfs tmpfs rw\n3 2 0:3 / ${d}/exec rw - tmpfs tmpfs ro\n`,
   );
-  expect(await pathReport(d, table)).toEqual({ path: d, exists: true, noexec: true, readonly: false, flagsKnown: true, mountPoint: d });
+  expect(await pathReport(d, table)).toEqual({
+    path: d,
+    exists: true,
+    noexec: true,
+    readonly: false,
+    flagsKnown: true,
+    mountPoint: d,
+  });
   expect(await pathReport(`${d}/exec`, table)).toMatchObject({ noexec: false, readonly: true });
   expect(await pathReport(`${d}/later/prefix`, table)).toEqual({
-    path: `${d}/later/prefix`, exists: false, noexec: true, readonly: false, flagsKnown: true, mountPoint: d,
+    path: `${d}/later/prefix`,
+    exists: false,
+    noexec: true,
+    readonly: false,
+    flagsKnown: true,
+    mountPoint: d,
   });
   // The running machine's own table: "/" is a mount, and a real path is found on it.
-  expect((await pathReport('/'))).toMatchObject({ path: '/', exists: true, mountPoint: '/' });
+  expect(await pathReport('/')).toMatchObject({ path: '/', exists: true, mountPoint: '/' });
 });
 
 test('an unreadable mount table: the flags are reported as unknown, and detect says so', async () => {
@@ -74,7 +86,9 @@ test('install paths: /tmp, $HOME, /root and the XDG prefix, without duplicates',
   expect(reports.map((r) => r.path)).toEqual(['/tmp', home, '/root', `${home}/data/borg-provision`]);
   expect(reports[3].exists).toBe(false);
   expect((await installPathReports({ HOME: '/root' })).map((r) => r.path)).toEqual([
-    '/tmp', '/root', '/root/.local/share/borg-provision',
+    '/tmp',
+    '/root',
+    '/root/.local/share/borg-provision',
   ]);
 });
 
@@ -97,7 +111,9 @@ test('borg on PATH: versions from `borg -V`, a hanging borg times out, relative 
   script('bad', 'echo oops; exit 1');
   put(d, 'noexec/borg', 'not executable');
   const started = Date.now();
-  const found = await borgOnPath({ PATH: [`${d}/a`, `${d}/b`, `${d}/a`, 'a', `${d}/noexec`, `${d}/hang`, `${d}/bad`].join(':') });
+  const found = await borgOnPath({
+    PATH: [`${d}/a`, `${d}/b`, `${d}/a`, 'a', `${d}/noexec`, `${d}/hang`, `${d}/bad`].join(':'),
+  });
   expect(found).toEqual([
     { path: `${d}/a/borg`, realPath: `${d}/a/borg`, alsoAt: [], version: '1.4.5' },
     { path: `${d}/b/borg`, realPath: `${d}/b/borg`, alsoAt: [], version: '2.0.0b22' },
@@ -110,7 +126,9 @@ test('borg on PATH: versions from `borg -V`, a hanging borg times out, relative 
 
 test('fitting build family from the glibc release', () => {
   expect(fittingBuild('2.36', 'x86_64')).toMatchObject({
-    assetFamily: 'borg-linux-glibc236', signed: true, alsoFits: ['borg-linux-glibc231', 'borg-linux-glibc228'],
+    assetFamily: 'borg-linux-glibc236',
+    signed: true,
+    alsoFits: ['borg-linux-glibc231', 'borg-linux-glibc228'],
   });
   expect(fittingBuild('2.31', 'x86_64')?.assetFamily).toBe('borg-linux-glibc231');
   expect(fittingBuild('2.35', 'x86_64')?.assetFamily).toBe('borg-linux-glibc231');

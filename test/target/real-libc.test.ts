@@ -4,7 +4,11 @@ import { findLibc, inspectLibc, readElfNeeds } from '../../src/target';
 import { sortDotted } from '../../src/util/dotted-version';
 
 function readelfV(file: string): string {
-  return execFileSync('readelf', ['-V', '-W', file], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C' } });
+  return execFileSync('readelf', ['-V', '-W', file], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, LC_ALL: 'C' },
+  });
 }
 
 /** The block of readelf -V output for one section, e.g. '.gnu.version_d'. */
@@ -16,7 +20,7 @@ function block(out: string, section: string): string[] {
   return lines.slice(start + 1, end < 0 ? undefined : end);
 }
 
-test('the versions detect reports equal readelf -V for the machine\'s libc', async () => {
+test("the versions detect reports equal readelf -V for the machine's libc", async () => {
   const libc = await findLibc();
   const expected = sortDotted([
     ...new Set(
@@ -44,7 +48,10 @@ test('the release and vendor build equal what ldd --version prints', async () =>
   expect(t.libc.family).toBe('glibc');
 });
 
-test.each([['ls', '/bin/ls'], ['readelf', '/usr/bin/readelf']])('readElfNeeds of %s equals readelf -V', async (_, file) => {
+test.each([
+  ['ls', '/bin/ls'],
+  ['readelf', '/usr/bin/readelf'],
+])('readElfNeeds of %s equals readelf -V', async (_, file) => {
   const expected: { library: string; versions: string[] }[] = [];
   for (const l of block(readelfV(file), '.gnu.version_r')) {
     const lib = /File: (\S+)/.exec(l);

@@ -45,13 +45,26 @@ export function truenasRoot(dir: string, o: { release?: string; build?: string }
   link(dir, 'bin', 'usr/bin');
   link(dir, 'lib', 'usr/lib');
   link(dir, 'lib64', 'usr/lib64');
-  put(dir, 'usr/bin/dash', buildElf({ interp: '/lib64/ld-linux-x86-64.so.2', verneeds: [{ library: 'libc.so.6', versions: ['GLIBC_2.34'] }] }).buf);
+  put(
+    dir,
+    'usr/bin/dash',
+    buildElf({ interp: '/lib64/ld-linux-x86-64.so.2', verneeds: [{ library: 'libc.so.6', versions: ['GLIBC_2.34'] }] })
+      .buf,
+  );
   link(dir, 'usr/bin/sh', 'dash');
-  put(dir, 'usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', buildElf({ verdefs: ['ld-linux-x86-64.so.2', 'GLIBC_2.2.5'] }).buf);
+  put(
+    dir,
+    'usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2',
+    buildElf({ verdefs: ['ld-linux-x86-64.so.2', 'GLIBC_2.2.5'] }).buf,
+  );
   link(dir, 'usr/lib64/ld-linux-x86-64.so.2', '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2');
   put(dir, 'usr/lib/x86_64-linux-gnu/libc.so.6', libcElf(release, o.build ?? `Debian GLIBC ${release}-9+deb12u10`));
   put(dir, 'etc/os-release', TRUENAS_OS_RELEASE);
   put(dir, 'etc/version', '25.04.2'); // TrueNAS writes it without a newline
-  put(dir, 'data/manifest.json', JSON.stringify({ date: '2025-07-29', version: '25.04.2', train: 'TrueNAS-SCALE-Fangtooth', size: 3093240000 }));
+  put(
+    dir,
+    'data/manifest.json',
+    JSON.stringify({ date: '2025-07-29', version: '25.04.2', train: 'TrueNAS-SCALE-Fangtooth', size: 3093240000 }),
+  );
   return dir;
 }

@@ -19,7 +19,12 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 test('a TrueNAS 25.04 root: libc via PT_INTERP of /bin/sh, system from os-release, /etc/version, manifest', async () => {
   const root = truenasRoot(newRoot());
   const r = await detectTarget({ root });
-  expect(r.libc).toMatchObject({ path: path.join(root, 'usr/lib/x86_64-linux-gnu/libc.so.6'), family: 'glibc', release: '2.36', maxSymbolVersion: '2.35' });
+  expect(r.libc).toMatchObject({
+    path: path.join(root, 'usr/lib/x86_64-linux-gnu/libc.so.6'),
+    family: 'glibc',
+    release: '2.36',
+    maxSymbolVersion: '2.35',
+  });
   expect(r.libc.build).toBe('Debian GLIBC 2.36-9+deb12u10');
   expect(r.arch).toBe('x86_64');
   expect(r.system).toEqual({
@@ -27,7 +32,12 @@ test('a TrueNAS 25.04 root: libc via PT_INTERP of /bin/sh, system from os-releas
     debian: 'bookworm',
     truenas: { version: '25.04.2', codename: 'Fangtooth' },
   });
-  expect(r.source).toEqual({ kind: 'root', root, libcTargetPath: '/usr/lib/x86_64-linux-gnu/libc.so.6', hostChecked: false });
+  expect(r.source).toEqual({
+    kind: 'root',
+    root,
+    libcTargetPath: '/usr/lib/x86_64-linux-gnu/libc.so.6',
+    hostChecked: false,
+  });
   expect(r.paths).toEqual([]);
   expect(r.borg).toEqual([]);
   expect(fittingBuildFor(r)).toMatchObject({ assetFamily: 'borg-linux-glibc236', signed: true });
@@ -42,7 +52,7 @@ test('TrueNAS without os-release: Debian base and codename from the version tabl
   expect(r.system).toEqual({ os: null, debian: 'bullseye', truenas: { version: '22.12.4.2', codename: 'Bluefin' } });
 });
 
-test('links that try to escape the root are re-rooted: the root\'s libc is found, never the host\'s', async () => {
+test("links that try to escape the root are re-rooted: the root's libc is found, never the host's", async () => {
   const root = newRoot();
   put(root, 'bin/sh', buildElf({ interp: '/lib64/ld-linux-x86-64.so.2' }).buf);
   // Followed naively these reach the host's /usr/lib/x86_64-linux-gnu (a real glibc 2.36).

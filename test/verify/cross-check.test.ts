@@ -89,18 +89,31 @@ describe('our verdict agrees with gpgv read through the same policy', () => {
 
     // Another key entirely, in the same keyring file (a gpg user's keyring holds many keys).
     const other = await genSigningKey(home, { name: 'Unrelated' });
-    const bothRing = await writeRing('both.gpg', await exportPublicKey(home, main.primary), await exportPublicKey(home, other.primary));
+    const bothRing = await writeRing(
+      'both.gpg',
+      await exportPublicKey(home, main.primary),
+      await exportPublicKey(home, other.primary),
+    );
     const byOther = await signDetached(home, other.signingSubkey as string, data, { out: f('by-other.asc') });
 
     // A subkey grafted onto the mirror key with a binding signature made by its real owner.
     const donor = await genSigningKey(home, { name: 'Donor' });
-    const graftRing = await writeRing('graft.gpg', transplantSubkey(await exportPublicKey(home, main.primary), await exportPublicKey(home, donor.primary)));
+    const graftRing = await writeRing(
+      'graft.gpg',
+      transplantSubkey(await exportPublicKey(home, main.primary), await exportPublicKey(home, donor.primary)),
+    );
     const byGraft = await signDetached(home, donor.signingSubkey as string, data, { out: f('by-grafted.asc') });
 
     // The borg situation, in borg's shape (RSA primary [SC], RSA signing and encryption subkeys):
     // made in 2020 expiring after a year, later extended. The OLD copy (exported before the
     // extension) is expired; a signature made in 2022 postdates its expiry.
-    const exp = await genSigningKey(home, { name: 'Expiring', algo: 'rsa2048', at: '20200101T000000', expire: '1y', encryptionSubkey: true });
+    const exp = await genSigningKey(home, {
+      name: 'Expiring',
+      algo: 'rsa2048',
+      at: '20200101T000000',
+      expire: '1y',
+      encryptionSubkey: true,
+    });
     const expSub = exp.signingSubkey as string;
     const beforeExpiry = await signDetached(home, expSub, data, { out: f('exp-before.asc'), at: '20200601T000000' });
     const oldCopy = await writeRing('exp-old.gpg', await exportPublicKey(home, exp.primary));
@@ -115,9 +128,13 @@ describe('our verdict agrees with gpgv read through the same policy', () => {
     await revokePrimary(home, rev.primary);
     const revRing = await writeRing('revoked.gpg', await exportPublicKey(home, rev.primary));
     const subrev = await genSigningKey(home, { name: 'Subkey Revoked' });
-    const byRevokedSub = await signDetached(home, subrev.signingSubkey as string, data, { out: f('by-revoked-sub.asc') });
+    const byRevokedSub = await signDetached(home, subrev.signingSubkey as string, data, {
+      out: f('by-revoked-sub.asc'),
+    });
     await revokeSubkey(home, subrev.primary, subrev.signingSubkey as string);
-    const byStillGoodPrimary = await signDetached(home, subrev.primary, data, { out: f('by-primary-after-subrev.asc') });
+    const byStillGoodPrimary = await signDetached(home, subrev.primary, data, {
+      out: f('by-primary-after-subrev.asc'),
+    });
     const subrevRing = await writeRing('subrevoked.gpg', await exportPublicKey(home, subrev.primary));
 
     // Damaged inputs.
@@ -135,22 +152,159 @@ describe('our verdict agrees with gpgv read through the same policy', () => {
 
     const m = main.primary;
     cases.push(
-      { name: 'good, made by the primary key', keyring: mainRing, pin: m, sig: byPrimary, data, expected: 'good', gpgvSays: 'GOODSIG' },
-      { name: 'good, made by the bound signing subkey', keyring: mainRing, pin: m, sig: bySub, data, expected: 'good', gpgvSays: 'GOODSIG' },
-      { name: 'expired copy, signed before its expiry', keyring: oldCopy, pin: exp.primary, sig: beforeExpiry, data, expected: 'good-expired-key', gpgvSays: 'EXPKEYSIG' },
-      { name: 'expired copy, signed after its expiry (borg today)', keyring: oldCopy, pin: exp.primary, sig: afterExpiry, data, expected: 'good-expired-key', gpgvSays: 'EXPKEYSIG' },
-      { name: 'expired copy with strict key expiry', keyring: oldCopy, pin: exp.primary, sig: afterExpiry, data, strict: true, expected: 'refuse', because: /expired on 2020-12-31.*strict-key-expiry/, gpgvSays: 'EXPKEYSIG' },
-      { name: 'refreshed copy of the same key', keyring: newCopy, pin: exp.primary, sig: afterExpiry, data, expected: 'good', gpgvSays: 'GOODSIG' },
-      { name: 'revoked primary key', keyring: revRing, pin: rev.primary, sig: byRevoked, data, expected: 'refuse', because: /is revoked/, gpgvSays: 'REVKEYSIG' },
-      { name: 'revoked signing subkey', keyring: subrevRing, pin: subrev.primary, sig: byRevokedSub, data, expected: 'refuse', because: /subkey .* is revoked/, gpgvSays: 'REVKEYSIG' },
-      { name: 'primary still good after its subkey was revoked', keyring: subrevRing, pin: subrev.primary, sig: byStillGoodPrimary, data, expected: 'good', gpgvSays: 'GOODSIG' },
-      { name: 'second unrelated key in the same keyring', keyring: bothRing, pin: m, sig: byOther, data, expected: 'refuse', because: /not a key of the trusted signing key/, gpgvSays: 'GOODSIG' },
-      { name: 'subkey without a valid binding', keyring: graftRing, pin: m, sig: byGraft, data, expected: 'refuse', because: /not a valid signing key/, gpgvSays: 'ERRSIG' },
-      { name: 'SHA-1 signature', keyring: mainRing, pin: m, sig: sha1, data, expected: 'refuse', because: /SHA1, which is too weak/, gpgvSays: 'GOODSIG' },
-      { name: 'tampered data (last byte)', keyring: mainRing, pin: m, sig: bySub, data: tampered, expected: 'refuse', because: /BAD signature/, gpgvSays: 'BADSIG' },
-      { name: 'signature of another file', keyring: mainRing, pin: m, sig: bySub, data: wrongFile, expected: 'refuse', because: /BAD signature/, gpgvSays: 'BADSIG' },
-      { name: 'truncated signature', keyring: mainRing, pin: m, sig: truncated, data, expected: 'refuse', because: /not a valid OpenPGP signature/ },
-      { name: 'garbage signature', keyring: mainRing, pin: m, sig: garbage, data, expected: 'refuse', because: /not a valid OpenPGP signature|signatures; expected exactly one/ },
+      {
+        name: 'good, made by the primary key',
+        keyring: mainRing,
+        pin: m,
+        sig: byPrimary,
+        data,
+        expected: 'good',
+        gpgvSays: 'GOODSIG',
+      },
+      {
+        name: 'good, made by the bound signing subkey',
+        keyring: mainRing,
+        pin: m,
+        sig: bySub,
+        data,
+        expected: 'good',
+        gpgvSays: 'GOODSIG',
+      },
+      {
+        name: 'expired copy, signed before its expiry',
+        keyring: oldCopy,
+        pin: exp.primary,
+        sig: beforeExpiry,
+        data,
+        expected: 'good-expired-key',
+        gpgvSays: 'EXPKEYSIG',
+      },
+      {
+        name: 'expired copy, signed after its expiry (borg today)',
+        keyring: oldCopy,
+        pin: exp.primary,
+        sig: afterExpiry,
+        data,
+        expected: 'good-expired-key',
+        gpgvSays: 'EXPKEYSIG',
+      },
+      {
+        name: 'expired copy with strict key expiry',
+        keyring: oldCopy,
+        pin: exp.primary,
+        sig: afterExpiry,
+        data,
+        strict: true,
+        expected: 'refuse',
+        because: /expired on 2020-12-31.*strict-key-expiry/,
+        gpgvSays: 'EXPKEYSIG',
+      },
+      {
+        name: 'refreshed copy of the same key',
+        keyring: newCopy,
+        pin: exp.primary,
+        sig: afterExpiry,
+        data,
+        expected: 'good',
+        gpgvSays: 'GOODSIG',
+      },
+      {
+        name: 'revoked primary key',
+        keyring: revRing,
+        pin: rev.primary,
+        sig: byRevoked,
+        data,
+        expected: 'refuse',
+        because: /is revoked/,
+        gpgvSays: 'REVKEYSIG',
+      },
+      {
+        name: 'revoked signing subkey',
+        keyring: subrevRing,
+        pin: subrev.primary,
+        sig: byRevokedSub,
+        data,
+        expected: 'refuse',
+        because: /subkey .* is revoked/,
+        gpgvSays: 'REVKEYSIG',
+      },
+      {
+        name: 'primary still good after its subkey was revoked',
+        keyring: subrevRing,
+        pin: subrev.primary,
+        sig: byStillGoodPrimary,
+        data,
+        expected: 'good',
+        gpgvSays: 'GOODSIG',
+      },
+      {
+        name: 'second unrelated key in the same keyring',
+        keyring: bothRing,
+        pin: m,
+        sig: byOther,
+        data,
+        expected: 'refuse',
+        because: /not a key of the trusted signing key/,
+        gpgvSays: 'GOODSIG',
+      },
+      {
+        name: 'subkey without a valid binding',
+        keyring: graftRing,
+        pin: m,
+        sig: byGraft,
+        data,
+        expected: 'refuse',
+        because: /not a valid signing key/,
+        gpgvSays: 'ERRSIG',
+      },
+      {
+        name: 'SHA-1 signature',
+        keyring: mainRing,
+        pin: m,
+        sig: sha1,
+        data,
+        expected: 'refuse',
+        because: /SHA1, which is too weak/,
+        gpgvSays: 'GOODSIG',
+      },
+      {
+        name: 'tampered data (last byte)',
+        keyring: mainRing,
+        pin: m,
+        sig: bySub,
+        data: tampered,
+        expected: 'refuse',
+        because: /BAD signature/,
+        gpgvSays: 'BADSIG',
+      },
+      {
+        name: 'signature of another file',
+        keyring: mainRing,
+        pin: m,
+        sig: bySub,
+        data: wrongFile,
+        expected: 'refuse',
+        because: /BAD signature/,
+        gpgvSays: 'BADSIG',
+      },
+      {
+        name: 'truncated signature',
+        keyring: mainRing,
+        pin: m,
+        sig: truncated,
+        data,
+        expected: 'refuse',
+        because: /not a valid OpenPGP signature/,
+      },
+      {
+        name: 'garbage signature',
+        keyring: mainRing,
+        pin: m,
+        sig: garbage,
+        data,
+        expected: 'refuse',
+        because: /not a valid OpenPGP signature|signatures; expected exactly one/,
+      },
     );
   }, 60000);
 
@@ -167,13 +321,18 @@ describe('our verdict agrees with gpgv read through the same policy', () => {
       const theirs = gpgvVerdict(st, c.pin, !!c.strict);
       const ours = await ourVerdict(c);
       const said = st.lines.map((l) => l.keyword).filter((k) => /SIG$/.test(k) && k !== 'NEWSIG');
-      rows.push(`${c.name.padEnd(52)} expected ${c.expected.padEnd(16)} ours ${ours.verdict.padEnd(16)} gpgv ${theirs.padEnd(16)} [${said.join(',')}]`);
+      rows.push(
+        `${c.name.padEnd(52)} expected ${c.expected.padEnd(16)} ours ${ours.verdict.padEnd(16)} gpgv ${theirs.padEnd(16)} [${said.join(',')}]`,
+      );
       if (ours.verdict !== c.expected || theirs !== c.expected) mismatches.push(`${c.name}: ${ours.message}`);
-      if (c.gpgvSays && !said.includes(c.gpgvSays)) mismatches.push(`${c.name}: gpgv said ${said.join(',') || 'nothing'}, not ${c.gpgvSays}`);
-      if (c.because && !c.because.test(ours.message)) mismatches.push(`${c.name}: refused for another reason: ${ours.message}`);
-      if (ours.verdict === 'good-expired-key' && !/accepted like gpg's EXPKEYSIG/.test(ours.message)) mismatches.push(`${c.name}: no warning`);
+      if (c.gpgvSays && !said.includes(c.gpgvSays))
+        mismatches.push(`${c.name}: gpgv said ${said.join(',') || 'nothing'}, not ${c.gpgvSays}`);
+      if (c.because && !c.because.test(ours.message))
+        mismatches.push(`${c.name}: refused for another reason: ${ours.message}`);
+      if (ours.verdict === 'good-expired-key' && !/accepted like gpg's EXPKEYSIG/.test(ours.message))
+        mismatches.push(`${c.name}: no warning`);
     }
-    if (process.env.SHOW_TABLE) console.log(rows.join("\n"));
+    if (process.env.SHOW_TABLE) console.log(rows.join('\n'));
     expect(cases).toHaveLength(16);
     expect({ table: rows, mismatches }).toEqual({ table: rows, mismatches: [] });
   });

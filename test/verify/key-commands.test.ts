@@ -65,7 +65,11 @@ describe('key show and key refresh (CLI)', () => {
   async function sandbox(): Promise<{ env: NodeJS.ProcessEnv; cfg: string; stored: string }> {
     const h = await fs.mkdtemp(path.join(dir, 'home-'));
     const cfg = path.join(h, 'config');
-    return { env: { HOME: h, XDG_CONFIG_HOME: cfg, BORG_PROVISION_NET: 'minBackoffMs=5,maxBackoffMs=10,maxRetries=1' }, cfg, stored: path.join(cfg, 'borg-provision', 'borg-signing-key.asc') };
+    return {
+      env: { HOME: h, XDG_CONFIG_HOME: cfg, BORG_PROVISION_NET: 'minBackoffMs=5,maxBackoffMs=10,maxRetries=1' },
+      cfg,
+      stored: path.join(cfg, 'borg-provision', 'borg-signing-key.asc'),
+    };
   }
 
   async function listTree(d: string): Promise<string[]> {
@@ -83,17 +87,32 @@ describe('key show and key refresh (CLI)', () => {
     expect(meaning).toMatch(/Signatures are still\s+checked against this key/);
     expect(meaning).toContain('run `borg-provision key refresh` to get the current copy');
     expect(r.stdout).toContain('fingerprint:  6D5B EF9A DD20 7580 5747  B70F 9F88 FB52 FAF7 B393');
-    expect(r.stdout).toMatch(/subkey: +2F81 AFFB AB04 E11F E8EE {2}65D4 243A CFA9 51F7 8E01 {2}rsa4096 {2}sign {2}expired 2024-02-15/);
+    expect(r.stdout).toMatch(
+      /subkey: +2F81 AFFB AB04 E11F E8EE {2}65D4 243A CFA9 51F7 8E01 {2}rsa4096 {2}sign {2}expired 2024-02-15/,
+    );
     expect(r.stderr).toBe('');
   });
 
   it('key show --json', async () => {
     const { env } = await sandbox();
     const j = jsonOf<Record<string, unknown>>(await runCli(['key', 'show', '--json'], { env }));
-    expect(j).toMatchObject({ source: 'bundled', pinned: true, fingerprint: PINNED_FINGERPRINT, expired: true, revoked: false, algorithm: 'rsa4096' });
+    expect(j).toMatchObject({
+      source: 'bundled',
+      pinned: true,
+      fingerprint: PINNED_FINGERPRINT,
+      expired: true,
+      revoked: false,
+      algorithm: 'rsa4096',
+    });
     expect(j.subkeys).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ fingerprint: BORG_SIGNING_SUBKEY, capabilities: ['sign'], bound: true, revoked: false, expired: true }),
+        expect.objectContaining({
+          fingerprint: BORG_SIGNING_SUBKEY,
+          capabilities: ['sign'],
+          bound: true,
+          revoked: false,
+          expired: true,
+        }),
       ]),
     );
   });
@@ -111,7 +130,9 @@ describe('key show and key refresh (CLI)', () => {
     const show = jsonOf<{ source: string; path: string }>(await runCli(['key', 'show', '--json'], { env }));
     expect(show).toMatchObject({ source: 'refreshed', path: stored });
 
-    const again = jsonOf<{ changed: boolean }>(await runCli(['key', 'refresh', '--json', '--keyserver', `${base}/good`], { env }));
+    const again = jsonOf<{ changed: boolean }>(
+      await runCli(['key', 'refresh', '--json', '--keyserver', `${base}/good`], { env }),
+    );
     expect(again.changed).toBe(false);
   });
 
@@ -121,7 +142,9 @@ describe('key show and key refresh (CLI)', () => {
     const r = await runCli(['key', 'refresh', '--keyserver', `${base}/stripped/`], { env: homeOnly });
     expect(r.code).toBe(0);
     const stored = path.join(env.HOME as string, '.config', 'borg-provision', 'borg-signing-key.asc');
-    const show = jsonOf<{ source: string; path: string; userIds: string[] }>(await runCli(['key', 'show', '--json'], { env: homeOnly }));
+    const show = jsonOf<{ source: string; path: string; userIds: string[] }>(
+      await runCli(['key', 'show', '--json'], { env: homeOnly }),
+    );
     expect(show.source).toBe('refreshed');
     expect(show.path).toBe(stored);
     expect(show.userIds).toHaveLength(4);
@@ -144,7 +167,9 @@ describe('key show and key refresh (CLI)', () => {
     const r = await runCli(['key', 'refresh', '--keyserver', `${base}/wrong`], { env });
     expect(r.code).toBe(5);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^borg-provision: error: .*served key [0-9A-F]{40}, not borg's pinned key 6D5BEF9A.*nothing was written/);
+    expect(r.stderr).toMatch(
+      /^borg-provision: error: .*served key [0-9A-F]{40}, not borg's pinned key 6D5BEF9A.*nothing was written/,
+    );
     expect(await listTree(cfg)).toEqual([]);
   });
 
@@ -179,7 +204,9 @@ describe('key show and key refresh (CLI)', () => {
     await new Promise((r) => closed.close(r));
     const r = await runCli(['key', 'refresh', '--keyserver', `http://127.0.0.1:${port}`], { env });
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/^borg-provision: error: cannot refresh the signing key from http:\/\/127\.0\.0\.1:\d+\/vks\/v1\/by-fingerprint\/6D5B.*ECONNREFUSED/);
+    expect(r.stderr).toMatch(
+      /^borg-provision: error: cannot refresh the signing key from http:\/\/127\.0\.0\.1:\d+\/vks\/v1\/by-fingerprint\/6D5B.*ECONNREFUSED/,
+    );
     expect(await listTree(cfg)).toEqual([]);
   });
 

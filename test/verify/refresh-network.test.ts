@@ -26,7 +26,8 @@ describe('key refresh over the shared network stack', () => {
       hits.push(req.url ?? '');
       if (req.url === `/moved${VKS}`) res.writeHead(302, { location: `/good${VKS}` }).end();
       else if (req.url === `/flaky${VKS}` && flaky-- > 0) res.writeHead(503).end('busy');
-      else if (req.url === `/good${VKS}` || req.url === `/flaky${VKS}`) res.writeHead(200, { 'content-type': 'application/pgp-keys' }).end(key);
+      else if (req.url === `/good${VKS}` || req.url === `/flaky${VKS}`)
+        res.writeHead(200, { 'content-type': 'application/pgp-keys' }).end(key);
       else res.writeHead(404).end('not found');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -37,7 +38,10 @@ describe('key refresh over the shared network stack', () => {
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const envFor = async (): Promise<NodeJS.ProcessEnv> => ({ HOME: dir, XDG_CONFIG_HOME: await fs.mkdtemp(path.join(dir, 'cfg-')) });
+  const envFor = async (): Promise<NodeJS.ProcessEnv> => ({
+    HOME: dir,
+    XDG_CONFIG_HOME: await fs.mkdtemp(path.join(dir, 'cfg-')),
+  });
 
   it('follows a redirect of the keyserver', async () => {
     const env = await envFor();

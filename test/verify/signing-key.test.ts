@@ -12,7 +12,16 @@ import {
   normalizeFingerprint,
   refreshedKeyPath,
 } from '../../src/verify';
-import { GpgHome, TestKey, exportPublicKey, genSigningKey, makeGpgHome, revokePrimary, revokeSubkey, transplantSubkey } from '../helpers/gpg';
+import {
+  GpgHome,
+  TestKey,
+  exportPublicKey,
+  genSigningKey,
+  makeGpgHome,
+  revokePrimary,
+  revokeSubkey,
+  transplantSubkey,
+} from '../helpers/gpg';
 
 /** The subkey borg's releases are signed with (a fact of the bundled key; the code trusts any bound signing subkey). */
 const BORG_SIGNING_SUBKEY = '2F81AFFBAB04E11FE8EE65D4243ACFA951F78E01';
@@ -21,7 +30,13 @@ describe('the bundled borg key', () => {
   it('loads, carries the pinned primary fingerprint and the release signing subkey', async () => {
     const env = { HOME: '/nonexistent-home', XDG_CONFIG_HOME: '/nonexistent-config' };
     const key = await loadSigningKey({ env });
-    expect(key).toMatchObject({ fingerprint: PINNED_FINGERPRINT, source: 'bundled', pinned: true, path: bundledKeyPath(), warnings: [] });
+    expect(key).toMatchObject({
+      fingerprint: PINNED_FINGERPRINT,
+      source: 'bundled',
+      pinned: true,
+      path: bundledKeyPath(),
+      warnings: [],
+    });
     expect(key.publicKey.getFingerprint().toUpperCase()).toBe(PINNED_FINGERPRINT);
     const sub = key.publicKey.subkeys.map((s) => s.getFingerprint().toUpperCase());
     expect(sub).toContain(BORG_SIGNING_SUBKEY);
@@ -68,7 +83,10 @@ describe('choosing the key', () => {
     aFile = path.join(dir, 'a.asc');
     await fs.writeFile(aFile, await exportPublicKey(home, a.primary, { armor: true }));
     bothFile = path.join(dir, 'both.gpg');
-    await fs.writeFile(bothFile, Buffer.concat([await exportPublicKey(home, a.primary), await exportPublicKey(home, b.primary)]));
+    await fs.writeFile(
+      bothFile,
+      Buffer.concat([await exportPublicKey(home, a.primary), await exportPublicKey(home, b.primary)]),
+    );
   }, 30000);
 
   afterAll(async () => {
@@ -76,14 +94,23 @@ describe('choosing the key', () => {
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const configEnv = async (): Promise<NodeJS.ProcessEnv> => ({ HOME: dir, XDG_CONFIG_HOME: await fs.mkdtemp(path.join(dir, 'cfg-')) });
+  const configEnv = async (): Promise<NodeJS.ProcessEnv> => ({
+    HOME: dir,
+    XDG_CONFIG_HOME: await fs.mkdtemp(path.join(dir, 'cfg-')),
+  });
 
   it('prefers a refreshed copy of the pinned key', async () => {
     const env = await configEnv();
     await fs.mkdir(path.dirname(refreshedKeyPath(env)), { recursive: true });
     await fs.writeFile(refreshedKeyPath(env), await bundled());
     const key = await loadSigningKey({ env });
-    expect(key).toMatchObject({ source: 'refreshed', pinned: true, path: refreshedKeyPath(env), fingerprint: PINNED_FINGERPRINT, warnings: [] });
+    expect(key).toMatchObject({
+      source: 'refreshed',
+      pinned: true,
+      path: refreshedKeyPath(env),
+      fingerprint: PINNED_FINGERPRINT,
+      warnings: [],
+    });
   });
 
   it('falls back to HOME/.config when XDG_CONFIG_HOME is unset', async () => {
@@ -100,16 +127,23 @@ describe('choosing the key', () => {
     const err = await loadSigningKey({ env }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SignatureError);
     expect((err as SignatureError).exitCode).toBe(5);
-    expect((err as Error).message).toMatch(/borg-signing-key\.asc does not hold borg's pinned key .*: delete it or run `borg-provision key refresh`$/);
+    expect((err as Error).message).toMatch(
+      /borg-signing-key\.asc does not hold borg's pinned key .*: delete it or run `borg-provision key refresh`$/,
+    );
   });
 
   it('refuses (exit 5) a garbled refreshed file', async () => {
     const env = await configEnv();
     await fs.mkdir(path.dirname(refreshedKeyPath(env)), { recursive: true });
-    await fs.writeFile(refreshedKeyPath(env), '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot base64 at all!\n-----END PGP PUBLIC KEY BLOCK-----\n');
+    await fs.writeFile(
+      refreshedKeyPath(env),
+      '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot base64 at all!\n-----END PGP PUBLIC KEY BLOCK-----\n',
+    );
     const err = await loadSigningKey({ env }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SignatureError);
-    expect((err as Error).message).toMatch(/^cannot use the refreshed signing key .*not an OpenPGP public key.*: delete it or run `borg-provision key refresh`$/);
+    expect((err as Error).message).toMatch(
+      /^cannot use the refreshed signing key .*not an OpenPGP public key.*: delete it or run `borg-provision key refresh`$/,
+    );
   });
 
   it('refuses (exit 5) a refreshed key path that cannot be read (a directory stands there)', async () => {
@@ -118,7 +152,9 @@ describe('choosing the key', () => {
     await fs.mkdir(refreshedKeyPath(env), { recursive: true });
     const err = await loadSigningKey({ env }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SignatureError);
-    expect((err as Error).message).toMatch(/^cannot use the refreshed signing key .*not a regular file.*: delete it or run `borg-provision key refresh`$/);
+    expect((err as Error).message).toMatch(
+      /^cannot use the refreshed signing key .*not a regular file.*: delete it or run `borg-provision key refresh`$/,
+    );
   });
 
   it('trusts a custom key file with one key, with a warning that names it', async () => {
@@ -161,8 +197,12 @@ describe('choosing the key', () => {
 
   it('refuses --fingerprint without --signing-key unless it is the pinned one', async () => {
     await expect(loadSigningKey({ fingerprint: a.primary, env: { HOME: dir } })).rejects.toThrow(UsageError);
-    await expect(loadSigningKey({ fingerprint: a.primary, env: { HOME: dir } })).rejects.toThrow(/only together with --signing-key/);
-    await expect(loadSigningKey({ fingerprint: PINNED_FINGERPRINT.toLowerCase(), env: { HOME: dir } })).resolves.toMatchObject({ source: 'bundled' });
+    await expect(loadSigningKey({ fingerprint: a.primary, env: { HOME: dir } })).rejects.toThrow(
+      /only together with --signing-key/,
+    );
+    await expect(
+      loadSigningKey({ fingerprint: PINNED_FINGERPRINT.toLowerCase(), env: { HOME: dir } }),
+    ).resolves.toMatchObject({ source: 'bundled' });
   });
 
   it('refuses a fingerprint that is not 40 hex digits (exit 2)', async () => {
@@ -174,9 +214,18 @@ describe('choosing the key', () => {
     const c = await genSigningKey(home, { name: 'Described', expire: '3y' });
     await revokeSubkey(home, c.primary, c.signingSubkey as string);
     const file = path.join(dir, 'described.gpg');
-    await fs.writeFile(file, transplantSubkey(await exportPublicKey(home, c.primary), await exportPublicKey(home, b.primary)));
+    await fs.writeFile(
+      file,
+      transplantSubkey(await exportPublicKey(home, c.primary), await exportPublicKey(home, b.primary)),
+    );
     const info = await describeSigningKey(await loadSigningKey({ keyFile: file, fingerprint: c.primary }));
-    expect(info).toMatchObject({ source: 'custom', pinned: false, revoked: false, expired: false, capabilities: ['certify', 'sign'] });
+    expect(info).toMatchObject({
+      source: 'custom',
+      pinned: false,
+      revoked: false,
+      expired: false,
+      capabilities: ['certify', 'sign'],
+    });
     expect(Date.parse(info.expires as string) - Date.now()).toBeGreaterThan(2 * 365 * 86400 * 1000);
     expect(info.subkeys).toEqual([
       expect.objectContaining({ fingerprint: c.signingSubkey, revoked: true, bound: true, capabilities: ['sign'] }),
@@ -184,7 +233,9 @@ describe('choosing the key', () => {
     ]);
     await revokePrimary(home, c.primary);
     await fs.writeFile(file, await exportPublicKey(home, c.primary));
-    expect(await describeSigningKey(await loadSigningKey({ keyFile: file, fingerprint: c.primary }))).toMatchObject({ revoked: true });
+    expect(await describeSigningKey(await loadSigningKey({ keyFile: file, fingerprint: c.primary }))).toMatchObject({
+      revoked: true,
+    });
   });
 
   it('answers a missing, garbled or non-key file with exit 2', async () => {

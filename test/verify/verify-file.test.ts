@@ -26,8 +26,14 @@ describe('verifyDetachedFile', () => {
     await fs.writeFile(data, Buffer.alloc(2 * 1024 * 1024 + 5, 7));
     ed = await genSigningKey(home, { name: 'Ed Mirror', at: '20240101T000000' });
     rsa = await genSigningKey(home, { name: 'RSA Mirror', algo: 'rsa2048', primaryUsage: 'cert' });
-    edKey = await loadSigningKey({ keyFile: await writeKeyFile(home, ed.primary, f('ed.asc'), { armor: true }), fingerprint: ed.primary });
-    rsaKey = await loadSigningKey({ keyFile: await writeKeyFile(home, rsa.primary, f('rsa.gpg')), fingerprint: rsa.primary });
+    edKey = await loadSigningKey({
+      keyFile: await writeKeyFile(home, ed.primary, f('ed.asc'), { armor: true }),
+      fingerprint: ed.primary,
+    });
+    rsaKey = await loadSigningKey({
+      keyFile: await writeKeyFile(home, rsa.primary, f('rsa.gpg')),
+      fingerprint: rsa.primary,
+    });
   }, 40000);
 
   afterAll(async () => {
@@ -43,8 +49,12 @@ describe('verifyDetachedFile', () => {
     return err;
   };
 
-  it('reports who signed, when and with which hash (RSA subkey like borg\'s, binary signature)', async () => {
-    const sig = await signDetached(home, rsa.signingSubkey as string, data, { out: f('rsa.sig'), armor: false, digest: 'SHA512' });
+  it("reports who signed, when and with which hash (RSA subkey like borg's, binary signature)", async () => {
+    const sig = await signDetached(home, rsa.signingSubkey as string, data, {
+      out: f('rsa.sig'),
+      armor: false,
+      digest: 'SHA512',
+    });
     const r = await verifyDetachedFile({ file: data, signature: sig, key: rsaKey });
     expect(r).toEqual({
       status: 'good',
@@ -57,7 +67,9 @@ describe('verifyDetachedFile', () => {
       keyExpiredAt: null,
       keyFix: null,
       // the digest of exactly the bytes verified (install unpacks only bytes with this digest)
-      sha256: createHash('sha256').update(await fs.readFile(data)).digest('hex'),
+      sha256: createHash('sha256')
+        .update(await fs.readFile(data))
+        .digest('hex'),
     });
     expect(Math.abs(Date.parse(r.signatureCreated) - Date.now())).toBeLessThan(10 * 60 * 1000);
   });
@@ -66,14 +78,21 @@ describe('verifyDetachedFile', () => {
     // gpg will not even sign with a certify-only key; the policy our verification applies agrees.
     const signing = await rsaKey.publicKey.getSigningKey(undefined, null);
     expect(signing.getFingerprint().toUpperCase()).toBe(rsa.signingSubkey);
-    await expect(rsaKey.publicKey.getSigningKey(rsaKey.publicKey.getKeyID(), null)).rejects.toThrow(/Could not find valid signing key/);
+    await expect(rsaKey.publicKey.getSigningKey(rsaKey.publicKey.getKeyID(), null)).rejects.toThrow(
+      /Could not find valid signing key/,
+    );
   });
 
   it('refuses a text-mode signature, a signature file with two signatures, and an empty one', async () => {
     const notes = f('notes.txt');
     await fs.writeFile(notes, 'borg 1.4.2\nsigned in text mode\n');
-    const text = await signDetached(home, ed.signingSubkey as string, notes, { out: f('text.asc'), extraArgs: ['--textmode'] });
-    expect((await refusal(verifyDetachedFile({ file: notes, signature: text, key: edKey }))).message).toMatch(/not a signature over a binary file/);
+    const text = await signDetached(home, ed.signingSubkey as string, notes, {
+      out: f('text.asc'),
+      extraArgs: ['--textmode'],
+    });
+    expect((await refusal(verifyDetachedFile({ file: notes, signature: text, key: edKey }))).message).toMatch(
+      /not a signature over a binary file/,
+    );
 
     const one = await signDetached(home, ed.signingSubkey as string, data, { out: f('one.sig'), armor: false });
     const two = await signDetached(home, ed.primary, data, { out: f('two.sig'), armor: false });
@@ -85,11 +104,16 @@ describe('verifyDetachedFile', () => {
 
     const empty = f('empty.asc');
     await fs.writeFile(empty, '');
-    expect(await refusal(verifyDetachedFile({ file: data, signature: empty, key: edKey }))).toBeInstanceOf(SignatureError);
+    expect(await refusal(verifyDetachedFile({ file: data, signature: empty, key: edKey }))).toBeInstanceOf(
+      SignatureError,
+    );
   });
 
   it('refuses a signature dated in the future and an expired signature', async () => {
-    const future = await signDetached(home, ed.signingSubkey as string, data, { out: f('future.asc'), at: '20400101T000000' });
+    const future = await signDetached(home, ed.signingSubkey as string, data, {
+      out: f('future.asc'),
+      at: '20400101T000000',
+    });
     const e1 = await refusal(verifyDetachedFile({ file: data, signature: future, key: edKey }));
     expect(e1).toBeInstanceOf(SignatureError);
     expect(e1.message).toMatch(/dated in the future \(2040-01-01.*check the system clock/);
@@ -116,12 +140,16 @@ describe('verifyDetachedFile', () => {
     for (const bad of [f('flipped.tgz'), f('longer.tgz')]) {
       const err = await refusal(verifyDetachedFile({ file: bad, signature: sig, key: rsaKey }));
       expect(err).toBeInstanceOf(SignatureError);
-      expect(err.message).toMatch(/^BAD signature: .* does not match .*whole\.sig \(.+\); the file is damaged or was altered/);
+      expect(err.message).toMatch(
+        /^BAD signature: .* does not match .*whole\.sig \(.+\); the file is damaged or was altered/,
+      );
     }
   });
 
   it('refuses a signature packet of another version than 4 before reading the file', async () => {
-    const sig = await fs.readFile(await signDetached(home, rsa.signingSubkey as string, data, { out: f('v4.sig'), armor: false }));
+    const sig = await fs.readFile(
+      await signDetached(home, rsa.signingSubkey as string, data, { out: f('v4.sig'), armor: false }),
+    );
     const v5 = Buffer.from(sig);
     v5[bodyStart(v5)] = 5; // the version octet
     await fs.writeFile(f('v5.sig'), v5);
@@ -131,7 +159,7 @@ describe('verifyDetachedFile', () => {
     try {
       const err = await refusal(verifyDetachedFile({ file: f('nope.tgz'), signature: f('v5.sig'), key: rsaKey }));
       expect(err).toBeInstanceOf(SignatureError);
-      expect(err.message).toBe('the signature is a version 5 signature: only version 4 signatures (gpg\'s) are checked');
+      expect(err.message).toBe("the signature is a version 5 signature: only version 4 signatures (gpg's) are checked");
     } finally {
       openpgp.config.enableParsingV5Entities = parse;
     }
@@ -148,7 +176,9 @@ describe('verifyDetachedFile', () => {
     // procfs says 0 bytes and then reads more: a file that changed under the check.
     const grown = await refusal(verifyDetachedFile({ file: '/proc/self/status', signature: sig, key: rsaKey }));
     expect(grown).toBeInstanceOf(SignatureError);
-    expect(grown.message).toMatch(/^\/proc\/self\/status changed while it was being verified \(\d+ of 0 bytes read\): try again$/);
+    expect(grown.message).toMatch(
+      /^\/proc\/self\/status changed while it was being verified \(\d+ of 0 bytes read\): try again$/,
+    );
   });
 
   it('says which file is missing: the signature (exit 5) or the data (exit 2)', async () => {
@@ -166,15 +196,19 @@ describe('verifyDetachedFile', () => {
     const h = await fs.open(big, 'w');
     await h.truncate(2 * 1024 * 1024 * 1024); // sparse: no disk used, but 2 GiB to read
     await h.close();
-    const sig = await signDetached(home, ed.signingSubkey as string, f('ok-data'), { out: f('any.asc') }).catch(async () => {
-      await fs.writeFile(f('ok-data'), 'x');
-      return signDetached(home, ed.signingSubkey as string, f('ok-data'), { out: f('any.asc') });
-    });
+    const sig = await signDetached(home, ed.signingSubkey as string, f('ok-data'), { out: f('any.asc') }).catch(
+      async () => {
+        await fs.writeFile(f('ok-data'), 'x');
+        return signDetached(home, ed.signingSubkey as string, f('ok-data'), { out: f('any.asc') });
+      },
+    );
     const fdsBefore = (await fs.readdir('/proc/self/fd')).length;
 
     const pre = new AbortController();
     pre.abort();
-    expect(await refusal(verifyDetachedFile({ file: big, signature: sig, key: edKey, signal: pre.signal }))).toBeInstanceOf(InterruptedError);
+    expect(
+      await refusal(verifyDetachedFile({ file: big, signature: sig, key: edKey, signal: pre.signal })),
+    ).toBeInstanceOf(InterruptedError);
 
     const ac = new AbortController();
     const started = Date.now();

@@ -1,8 +1,7 @@
 // `borg-provision key refresh`: fetch the current copy of borg's key and keep it if it is the pinned key.
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
-import type { KeyInfo } from '../../verify/describe';
-import type { RefreshResult } from '../../verify/refresh';
+import type { KeyInfo, RefreshResult } from '../../verify';
 
 export default class KeyRefresh extends BaseCommand {
   static override summary = "Fetch the current copy of borg's signing key from a keyserver";
@@ -11,7 +10,10 @@ export default class KeyRefresh extends BaseCommand {
     '<keyserver>/vks/v1/by-fingerprint/<FPR> and keeps it in $XDG_CONFIG_HOME/borg-provision/borg-signing-key.asc ' +
     '(else ~/.config/...), where install prefers it to the bundled copy. Anything else the keyserver serves is refused and nothing is written.';
 
-  static override examples = ['<%= config.bin %> key refresh', '<%= config.bin %> key refresh --keyserver https://keys.openpgp.org'];
+  static override examples = [
+    '<%= config.bin %> key refresh',
+    '<%= config.bin %> key refresh --keyserver https://keys.openpgp.org',
+  ];
 
   static override flags = {
     keyserver: Flags.string({ description: 'VKS keyserver base URL', default: 'https://keys.openpgp.org' }),
@@ -24,8 +26,16 @@ export default class KeyRefresh extends BaseCommand {
     const r = await verify.refreshSigningKey({ keyserver: flags.keyserver, signal: this.signal, net });
     const key = await verify.describeSigningKey(await verify.loadSigningKey());
     if (!this.jsonEnabled()) {
-      const state = key.revoked ? 'REVOKED' : key.expired ? `still EXPIRED (${key.expires?.slice(0, 10)})` : key.expires ? `valid until ${key.expires.slice(0, 10)}` : 'valid, no expiry';
-      this.log(`${r.changed ? 'Refreshed' : 'Already current'}: borg's signing key ${verify.groupFingerprint(r.fingerprint)}, ${state}`);
+      const state = key.revoked
+        ? 'REVOKED'
+        : key.expired
+          ? `still EXPIRED (${key.expires?.slice(0, 10)})`
+          : key.expires
+            ? `valid until ${key.expires.slice(0, 10)}`
+            : 'valid, no expiry';
+      this.log(
+        `${r.changed ? 'Refreshed' : 'Already current'}: borg's signing key ${verify.groupFingerprint(r.fingerprint)}, ${state}`,
+      );
       this.log(`  from:   ${r.url}`);
       this.log(`  stored: ${r.path}`);
     }

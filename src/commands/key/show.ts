@@ -1,19 +1,25 @@
 // `borg-provision key show`: which key decides what is borg's, and what that copy says about itself.
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
-import type { KeyInfo } from '../../verify/describe';
+import type { KeyInfo } from '../../verify';
 
 export default class KeyShow extends BaseCommand {
   static override summary = 'Show the signing key in use: source, fingerprint, user IDs, subkeys, expiry';
   static override description =
     'Prints the key that install uses to verify borg releases: the refreshed copy (borg-provision key refresh) when ' +
     'there is one, else the copy bundled with borg-provision, or the key given with --signing-key. An expired copy ' +
-    'still verifies, with a warning (like gpg\'s EXPKEYSIG); a revoked key verifies nothing.';
+    "still verifies, with a warning (like gpg's EXPKEYSIG); a revoked key verifies nothing.";
 
-  static override examples = ['<%= config.bin %> key show', '<%= config.bin %> key show --json', '<%= config.bin %> key show --signing-key mirror.asc --fingerprint <FPR>'];
+  static override examples = [
+    '<%= config.bin %> key show',
+    '<%= config.bin %> key show --json',
+    '<%= config.bin %> key show --signing-key mirror.asc --fingerprint <FPR>',
+  ];
 
   static override flags = {
-    'signing-key': Flags.string({ description: 'show this OpenPGP key file instead (as install --signing-key would use it)' }),
+    'signing-key': Flags.string({
+      description: 'show this OpenPGP key file instead (as install --signing-key would use it)',
+    }),
     fingerprint: Flags.string({ description: 'primary fingerprint to pick in --signing-key' }),
   };
 
@@ -28,7 +34,7 @@ export default class KeyShow extends BaseCommand {
   }
 
   private render(k: KeyInfo, group: (f: string) => string): void {
-    const whose = k.pinned ? "borg's pinned key" : 'a CUSTOM key (not borg\'s)';
+    const whose = k.pinned ? "borg's pinned key" : "a CUSTOM key (not borg's)";
     const expired = `EXPIRED in this copy on ${day(k.expires)}`;
     const state = k.revoked ? 'REVOKED: it verifies nothing' : k.expired ? expired : 'valid';
     this.log(`Signing key: ${whose}, ${k.source} copy, ${state}`);
@@ -39,7 +45,10 @@ export default class KeyShow extends BaseCommand {
     this.log(`  expires:      ${k.expires ? `${day(k.expires)}${k.expired ? ' (expired)' : ''}` : 'never'}`);
     k.userIds.forEach((u, i) => this.log(`  ${i === 0 ? 'user IDs:' : '         '}     ${u}`));
     for (const s of k.subkeys) {
-      const flags = [s.capabilities.join(',') || '-', s.expires ? `${s.expired ? 'expired' : 'expires'} ${day(s.expires)}` : 'no expiry'];
+      const flags = [
+        s.capabilities.join(',') || '-',
+        s.expires ? `${s.expired ? 'expired' : 'expires'} ${day(s.expires)}` : 'no expiry',
+      ];
       if (s.revoked) flags.push('REVOKED');
       if (!s.bound) flags.push('NOT BOUND (ignored)');
       this.log(`  subkey:       ${group(s.fingerprint)}  ${s.algorithm}  ${flags.join('  ')}`);
