@@ -1,6 +1,6 @@
 // One Vagrant build from start to finish: work dir, prerequisites, verified sdist, `vagrant up`,
 // copy-out, checks, publish, and ALWAYS `vagrant destroy -f` once a VM may exist (unless --keep-vm).
-import { promises as fs, type WriteStream } from 'node:fs';
+import { constants as fsConstants, promises as fs, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import { BuildError, CompatibilityError, InterruptedError, filesystemError, throwIfAborted } from '../errors';
 import { compareDotted } from '../util/dotted-version';
@@ -192,7 +192,7 @@ async function destroyVm(cwd: string, log: WriteStream, emit: (e: BuildEvent) =>
 async function ensureOutputDir(dir: string): Promise<void> {
   try {
     await fs.mkdir(dir, { recursive: true });
-    await fs.access(dir, (await import('node:fs')).constants.W_OK);
+    await fs.access(dir, fsConstants.W_OK);
   } catch (err) {
     throw filesystemError(err, 'write to the output directory', dir);
   }

@@ -1,5 +1,6 @@
 // Facts about the running machine and the person running us: the sudo context, the paths an
 // install could use and whether they can hold executables, and any borg already on PATH.
+import { execFile } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -65,8 +66,7 @@ async function executableRealPath(file: string): Promise<string | null> {
   }
 }
 
-async function borgVersion(file: string, signal?: AbortSignal): Promise<string | null> {
-  const { execFile } = await import('node:child_process');
+function borgVersion(file: string, signal?: AbortSignal): Promise<string | null> {
   return new Promise((resolve) => {
     execFile(
       file,
