@@ -128,7 +128,8 @@ function configError(
   error: z.ZodError,
   format: JobFormat,
 ): JobConfigError {
-  const issue = error.issues[0];
+  // A typo shows as a missing key and an unknown one: the unknown one says more.
+  const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0];
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
   const at = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
