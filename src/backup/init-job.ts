@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { shQuoteForDisplay } from '../util/text';
 import { BackupFailedError, UsageError, filesystemError } from '../errors';
 import { runLogged } from './borg-process';
 import { borgOf } from './borg-binary';
@@ -54,7 +55,7 @@ export function serverPath(repo: string): string {
 }
 
 function authorizedLine(repo: string, publicKey: string): string {
-  return `command="borg serve --restrict-to-path ${serverPath(repo)}",restrict ${publicKey.trim()}`;
+  return `command="borg serve --restrict-to-path ${shQuoteForDisplay(serverPath(repo))}",restrict ${publicKey.trim()}`;
 }
 
 function initialConfig(o: InitOptions): string {

@@ -54,9 +54,9 @@ export async function makeSshd(dir: string): Promise<Sshd> {
     [
       `Port ${port}`,
       'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `PidFile ${path.join(dir, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${authorizedKeys}`,
+      `HostKey "${hostKey}"`,
+      `PidFile "${path.join(dir, 'sshd.pid')}"`,
+      `AuthorizedKeysFile "${authorizedKeys}"`,
       'PermitRootLogin prohibit-password',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
