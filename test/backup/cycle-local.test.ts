@@ -147,3 +147,35 @@ it('a job name that is not safe is refused before anything', async () => {
   expect(none.code).toBe(2);
   expect(none.stderr).toMatch(/no backup job named 'nosuch'/);
 });
+
+it('keyfile encryption keeps the key in the job (BORG_KEY_FILE); run --all runs every job', async () => {
+  const repo2 = path.join(sb.root, 'repos', 'kf');
+  const r = await sb.cli(['backup', 'init', 'kf', '--repo', repo2, '--source', src, '--encryption', 'keyfile-blake2']);
+  expect(r.code).toBe(0);
+  const keyfile = path.join(sb.jobDir('kf'), 'keyfile');
+  expect(fs.readFileSync(keyfile, 'utf8')).toMatch(/^BORG_KEY /);
+  expect(fs.statSync(keyfile).mode & 0o777).toBe(0o600);
+  expect(fs.existsSync(path.join(sb.home, '.config', 'borg', 'keys'))).toBe(false);
+  const all = await sb.cli(['backup', 'run', '--all', '--json']);
+  expect(all.code).toBe(0);
+  expect(jsonOf<RunDoc>(all).jobs.map((j) => `${j.job} ${j.result}`)).toEqual(['daily success', 'kf success']);
+  const both = await sb.cli(['backup', 'run', 'daily', '--all']);
+  expect(both.code).toBe(2);
+});
+
+it('runs the borg wrapper `install` put in ~/.local/bin when there is one, else borg on PATH', async () => {
+  const binDir = path.join(sb.home, '.local', 'bin');
+  fs.mkdirSync(binDir, { recursive: true });
+  const trace = path.join(sb.root, 'wrapper-trace');
+  const wrapper = path.join(binDir, 'borg');
+  fs.writeFileSync(wrapper, `#!/bin/sh\necho "$1" >> "${trace}"\nexec /usr/bin/borg "$@"\n`, { mode: 0o755 });
+  try {
+    expect(jsonOf<{ borg: string }>(await sb.cli(['backup', 'show', 'daily', '--json'])).borg).toBe(wrapper);
+    const r = await sb.cli(['backup', 'run', 'daily']);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(trace, 'utf8')).toBe('create\nprune\ncompact\n');
+  } finally {
+    fs.rmSync(wrapper);
+  }
+  expect(jsonOf<{ borg: string }>(await sb.cli(['backup', 'show', 'daily', '--json'])).borg).toBe('borg');
+});
