@@ -6,7 +6,15 @@ import { shQuote } from '../util/text';
 import type { JobConfig } from './job-config';
 
 /** Variables that would carry a passphrase into borg or let the caller's override the job's. */
-const DROPPED = ['BORG_PASSPHRASE', 'BORG_PASSPHRASE_FD', 'BORG_NEW_PASSPHRASE', 'BORG_PASSCOMMAND', 'BORG_RSH', 'BORG_KEY_FILE', 'BORG_REPO'];
+const DROPPED = [
+  'BORG_PASSPHRASE',
+  'BORG_PASSPHRASE_FD',
+  'BORG_NEW_PASSPHRASE',
+  'BORG_PASSCOMMAND',
+  'BORG_RSH',
+  'BORG_KEY_FILE',
+  'BORG_REPO',
+];
 
 /** The job's own variables (what `backup shell` lists). */
 export function jobVariables(job: JobConfig): Record<string, string> {
@@ -27,13 +35,20 @@ export function sshCommand(job: JobConfig): string {
   const words = ['ssh'];
   if (existsSync(job.secrets.sshConfig)) words.push('-F', shQuote(job.secrets.sshConfig));
   words.push(
-    '-i', shQuote(job.secrets.sshKey ?? ''),
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=accept-new',
-    '-o', `UserKnownHostsFile=${shQuote(job.secrets.knownHosts)}`,
-    '-o', 'ConnectTimeout=30',
-    '-o', 'ServerAliveInterval=30',
+    '-i',
+    shQuote(job.secrets.sshKey ?? ''),
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=accept-new',
+    '-o',
+    `UserKnownHostsFile=${shQuote(job.secrets.knownHosts)}`,
+    '-o',
+    'ConnectTimeout=30',
+    '-o',
+    'ServerAliveInterval=30',
   );
   return words.join(' ');
 }

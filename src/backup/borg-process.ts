@@ -58,7 +58,8 @@ export function runLogged(cmd: string, args: string[], o: ProcessOptions): Promi
     child.on('close', (code, sig) => {
       o.signal?.removeEventListener('abort', onAbort);
       for (const which of ['out', 'err'] as const) if (pending[which]) o.log?.line(`${label}: ${pending[which]}`);
-      if (o.signal?.aborted) return reject(new InterruptedError('interrupted; borg was stopped and rolled back, the next run starts clean'));
+      if (o.signal?.aborted)
+        return reject(new InterruptedError('interrupted; borg was stopped and rolled back, the next run starts clean'));
       const rc = code ?? 128 + (sig ? signalNumber(sig) : 0);
       o.log?.line(`${label}: exit ${rc}`);
       resolve({ rc, stdout, stderr });

@@ -25,11 +25,31 @@ const TRANSIENT_CODES: Record<number, string> = {
 const PERMANENT_PATTERNS: [RegExp, string, string?][] = [
   [/passphrase supplied in .* is incorrect|PassphraseWrong/i, 'wrong passphrase', "check the job's passphrase file"],
   [/passcommand supplied in BORG_PASSCOMMAND failed/i, "the job's passphrase file could not be read"],
-  [/Repository .* does not exist|is not a valid repository/i, 'the repository does not exist', 'create it with `borg-provision backup init`'],
-  [/Permission denied \(publickey/i, 'the server refused the ssh key', "authorize the job's ssh_key.pub on the server (see `backup init`)"],
-  [/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i, "the server's host key changed", "remove the host from the job's known_hosts if the change is expected"],
-  [/No space left on device|ENOSPC|Insufficient free space/i, 'the repository disk is full', 'free space on the repository disk'],
-  [/Repository path not allowed/i, 'the server restricts borg to another path', 'check --restrict-to-path on the server'],
+  [
+    /Repository .* does not exist|is not a valid repository/i,
+    'the repository does not exist',
+    'create it with `borg-provision backup init`',
+  ],
+  [
+    /Permission denied \(publickey/i,
+    'the server refused the ssh key',
+    "authorize the job's ssh_key.pub on the server (see `backup init`)",
+  ],
+  [
+    /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i,
+    "the server's host key changed",
+    "remove the host from the job's known_hosts if the change is expected",
+  ],
+  [
+    /No space left on device|ENOSPC|Insufficient free space/i,
+    'the repository disk is full',
+    'free space on the repository disk',
+  ],
+  [
+    /Repository path not allowed/i,
+    'the server restricts borg to another path',
+    'check --restrict-to-path on the server',
+  ],
   [/Disk quota exceeded|storage quota/i, 'the repository quota is exceeded'],
 ];
 
@@ -44,11 +64,16 @@ const TRANSIENT_PATTERNS: [RegExp, string][] = [
 
 export function classify(r: BorgResult): Verdict {
   if (r.spawnError) {
-    return { kind: 'permanent', reason: `borg could not be started (${r.spawnError.code ?? r.spawnError.message})`, hint: 'install borg (`borg-provision install`) or set `borg:` in the job' };
+    return {
+      kind: 'permanent',
+      reason: `borg could not be started (${r.spawnError.code ?? r.spawnError.message})`,
+      hint: 'install borg (`borg-provision install`) or set `borg:` in the job',
+    };
   }
   if (r.rc === 0) return { kind: 'ok' };
   const lastError = lastMeaningfulLine(r.stderr);
-  if (r.rc === 1 || (r.rc >= 100 && r.rc <= 127)) return { kind: 'warning', reason: lastError || `borg warning (exit ${r.rc})` };
+  if (r.rc === 1 || (r.rc >= 100 && r.rc <= 127))
+    return { kind: 'warning', reason: lastError || `borg warning (exit ${r.rc})` };
   for (const [re, reason, hint] of PERMANENT_PATTERNS) {
     if (re.test(r.stderr)) return { kind: 'permanent', reason, ...(hint ? { hint } : {}) };
   }
@@ -64,6 +89,9 @@ export function classify(r: BorgResult): Verdict {
 
 /** The last stderr line that says something (not a traceback frame or an empty line). */
 function lastMeaningfulLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('File "') && !/^Traceback/.test(l));
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('File "') && !/^Traceback/.test(l));
   return (lines.at(-1) ?? '').slice(0, 300);
 }

@@ -49,21 +49,32 @@ export function parseJob(name: string, dir: string, file: string, text: string, 
   const schema = format === 'native' ? nativeSchema : originSchema;
   const parsed = schema.safeParse(data);
   if (!parsed.success) throw configError(file, base, doc, lines, parsed.error, format);
-  const raw = format === 'native' ? fromNative(parsed.data as z.output<typeof nativeSchema>) : fromOrigin(parsed.data as z.output<typeof originSchema>);
+  const raw =
+    format === 'native'
+      ? fromNative(parsed.data as z.output<typeof nativeSchema>)
+      : fromOrigin(parsed.data as z.output<typeof originSchema>);
   const checks = raw.checks.map((c, i) => {
     const everyMs = c.frequency === 'always' ? 0 : parseDuration(c.frequency);
     if (everyMs === null) {
-      throw new JobConfigError(`${file}:${lineOf(doc, lines, ['checks', i, 'frequency'])}: checks.${i}.frequency: unknown unit in '${c.frequency}'`, {
-        hint: 'use seconds, minutes, hours, days, weeks, months or years, e.g. "2 weeks"',
-      });
+      throw new JobConfigError(
+        `${file}:${lineOf(doc, lines, ['checks', i, 'frequency'])}: checks.${i}.frequency: ` +
+          `unknown unit in '${c.frequency}'`,
+        {
+          hint: 'use seconds, minutes, hours, days, weeks, months or years, e.g. "2 weeks"',
+        },
+      );
     }
     return { ...c, everyMs };
   });
   const within = raw.retention?.keep_within;
   if (within !== undefined && !/^\d+[HdwmyS]$/.test(within)) {
-    throw new JobConfigError(`${file}:${lineOf(doc, lines, ['retention', 'keep_within'])}: retention.keep_within: '${within}' is not a borg interval`, {
-      hint: 'use a number and one of H, d, w, m, y (e.g. 3H, 7d)',
-    });
+    throw new JobConfigError(
+      `${file}:${lineOf(doc, lines, ['retention', 'keep_within'])}: retention.keep_within: ` +
+        `'${within}' is not a borg interval`,
+      {
+        hint: 'use a number and one of H, d, w, m, y (e.g. 3H, 7d)',
+      },
+    );
   }
   const names = SECRET_NAMES[format];
   const remote = isRemoteRepository(raw.repository);
@@ -115,7 +126,8 @@ function lineOf(doc: Document, lines: LineCounter, keyPath: (string | number)[])
 function keyNode(parent: unknown, key: string | number): { range?: [number, number, number] } | null {
   if (!isMap(parent)) return null;
   for (const item of parent.items) {
-    if (isPair(item) && isScalar(item.key) && item.key.value === key) return item.key as { range?: [number, number, number] };
+    if (isPair(item) && isScalar(item.key) && item.key.value === key)
+      return item.key as { range?: [number, number, number] };
   }
   return null;
 }
@@ -138,12 +150,17 @@ function configError(
     const near = closest(key, known);
     return new JobConfigError(
       `${file}:${lineOf(doc, lines, [...at, key])}: unknown key '${[...at, key].join('.')}'${more}`,
-      { hint: near ? `did you mean '${near}'? (${base} keys: ${known.join(', ')})` : `expected one of: ${known.join(', ')}` },
+      {
+        hint: near
+          ? `did you mean '${near}'? (${base} keys: ${known.join(', ')})`
+          : `expected one of: ${known.join(', ')}`,
+      },
     );
   }
   const dotted = at.join('.') || '(top)';
   const value = at.length ? doc.getIn(at) : undefined;
-  const message = value === undefined && issue.code === 'invalid_type' ? `is required (${issue.expected})` : issue.message;
+  const message =
+    value === undefined && issue.code === 'invalid_type' ? `is required (${issue.expected})` : issue.message;
   const formatNote = format === 'origin' ? ' (the origin runner format: backup, target, options, cleanup, tries)' : '';
   return new JobConfigError(`${file}:${lineOf(doc, lines, at)}: ${dotted}: ${message}${more}`, {
     hint: `see docs/backup.md for the keys of config.yaml${formatNote}`,
@@ -164,7 +181,7 @@ function knownKeys(format: JobFormat, at: (string | number)[]): string[] {
 
 function unwrap(schema: unknown): unknown {
   let s = schema as { unwrap?: () => unknown; def?: { innerType?: unknown } } | undefined;
-  while (s && (s.def?.innerType !== undefined)) s = s.def.innerType as typeof s;
+  while (s && s.def?.innerType !== undefined) s = s.def.innerType as typeof s;
   return s;
 }
 

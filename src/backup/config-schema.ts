@@ -50,7 +50,10 @@ export const nativeSchema = z
     hooks: z
       .strictObject({ before: commands, after: commands, on_error: commands })
       .default({ before: [], after: [], on_error: [] }),
-    ping_url: z.url({ protocol: /^https?$/ }).optional().describe('healthchecks-style URL: /start, success, /fail'),
+    ping_url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('healthchecks-style URL: /start, success, /fail'),
     borg: z.string().min(1).optional().describe('the borg to run; default the installed wrapper, else borg on PATH'),
   })
   .describe('borg-provision backup job');

@@ -2,13 +2,21 @@
 import { UsageError } from '../errors';
 
 const UNIT_MS: Record<string, number> = {
-  s: 1000, sec: 1000, second: 1000,
-  m: 60_000, min: 60_000, minute: 60_000,
-  h: 3_600_000, hour: 3_600_000,
-  d: 86_400_000, day: 86_400_000,
-  w: 604_800_000, week: 604_800_000,
+  s: 1000,
+  sec: 1000,
+  second: 1000,
+  m: 60_000,
+  min: 60_000,
+  minute: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  w: 604_800_000,
+  week: 604_800_000,
   month: 2_592_000_000,
-  y: 31_536_000_000, year: 31_536_000_000,
+  y: 31_536_000_000,
+  year: 31_536_000_000,
 };
 
 /** Milliseconds of a duration, or null when it is not one (the caller names the key). */

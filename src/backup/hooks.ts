@@ -5,19 +5,34 @@ import { BackupFailedError } from '../errors';
 import { runLogged } from './borg-process';
 import type { RunContext, StepOutcome } from './run-context';
 
-export async function runHooks(ctx: RunContext, which: 'before' | 'after', extraEnv: Record<string, string> = {}): Promise<StepOutcome | null> {
+export async function runHooks(
+  ctx: RunContext,
+  which: 'before' | 'after',
+  extraEnv: Record<string, string> = {},
+): Promise<StepOutcome | null> {
   const cmds = ctx.job.hooks[which];
   if (cmds.length === 0) return null;
   for (const [i, cmd] of cmds.entries()) {
     ctx.progress(`${which} hook ${i + 1}`);
     ctx.log.line(`${which} hook: sh -c ${cmd}`);
-    const r = await runLogged('sh', ['-c', cmd], { env: { ...ctx.env, ...extraEnv }, cwd: ctx.job.dir, log: ctx.log, signal: ctx.signal, label: `${which} hook` });
+    const r = await runLogged('sh', ['-c', cmd], {
+      env: { ...ctx.env, ...extraEnv },
+      cwd: ctx.job.dir,
+      log: ctx.log,
+      signal: ctx.signal,
+      label: `${which} hook`,
+    });
     if (r.rc !== 0) {
-      throw Object.assign(new BackupFailedError(`${ctx.job.name}: ${which} hook \`${cmd}\` exited ${r.rc}`, { hint: `see the log ${ctx.log.file}` }), {
-        step: `${which} hook`,
-        tries: 1,
-        retried: [],
-      });
+      throw Object.assign(
+        new BackupFailedError(`${ctx.job.name}: ${which} hook \`${cmd}\` exited ${r.rc}`, {
+          hint: `see the log ${ctx.log.file}`,
+        }),
+        {
+          step: `${which} hook`,
+          tries: 1,
+          retried: [],
+        },
+      );
     }
   }
   return { step: `${which} hooks`, status: 'ok', tries: 1, retried: [], warnings: [] };

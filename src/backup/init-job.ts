@@ -66,7 +66,10 @@ function initialConfig(o: InitOptions): string {
     compression: 'zstd,3',
     retention: { keep_daily: 7, keep_weekly: 4, keep_monthly: 6 },
     compact: true,
-    checks: [{ name: 'repository', frequency: '2 weeks' }, { name: 'archives', frequency: '1 month' }],
+    checks: [
+      { name: 'repository', frequency: '2 weeks' },
+      { name: 'archives', frequency: '1 month' },
+    ],
     retries: 3,
     retry_wait: 60,
     lock_wait: 60,
@@ -78,20 +81,40 @@ export async function initJob(o: InitOptions): Promise<InitResult> {
   const env = o.env ?? process.env;
   const dir = jobDir(o.name, o.configDir);
   const remote = isRemoteRepository(o.repo);
-  if (!remote && !path.isAbsolute(o.repo)) throw new UsageError(`--repo ${o.repo} must be an absolute path or ssh://user@host[:port]/path`);
+  if (!remote && !path.isAbsolute(o.repo))
+    throw new UsageError(`--repo ${o.repo} must be an absolute path or ssh://user@host[:port]/path`);
   if (o.sources.length === 0) throw new UsageError('give at least one --source PATH to back up');
-  const pending = await fs.access(path.join(dir, PENDING)).then(() => true, () => false);
+  const pending = await fs.access(path.join(dir, PENDING)).then(
+    () => true,
+    () => false,
+  );
   if (jobExists(o.name, o.configDir) && !pending) {
     throw new UsageError(`backup job '${o.name}' exists (${jobConfigFile(o.name, o.configDir)}); not overwriting it`, {
       hint: 'choose another name, or remove that directory first',
     });
   }
-  if (!remote && (await fs.readdir(o.repo).then((e) => e.length > 0, () => false))) {
-    throw new UsageError(`${o.repo} exists and is not empty; not making a repository there`, { hint: 'choose an empty or new directory' });
+  if (
+    !remote &&
+    (await fs.readdir(o.repo).then(
+      (e) => e.length > 0,
+      () => false,
+    ))
+  ) {
+    throw new UsageError(`${o.repo} exists and is not empty; not making a repository there`, {
+      hint: 'choose an empty or new directory',
+    });
   }
   const base: InitResult = {
-    job: o.name, dir, repository: o.repo, encryption: o.encryption, publicKey: null, authorizedKeysLine: null,
-    passphraseFile: path.join(dir, 'passphrase'), keyExport: null, initialized: false, dryRun: !!o.dryRun,
+    job: o.name,
+    dir,
+    repository: o.repo,
+    encryption: o.encryption,
+    publicKey: null,
+    authorizedKeysLine: null,
+    passphraseFile: path.join(dir, 'passphrase'),
+    keyExport: null,
+    initialized: false,
+    dryRun: !!o.dryRun,
   };
   if (o.dryRun) return base;
   const created = !pending;
@@ -99,25 +122,42 @@ export async function initJob(o: InitOptions): Promise<InitResult> {
     if (created) await writeJobFiles(o, dir, remote, env, o.signal);
     const job = await loadJob(o.name, { configDir: o.configDir, env });
     if (pending && job.repository !== o.repo) {
-      throw new UsageError(`job '${o.name}' is waiting to initialise ${job.repository}, not ${o.repo}`, { hint: `run init again with --repo ${job.repository}` });
+      throw new UsageError(`job '${o.name}' is waiting to initialise ${job.repository}, not ${o.repo}`, {
+        hint: `run init again with --repo ${job.repository}`,
+      });
     }
     const publicKey = remote ? await fs.readFile(`${job.secrets.sshKey}.pub`, 'utf8') : null;
-    const result = { ...base, publicKey: publicKey?.trim() ?? null, authorizedKeysLine: publicKey ? authorizedLine(o.repo, publicKey) : null };
+    const result = {
+      ...base,
+      publicKey: publicKey?.trim() ?? null,
+      authorizedKeysLine: publicKey ? authorizedLine(o.repo, publicKey) : null,
+    };
     const borg = borgOf(job, env);
     const benv = borgEnvironment(job, env);
-    const init = await runLogged(borg, ['init', '--encryption', o.encryption, '--make-parent-dirs'], { env: benv, signal: o.signal });
+    const init = await runLogged(borg, ['init', '--encryption', o.encryption, '--make-parent-dirs'], {
+      env: benv,
+      signal: o.signal,
+    });
     if (init.rc !== 0 && init.rc !== 1) {
       const v = classify(init);
       if (remote && v.kind === 'permanent' && /ssh key/.test(v.reason)) {
         await fs.writeFile(path.join(dir, PENDING), `${o.repo}\n`, { mode: 0o600 });
         return result;
       }
-      if (/already exists/i.test(init.stderr)) throw new UsageError(`a repository already exists at ${o.repo}; not overwriting it`, { hint: 'choose another --repo' });
-      throw new BackupFailedError(`borg init of ${o.repo} failed: ${v.kind === 'ok' ? 'unknown' : v.reason}`, { hint: 'hint' in v && v.hint ? v.hint : undefined });
+      if (/already exists/i.test(init.stderr))
+        throw new UsageError(`a repository already exists at ${o.repo}; not overwriting it`, {
+          hint: 'choose another --repo',
+        });
+      throw new BackupFailedError(`borg init of ${o.repo} failed: ${v.kind === 'ok' ? 'unknown' : v.reason}`, {
+        hint: 'hint' in v && v.hint ? v.hint : undefined,
+      });
     }
     // Created before borg writes it, so the exported key is never readable by others.
     await fs.writeFile(job.secrets.keyExport, '', { mode: 0o600, flag: 'w' });
-    const exp = await runLogged(borg, ['key', 'export', o.repo, job.secrets.keyExport], { env: benv, signal: o.signal });
+    const exp = await runLogged(borg, ['key', 'export', o.repo, job.secrets.keyExport], {
+      env: benv,
+      signal: o.signal,
+    });
     if (exp.rc !== 0) throw new BackupFailedError(`borg key export failed: ${classifyReason(exp)}`);
     await fs.chmod(job.secrets.keyExport, 0o600);
     await fs.chmod(job.secrets.keyFile, 0o600).catch(() => undefined);
@@ -134,13 +174,22 @@ function classifyReason(r: Parameters<typeof classify>[0]): string {
   return v.kind === 'ok' ? 'unknown' : v.reason;
 }
 
-async function writeJobFiles(o: InitOptions, dir: string, remote: boolean, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
+async function writeJobFiles(
+  o: InitOptions,
+  dir: string,
+  remote: boolean,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<void> {
   try {
     await fs.mkdir(path.dirname(dir), { recursive: true, mode: 0o700 });
     await fs.mkdir(dir, { mode: 0o700 });
     await fs.chmod(dir, 0o700);
     // 32 random bytes; written once, read by borg through BORG_PASSCOMMAND, never printed.
-    await fs.writeFile(path.join(dir, 'passphrase'), `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    await fs.writeFile(path.join(dir, 'passphrase'), `${randomBytes(32).toString('base64url')}\n`, {
+      mode: 0o600,
+      flag: 'wx',
+    });
     await fs.writeFile(path.join(dir, 'config.yaml'), initialConfig(o), { mode: 0o600, flag: 'wx' });
   } catch (err) {
     throw filesystemError(err, 'write the job', dir, 'choose another --config-dir');
@@ -148,9 +197,15 @@ async function writeJobFiles(o: InitOptions, dir: string, remote: boolean, env: 
   if (remote) {
     const key = path.join(dir, 'ssh_key');
     const comment = `borg-provision:${o.name}@${os.hostname()}`;
-    const r = await runLogged('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', key], { env, signal });
+    const r = await runLogged('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', key], {
+      env,
+      signal,
+    });
     if (r.rc !== 0) {
-      throw new BackupFailedError(`ssh-keygen failed: ${r.spawnError ? 'ssh-keygen is not installed' : r.stderr.trim()}`, { hint: 'install openssh-client' });
+      throw new BackupFailedError(
+        `ssh-keygen failed: ${r.spawnError ? 'ssh-keygen is not installed' : r.stderr.trim()}`,
+        { hint: 'install openssh-client' },
+      );
     }
   }
 }

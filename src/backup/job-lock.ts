@@ -43,7 +43,10 @@ export async function lockJob(name: string, env: NodeJS.ProcessEnv = process.env
     }
     // Stale: move it aside under a unique name first, so two runs cannot both remove and take it.
     const aside = `${file}.stale.${process.pid}`;
-    await fs.rename(file, aside).then(() => fs.rm(aside, { force: true }), () => undefined);
+    await fs.rename(file, aside).then(
+      () => fs.rm(aside, { force: true }),
+      () => undefined,
+    );
   }
   throw new JobBusyError(`backup job '${name}' is being started by another run`, { hint: 'try again' });
 }

@@ -20,20 +20,30 @@ export async function assertJobSecure(job: JobConfig): Promise<void> {
   const uid = process.getuid?.() ?? 0;
   const dir = await fs.stat(job.dir);
   if ((dir.mode & 0o077) !== 0) {
-    throw new InsecureJobError(`job directory ${job.dir} is open to other users (mode ${mode(dir.mode)}); it holds the job's secrets`, {
-      hint: `chmod 700 ${job.dir}`,
-    });
+    throw new InsecureJobError(
+      `job directory ${job.dir} is open to other users (mode ${mode(dir.mode)}); it holds the job's secrets`,
+      {
+        hint: `chmod 700 ${job.dir}`,
+      },
+    );
   }
   const conf = await fs.stat(job.file);
   if (conf.uid !== uid) {
-    throw new InsecureJobError(`${job.file} is owned by uid ${conf.uid}, not by the user running the job (uid ${uid}); its hooks would run as this user`, {
-      hint: `chown ${uid} ${job.file}`,
-    });
+    throw new InsecureJobError(
+      `${job.file} is owned by uid ${conf.uid}, not by the user running the job (uid ${uid}); ` +
+        'its hooks would run as this user',
+      {
+        hint: `chown ${uid} ${job.file}`,
+      },
+    );
   }
   if ((conf.mode & 0o022) !== 0) {
-    throw new InsecureJobError(`${job.file} is writable by other users (mode ${mode(conf.mode)}); its hooks run as shell commands`, {
-      hint: `chmod 600 ${job.file}`,
-    });
+    throw new InsecureJobError(
+      `${job.file} is writable by other users (mode ${mode(conf.mode)}); its hooks run as shell commands`,
+      {
+        hint: `chmod 600 ${job.file}`,
+      },
+    );
   }
   const { passphrase, sshKey, keyFile, keyExport } = job.secrets;
   const st = await statOrNull(passphrase);

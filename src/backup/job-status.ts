@@ -18,7 +18,9 @@ export interface JobSummary {
   lastSuccessAgeMs: number | null;
 }
 
-export async function listJobs(o: { configDir?: string; env?: NodeJS.ProcessEnv; now?: number } = {}): Promise<JobSummary[]> {
+export async function listJobs(
+  o: { configDir?: string; env?: NodeJS.ProcessEnv; now?: number } = {},
+): Promise<JobSummary[]> {
   const env = o.env ?? process.env;
   const now = o.now ?? Date.now();
   const out: JobSummary[] = [];
@@ -50,15 +52,26 @@ export interface StatusResult {
 }
 
 /** Every job's freshness; throws BackupStaleError (exit 8), carrying the result, when one is stale. */
-export async function jobStatus(maxAgeMs: number, o: { configDir?: string; env?: NodeJS.ProcessEnv; names?: string[] } = {}): Promise<StatusResult> {
+export async function jobStatus(
+  maxAgeMs: number,
+  o: { configDir?: string; env?: NodeJS.ProcessEnv; names?: string[] } = {},
+): Promise<StatusResult> {
   let jobs = await listJobs(o);
   if (o.names && o.names.length > 0) jobs = jobs.filter((j) => o.names!.includes(j.name));
   const rows = jobs.map((j) => ({ ...j, ok: j.lastSuccessAgeMs !== null && j.lastSuccessAgeMs <= maxAgeMs }));
   const result = { maxAgeMs, jobs: rows, ok: rows.length > 0 && rows.every((r) => r.ok) };
   if (!result.ok) {
     const bad = rows.filter((r) => !r.ok);
-    const what = rows.length === 0 ? 'no backup jobs' : bad.map((r) => `${r.name} (${r.lastSuccess ? `last success ${r.lastSuccess}` : 'never succeeded'})`).join(', ');
-    throw Object.assign(new BackupStaleError(`stale backups: ${what}`, { hint: 'run `borg-provision backup run` and look at its log' }), { body: result });
+    const what =
+      rows.length === 0
+        ? 'no backup jobs'
+        : bad
+            .map((r) => `${r.name} (${r.lastSuccess ? `last success ${r.lastSuccess}` : 'never succeeded'})`)
+            .join(', ');
+    throw Object.assign(
+      new BackupStaleError(`stale backups: ${what}`, { hint: 'run `borg-provision backup run` and look at its log' }),
+      { body: result },
+    );
   }
   return result;
 }

@@ -40,7 +40,12 @@ function words(s: string): string[] {
 }
 
 export function fromOrigin(c: z.output<typeof originSchema>): Raw {
-  const keep = { keep_daily: c.cleanup.daily, keep_weekly: c.cleanup.weekly, keep_monthly: c.cleanup.monthly, keep_yearly: c.cleanup.yearly };
+  const keep = {
+    keep_daily: c.cleanup.daily,
+    keep_weekly: c.cleanup.weekly,
+    keep_monthly: c.cleanup.monthly,
+    keep_yearly: c.cleanup.yearly,
+  };
   // borg refuses --keep-x 0 with nothing else; a 0 in the origin file meant "none of this kind".
   const retention = Object.fromEntries(Object.entries(keep).filter(([, v]) => v > 0));
   return {

@@ -21,7 +21,8 @@ export function plannedCommands(job: JobConfig, borg: string, state: JobState, n
   if (p) out.push({ step: 'prune', argv: [borg, ...p] });
   const c = compactArgs(ctx);
   if (c) out.push({ step: 'compact', argv: [borg, ...c] });
-  for (const chk of dueChecks(job.checks, state, now)) out.push({ step: `check ${chk.name}`, argv: [borg, ...checkArgs(ctx, chk.name)] });
+  for (const chk of dueChecks(job.checks, state, now))
+    out.push({ step: `check ${chk.name}`, argv: [borg, ...checkArgs(ctx, chk.name)] });
   for (const h of job.hooks.after) out.push({ step: 'after hook', argv: ['sh', '-c', h] });
   return out;
 }

@@ -22,7 +22,13 @@ export async function runBorgStep(ctx: RunContext, s: BorgStep): Promise<StepOut
   for (let attempt = 1; ; attempt++) {
     ctx.progress(`${s.step}${attempt > 1 ? ` (try ${attempt} of ${maxTries})` : ''}`);
     ctx.log.line(`${s.step}: try ${attempt} of ${maxTries}: ${ctx.borg} ${s.args.join(' ')}`);
-    const r = await runLogged(ctx.borg, s.args, { env: ctx.env, cwd: ctx.job.dir, log: ctx.log, signal: ctx.signal, label: `${s.step}` });
+    const r = await runLogged(ctx.borg, s.args, {
+      env: ctx.env,
+      cwd: ctx.job.dir,
+      log: ctx.log,
+      signal: ctx.signal,
+      label: `${s.step}`,
+    });
     const skip = s.skipIf?.(r);
     if (skip) {
       ctx.log.line(`${s.step}: skipped: ${skip}`);
@@ -40,7 +46,10 @@ export async function runBorgStep(ctx: RunContext, s: BorgStep): Promise<StepOut
       ctx.log.line(`${s.step}: failed${tries}: ${v.reason}`);
       throw Object.assign(
         new BackupFailedError(`${ctx.job.name}: ${s.step} failed${tries}: ${v.reason}${kind}`, {
-          hint: v.kind === 'permanent' ? v.hint ?? `see the log ${ctx.log.file}` : `see the log ${ctx.log.file}; raise retries or retry_wait if this passes by itself`,
+          hint:
+            v.kind === 'permanent'
+              ? (v.hint ?? `see the log ${ctx.log.file}`)
+              : `see the log ${ctx.log.file}; raise retries or retry_wait if this passes by itself`,
         }),
         { step: s.step, tries: attempt, retried },
       );

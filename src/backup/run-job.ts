@@ -49,11 +49,29 @@ export async function runJob(name: string, o: RunOptions = {}): Promise<JobRunRe
   const startedAt = new Date().toISOString();
   if (o.dryRun) {
     const state = await readState(name, env);
-    return { job: name, result: 'dry-run', startedAt, finishedAt: startedAt, archive: null, steps: [], warnings: [], log: null, error: null, planned: plannedCommands(job, borg, state) };
+    return {
+      job: name,
+      result: 'dry-run',
+      startedAt,
+      finishedAt: startedAt,
+      archive: null,
+      steps: [],
+      warnings: [],
+      log: null,
+      error: null,
+      planned: plannedCommands(job, borg, state),
+    };
   }
   const lock = await lockJob(name, env);
   const log = await openRunLog(name, env);
-  const ctx: RunContext = { job, borg, env: borgEnvironment(job, env), log, signal: o.signal, progress: (l) => o.progress?.(`${name}: ${l}`) };
+  const ctx: RunContext = {
+    job,
+    borg,
+    env: borgEnvironment(job, env),
+    log,
+    signal: o.signal,
+    progress: (l) => o.progress?.(`${name}: ${l}`),
+  };
   const state = await readState(name, env);
   const steps: StepOutcome[] = [];
   const warnings: string[] = [];
@@ -73,17 +91,31 @@ export async function runJob(name: string, o: RunOptions = {}): Promise<JobRunRe
     for (const c of await check(ctx, state)) add(c);
     add(await runHooks(ctx, 'after'));
     if (o.failOnWarning && warnings.length > 0) {
-      throw new BackupFailedError(`${name}: borg warned and --fail-on-warning is set: ${warnings[0]}`, { hint: `see the log ${log.file}` });
+      throw new BackupFailedError(`${name}: borg warned and --fail-on-warning is set: ${warnings[0]}`, {
+        hint: `see the log ${log.file}`,
+      });
     }
   } catch (err) {
     failure = isProvisionError(err) ? err : new BackupFailedError(`${name}: ${(err as Error).message}`);
     const failedStep = (err as { step?: string }).step;
     if (failedStep) {
-      steps.push({ step: failedStep, status: 'failed', tries: (err as { tries?: number }).tries ?? 0, retried: (err as { retried?: string[] }).retried ?? [], warnings: [] });
+      steps.push({
+        step: failedStep,
+        status: 'failed',
+        tries: (err as { tries?: number }).tries ?? 0,
+        retried: (err as { retried?: string[] }).retried ?? [],
+        warnings: [],
+      });
     }
   }
   const interrupted = failure instanceof InterruptedError;
-  const result: RunResultKind = failure ? (interrupted ? 'interrupted' : 'failed') : warnings.length > 0 ? 'warning' : 'success';
+  const result: RunResultKind = failure
+    ? interrupted
+      ? 'interrupted'
+      : 'failed'
+    : warnings.length > 0
+      ? 'warning'
+      : 'success';
   log.line(`run ${result}${failure ? `: ${failure.message}` : ''}`);
   if (failure && !interrupted) {
     warnings.push(...(await runErrorHooks(ctx, failure.message)));
@@ -112,7 +144,14 @@ export async function runJob(name: string, o: RunOptions = {}): Promise<JobRunRe
     steps,
     warnings,
     log: log.file,
-    error: failure ? { kind: failure.kind, exitCode: failure.exitCode, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) } : null,
+    error: failure
+      ? {
+          kind: failure.kind,
+          exitCode: failure.exitCode,
+          message: failure.message,
+          ...(failure.hint ? { hint: failure.hint } : {}),
+        }
+      : null,
   };
 }
 

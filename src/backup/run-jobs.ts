@@ -2,7 +2,14 @@
 // others; the worst outcome decides the exit code (an interrupt stops everything at once).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { BackupFailedError, ExitCode, InterruptedError, fromWireError, isProvisionError, type ProvisionError } from '../errors';
+import {
+  BackupFailedError,
+  ExitCode,
+  InterruptedError,
+  fromWireError,
+  isProvisionError,
+  type ProvisionError,
+} from '../errors';
 import { backupsDir, jobConfigFile } from './job-paths';
 import { runJob, type JobRunResult, type RunOptions } from './run-job';
 
@@ -18,7 +25,13 @@ export async function allJobNames(configDir?: string): Promise<string[]> {
   const names: string[] = [];
   for (const e of entries) {
     if (!e.isDirectory()) continue;
-    if (await fs.access(path.join(dir, e.name, 'config.yaml')).then(() => true, () => false)) names.push(e.name);
+    if (
+      await fs.access(path.join(dir, e.name, 'config.yaml')).then(
+        () => true,
+        () => false,
+      )
+    )
+      names.push(e.name);
   }
   return names.sort();
 }
@@ -33,7 +46,17 @@ export async function runJobs(names: string[], o: RunOptions = {}): Promise<RunS
       if (err instanceof InterruptedError) throw err;
       if (!isProvisionError(err)) throw err;
       const now = new Date().toISOString();
-      jobs.push({ job: name, result: err.exitCode === ExitCode.jobBusy ? 'busy' : 'failed', startedAt: now, finishedAt: now, archive: null, steps: [], warnings: [], log: null, error: errorOf(err) });
+      jobs.push({
+        job: name,
+        result: err.exitCode === ExitCode.jobBusy ? 'busy' : 'failed',
+        startedAt: now,
+        finishedAt: now,
+        archive: null,
+        steps: [],
+        warnings: [],
+        log: null,
+        error: errorOf(err),
+      });
     }
   }
   return { jobs, ok: jobs.every((j) => j.error === null) };
@@ -49,7 +72,11 @@ export function summaryError(s: RunSummary): ProvisionError | null {
   if (failed.length === 0) return null;
   const codes = new Set(failed.map((j) => j.error!.exitCode));
   const first = failed[0].error!;
-  const message = failed.length === 1 ? first.message : `${failed.length} of ${s.jobs.length} jobs failed: ${failed.map((j) => `${j.job} (${j.error!.message})`).join('; ')}`;
+  const message =
+    failed.length === 1
+      ? first.message
+      : `${failed.length} of ${s.jobs.length} jobs failed: ` +
+        failed.map((j) => `${j.job} (${j.error!.message})`).join('; ');
   // One kind of failure keeps its own class and exit code (2 for a bad config, 9 for a busy job, ...).
   const err = codes.size === 1 ? fromWireError({ kind: first.kind, message }) : new BackupFailedError(message);
   if (!isProvisionError(err)) return new BackupFailedError(message);

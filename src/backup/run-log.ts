@@ -22,7 +22,10 @@ export class RunLog {
   line(text: string): void {
     if (this.fd === null) return;
     const stamp = new Date().toISOString();
-    const body = text.split('\n').map((l) => `${stamp} ${l}`).join('\n');
+    const body = text
+      .split('\n')
+      .map((l) => `${stamp} ${l}`)
+      .join('\n');
     writeSync(this.fd, `${body}\n`);
   }
 

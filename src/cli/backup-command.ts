@@ -21,7 +21,11 @@ export abstract class BackupCommand extends BaseCommand {
   override async catch(err: Error & { exitCode?: number; body?: object }): Promise<void> {
     this.endProgress();
     if (err.body) {
-      renderFailure(describeFailure(err, this.signal.aborted), { json: this.jsonEnabled(), body: err.body, stack: err.stack });
+      renderFailure(describeFailure(err, this.signal.aborted), {
+        json: this.jsonEnabled(),
+        body: err.body,
+        stack: err.stack,
+      });
       return;
     }
     return super.catch(err);

@@ -36,14 +36,26 @@ describe('native config', () => {
   });
 
   it('turns compression, excludes and one_file_system into create options, before the extra ones', () => {
-    const j = parse('sources: [/a]\nrepository: ssh://u@h:2222/r\ncompression: zstd,3\nexclude_patterns: ["*.tmp"]\none_file_system: true\ncreate_options: [--noatime]\n');
-    expect(j.createOptions).toEqual(['--compression', 'zstd,3', '--exclude', '*.tmp', '--one-file-system', '--noatime']);
+    const j = parse(
+      'sources: [/a]\nrepository: ssh://u@h:2222/r\ncompression: zstd,3\nexclude_patterns: ["*.tmp"]\n' +
+        'one_file_system: true\ncreate_options: [--noatime]\n',
+    );
+    expect(j.createOptions).toEqual([
+      '--compression',
+      'zstd,3',
+      '--exclude',
+      '*.tmp',
+      '--one-file-system',
+      '--noatime',
+    ]);
     expect(j.remote).toBe(true);
     expect(j.secrets.sshKey).toBe(`${DIR}/ssh_key`);
   });
 
   it('reads check frequencies into milliseconds', () => {
-    const j = parse('sources: [/a]\nrepository: /r\nchecks:\n  - name: repository\n    frequency: 2 weeks\n  - name: data\n');
+    const j = parse(
+      'sources: [/a]\nrepository: /r\nchecks:\n  - name: repository\n    frequency: 2 weeks\n  - name: data\n',
+    );
     expect(j.checks).toEqual([
       { name: 'repository', frequency: '2 weeks', everyMs: 14 * 86_400_000 },
       { name: 'data', frequency: 'always', everyMs: 0 },
@@ -74,8 +86,12 @@ describe('native config', () => {
 
   it('refuses a bad check name, frequency unit and keep_within', () => {
     expect(errorOf('sources: [/a]\nrepository: /r\nchecks:\n  - name: spot\n').message).toMatch(/:4: checks\.0\.name:/);
-    expect(errorOf('sources: [/a]\nrepository: /r\nchecks:\n  - name: data\n    frequency: 3 fortnights\n').message).toMatch(/:5: checks\.0\.frequency: unknown unit/);
-    expect(errorOf('sources: [/a]\nrepository: /r\nretention: {keep_within: 3 days}\n').message).toMatch(/:3: retention\.keep_within/);
+    expect(
+      errorOf('sources: [/a]\nrepository: /r\nchecks:\n  - name: data\n    frequency: 3 fortnights\n').message,
+    ).toMatch(/:5: checks\.0\.frequency: unknown unit/);
+    expect(errorOf('sources: [/a]\nrepository: /r\nretention: {keep_within: 3 days}\n').message).toMatch(
+      /:3: retention\.keep_within/,
+    );
   });
 
   it('refuses YAML that does not parse, and a file that is not a mapping', () => {
@@ -118,11 +134,17 @@ describe('origin runner format', () => {
     expect(j.retention).toEqual({ keep_daily: 7, keep_weekly: 4, keep_monthly: 6, keep_yearly: 2 });
     expect(j.retries.create).toBe(2);
     expect(j.retries.prune).toBe(2);
-    expect(j.secrets).toMatchObject({ passphrase: `${DIR}/BORGKeyPassword.file`, sshKey: `${DIR}/SSHKey.pem`, keyFile: `${DIR}/BORGKey.bak` });
+    expect(j.secrets).toMatchObject({
+      passphrase: `${DIR}/BORGKeyPassword.file`,
+      sshKey: `${DIR}/SSHKey.pem`,
+      keyFile: `${DIR}/BORGKey.bak`,
+    });
   });
 
   it('is strict too', () => {
-    expect(errorOf(origin.replace('cleanup:\n  daily', 'cleanup:\n  dayly')).message).toMatch(/:8: unknown key 'cleanup\.dayly'/);
+    expect(errorOf(origin.replace('cleanup:\n  daily', 'cleanup:\n  dayly')).message).toMatch(
+      /:8: unknown key 'cleanup\.dayly'/,
+    );
   });
 });
 
@@ -135,7 +157,12 @@ describe('published JSON Schema', () => {
 });
 
 describe('durations', () => {
-  it.each([['2 weeks', 1_209_600_000], ['12h', 43_200_000], ['1 day', 86_400_000], ['30 minutes', 1_800_000]])('%s', (t, ms) => {
+  it.each([
+    ['2 weeks', 1_209_600_000],
+    ['12h', 43_200_000],
+    ['1 day', 86_400_000],
+    ['30 minutes', 1_800_000],
+  ])('%s', (t, ms) => {
     expect(parseDuration(t)).toBe(ms);
   });
   it('rejects what is not a duration', () => {
@@ -148,7 +175,10 @@ describe('which borg failures are retried', () => {
   const r = (rc: number, stderr: string) => classify({ rc, stdout: '', stderr });
   it('retries a lock timeout, a closed connection, ssh not connecting (borg 1.2: exit 2 + stderr)', () => {
     expect(r(2, 'Failed to create/acquire the lock /r/lock.exclusive (timeout).\n').kind).toBe('transient');
-    expect(r(2, 'Remote: ssh: connect to host 127.0.0.1 port 2: Connection refused\nConnection closed by remote host\n').kind).toBe('transient');
+    expect(
+      r(2, 'Remote: ssh: connect to host 127.0.0.1 port 2: Connection refused\nConnection closed by remote host\n')
+        .kind,
+    ).toBe('transient');
     expect(r(2, 'Connection closed by remote host\n').kind).toBe('transient');
   });
   it('retries by modern exit code (borg >= 1.4)', () => {
@@ -156,10 +186,19 @@ describe('which borg failures are retried', () => {
     expect(r(80, '').kind).toBe('transient');
   });
   it('does not retry a wrong passphrase, a missing repository, a refused key, a full disk', () => {
-    expect(r(2, 'passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND or via BORG_PASSPHRASE_FD is incorrect.\n')).toMatchObject({ kind: 'permanent', reason: 'wrong passphrase' });
-    expect(r(52, 'Passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND, or via BORG_PASSPHRASE_FD is incorrect.')).toMatchObject({ kind: 'permanent' });
-    expect(r(2, 'Repository /x does not exist.\n')).toMatchObject({ kind: 'permanent', reason: 'the repository does not exist' });
-    expect(r(2, 'root@127.0.0.1: Permission denied (publickey).\nConnection closed by remote host\n')).toMatchObject({ kind: 'permanent' });
+    expect(
+      r(2, 'passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND or via BORG_PASSPHRASE_FD is incorrect.\n'),
+    ).toMatchObject({ kind: 'permanent', reason: 'wrong passphrase' });
+    expect(
+      r(52, 'Passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND, or via BORG_PASSPHRASE_FD is incorrect.'),
+    ).toMatchObject({ kind: 'permanent' });
+    expect(r(2, 'Repository /x does not exist.\n')).toMatchObject({
+      kind: 'permanent',
+      reason: 'the repository does not exist',
+    });
+    expect(r(2, 'root@127.0.0.1: Permission denied (publickey).\nConnection closed by remote host\n')).toMatchObject({
+      kind: 'permanent',
+    });
     expect(r(2, 'OSError: [Errno 28] No space left on device\n')).toMatchObject({ kind: 'permanent' });
   });
   it('calls exit 1 and modern 100-127 warnings', () => {

@@ -22,7 +22,13 @@ beforeAll(() => {
 afterAll(() => sb.cleanup());
 
 interface RunDoc {
-  jobs: { job: string; result: string; archive: string; steps: { step: string; status: string; tries: number }[]; log: string }[];
+  jobs: {
+    job: string;
+    result: string;
+    archive: string;
+    steps: { step: string; status: string; tries: number }[];
+    log: string;
+  }[];
 }
 
 it('init writes the job with private modes and a repository, and never prints the passphrase', async () => {
@@ -33,7 +39,8 @@ it('init writes the job with private modes and a repository, and never prints th
   expect(doc).toMatchObject({ initialized: true, publicKey: null });
   const dir = sb.jobDir('daily');
   expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
-  for (const f of ['passphrase', 'config.yaml', 'key-export']) expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
+  for (const f of ['passphrase', 'config.yaml', 'key-export'])
+    expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
   passphrase = fs.readFileSync(path.join(dir, 'passphrase'), 'utf8').trim();
   expect(passphrase.length).toBeGreaterThanOrEqual(40);
   expect(r.stdout).not.toContain(passphrase);
@@ -54,7 +61,16 @@ it('init refuses an existing job and an existing repository, changing nothing', 
 });
 
 it('--dry-run of init and run writes and runs nothing', async () => {
-  const r = await sb.cli(['backup', 'init', 'dry', '--repo', path.join(sb.root, 'dry-repo'), '--source', src, '--dry-run']);
+  const r = await sb.cli([
+    'backup',
+    'init',
+    'dry',
+    '--repo',
+    path.join(sb.root, 'dry-repo'),
+    '--source',
+    src,
+    '--dry-run',
+  ]);
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/would create job dry/);
   expect(fs.existsSync(sb.jobDir('dry'))).toBe(false);
@@ -70,25 +86,43 @@ it('--dry-run of init and run writes and runs nothing', async () => {
 it('status before any run: never succeeded, exit 8', async () => {
   const r = await sb.cli(['backup', 'status', '--json']);
   expect(r.code).toBe(8);
-  expect(jsonOf<{ error: { kind: string }; jobs: { ok: boolean }[] }>(r)).toMatchObject({ error: { kind: 'backup-stale' }, jobs: [{ ok: false }] });
+  expect(jsonOf<{ error: { kind: string }; jobs: { ok: boolean }[] }>(r)).toMatchObject({
+    error: { kind: 'backup-stale' },
+    jobs: [{ ok: false }],
+  });
   expect(r.stderr).toMatch(/stale backups: daily \(never succeeded\)/);
 });
 
-it('runs twice; prune keeps what the retention says; compact; checks run when due only; extract is byte for byte', async () => {
+it('runs twice; prune keeps what retention says; compact; checks only when due; extract is byte for byte', async () => {
   // One archive a day is what keep_daily: 1 keeps: the second run's prune must drop the first.
   const file = path.join(sb.jobDir('daily'), 'config.yaml');
-  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/retention:\n(  .*\n)+/, 'retention:\n  keep_daily: 1\n'));
+  fs.writeFileSync(
+    file,
+    fs.readFileSync(file, 'utf8').replace(/retention:\n(  .*\n)+/, 'retention:\n  keep_daily: 1\n'),
+  );
   const first = await sb.cli(['backup', 'run', 'daily', '--json']);
   expect(first.stderr).toBe('');
   expect(first.code).toBe(0);
   const d1 = jsonOf<RunDoc>(first).jobs[0];
   expect(d1.result).toBe('success');
-  expect(d1.steps.map((s) => `${s.step} ${s.status}`)).toEqual(['create ok', 'prune ok', 'compact ok', 'check repository ok', 'check archives ok']);
+  expect(d1.steps.map((s) => `${s.step} ${s.status}`)).toEqual([
+    'create ok',
+    'prune ok',
+    'compact ok',
+    'check repository ok',
+    'check archives ok',
+  ]);
   fs.appendFileSync(path.join(src, 'a.txt'), 'second run\n');
   const second = await sb.cli(['backup', 'run', 'daily', '--json']);
   expect(second.code).toBe(0);
   const d2 = jsonOf<RunDoc>(second).jobs[0];
-  expect(d2.steps.map((s) => `${s.step} ${s.status}`)).toEqual(['create ok', 'prune ok', 'compact ok', 'check repository skipped', 'check archives skipped']);
+  expect(d2.steps.map((s) => `${s.step} ${s.status}`)).toEqual([
+    'create ok',
+    'prune ok',
+    'compact ok',
+    'check repository skipped',
+    'check archives skipped',
+  ]);
   expect(d2.archive).not.toBe(d1.archive);
   const archives = sb.borg('daily', ['list', '--short', repo]).stdout.trim().split('\n');
   expect(archives).toEqual([d2.archive]);
@@ -104,7 +138,9 @@ it('runs twice; prune keeps what the retention says; compact; checks run when du
 });
 
 it('list, show and status report the job; no output and no log holds the passphrase', async () => {
-  const list = jsonOf<{ jobs: { name: string; repository: string; lastRun: { result: string } }[] }>(await sb.cli(['backup', 'list', '--json']));
+  const list = jsonOf<{ jobs: { name: string; repository: string; lastRun: { result: string } }[] }>(
+    await sb.cli(['backup', 'list', '--json']),
+  );
   expect(list.jobs).toMatchObject([{ name: 'daily', repository: repo, lastRun: { result: 'success' } }]);
   const listText = await sb.cli(['backup', 'list']);
   expect(listText.stdout).toMatch(/^daily +.*last run success .* ago, last success .* ago$/m);

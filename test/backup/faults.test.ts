@@ -13,9 +13,21 @@ jest.setTimeout(300_000);
 let sb: BackupSandbox;
 let src: string;
 
-interface StepDoc { step: string; status: string; tries: number; retried: string[] }
+interface StepDoc {
+  step: string;
+  status: string;
+  tries: number;
+  retried: string[];
+}
 interface RunDoc {
-  jobs: { job: string; result: string; steps: StepDoc[]; warnings: string[]; error: { kind: string; message: string } | null; log: string | null }[];
+  jobs: {
+    job: string;
+    result: string;
+    steps: StepDoc[];
+    warnings: string[];
+    error: { kind: string; message: string } | null;
+    log: string | null;
+  }[];
   error?: { kind: string; exitCode: number; message: string };
 }
 
@@ -29,7 +41,12 @@ afterAll(() => sb.cleanup());
 /** A job on a fresh local repository (made with real borg init), with `extra` config lines. */
 function job(name: string, extra = '', sources = [src]): { repo: string; dir: string } {
   const repo = path.join(sb.root, 'repos', name);
-  const dir = writeJob(sb, name, `sources:\n${sources.map((s) => `  - "${s}"\n`).join('')}repository: "${repo}"\nlock_wait: 1\nretry_wait: 1\n${extra}`);
+  const dir = writeJob(
+    sb,
+    name,
+    `sources:\n${sources.map((s) => `  - "${s}"\n`).join('')}` +
+      `repository: "${repo}"\nlock_wait: 1\nretry_wait: 1\n${extra}`,
+  );
   fs.mkdirSync(path.dirname(repo), { recursive: true });
   const init = sb.borg(name, ['init', '--encryption', 'repokey-blake2', repo]);
   if (init.code !== 0) throw new Error(`borg init: ${init.stderr}`);
@@ -49,7 +66,12 @@ function expectCheckPasses(name: string, repo: string): void {
 it('a repository locked by another borg: retried, then succeeds once the lock is released', async () => {
   const { repo } = job('locked', 'retries: 6\n');
   const holder = spawn('borg', ['with-lock', repo, 'sleep', '4'], {
-    env: { ...process.env, ...sb.env, BORG_PASSCOMMAND: `cat '${path.join(sb.jobDir('locked'), 'passphrase')}'`, BORG_PASSPHRASE: undefined } as NodeJS.ProcessEnv,
+    env: {
+      ...process.env,
+      ...sb.env,
+      BORG_PASSCOMMAND: `cat '${path.join(sb.jobDir('locked'), 'passphrase')}'`,
+      BORG_PASSPHRASE: undefined,
+    } as NodeJS.ProcessEnv,
     stdio: 'ignore',
   });
   await waitFor('the other borg to hold the lock', () => fs.existsSync(path.join(repo, 'lock.exclusive')));
@@ -96,13 +118,16 @@ it('a missing source: exit 7 naming it, borg not started, no archive, the fail h
   const marker = path.join(sb.root, 'on-error-ran');
   const { repo } = job(
     'nosource',
-    `retries: 3\nping_url: http://127.0.0.1:${port}/ping/abc-123\nhooks:\n  on_error:\n    - 'echo "$BORG_PROVISION_ERROR" > "${marker}"'\n`,
+    `retries: 3\nping_url: http://127.0.0.1:${port}/ping/abc-123\n` +
+      `hooks:\n  on_error:\n    - 'echo "$BORG_PROVISION_ERROR" > "${marker}"'\n`,
     [src, missing],
   );
   try {
     const r = await sb.cli(['backup', 'run', 'nosource']);
     expect(r.code).toBe(7);
-    expect(r.stderr).toContain(`borg-provision: error: nosource: create failed: source ${missing} does not exist; no archive was made`);
+    expect(r.stderr).toContain(
+      `borg-provision: error: nosource: create failed: source ${missing} does not exist; no archive was made`,
+    );
     expect(fs.readFileSync(marker, 'utf8')).toContain('does not exist');
     expect(pings.map((p) => p.path)).toEqual(['/ping/abc-123/start', '/ping/abc-123/fail']);
     // The fail ping carries the log's tail, which says what was missing.
@@ -124,14 +149,23 @@ it('hooks run in order with the job variables and no passphrase; a failing befor
   const trace = path.join(sb.root, 'hook-trace');
   const { repo } = job(
     'hooked',
-    `hooks:\n  before:\n    - 'echo "before $BORG_REPO ${'$'}{BORG_PASSPHRASE:-none}" >> "${trace}"'\n  after:\n    - 'echo after >> "${trace}"'\n`,
+    `hooks:\n  before:\n    - 'echo "before $BORG_REPO ${'$'}{BORG_PASSPHRASE:-none}" >> "${trace}"'\n` +
+      `  after:\n    - 'echo after >> "${trace}"'\n`,
   );
   const r = await sb.cli(['backup', 'run', 'hooked', '--json']);
   expect(r.code).toBe(0);
   expect(fs.readFileSync(trace, 'utf8')).toBe(`before ${repo} none\nafter\n`);
-  expect(jsonOf<RunDoc>(r).jobs[0].steps.map((s) => s.step)).toEqual(['before hooks', 'create', 'prune', 'compact', 'after hooks']);
+  expect(jsonOf<RunDoc>(r).jobs[0].steps.map((s) => s.step)).toEqual([
+    'before hooks',
+    'create',
+    'prune',
+    'compact',
+    'after hooks',
+  ]);
   const cfg = path.join(sb.jobDir('hooked'), 'config.yaml');
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace(/before:\n    - .*\n/, "before:\n    - 'exit 4'\n"), { mode: 0o600 });
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace(/before:\n    - .*\n/, "before:\n    - 'exit 4'\n"), {
+    mode: 0o600,
+  });
   const bad = await sb.cli(['backup', 'run', 'hooked']);
   expect(bad.code).toBe(7);
   expect(bad.stderr).toMatch(/^borg-provision: error: hooked: before hook `exit 4` exited 4$/m);
@@ -141,7 +175,11 @@ it('hooks run in order with the job variables and no passphrase; a failing befor
 it('a borg warning (exit 1) is a warning; --fail-on-warning makes it exit 7', async () => {
   // `borg:` names a wrapper (as install's is); this one hands borg create one path that is gone.
   const wrapper = path.join(sb.root, 'borg-wrapper');
-  fs.writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = create ]; then exec borg "$@" "${path.join(sb.root, 'vanished')}"; fi\nexec borg "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    wrapper,
+    `#!/bin/sh\nif [ "$1" = create ]; then exec borg "$@" "${path.join(sb.root, 'vanished')}"; fi\nexec borg "$@"\n`,
+    { mode: 0o755 },
+  );
   const { repo } = job('warned', `borg: "${wrapper}"\n`);
   const r = await sb.cli(['backup', 'run', 'warned', '--json']);
   expect(r.code).toBe(0);
@@ -163,8 +201,9 @@ it('a typo in a key: exit 2 with file, line and key; nothing runs, no log, no st
   expect(r.code).toBe(2);
   expect(r.stderr).toBe(
     `borg-provision: error: ${path.join(sb.jobDir('typo'), 'config.yaml')}:3: unknown key 'retension'\n` +
-      "borg-provision: hint: did you mean 'retention'? (config.yaml keys: sources, repository, archive_name, compression, exclude_patterns, " +
-      'one_file_system, create_options, prune_options, retention, compact, checks, retries, retry_wait, lock_wait, hooks, ping_url, borg)\n',
+      "borg-provision: hint: did you mean 'retention'? (config.yaml keys: sources, repository, archive_name, " +
+      'compression, exclude_patterns, one_file_system, create_options, prune_options, retention, compact, checks, ' +
+      'retries, retry_wait, lock_wait, hooks, ping_url, borg)\n',
   );
   expect(sb.logs()).toHaveLength(logsBefore);
   expect(fs.existsSync(repo)).toBe(false);
@@ -225,28 +264,41 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
     repo = job('large', 'create_options: [--compression, none]\n', [big]).repo;
   });
 
-  async function runUntilCreating(extra: string[] = []): Promise<{ child: () => ChildProcess; done: Promise<import('../helpers/cli').CliResult> }> {
+  async function runUntilCreating(
+    extra: string[] = [],
+  ): Promise<{ child: () => ChildProcess; done: Promise<import('../helpers/cli').CliResult> }> {
     let child: ChildProcess | null = null;
     const done = sb.cli(['backup', 'run', 'large', ...extra], { onSpawn: (c) => (child = c) });
     // borg holds the repository lock while it creates the archive.
-    await waitFor('borg create to hold the repository lock', () => fs.existsSync(path.join(repo, 'lock.exclusive')), 120_000);
+    await waitFor(
+      'borg create to hold the repository lock',
+      () => fs.existsSync(path.join(repo, 'lock.exclusive')),
+      120_000,
+    );
     return { child: () => child!, done };
   }
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s during create: exit 130, borg rolled back, the lock released', async (sig) => {
-    const run = await runUntilCreating();
-    run.child().kill(sig);
-    const r = await run.done;
-    expect(r.code).toBe(130);
-    expect(r.stderr).toMatch(/^borg-provision: error: interrupted; borg was stopped and rolled back, the next run starts clean$/m);
-    expect(fs.existsSync(path.join(repo, 'lock.exclusive'))).toBe(false);
-    expect(archives('large', repo)).toEqual([]);
-    const list = jsonOf<{ jobs: { name: string; lastRun: { result: string } }[] }>(await sb.cli(['backup', 'list', '--json']));
-    expect(list.jobs.find((j) => j.name === 'large')?.lastRun.result).toBe('interrupted');
-    expectCheckPasses('large', repo);
-  });
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s during create: exit 130, borg rolled back, the lock released',
+    async (sig) => {
+      const run = await runUntilCreating();
+      run.child().kill(sig);
+      const r = await run.done;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toMatch(
+        /^borg-provision: error: interrupted; borg was stopped and rolled back, the next run starts clean$/m,
+      );
+      expect(fs.existsSync(path.join(repo, 'lock.exclusive'))).toBe(false);
+      expect(archives('large', repo)).toEqual([]);
+      const list = jsonOf<{ jobs: { name: string; lastRun: { result: string } }[] }>(
+        await sb.cli(['backup', 'list', '--json']),
+      );
+      expect(list.jobs.find((j) => j.name === 'large')?.lastRun.result).toBe('interrupted');
+      expectCheckPasses('large', repo);
+    },
+  );
 
-  it('two runs of one job at once: the second exits 9, the first (the next run after the interrupts) succeeds', async () => {
+  it('two runs of one job at once: the second exits 9, the first (after the interrupts) succeeds', async () => {
     const first = await runUntilCreating(['--json']);
     const second = await sb.cli(['backup', 'run', 'large']);
     expect(second.code).toBe(9);

@@ -14,7 +14,11 @@ export interface BackupSandbox {
   cli(args: string[], o?: CliOptions): Promise<CliResult>;
   jobDir(name: string): string;
   /** Real borg with a job's passphrase file (and ssh key), for checking what the runner did. */
-  borg(name: string, args: string[], extraEnv?: NodeJS.ProcessEnv): { code: number | null; stdout: string; stderr: string };
+  borg(
+    name: string,
+    args: string[],
+    extraEnv?: NodeJS.ProcessEnv,
+  ): { code: number | null; stdout: string; stderr: string };
   logs(): string[];
   cleanup(): void;
 }
@@ -57,7 +61,13 @@ export function makeBackupSandbox(label = 'backup'): BackupSandbox {
         BORG_PASSPHRASE: undefined,
         BORG_PASSCOMMAND: `cat '${path.join(dir, pass)}'`,
         BORG_KEY_FILE: path.join(dir, pass === 'passphrase' ? 'keyfile' : 'BORGKey.bak'),
-        ...(key ? { BORG_RSH: `ssh -i '${key}' -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR` } : {}),
+        ...(key
+          ? {
+              BORG_RSH:
+                `ssh -i '${key}' -o BatchMode=yes -o StrictHostKeyChecking=no ` +
+                '-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR',
+            }
+          : {}),
         ...extraEnv,
       };
       delete benv.BORG_PASSPHRASE;
@@ -66,19 +76,30 @@ export function makeBackupSandbox(label = 'backup'): BackupSandbox {
     },
     logs() {
       const dir = path.join(home, '.local', 'state', 'borg-provision', 'logs');
-      return fs.existsSync(dir) ? fs.readdirSync(dir).sort().map((f) => path.join(dir, f)) : [];
+      return fs.existsSync(dir)
+        ? fs
+            .readdirSync(dir)
+            .sort()
+            .map((f) => path.join(dir, f))
+        : [];
     },
     cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
   };
 }
 
 /** Writes a job's config.yaml with the modes a job must have (dir 0700, config 0600). */
-export function writeJob(sb: BackupSandbox, name: string, yaml: string, passphrase = 'correct horse battery staple'): string {
+export function writeJob(
+  sb: BackupSandbox,
+  name: string,
+  yaml: string,
+  passphrase = 'correct horse battery staple',
+): string {
   const dir = sb.jobDir(name);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.chmodSync(path.dirname(dir), 0o700);
   fs.writeFileSync(path.join(dir, 'config.yaml'), yaml, { mode: 0o600 });
-  if (!fs.existsSync(path.join(dir, 'passphrase'))) fs.writeFileSync(path.join(dir, 'passphrase'), `${passphrase}\n`, { mode: 0o600 });
+  if (!fs.existsSync(path.join(dir, 'passphrase')))
+    fs.writeFileSync(path.join(dir, 'passphrase'), `${passphrase}\n`, { mode: 0o600 });
   return dir;
 }
 
@@ -87,7 +108,10 @@ export function makeSourceTree(dir: string, bigMb = 0): void {
   fs.mkdirSync(path.join(dir, 'sub', 'deeper'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'a.txt'), 'hello backup\n');
   fs.writeFileSync(path.join(dir, 'empty'), '');
-  fs.writeFileSync(path.join(dir, 'sub', 'bin.dat'), Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 251)));
+  fs.writeFileSync(
+    path.join(dir, 'sub', 'bin.dat'),
+    Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 251)),
+  );
   fs.writeFileSync(path.join(dir, 'sub', 'deeper', 'name with spaces.txt'), 'spaces\n');
   fs.symlinkSync('a.txt', path.join(dir, 'link'));
   if (bigMb > 0) {

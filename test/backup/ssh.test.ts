@@ -32,7 +32,13 @@ afterAll(async () => {
 const url = (p: string): string => `ssh://root@127.0.0.1:${sshd.port}${p}`;
 
 interface RunDoc {
-  jobs: { result: string; archive: string; steps: { step: string; status: string; tries: number; retried: string[] }[]; error: { message: string } | null; log: string }[];
+  jobs: {
+    result: string;
+    archive: string;
+    steps: { step: string; status: string; tries: number; retried: string[] }[];
+    error: { message: string } | null;
+    log: string;
+  }[];
 }
 
 it('init over ssh: prints the restricted authorized_keys line, waits for it, then initialises', async () => {
@@ -41,7 +47,9 @@ it('init over ssh: prints the restricted authorized_keys line, waits for it, the
   expect(first.code).toBe(7);
   expect(first.stderr).toMatch(/did not accept job offsite's ssh key yet/);
   const line = first.stdout.split('\n').find((l) => l.startsWith('command='));
-  expect(line).toMatch(new RegExp(`^command="borg serve --restrict-to-path '${repo}'",restrict ssh-ed25519 \\S+ borg-provision:offsite@`));
+  expect(line).toMatch(
+    new RegExp(`^command="borg serve --restrict-to-path '${repo}'",restrict ssh-ed25519 \\S+ borg-provision:offsite@`),
+  );
   expect(fs.statSync(path.join(sb.jobDir('offsite'), 'ssh_key')).mode & 0o777).toBe(0o600);
   fs.appendFileSync(sshd.authorizedKeys, `${line}\n`);
   const second = await sb.cli(['backup', 'init', 'offsite', '--repo', url(repo), '--source', src, '--json']);
@@ -60,14 +68,32 @@ it('runs twice over ssh, and the last archive extracts byte for byte', async () 
     expect(r.code).toBe(0);
     expect(jsonOf<RunDoc>(r).jobs[0].result).toBe('success');
   }
-  const archives = sb.borg('offsite', ['list', '--short', url(path.join(srv, 'offsite'))]).stdout.trim().split('\n');
+  const archives = sb
+    .borg('offsite', ['list', '--short', url(path.join(srv, 'offsite'))])
+    .stdout.trim()
+    .split('\n');
   expect(archives).toHaveLength(2); // keep_daily 7 keeps both of today's (the oldest of the day too)
   const out = path.join(sb.root, 'x1');
   fs.mkdirSync(out);
-  const x = spawnSync('sh', ['-c', `cd '${out}' && exec "$0" "$@"`, process.execPath, path.resolve('bin/run.js'), 'backup', 'borg', 'offsite', '--', 'extract', `::${archives[1]}`], {
-    env: { ...process.env, ...sb.env, NODE_ENV: 'production' },
-    encoding: 'utf8',
-  });
+  const x = spawnSync(
+    'sh',
+    [
+      '-c',
+      `cd '${out}' && exec "$0" "$@"`,
+      process.execPath,
+      path.resolve('bin/run.js'),
+      'backup',
+      'borg',
+      'offsite',
+      '--',
+      'extract',
+      `::${archives[1]}`,
+    ],
+    {
+      env: { ...process.env, ...sb.env, NODE_ENV: 'production' },
+      encoding: 'utf8',
+    },
+  );
   expect(x.status).toBe(0);
   expect(treeContents(path.join(out, src.slice(1)))).toEqual(treeContents(src));
 });
@@ -96,7 +122,11 @@ it("the origin document's config.yaml runs unchanged as a job", async () => {
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'config.yaml'), originConfig, { mode: 0o600 });
   // "server" is the origin's host alias: the job's own ssh_config says where it is.
-  fs.writeFileSync(path.join(dir, 'ssh_config'), `Host server\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n`, { mode: 0o600 });
+  fs.writeFileSync(
+    path.join(dir, 'ssh_config'),
+    `Host server\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n`,
+    { mode: 0o600 },
+  );
   const key = path.join(dir, 'SSHKey.pem');
   expect(spawnSync('ssh-keygen', ['-q', '-N', '', '-a', '4096', '-f', key]).status).toBe(0);
   const serverHome = path.join(srv, 'origin-home');
@@ -107,12 +137,18 @@ it("the origin document's config.yaml runs unchanged as a job", async () => {
   const benv = {
     ...process.env,
     ...sb.env,
-    BORG_RSH: `ssh -F '${path.join(dir, 'ssh_config')}' -i '${key}' -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null`,
+    BORG_RSH:
+      `ssh -F '${path.join(dir, 'ssh_config')}' -i '${key}' ` +
+      '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null',
     // As the origin's `export BORG_PASSPHRASE=`cat ...`` did: the shell drops the trailing newline.
     BORG_PASSPHRASE: fs.readFileSync(pass, 'utf8').replace(/\n+$/, ''),
   };
-  expect(spawnSync('borg', ['init', '-e', 'keyfile', 'ssh://server/./subdir'], { env: benv, encoding: 'utf8' }).status).toBe(0);
-  expect(spawnSync('borg', ['key', 'export', 'ssh://server/./subdir', path.join(dir, 'BORGKey.bak')], { env: benv }).status).toBe(0);
+  expect(
+    spawnSync('borg', ['init', '-e', 'keyfile', 'ssh://server/./subdir'], { env: benv, encoding: 'utf8' }).status,
+  ).toBe(0);
+  expect(
+    spawnSync('borg', ['key', 'export', 'ssh://server/./subdir', path.join(dir, 'BORGKey.bak')], { env: benv }).status,
+  ).toBe(0);
   fs.chmodSync(path.join(dir, 'BORGKey.bak'), 0o600);
   // The keyfile borg init left in ~/.config/borg/keys goes: the job must work from BORGKey.bak.
   fs.rmSync(path.join(sb.home, '.config', 'borg', 'keys'), { recursive: true, force: true });
@@ -126,9 +162,13 @@ it("the origin document's config.yaml runs unchanged as a job", async () => {
   expect(job.steps.map((s) => `${s.step} ${s.status}`)).toEqual(['create ok', 'prune ok', 'compact ok']);
   const log = fs.readFileSync(job.log, 'utf8');
   expect(log).toMatch(/borg create --stats --json --lock-wait 60 -C lzma,9 ::\{hostname\}-\{now\} .*backup_scripts/);
-  expect(log).toMatch(/borg prune --list --lock-wait 60 --keep-daily=7 --keep-weekly=4 --keep-monthly=6 --keep-yearly=2 --lock-wait 60/);
+  expect(log).toMatch(
+    /borg prune --list --lock-wait 60 --keep-daily=7 --keep-weekly=4 --keep-monthly=6 --keep-yearly=2 --lock-wait 60/,
+  );
   expect(fs.existsSync(path.join(serverHome, 'subdir', 'config'))).toBe(true);
-  const show = jsonOf<{ format: string; environment: Record<string, string> }>(await sb.cli(['backup', 'show', 'remote', '--json']));
+  const show = jsonOf<{ format: string; environment: Record<string, string> }>(
+    await sb.cli(['backup', 'show', 'remote', '--json']),
+  );
   expect(show.format).toBe('origin');
   expect(show.environment.BORG_KEY_FILE).toBe(path.join(dir, 'BORGKey.bak'));
   expect(show.environment.BORG_RSH).toContain(`-F '${path.join(dir, 'ssh_config')}' -i '${key}'`);
@@ -136,7 +176,13 @@ it("the origin document's config.yaml runs unchanged as a job", async () => {
 
 it('sshd down for the first try: retried, and the run succeeds once it is back', async () => {
   const cfg = path.join(sb.jobDir('offsite'), 'config.yaml');
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace(/retries: \d+/, 'retries: 3').replace(/retry_wait: \d+/, 'retry_wait: 2'));
+  fs.writeFileSync(
+    cfg,
+    fs
+      .readFileSync(cfg, 'utf8')
+      .replace(/retries: \d+/, 'retries: 3')
+      .replace(/retry_wait: \d+/, 'retry_wait: 2'),
+  );
   await sshd.stop();
   const logsBefore = new Set(sb.logs());
   const run = sb.cli(['backup', 'run', 'offsite', '--json']);
@@ -154,16 +200,31 @@ it('sshd down for the first try: retried, and the run succeeds once it is back',
 
 it('sshd down for every try: exit 7 naming ssh, after the configured tries', async () => {
   const cfg = path.join(sb.jobDir('offsite'), 'config.yaml');
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace(/retries: \d+/, 'retries: 1').replace(/retry_wait: \d+/, 'retry_wait: 0'));
+  fs.writeFileSync(
+    cfg,
+    fs
+      .readFileSync(cfg, 'utf8')
+      .replace(/retries: \d+/, 'retries: 1')
+      .replace(/retry_wait: \d+/, 'retry_wait: 0'),
+  );
   await sshd.stop();
   const r = await sb.cli(['backup', 'run', 'offsite', '--json']);
   await sshd.start();
   expect(r.code).toBe(7);
-  expect(r.stderr).toMatch(/^borg-provision: error: offsite: create failed after 2 tries: ssh: connect to host 127\.0\.0\.1 port \d+: Connection refused \(each try failed this way\)$/m);
+  expect(r.stderr).toMatch(
+    new RegExp(
+      '^borg-provision: error: offsite: create failed after 2 tries: ' +
+        'ssh: connect to host 127\\.0\\.0\\.1 port \\d+: Connection refused \\(each try failed this way\\)$',
+      'm',
+    ),
+  );
   const doc = jsonOf<RunDoc & { error: { kind: string } }>(r);
   expect(doc.error.kind).toBe('backup-failed');
   expect(doc.jobs[0].result).toBe('failed');
   const status = await sb.cli(['backup', 'list', '--json']);
-  expect(jsonOf<{ jobs: { name: string; lastRun: { result: string } }[] }>(status).jobs.find((j) => j.name === 'offsite')?.lastRun.result).toBe('failed');
+  expect(
+    jsonOf<{ jobs: { name: string; lastRun: { result: string } }[] }>(status).jobs.find((j) => j.name === 'offsite')
+      ?.lastRun.result,
+  ).toBe('failed');
   expect(sb.borg('offsite', ['check', url(path.join(srv, 'offsite'))]).code).toBe(0);
 });

@@ -44,7 +44,8 @@ export async function makeSshd(dir: string): Promise<Sshd> {
   fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const hostKey = path.join(dir, 'host_ed25519');
-  if (!fs.existsSync(hostKey)) spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey], { stdio: 'ignore' });
+  if (!fs.existsSync(hostKey))
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey], { stdio: 'ignore' });
   const authorizedKeys = path.join(dir, 'authorized_keys');
   fs.writeFileSync(authorizedKeys, '', { mode: 0o600 });
   const port = await freePort();

@@ -29,7 +29,14 @@ export async function check(ctx: RunContext, state: JobState, now = Date.now()):
   for (const c of ctx.job.checks) {
     const step = `check ${c.name}`;
     if (!due.has(c.name)) {
-      outcomes.push({ step, status: 'skipped', tries: 0, retried: [], warnings: [], detail: { lastPassed: state.checks[c.name] ?? null, frequency: c.frequency } });
+      outcomes.push({
+        step,
+        status: 'skipped',
+        tries: 0,
+        retried: [],
+        warnings: [],
+        detail: { lastPassed: state.checks[c.name] ?? null, frequency: c.frequency },
+      });
       continue;
     }
     const { result: _r, ...o } = await runBorgStep(ctx, { step, retriesOf: 'check', args: checkArgs(ctx, c.name) });

@@ -14,7 +14,10 @@ export async function compact(ctx: RunContext): Promise<StepOutcome> {
     step: 'compact',
     retriesOf: 'compact',
     args,
-    skipIf: (r) => (r.rc !== 0 && /invalid choice: 'compact'/.test(r.stderr) ? 'this borg has no compact (< 1.2); prune freed the space' : null),
+    skipIf: (r) =>
+      r.rc !== 0 && /invalid choice: 'compact'/.test(r.stderr)
+        ? 'this borg has no compact (< 1.2); prune freed the space'
+        : null,
   });
   return outcome;
 }

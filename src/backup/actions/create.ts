@@ -7,12 +7,28 @@ import type { RunContext, StepOutcome } from '../run-context';
 
 export function createArgs(ctx: Pick<RunContext, 'job'>): string[] {
   const j = ctx.job;
-  return ['create', '--stats', '--json', '--lock-wait', String(j.lockWaitS), ...j.createOptions, `::${j.archiveName}`, ...j.sources];
+  return [
+    'create',
+    '--stats',
+    '--json',
+    '--lock-wait',
+    String(j.lockWaitS),
+    ...j.createOptions,
+    `::${j.archiveName}`,
+    ...j.sources,
+  ];
 }
 
 export async function missingSources(sources: string[]): Promise<string[]> {
   const missing: string[] = [];
-  for (const s of sources) if (!(await fs.lstat(s).then(() => true, () => false))) missing.push(s);
+  for (const s of sources)
+    if (
+      !(await fs.lstat(s).then(
+        () => true,
+        () => false,
+      ))
+    )
+      missing.push(s);
   return missing;
 }
 
@@ -21,9 +37,12 @@ export async function create(ctx: RunContext): Promise<StepOutcome> {
   if (missing.length > 0) {
     ctx.log.line(`create: source missing: ${missing.join(', ')}`);
     throw Object.assign(
-      new BackupFailedError(`${ctx.job.name}: create failed: source ${missing.join(', ')} does not exist; no archive was made`, {
-        hint: `mount or restore it, or remove it from sources in ${ctx.job.file}`,
-      }),
+      new BackupFailedError(
+        `${ctx.job.name}: create failed: source ${missing.join(', ')} does not exist; no archive was made`,
+        {
+          hint: `mount or restore it, or remove it from sources in ${ctx.job.file}`,
+        },
+      ),
       { step: 'create', tries: 0, retried: [] },
     );
   }

@@ -22,7 +22,8 @@ export function pruneArgs(ctx: Pick<RunContext, 'job'>): string[] | null {
 
 export async function prune(ctx: RunContext): Promise<StepOutcome> {
   const args = pruneArgs(ctx);
-  if (!args) return { step: 'prune', status: 'skipped', tries: 0, retried: [], warnings: ['no retention set: nothing pruned'] };
+  if (!args)
+    return { step: 'prune', status: 'skipped', tries: 0, retried: [], warnings: ['no retention set: nothing pruned'] };
   const { result: _result, ...outcome } = await runBorgStep(ctx, { step: 'prune', retriesOf: 'prune', args });
   return outcome;
 }

@@ -7,7 +7,10 @@ import { UsageError } from '../../errors';
 
 export default class BackupBorg extends BackupCommand {
   static override summary = "Run one borg command with a job's repository, passphrase file and ssh key";
-  static override examples = ['<%= config.bin %> backup borg daily -- list', '<%= config.bin %> backup borg daily -- info ::ARCHIVE'];
+  static override examples = [
+    '<%= config.bin %> backup borg daily -- list',
+    '<%= config.bin %> backup borg daily -- info ::ARCHIVE',
+  ];
   static override strict = false;
   // --json belongs to borg here (`backup borg daily -- list --json`), not to us.
   static override enableJsonFlag = false;

@@ -21,7 +21,10 @@ export default class BackupInit extends BackupCommand {
   static override flags = {
     repo: Flags.string({ required: true, description: 'repository: an absolute path or ssh://user@host[:port]/path' }),
     source: Flags.string({ multiple: true, description: 'a path to back up (repeatable)' }),
-    encryption: Flags.string({ default: 'repokey-blake2', options: ['repokey-blake2', 'keyfile-blake2', 'repokey', 'keyfile', 'none'] }),
+    encryption: Flags.string({
+      default: 'repokey-blake2',
+      options: ['repokey-blake2', 'keyfile-blake2', 'repokey', 'keyfile', 'none'],
+    }),
     'config-dir': configDirFlag,
     'dry-run': Flags.boolean({ description: 'say what would be created; write nothing' }),
   };
@@ -41,9 +44,14 @@ export default class BackupInit extends BackupCommand {
     if (!this.jsonEnabled()) this.render(r);
     if (r.authorizedKeysLine && !r.initialized && !r.dryRun) {
       throw Object.assign(
-        new BackupFailedError(`the server did not accept job ${r.job}'s ssh key yet; the repository is not initialised`, {
-          hint: `add the line above to the server's ~/.ssh/authorized_keys, then run: borg-provision backup init ${r.job} --repo ${r.repository}`,
-        }),
+        new BackupFailedError(
+          `the server did not accept job ${r.job}'s ssh key yet; the repository is not initialised`,
+          {
+            hint:
+              "add the line above to the server's ~/.ssh/authorized_keys, then run: " +
+              `borg-provision backup init ${r.job} --repo ${r.repository}`,
+          },
+        ),
         { body: r },
       );
     }
@@ -56,7 +64,9 @@ export default class BackupInit extends BackupCommand {
       return;
     }
     if (r.authorizedKeysLine) {
-      this.log(`job ${r.job}: put this line into the server's ~/.ssh/authorized_keys (borg serve only, this path only):`);
+      this.log(
+        `job ${r.job}: put this line into the server's ~/.ssh/authorized_keys (borg serve only, this path only):`,
+      );
       this.log(r.authorizedKeysLine);
     }
     if (!r.initialized) return;

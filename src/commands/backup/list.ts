@@ -16,7 +16,9 @@ export default class BackupList extends BackupCommand {
     if (jobs.length === 0) this.log('no backup jobs');
     const now = Date.now();
     for (const j of jobs) {
-      const last = j.lastRun ? `last run ${j.lastRun.result} ${formatAge(now - Date.parse(j.lastRun.finishedAt))} ago` : 'never run';
+      const last = j.lastRun
+        ? `last run ${j.lastRun.result} ${formatAge(now - Date.parse(j.lastRun.finishedAt))} ago`
+        : 'never run';
       const ok = j.lastSuccessAgeMs === null ? 'no success yet' : `last success ${formatAge(j.lastSuccessAgeMs)} ago`;
       this.log(`${j.name.padEnd(16)} ${(j.repository ?? `(bad config: ${j.configError})`).padEnd(40)} ${last}, ${ok}`);
     }

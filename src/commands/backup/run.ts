@@ -27,7 +27,10 @@ export default class BackupRun extends BackupCommand {
     let names = argv as string[];
     if (flags.all && names.length > 0) throw new UsageError('give job names or --all, not both');
     if (flags.all) names = await allJobNames(flags['config-dir']);
-    if (names.length === 0) throw new UsageError(flags.all ? 'no backup jobs found' : 'name a job to run, or --all', { hint: 'create one with: borg-provision backup init NAME --repo URL --source PATH' });
+    if (names.length === 0)
+      throw new UsageError(flags.all ? 'no backup jobs found' : 'name a job to run, or --all', {
+        hint: 'create one with: borg-provision backup init NAME --repo URL --source PATH',
+      });
     const summary = await runJobs(names, {
       configDir: flags['config-dir'],
       failOnWarning: flags['fail-on-warning'],
@@ -51,7 +54,9 @@ export default class BackupRun extends BackupCommand {
         continue;
       }
       if (j.error) continue; // the error line says it
-      const steps = j.steps.map((st) => `${st.step} ${st.status}${st.tries > 1 ? ` (${st.tries} tries)` : ''}`).join(', ');
+      const steps = j.steps
+        .map((st) => `${st.step} ${st.status}${st.tries > 1 ? ` (${st.tries} tries)` : ''}`)
+        .join(', ');
       this.log(`${j.job}: ${j.result}${j.archive ? `, archive ${j.archive}` : ''}: ${steps}`);
     }
   }

@@ -17,10 +17,15 @@ export default class BackupShell extends BackupCommand {
     await assertJobSecure(job);
     const vars = { ...jobVariables(job), THIS_TARGET: job.repository, BACKUP_THIS: job.sources.join(' ') };
     const names = Object.keys(vars).sort();
-    if (!this.jsonEnabled()) this.logToStderr(`borg-provision: job ${job.name}: ${names.join(', ')} are set; try: borg info`);
+    if (!this.jsonEnabled())
+      this.logToStderr(`borg-provision: job ${job.name}: ${names.join(', ')} are set; try: borg info`);
     const shell = process.env.SHELL || '/bin/sh';
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(shell, [], { stdio: 'inherit', env: { ...borgEnvironment(job), ...vars }, cwd: process.cwd() });
+      const child = spawn(shell, [], {
+        stdio: 'inherit',
+        env: { ...borgEnvironment(job), ...vars },
+        cwd: process.cwd(),
+      });
       child.on('error', () => resolve(127));
       child.on('close', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
     });

@@ -20,10 +20,23 @@ export default class BackupShow extends BackupCommand {
     this.log(`sources: ${c.sources.join(', ')}`);
     this.log(`borg: ${s.borg}`);
     this.log(`archive name: ${c.archiveName}; create options: ${c.createOptions.join(' ') || '(none)'}`);
-    this.log(`retention: ${c.retention ? Object.entries(c.retention).map(([k, v]) => `${k}=${v}`).join(' ') : '(none: no prune)'}`);
-    this.log(`compact: ${c.compact}; checks: ${c.checks.map((k) => `${k.name} every ${k.frequency}`).join(', ') || '(none)'}`);
+    this.log(
+      `retention: ${
+        c.retention
+          ? Object.entries(c.retention)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')
+          : '(none: no prune)'
+      }`,
+    );
+    this.log(
+      `compact: ${c.compact}; checks: ${c.checks.map((k) => `${k.name} every ${k.frequency}`).join(', ') || '(none)'}`,
+    );
     this.log(`retries: ${JSON.stringify(c.retries)}, wait ${c.retryWaitS}s (growing); lock wait ${c.lockWaitS}s`);
-    this.log(`secrets: passphrase ${c.secrets.passphrase}${c.secrets.sshKey ? `, ssh key ${c.secrets.sshKey}` : ''}, key ${c.secrets.keyFile}`);
+    this.log(
+      `secrets: passphrase ${c.secrets.passphrase}` +
+        `${c.secrets.sshKey ? `, ssh key ${c.secrets.sshKey}` : ''}, key ${c.secrets.keyFile}`,
+    );
     this.log(`last run: ${s.state.lastRun ? `${s.state.lastRun.result} at ${s.state.lastRun.finishedAt}` : 'never'}`);
     return s;
   }

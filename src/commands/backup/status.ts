@@ -5,7 +5,10 @@ import type { StatusResult } from '../../backup';
 
 export default class BackupStatus extends BackupCommand {
   static override summary = "Exit 8 when a job's last successful run is older than --max-age (or there is none)";
-  static override examples = ['<%= config.bin %> backup status --max-age 36h', '<%= config.bin %> backup status daily --json'];
+  static override examples = [
+    '<%= config.bin %> backup status --max-age 36h',
+    '<%= config.bin %> backup status daily --json',
+  ];
   static override strict = false;
   static override args = { name: Args.string({ description: 'job name(s); default every job' }) };
   static override flags = {
@@ -19,7 +22,11 @@ export default class BackupStatus extends BackupCommand {
     const maxAge = durationFlag('--max-age', flags['max-age']);
     const print = (r: StatusResult): void => {
       if (this.jsonEnabled()) return;
-      for (const j of r.jobs) this.log(`${j.ok ? 'ok   ' : 'STALE'} ${j.name}: ${j.lastSuccessAgeMs === null ? 'never succeeded' : `last success ${formatAge(j.lastSuccessAgeMs)} ago`}`);
+      for (const j of r.jobs)
+        this.log(
+          `${j.ok ? 'ok   ' : 'STALE'} ${j.name}: ` +
+            (j.lastSuccessAgeMs === null ? 'never succeeded' : `last success ${formatAge(j.lastSuccessAgeMs)} ago`),
+        );
     };
     try {
       const r = await jobStatus(maxAge, { configDir: flags['config-dir'], names: argv as string[] });
