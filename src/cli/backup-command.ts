@@ -2,6 +2,7 @@
 // result (a run's per-job outcomes, status's table) print it with the error under --json.
 import { Flags } from '@oclif/core';
 import { BaseCommand, describeFailure } from './base';
+import { saveBackupStageCache } from './backup-stage';
 import { renderFailure } from './failure';
 
 export const configDirFlag = Flags.string({
@@ -16,6 +17,12 @@ export abstract class BackupCommand extends BaseCommand {
 
   protected endProgress(): void {
     if (process.stderr.isTTY && !this.jsonEnabled()) process.stderr.write('\r\x1b[K');
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    // Once the command has done its work, what V8 compiled of the stage goes into its code cache.
+    saveBackupStageCache();
+    return super.finally(err);
   }
 
   override async catch(err: Error & { exitCode?: number; body?: object }): Promise<void> {

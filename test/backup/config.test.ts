@@ -3,7 +3,7 @@
 // are classified as they should be for retries.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { classify, nativeJsonSchema, parseDuration, parseJob } from '../../src/backup';
+import { classify, defaultBorg, nativeJsonSchema, parseDuration, parseJob } from '../../src/backup';
 import { JobConfigError } from '../../src/errors';
 import { repoRoot } from '../helpers/cli';
 
@@ -208,5 +208,15 @@ describe('which borg failures are retried', () => {
   it('a borg that cannot start is permanent', () => {
     const err = Object.assign(new Error('spawn borg ENOENT'), { code: 'ENOENT' });
     expect(classify({ rc: 127, stdout: '', stderr: '', spawnError: err }).kind).toBe('permanent');
+  });
+});
+
+describe('the default borg', () => {
+  it("looks in install's default bin dir", () => {
+    // borg-binary.ts reads the util/xdg rule that the install stage exports as defaultBinDir.
+    const { defaultBinDir } = jest.requireActual('../../src/install') as typeof import('../../src/install');
+    const e = { HOME: '/home/someone' };
+    expect(defaultBorg(e)).toBe('borg');
+    expect(defaultBinDir(e)).toBe(path.join('/home/someone', '.local', 'bin'));
   });
 });

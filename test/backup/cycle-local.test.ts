@@ -155,6 +155,9 @@ it('list, show and status report the job; no output and no log holds the passphr
   for (const text of [list, show.stdout, status.stdout, ...sb.logs().map((l) => fs.readFileSync(l, 'utf8'))]) {
     expect(JSON.stringify(text)).not.toContain(passphrase);
   }
+  // The stage from its bundle (the default) and module by module give the same answers.
+  const unbundled = await sb.cli(['backup', 'show', 'daily', '--json'], { env: { BORG_PROVISION_BUNDLE: '0' } });
+  expect(jsonOf(unbundled)).toEqual(doc);
   const bad = await sb.cli(['backup', 'status', '--max-age', 'soon']);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/bad --max-age 'soon'/);

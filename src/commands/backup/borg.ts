@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { Args, Flags } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
+import { backupStage } from '../../cli/backup-stage';
 import { UsageError } from '../../errors';
 
 export default class BackupBorg extends BackupCommand {
@@ -22,7 +23,7 @@ export default class BackupBorg extends BackupCommand {
     const { args, argv, flags } = await this.parse(BackupBorg);
     const borgArgs = (argv as string[]).slice(1);
     if (borgArgs.length === 0) throw new UsageError('give the borg command after --, e.g. backup borg NAME -- list');
-    const { loadJob, assertJobSecure, borgEnvironment, borgOf } = await import('../../backup');
+    const { loadJob, assertJobSecure, borgEnvironment, borgOf } = backupStage();
     const job = await loadJob(args.name, { configDir: flags['config-dir'] });
     await assertJobSecure(job);
     const code = await new Promise<number>((resolve) => {

@@ -1,6 +1,7 @@
 // `borg-provision backup init NAME --repo URL`: create a job and its repository.
 import { Args, Flags } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
+import { backupStage } from '../../cli/backup-stage';
 import { BackupFailedError } from '../../errors';
 import type { InitResult } from '../../backup';
 
@@ -31,7 +32,7 @@ export default class BackupInit extends BackupCommand {
 
   async run(): Promise<InitResult> {
     const { args, flags } = await this.parse(BackupInit);
-    const { initJob } = await import('../../backup');
+    const { initJob } = backupStage();
     const r = await initJob({
       name: args.name,
       repo: flags.repo,

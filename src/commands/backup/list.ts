@@ -1,6 +1,7 @@
 // `borg-provision backup list`: the jobs, their repositories, and how their last runs went.
 import { Flags } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
+import { backupStage } from '../../cli/backup-stage';
 import type { JobSummary } from '../../backup';
 
 export default class BackupList extends BackupCommand {
@@ -10,7 +11,7 @@ export default class BackupList extends BackupCommand {
 
   async run(): Promise<{ jobs: JobSummary[] }> {
     const { flags } = await this.parse(BackupList);
-    const { listJobs, formatAge } = await import('../../backup');
+    const { listJobs, formatAge } = backupStage();
     const jobs = await listJobs({ configDir: flags['config-dir'] });
     if (this.jsonEnabled()) return { jobs };
     if (jobs.length === 0) this.log('no backup jobs');

@@ -1,6 +1,7 @@
 // `borg-provision backup run [NAME... | --all]`: run jobs now (what the schedule calls).
 import { Args, Flags } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
+import { backupStage } from '../../cli/backup-stage';
 import { UsageError } from '../../errors';
 import type { RunSummary } from '../../backup';
 
@@ -23,7 +24,7 @@ export default class BackupRun extends BackupCommand {
 
   async run(): Promise<RunSummary> {
     const { argv, flags } = await this.parse(BackupRun);
-    const { allJobNames, runJobs, summaryError } = await import('../../backup');
+    const { allJobNames, runJobs, summaryError } = backupStage();
     let names = argv as string[];
     if (flags.all && names.length > 0) throw new UsageError('give job names or --all, not both');
     if (flags.all) names = await allJobNames(flags['config-dir']);

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { Args, Flags } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
+import { backupStage } from '../../cli/backup-stage';
 
 export default class BackupShell extends BackupCommand {
   static override summary = "Open $SHELL with the job's BORG_REPO, BORG_PASSCOMMAND, BORG_RSH, BORG_KEY_FILE set";
@@ -12,7 +13,7 @@ export default class BackupShell extends BackupCommand {
 
   async run(): Promise<{ job: string; variables: string[]; exitCode: number }> {
     const { args, flags } = await this.parse(BackupShell);
-    const { loadJob, assertJobSecure, borgEnvironment, jobVariables } = await import('../../backup');
+    const { loadJob, assertJobSecure, borgEnvironment, jobVariables } = backupStage();
     const job = await loadJob(args.name, { configDir: flags['config-dir'] });
     await assertJobSecure(job);
     const vars = { ...jobVariables(job), THIS_TARGET: job.repository, BACKUP_THIS: job.sources.join(' ') };

@@ -1,6 +1,7 @@
 // `borg-provision backup show NAME`: the resolved configuration (secrets as paths only).
 import { Args, Flags } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
+import { backupStage } from '../../cli/backup-stage';
 import type { JobShow } from '../../backup';
 
 export default class BackupShow extends BackupCommand {
@@ -11,7 +12,7 @@ export default class BackupShow extends BackupCommand {
 
   async run(): Promise<JobShow> {
     const { args, flags } = await this.parse(BackupShow);
-    const { showJob } = await import('../../backup');
+    const { showJob } = backupStage();
     const s = await showJob(args.name, { configDir: flags['config-dir'] });
     if (this.jsonEnabled()) return s;
     const c = s.config;

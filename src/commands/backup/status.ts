@@ -1,6 +1,7 @@
 // `borg-provision backup status [NAME...] [--max-age 2d]`: exit 8 when a job's last success is too old.
 import { Args, Flags } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
+import { backupStage } from '../../cli/backup-stage';
 import type { StatusResult } from '../../backup';
 
 export default class BackupStatus extends BackupCommand {
@@ -18,7 +19,7 @@ export default class BackupStatus extends BackupCommand {
 
   async run(): Promise<StatusResult> {
     const { argv, flags } = await this.parse(BackupStatus);
-    const { jobStatus, durationFlag, formatAge } = await import('../../backup');
+    const { jobStatus, durationFlag, formatAge } = backupStage();
     const maxAge = durationFlag('--max-age', flags['max-age']);
     const print = (r: StatusResult): void => {
       if (this.jsonEnabled()) return;
