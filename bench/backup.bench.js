@@ -80,9 +80,13 @@ async function benchSize(FILES) {
     delete env.BORG_PASSPHRASE;
     // Ours: a job made by `backup init`, then its config set to the bare side's work.
     const ourRepo = path.join(root, 'repo-ours');
-    execFileSync(process.execPath, [BIN, 'backup', 'init', 'bench', '--repo', ourRepo, '--source', src], { env, stdio: 'ignore' });
+    execFileSync(process.execPath, [BIN, 'backup', 'init', 'bench', '--repo', ourRepo, '--source', src], {
+      env,
+      stdio: 'ignore',
+    });
     const jobDir = path.join(home, '.config', 'borg-provision', 'backups', 'bench');
-    const config = `sources: ["${src}"]\nrepository: "${ourRepo}"\narchive_name: '{now:%Y-%m-%dT%H:%M:%S.%f}'\n` +
+    const config =
+      `sources: ["${src}"]\nrepository: "${ourRepo}"\narchive_name: '{now:%Y-%m-%dT%H:%M:%S.%f}'\n` +
       'compression: lz4\nretention: {keep_last: 3}\ncompact: true\n';
     fs.writeFileSync(path.join(jobDir, 'config.yaml'), config, { mode: 0o600 });
     // Bare: the same borg, the same repository kind, the same passphrase file.
@@ -116,10 +120,15 @@ async function benchSize(FILES) {
     const added = peak('ours') - peak('bare');
     console.log(`${FILES} files, ${RUNS} interleaved runs each; wall: median; RSS: peak of the summed process tree`);
     console.log(`${'side'.padEnd(44)}${'wall ms'.padStart(9)}${'RSS MB'.padStart(9)}`);
-    console.log(`${'bare borg create + prune + compact'.padEnd(44)}${med('bare', 'ms').toFixed(0).padStart(9)}${peak('bare').toFixed(1).padStart(9)}`);
-    console.log(`${'borg-provision backup run'.padEnd(44)}${med('ours', 'ms').toFixed(0).padStart(9)}${peak('ours').toFixed(1).padStart(9)}`);
-    console.log(`wall ${ratio(med('ours', 'ms'), med('bare', 'ms'))} (target <= ${TARGET_WALL}x): ${wall <= TARGET_WALL ? 'met' : 'MISSED'}`);
-    console.log(`RSS +${added.toFixed(1)} MB over borg's (target <= +${TARGET_RSS_MB} MB): ${added <= TARGET_RSS_MB ? 'met' : 'MISSED'}`);
+    const row = (label, k) =>
+      console.log(`${label.padEnd(44)}${med(k, 'ms').toFixed(0).padStart(9)}${peak(k).toFixed(1).padStart(9)}`);
+    row('bare borg create + prune + compact', 'bare');
+    row('borg-provision backup run', 'ours');
+    const verdict = (ok) => (ok ? 'met' : 'MISSED');
+    const wallRatio = ratio(med('ours', 'ms'), med('bare', 'ms'));
+    console.log(`wall ${wallRatio} (target <= ${TARGET_WALL}x): ${verdict(wall <= TARGET_WALL)}`);
+    const rssTarget = `target <= +${TARGET_RSS_MB} MB`;
+    console.log(`RSS +${added.toFixed(1)} MB over borg's (${rssTarget}): ${verdict(added <= TARGET_RSS_MB)}`);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

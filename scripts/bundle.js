@@ -33,9 +33,9 @@ const keepOut = {
 const sharedErrors = {
   name: 'shared-errors',
   setup(build) {
-    build.onResolve({ filter: /(^|[\\/])errors$/ }, (a) =>
-      a.importer.startsWith(dist) && !a.importer.includes('node_modules') ? { path: '../errors', external: true } : undefined,
-    );
+    const ours = (importer) => importer.startsWith(dist) && !importer.includes('node_modules');
+    const shared = { path: '../errors', external: true };
+    build.onResolve({ filter: /(^|[\\/])errors$/ }, (a) => (ours(a.importer) ? shared : undefined));
   },
 };
 
@@ -68,11 +68,17 @@ async function main() {
       external: ['openpgp', '@oclif/core', '@oclif/plugin-help'],
     }),
     esbuild.build({ ...common, entryPoints: [path.join(dist, 'verify', 'stream-worker.js')], outfile: path.join(out, 'stream-worker.bundle.js') }),
-    // The backup stage (zod, yaml and the install index it reads the bin dir from): what every
-    // scheduled `backup run` loads, so its start-up counts against borg's (bench/backup.bench.js).
-    esbuild.build({ ...common, entryPoints: [path.join(dist, 'backup', 'index.js')], outfile: path.join(out, 'backup.js'), plugins: [keepOut, sharedErrors],
-      // Half the source for V8 to hold and hash; names kept for error and class names.
-      minify: true, keepNames: true }),
+    // The backup stage with zod and yaml: what every scheduled `backup run` loads, so its start-up
+    // counts against borg's (bench/backup.bench.js). Minified: half the source for V8 to hold and
+    // hash; names kept for error and class names.
+    esbuild.build({
+      ...common,
+      entryPoints: [path.join(dist, 'backup', 'index.js')],
+      outfile: path.join(out, 'backup.js'),
+      plugins: [keepOut, sharedErrors],
+      minify: true,
+      keepNames: true,
+    }),
   ]);
   // The bundles hold the dependencies as they are now; bin/run.js and the worker's entry load the
   // modules instead once node_modules holds other versions (an update without a rebuild).

@@ -20,12 +20,16 @@ afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 it('keeps the newest 10 logs of a job, mode 0600, and leaves other jobs alone', async () => {
   const dir = logsDir(env);
   fs.mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(dir, `daily.2026-01-${String(i + 10)}T00-00-00-000Z.1.log`), 'old\n');
+  for (let i = 0; i < 12; i++)
+    fs.writeFileSync(path.join(dir, `daily.2026-01-${String(i + 10)}T00-00-00-000Z.1.log`), 'old\n');
   fs.writeFileSync(path.join(dir, 'weekly.2026-01-01T00-00-00-000Z.1.log'), 'other job\n');
   const log = await openRunLog('daily', env);
   log.line('first line\nsecond line');
   log.close();
-  const daily = fs.readdirSync(dir).filter((f) => f.startsWith('daily.')).sort();
+  const daily = fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith('daily.'))
+    .sort();
   expect(daily).toHaveLength(10);
   expect(daily[0]).toBe('daily.2026-01-13T00-00-00-000Z.1.log');
   expect(daily).toContain(path.basename(log.file));
@@ -56,7 +60,11 @@ it('a lock left by a process that is gone is taken over', async () => {
 
 it('state: missing or torn reads as empty; written with mode 0600', async () => {
   expect(await readState('daily', env)).toEqual({ lastRun: null, lastSuccess: null, checks: {} });
-  const state = { lastRun: null, lastSuccess: '2026-01-01T00:00:00.000Z', checks: { repository: '2026-01-01T00:00:00.000Z' } };
+  const state = {
+    lastRun: null,
+    lastSuccess: '2026-01-01T00:00:00.000Z',
+    checks: { repository: '2026-01-01T00:00:00.000Z' },
+  };
   await writeState('daily', state, env);
   expect(await readState('daily', env)).toEqual(state);
   expect(fs.statSync(stateFile('daily', env)).mode & 0o777).toBe(0o600);
