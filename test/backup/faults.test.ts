@@ -65,7 +65,9 @@ function expectCheckPasses(name: string, repo: string): void {
 
 it('a repository locked by another borg: retried, then succeeds once the lock is released', async () => {
   const { repo } = job('locked', 'retries: 6\n');
-  const holder = spawn('borg', ['with-lock', repo, 'sleep', '4'], {
+  // The other borg holds the lock until the test lets it go: after the runner's first try failed.
+  const release = path.join(sb.root, 'release-lock');
+  const holder = spawn('borg', ['with-lock', repo, 'sh', '-c', `while [ ! -e '${release}' ]; do sleep 0.1; done`], {
     env: {
       ...process.env,
       ...sb.env,
@@ -75,7 +77,12 @@ it('a repository locked by another borg: retried, then succeeds once the lock is
     stdio: 'ignore',
   });
   await waitFor('the other borg to hold the lock', () => fs.existsSync(path.join(repo, 'lock.exclusive')));
-  const r = await sb.cli(['backup', 'run', 'locked', '--json']);
+  const logsBefore = new Set(sb.logs());
+  const run = sb.cli(['backup', 'run', 'locked', '--json']);
+  const log = await waitFor('the run log', () => sb.logs().find((l) => !logsBefore.has(l)));
+  await waitFor('the first try to fail', () => /create: try 1 of 7 failed/.test(fs.readFileSync(log, 'utf8')));
+  fs.writeFileSync(release, '');
+  const r = await run;
   await new Promise((res) => (holder.exitCode === null ? holder.once('exit', res) : res(null)));
   expect(r.code).toBe(0);
   const create = jsonOf<RunDoc>(r).jobs[0].steps[0];
@@ -299,11 +306,22 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
   );
 
   it('two runs of one job at once: the second exits 9, the first (after the interrupts) succeeds', async () => {
-    const first = await runUntilCreating(['--json']);
+    // The first run waits in a before hook until the second has been refused.
+    const release = path.join(sb.root, 'release-first');
+    const cfg = path.join(sb.jobDir('large'), 'config.yaml');
+    const original = fs.readFileSync(cfg, 'utf8');
+    const hook = `hooks:\n  before:\n    - 'while [ ! -e "${release}" ]; do sleep 0.1; done'\n`;
+    fs.writeFileSync(cfg, original + hook, { mode: 0o600 });
+    const logsBefore = new Set(sb.logs());
+    const first = sb.cli(['backup', 'run', 'large', '--json']);
+    const log = await waitFor('the first run log', () => sb.logs().find((l) => !logsBefore.has(l)));
+    await waitFor('the first run to be in its hook', () => /before hook: sh -c/.test(fs.readFileSync(log, 'utf8')));
     const second = await sb.cli(['backup', 'run', 'large']);
+    fs.writeFileSync(release, '');
     expect(second.code).toBe(9);
     expect(second.stderr).toMatch(/^borg-provision: error: backup job 'large' is already running \(pid \d+\)$/m);
-    const r = await first.done;
+    const r = await first;
+    fs.writeFileSync(cfg, original, { mode: 0o600 });
     expect(r.code).toBe(0);
     expect(jsonOf<RunDoc>(r).jobs[0].result).toBe('success');
     expect(archives('large', repo)).toHaveLength(1);
