@@ -215,7 +215,8 @@ it('sshd down for every try: exit 7 naming the connection, after the configured 
     // ssh's own line when it got that far; on a loaded machine sometimes only borg's.
     new RegExp(
       '^borg-provision: error: offsite: create failed after 2 tries: ' +
-        '(ssh: connect to host 127\\.0\\.0\\.1 port \\d+: Connection refused|the connection to the repository closed) ' +
+        '(ssh: connect to host 127\\.0\\.0\\.1 port \\d+: Connection refused|' +
+        'the connection to the repository closed) ' +
         '\\(each try failed this way\\)$',
       'm',
     ),
