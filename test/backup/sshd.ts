@@ -48,44 +48,60 @@ export async function makeSshd(dir: string): Promise<Sshd> {
     spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey], { stdio: 'ignore' });
   const authorizedKeys = path.join(dir, 'authorized_keys');
   fs.writeFileSync(authorizedKeys, '', { mode: 0o600 });
-  const port = await freePort();
   const config = path.join(dir, 'sshd_config');
-  fs.writeFileSync(
-    config,
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey "${hostKey}"`,
-      `PidFile "${path.join(dir, 'sshd.pid')}"`,
-      `AuthorizedKeysFile "${authorizedKeys}"`,
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      'StrictModes no',
-      'LogLevel ERROR',
-      '',
-    ].join('\n'),
-  );
+  const writeConfig = (port: number): void =>
+    fs.writeFileSync(
+      config,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey "${hostKey}"`,
+        `PidFile "${path.join(dir, 'sshd.pid')}"`,
+        `AuthorizedKeysFile "${authorizedKeys}"`,
+        'PermitRootLogin prohibit-password',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        'StrictModes no',
+        'LogLevel ERROR',
+        '',
+      ].join('\n'),
+    );
   let child: ChildProcess | null = null;
+  let listened = false;
+  const startOnce = async (port: number): Promise<void> => {
+    child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr?.on('data', (d) => (err += d));
+    const c = child;
+    c.once('exit', () => {
+      if (child === c) child = null;
+    });
+    for (let i = 0; i < 200; i++) {
+      if (child === c && (await listening(port))) return;
+      if (child !== c) throw new Error(`sshd did not start: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`sshd is not listening on 127.0.0.1:${port}: ${err}`);
+  };
   const sshd: Sshd = {
-    port,
+    port: await freePort(),
     authorizedKeys,
     async start() {
       if (child) return;
-      child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      child.stderr?.on('data', (d) => (err += d));
-      const c = child;
-      c.once('exit', () => {
-        if (child === c) child = null;
-      });
-      for (let i = 0; i < 200; i++) {
-        if (await listening(port)) return;
-        if (!child) throw new Error(`sshd did not start: ${err}`);
-        await new Promise((r) => setTimeout(r, 50));
+      // Until it first listened, a port taken by someone else between freePort() and sshd's bind
+      // (other test runs share this machine) means: take another one.
+      for (let attempt = 1; ; attempt++) {
+        writeConfig(sshd.port);
+        try {
+          await startOnce(sshd.port);
+          listened = true;
+          return;
+        } catch (err) {
+          if (listened || attempt >= 5 || !/Address already in use|Cannot bind/i.test(String(err))) throw err;
+          sshd.port = await freePort();
+        }
       }
-      throw new Error(`sshd is not listening on 127.0.0.1:${port}: ${err}`);
     },
     async stop() {
       const c = child;
@@ -96,7 +112,7 @@ export async function makeSshd(dir: string): Promise<Sshd> {
         c.kill('SIGTERM');
       });
       // Connections already open are served by their own processes; new ones are refused now.
-      for (let i = 0; i < 100 && (await listening(port)); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && (await listening(sshd.port)); i++) await new Promise((r) => setTimeout(r, 50));
     },
     authorize(publicKey, repoDir, cwd = repoDir) {
       const line = `command="cd '${cwd}' && borg serve --restrict-to-path '${repoDir}'",restrict ${publicKey.trim()}\n`;
