@@ -31,26 +31,22 @@ export function jobVariables(job: JobConfig): Record<string, string> {
   return vars;
 }
 
-export function sshCommand(job: JobConfig): string {
+/** The job's ssh and its options as argv words (unquoted), for BORG_RSH and for probing the server. */
+export function sshArgs(job: JobConfig): string[] {
   const words = ['ssh'];
-  if (existsSync(job.secrets.sshConfig)) words.push('-F', shQuote(job.secrets.sshConfig));
-  words.push(
-    '-i',
-    shQuote(job.secrets.sshKey ?? ''),
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'StrictHostKeyChecking=accept-new',
-    '-o',
-    `UserKnownHostsFile=${shQuote(job.secrets.knownHosts)}`,
-    '-o',
-    'ConnectTimeout=30',
-    '-o',
-    'ServerAliveInterval=30',
-  );
-  return words.join(' ');
+  if (existsSync(job.secrets.sshConfig)) words.push('-F', job.secrets.sshConfig);
+  words.push('-i', job.secrets.sshKey ?? '');
+  words.push('-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new');
+  words.push('-o', `UserKnownHostsFile=${job.secrets.knownHosts}`);
+  words.push('-o', 'ConnectTimeout=30', '-o', 'ServerAliveInterval=30');
+  return words;
+}
+
+/** BORG_RSH: borg splits it with shlex, so every word that needs it is quoted. */
+export function sshCommand(job: JobConfig): string {
+  return sshArgs(job)
+    .map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : shQuote(w)))
+    .join(' ');
 }
 
 /** The full environment for borg and hooks: the caller's, minus passphrase carriers, plus the job's. */

@@ -11,10 +11,10 @@ import { shQuoteForDisplay } from '../util/text';
 import { BackupFailedError, UsageError, filesystemError } from '../errors';
 import { runLogged } from './borg-process';
 import { borgOf } from './borg-binary';
-import { borgEnvironment } from './borg-env';
+import { borgEnvironment, sshArgs } from './borg-env';
 import { classify } from './classify';
 import { loadJob } from './config-load';
-import { isRemoteRepository } from './job-config';
+import { isRemoteRepository, type JobConfig } from './job-config';
 import { jobConfigFile, jobDir, jobExists } from './job-paths';
 
 export const ENCRYPTIONS = ['repokey-blake2', 'keyfile-blake2', 'repokey', 'keyfile', 'none'] as const;
@@ -134,6 +134,12 @@ export async function initJob(o: InitOptions): Promise<InitResult> {
     };
     const borg = borgOf(job, env);
     const benv = borgEnvironment(job, env);
+    // Asked of ssh itself: borg 1.2 does not always pass on ssh's "Permission denied" (then it
+    // says only that the connection closed), and a refused key must leave the job waiting.
+    if (remote && (await sshKeyRefused(job, env, o.signal))) {
+      await fs.writeFile(path.join(dir, PENDING), `${o.repo}\n`, { mode: 0o600 });
+      return result;
+    }
     const init = await runLogged(borg, ['init', '--encryption', o.encryption, '--make-parent-dirs'], {
       env: benv,
       signal: o.signal,
@@ -167,6 +173,16 @@ export async function initJob(o: InitOptions): Promise<InitResult> {
     if (created) await fs.rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Whether the server refuses the job's ssh key (an ssh login that runs nothing: stdin is empty). */
+async function sshKeyRefused(job: JobConfig, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<boolean> {
+  const m = /^ssh:\/\/(?:([^@/]+)@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?\//.exec(job.repository);
+  if (!m) return false;
+  const [cmd, ...args] = sshArgs(job);
+  const target = `${m[1] ? `${m[1]}@` : ''}${m[2].replace(/^\[|\]$/g, '')}`;
+  const r = await runLogged(cmd, [...args, ...(m[3] ? ['-p', m[3]] : []), target, 'true'], { env, signal });
+  return r.rc === 255 && /Permission denied/i.test(r.stderr);
 }
 
 function classifyReason(r: Parameters<typeof classify>[0]): string {
