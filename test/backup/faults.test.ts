@@ -187,7 +187,8 @@ it('a borg warning (exit 1) is a warning; --fail-on-warning makes it exit 7', as
     `#!/bin/sh\nif [ "$1" = create ]; then exec borg "$@" "${path.join(sb.root, 'vanished')}"; fi\nexec borg "$@"\n`,
     { mode: 0o755 },
   );
-  const { repo } = job('warned', `borg: "${wrapper}"\n`);
+  // Microseconds in the name: the two runs below may start within one second.
+  const { repo } = job('warned', `borg: "${wrapper}"\narchive_name: '{now:%Y-%m-%dT%H:%M:%S.%f}'\n`);
   const r = await sb.cli(['backup', 'run', 'warned', '--json']);
   expect(r.code).toBe(0);
   const doc = jsonOf<RunDoc>(r).jobs[0];
