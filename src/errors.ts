@@ -12,6 +12,9 @@ export const ExitCode = {
   verification: 5,
   /** Something on this machine failed: disk, permissions, a lock, the smoke test, a VM build, a scheduler. */
   local: 6,
+  backupFailed: 7,
+  backupStale: 8,
+  jobBusy: 9,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -148,6 +151,38 @@ export class NotRunnableError extends ProvisionError {
 export class SchedulerError extends ProvisionError {
   readonly exitCode = ExitCode.local;
   readonly kind = 'scheduler';
+}
+
+// --- backup (src/backup/) ---
+
+/** A backup job's config.yaml that cannot be read or does not match the schema; nothing ran (exit 2). */
+export class JobConfigError extends ProvisionError {
+  readonly exitCode = ExitCode.usage;
+  readonly kind = 'job-config';
+}
+
+/** A job whose secrets or config others may read or change; refused before anything runs (exit 2). */
+export class InsecureJobError extends ProvisionError {
+  readonly exitCode = ExitCode.usage;
+  readonly kind = 'insecure-job';
+}
+
+/** A step of a backup run (hook, create, prune, compact, check) failed after its tries (exit 7). */
+export class BackupFailedError extends ProvisionError {
+  readonly exitCode = ExitCode.backupFailed;
+  readonly kind = 'backup-failed';
+}
+
+/** `backup status`: a job's last success is older than allowed, or there was none (exit 8). */
+export class BackupStaleError extends ProvisionError {
+  readonly exitCode = ExitCode.backupStale;
+  readonly kind = 'backup-stale';
+}
+
+/** Another run of the same backup job holds its lock (exit 9). */
+export class JobBusyError extends ProvisionError {
+  readonly exitCode = ExitCode.jobBusy;
+  readonly kind = 'job-busy';
 }
 
 export function isProvisionError(err: unknown): err is ProvisionError {

@@ -1,2 +1,22 @@
 // The backup stage's public face: what commands and the schedule stage may import.
 export { assertJobName, backupsDir, jobConfigFile, jobDir, jobExists } from './job-paths';
+export type { JobConfig, CheckSpec, Retention, JobSecrets, JobFormat } from './job-config';
+export { loadJob, parseJob } from './config-load';
+export { nativeSchema, originSchema, nativeJsonSchema } from './config-schema';
+export { assertJobSecure } from './job-security';
+export { borgEnvironment, jobVariables } from './borg-env';
+export { borgOf, defaultBorg } from './borg-binary';
+export { classify } from './classify';
+export type { Verdict } from './classify';
+export { runJob } from './run-job';
+export type { JobRunResult, RunOptions } from './run-job';
+export { runJobs, allJobNames, summaryError } from './run-jobs';
+export type { RunSummary } from './run-jobs';
+export { initJob, ENCRYPTIONS, serverPath } from './init-job';
+export type { InitOptions, InitResult, Encryption } from './init-job';
+export { listJobs, jobStatus, showJob } from './job-status';
+export type { JobSummary, StatusResult, JobShow } from './job-status';
+export { readState, stateFile } from './job-state';
+export type { JobState, LastRun } from './job-state';
+export { logsDir } from './run-log';
+export { parseDuration, durationFlag, formatAge } from './durations';

@@ -1,6 +1,13 @@
 // Every command, by id: oclif's explicit command strategy reads this map, so no directory is
 // searched at run time (and the single executable, which has no files, works the same way).
 // test/e2e/commands-index.test.ts keeps it equal to the files in this folder.
+import BackupBorg from './backup/borg';
+import BackupInit from './backup/init';
+import BackupList from './backup/list';
+import BackupRun from './backup/run';
+import BackupShell from './backup/shell';
+import BackupShow from './backup/show';
+import BackupStatus from './backup/status';
 import Build from './build';
 import CacheClean from './cache/clean';
 import CacheList from './cache/list';
@@ -19,6 +26,13 @@ import Uninstall from './uninstall';
 import Use from './use';
 
 export const COMMANDS = {
+  'backup:borg': BackupBorg,
+  'backup:init': BackupInit,
+  'backup:list': BackupList,
+  'backup:run': BackupRun,
+  'backup:shell': BackupShell,
+  'backup:show': BackupShow,
+  'backup:status': BackupStatus,
   build: Build,
   'cache:clean': CacheClean,
   'cache:list': CacheList,

@@ -1,0 +1,29 @@
+// `borg prune` with the job's retention; no retention, no prune (never "keep nothing").
+import { runBorgStep } from '../retry';
+import type { Retention } from '../job-config';
+import type { RunContext, StepOutcome } from '../run-context';
+
+const FLAGS: [keyof Retention, string][] = [
+  ['keep_within', '--keep-within'],
+  ['keep_last', '--keep-last'],
+  ['keep_hourly', '--keep-hourly'],
+  ['keep_daily', '--keep-daily'],
+  ['keep_weekly', '--keep-weekly'],
+  ['keep_monthly', '--keep-monthly'],
+  ['keep_yearly', '--keep-yearly'],
+];
+
+export function pruneArgs(ctx: Pick<RunContext, 'job'>): string[] | null {
+  const r = ctx.job.retention;
+  if (!r) return null;
+  const keep = FLAGS.filter(([k]) => r[k] !== undefined).map(([k, flag]) => `${flag}=${r[k]}`);
+  return ['prune', '--list', '--lock-wait', String(ctx.job.lockWaitS), ...keep, ...ctx.job.pruneOptions];
+}
+
+export async function prune(ctx: RunContext): Promise<StepOutcome> {
+  const args = pruneArgs(ctx);
+  if (!args)
+    return { step: 'prune', status: 'skipped', tries: 0, retried: [], warnings: ['no retention set: nothing pruned'] };
+  const { result: _result, ...outcome } = await runBorgStep(ctx, { step: 'prune', retriesOf: 'prune', args });
+  return outcome;
+}

@@ -1,0 +1,56 @@
+// One log file per job run under $XDG_STATE_HOME/borg-provision/logs/, mode 0600, the newest
+// KEEP_LOGS per job kept. It holds what borg and the hooks printed and the runner's own lines;
+// never a secret (borg gets the passphrase through a file, and argv carries none).
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { stateHome } from '../util/xdg';
+
+const KEEP_LOGS = 10;
+
+export function logsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(stateHome(env), 'logs');
+}
+
+export class RunLog {
+  private fd: number | null;
+
+  constructor(readonly file: string) {
+    this.fd = openSync(file, 'a', 0o600);
+  }
+
+  line(text: string): void {
+    if (this.fd === null) return;
+    const stamp = new Date().toISOString();
+    const body = text
+      .split('\n')
+      .map((l) => `${stamp} ${l}`)
+      .join('\n');
+    writeSync(this.fd, `${body}\n`);
+  }
+
+  /** The last `bytes` of the log, starting at a line (what the fail ping sends). */
+  tail(bytes = 10_000): string {
+    const text = readFileSync(this.file, 'utf8');
+    if (text.length <= bytes) return text;
+    const cut = text.slice(-bytes);
+    return cut.slice(cut.indexOf('\n') + 1);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** Opens a new log for a run of `job`, after removing all but the newest KEEP_LOGS - 1 old ones. */
+export async function openRunLog(job: string, env: NodeJS.ProcessEnv = process.env): Promise<RunLog> {
+  const dir = logsDir(env);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const mine = (await fs.readdir(dir)).filter((f) => f.startsWith(`${job}.`) && f.endsWith('.log')).sort();
+  for (const old of mine.slice(0, Math.max(0, mine.length - (KEEP_LOGS - 1)))) {
+    await fs.rm(path.join(dir, old), { force: true });
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return new RunLog(path.join(dir, `${job}.${stamp}.${process.pid}.log`));
+}

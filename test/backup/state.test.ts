@@ -1,0 +1,73 @@
+// The run's bookkeeping on real files: logs rotated per job, the job lock (busy, stale, released),
+// and a state file that is torn or missing.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { JobBusyError } from '../../src/errors';
+import { lockJob } from '../../src/backup/job-lock';
+import { readState, stateFile, writeState } from '../../src/backup/job-state';
+import { logsDir, openRunLog } from '../../src/backup/run-log';
+
+let root: string;
+let env: NodeJS.ProcessEnv;
+
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-state-'));
+  env = { HOME: root, XDG_STATE_HOME: path.join(root, 'state') };
+});
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+it('keeps the newest 10 logs of a job, mode 0600, and leaves other jobs alone', async () => {
+  const dir = logsDir(env);
+  fs.mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < 12; i++)
+    fs.writeFileSync(path.join(dir, `daily.2026-01-${String(i + 10)}T00-00-00-000Z.1.log`), 'old\n');
+  fs.writeFileSync(path.join(dir, 'weekly.2026-01-01T00-00-00-000Z.1.log'), 'other job\n');
+  const log = await openRunLog('daily', env);
+  log.line('first line\nsecond line');
+  log.close();
+  const daily = fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith('daily.'))
+    .sort();
+  expect(daily).toHaveLength(10);
+  expect(daily[0]).toBe('daily.2026-01-13T00-00-00-000Z.1.log');
+  expect(daily).toContain(path.basename(log.file));
+  expect(fs.existsSync(path.join(dir, 'weekly.2026-01-01T00-00-00-000Z.1.log'))).toBe(true);
+  expect(fs.statSync(log.file).mode & 0o777).toBe(0o600);
+  expect(fs.readFileSync(log.file, 'utf8')).toMatch(/^\S+Z first line\n\S+Z second line\n$/);
+});
+
+it('a held job lock makes a second taker JobBusyError (exit 9); release frees it', async () => {
+  const lock = await lockJob('daily', env);
+  await expect(lockJob('daily', env)).rejects.toThrow(JobBusyError);
+  await expect(lockJob('daily', env)).rejects.toThrow(`backup job 'daily' is already running (pid ${process.pid})`);
+  const other = await lockJob('weekly', env);
+  await other.release();
+  await lock.release();
+  const again = await lockJob('daily', env);
+  await again.release();
+});
+
+it('a lock left by a process that is gone is taken over', async () => {
+  const first = await lockJob('daily', env);
+  // A pid that cannot be alive: above the kernel's pid_max.
+  fs.writeFileSync(first.file, '99999999\n');
+  const lock = await lockJob('daily', env);
+  expect(fs.readFileSync(lock.file, 'utf8')).toBe(`${process.pid}\n`);
+  await lock.release();
+});
+
+it('state: missing or torn reads as empty; written with mode 0600', async () => {
+  expect(await readState('daily', env)).toEqual({ lastRun: null, lastSuccess: null, checks: {} });
+  const state = {
+    lastRun: null,
+    lastSuccess: '2026-01-01T00:00:00.000Z',
+    checks: { repository: '2026-01-01T00:00:00.000Z' },
+  };
+  await writeState('daily', state, env);
+  expect(await readState('daily', env)).toEqual(state);
+  expect(fs.statSync(stateFile('daily', env)).mode & 0o777).toBe(0o600);
+  fs.writeFileSync(stateFile('daily', env), '{"lastRun": ');
+  expect(await readState('daily', env)).toEqual({ lastRun: null, lastSuccess: null, checks: {} });
+});
