@@ -17,6 +17,7 @@ const { median, ratio } = require('./lib/measure');
 const RUNS = Number(process.env.BENCH_RUNS) || 5;
 const SIZES = process.env.BENCH_FILES ? [Number(process.env.BENCH_FILES)] : [400, 4000];
 const BIN = path.join(__dirname, '..', 'bin', 'run.js');
+const SEA = path.join(__dirname, '..', 'dist', 'sea', 'borg-provision-linux-x64');
 const TARGET_WALL = 1.1;
 const TARGET_RSS_MB = 60;
 
@@ -104,31 +105,37 @@ async function benchSize(FILES) {
       return { ms: parts.reduce((a, p) => a + p.ms, 0), rssMb: Math.max(...parts.map((p) => p.rssMb)) };
     };
     const ours = () => sample(process.execPath, [BIN, 'backup', 'run', 'bench'], env);
+    const sea = () => sample(SEA, ['backup', 'run', 'bench'], env);
+    const sides = { bare, ours, ...(fs.existsSync(SEA) ? { sea } : {}) };
     // A warm-up of each (first archive, caches, page cache), not counted.
-    await bare();
-    await ours();
-    const rows = { bare: [], ours: [] };
+    for (const run of Object.values(sides)) await run();
+    const rows = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
     for (let i = 0; i < RUNS; i++) {
       // A small change each round, so create has something to store on both sides.
       fs.appendFileSync(path.join(src, 'd0', 'f0.txt'), `round ${i}\n`);
-      rows.bare.push(await bare());
-      rows.ours.push(await ours());
+      for (const [k, run] of Object.entries(sides)) rows[k].push(await run());
     }
     const med = (k, f) => median(rows[k].map((r) => r[f]));
     const peak = (k) => Math.max(...rows[k].map((r) => r.rssMb));
-    const wall = med('ours', 'ms') / med('bare', 'ms');
-    const added = peak('ours') - peak('bare');
     console.log(`${FILES} files, ${RUNS} interleaved runs each; wall: median; RSS: peak of the summed process tree`);
     console.log(`${'side'.padEnd(44)}${'wall ms'.padStart(9)}${'RSS MB'.padStart(9)}`);
     const row = (label, k) =>
       console.log(`${label.padEnd(44)}${med(k, 'ms').toFixed(0).padStart(9)}${peak(k).toFixed(1).padStart(9)}`);
     row('bare borg create + prune + compact', 'bare');
-    row('borg-provision backup run', 'ours');
+    const labels = {
+      ours: 'borg-provision backup run (npm package)',
+      sea: 'borg-provision backup run (single executable)',
+    };
+    for (const k of Object.keys(labels)) if (rows[k]) row(labels[k], k);
     const verdict = (ok) => (ok ? 'met' : 'MISSED');
-    const wallRatio = ratio(med('ours', 'ms'), med('bare', 'ms'));
-    console.log(`wall ${wallRatio} (target <= ${TARGET_WALL}x): ${verdict(wall <= TARGET_WALL)}`);
-    const rssTarget = `target <= +${TARGET_RSS_MB} MB`;
-    console.log(`RSS +${added.toFixed(1)} MB over borg's (${rssTarget}): ${verdict(added <= TARGET_RSS_MB)}`);
+    for (const k of Object.keys(labels)) {
+      if (!rows[k]) continue;
+      const wall = med(k, 'ms') / med('bare', 'ms');
+      const added = peak(k) - peak('bare');
+      const wallLine = `wall ${ratio(med(k, 'ms'), med('bare', 'ms'))} (target <= ${TARGET_WALL}x): ${verdict(wall <= TARGET_WALL)}`;
+      const rssLine = `RSS +${added.toFixed(1)} MB over borg's (target <= +${TARGET_RSS_MB} MB): ${verdict(added <= TARGET_RSS_MB)}`;
+      console.log(`${k === 'sea' ? 'single executable' : 'npm package'}: ${wallLine}; ${rssLine}`);
+    }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
 // only fail at the first scheduled run, silently. Quoting for sh (cron, TrueNAS) and for systemd.
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { backupsDir } from '../backup';
 import { NotRunnableError } from '../errors';
 import { pathReport } from '../target';
 import type { PathReport } from '../target';
@@ -35,7 +36,11 @@ export function selfInvocation(o: SelfOptions = {}): SelfInvocation {
   return { executable: execPath, script: o.script ?? path.resolve(__dirname, '..', '..', 'bin', 'run.js') };
 }
 
-/** The words of the scheduled command line. */
+/**
+ * The words of the scheduled command line. The job's base directory is always named: cron, systemd
+ * and the middleware start it with their own environment (another HOME than a `sudo` shell's, no
+ * XDG_CONFIG_HOME), and a run that looked elsewhere would fail every night.
+ */
 export function backupRunArgv(self: SelfInvocation, job: string, configDir?: string): string[] {
   return [
     self.executable,
@@ -43,7 +48,8 @@ export function backupRunArgv(self: SelfInvocation, job: string, configDir?: str
     'backup',
     'run',
     job,
-    ...(configDir ? ['--config-dir', path.resolve(configDir)] : []),
+    '--config-dir',
+    path.dirname(backupsDir(configDir)),
   ];
 }
 

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { serviceUnit } from '../../src/schedule/backends/systemd-units';
 import { onCalendar } from '../../src/schedule/calendar';
+import { configHome } from '../../src/util/xdg';
 import { backupRunArgv, selfInvocation, shLine, systemdLine } from '../../src/schedule/command-line';
 import { describeCron, nextRuns, scheduleFrom } from '../../src/schedule/model';
 import { UsageError } from '../../src/errors';
@@ -153,7 +154,16 @@ test('the scheduled executable: a single executable alone, else node with bin/ru
     '--config-dir',
     path.resolve('rel/conf'),
   ]);
-  expect(backupRunArgv(node, 'nas')).toEqual(['/usr/bin/node', node.script, 'backup', 'run', 'nas']);
+  // The default base is named too: the scheduler's environment may point elsewhere.
+  expect(backupRunArgv(node, 'nas')).toEqual([
+    '/usr/bin/node',
+    node.script,
+    'backup',
+    'run',
+    'nas',
+    '--config-dir',
+    configHome(),
+  ]);
 });
 
 test("the schedulers offered as --via are the stage's own", () => {
