@@ -32,6 +32,28 @@ module.exports = tseslint.config(
   },
   { files: ['src/**/*.ts'], rules: { 'no-restricted-imports': ['error', boundaries] } },
   {
+    // oclif loads every command class to know its flags, so a stage imported at the top of a
+    // command (or of the CLI helpers they share) would load on every start, whatever the command.
+    // Commands load their stages inside run(); types may be imported anywhere.
+    files: ['src/commands/**/*.ts', 'src/cli/**/*.ts'],
+    ignores: ['src/cli/sea-main.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./)+(${STAGES})$`,
+              allowTypeImports: true,
+              message:
+                'load a stage inside run() with await import(), so that starting one command does not load them all',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },

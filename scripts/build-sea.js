@@ -55,7 +55,9 @@ async function main() {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    minifyWhitespace: true,
+    // Names kept: error classes report their own name (ProvisionError sets it from new.target).
+    minify: true,
+    keepNames: true,
     legalComments: 'none',
     logLevel: 'error',
     // The main script of a single executable gets a `require` for built-in modules only; ES modules

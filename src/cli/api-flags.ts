@@ -2,7 +2,7 @@
 // and the environment. API (for commands; `install` should adopt it too):
 //   import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 //   static override flags = { ...apiFlags, ... }                 // --api-url (default shown in --help)
-//   const api = apiOptionsFromFlags(flags, this.signal);         // { apiUrl, token, signal, net }
+//   const api = await apiOptionsFromFlags(flags, this.signal);        // { apiUrl, token, signal, net }
 // GITHUB_TOKEN, when set and not empty, becomes the bearer token (never printed); BORG_PROVISION_NET
 // tunes timeouts and retries (the net stage). A --api-url that is not an http(s) URL is
 // a UsageError (exit 2).

@@ -4,7 +4,7 @@
 // tunes timeouts and retries (the net stage). A --api-url that is not an http(s) URL is
 // a UsageError (exit 2).
 import { UsageError } from '../errors';
-import { netOptionsFromEnv, type NetOptions } from '../net';
+import type { NetOptions } from '../net';
 
 export const DEFAULT_API_URL = 'https://api.github.com';
 
@@ -15,11 +15,11 @@ export interface ApiFlagOptions {
   net: NetOptions;
 }
 
-export function apiOptionsFromFlags(
+export async function apiOptionsFromFlags(
   flags: { 'api-url'?: string },
   signal?: AbortSignal,
   env: NodeJS.ProcessEnv = process.env,
-): ApiFlagOptions {
+): Promise<ApiFlagOptions> {
   const apiUrl = flags['api-url'] ?? DEFAULT_API_URL;
   let url: URL | null = null;
   try {
@@ -30,5 +30,6 @@ export function apiOptionsFromFlags(
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new UsageError(`--api-url ${apiUrl} is not an http(s) URL, e.g. ${DEFAULT_API_URL}`);
   }
+  const { netOptionsFromEnv } = await import('../net');
   return { apiUrl, token: env.GITHUB_TOKEN || undefined, signal, net: netOptionsFromEnv(env) };
 }

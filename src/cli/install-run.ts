@@ -9,8 +9,6 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { stateHome } from '../util/xdg';
 import { logProgress } from './verbose';
-import { groupFingerprint } from '../verify';
-import { checkVersionArg } from '../releases';
 
 /** The install command's flags, as oclif parses them (names as on the command line). */
 export interface InstallFlagValues {
@@ -48,7 +46,7 @@ export async function runInstall(
   flags: InstallFlagValues,
   io: InstallIo,
 ): Promise<InstallResult> {
-  if (version !== undefined) checkVersionArg(version); // before anything is read
+  if (version !== undefined) (await import('../releases')).checkVersionArg(version); // before anything is read
   const r = await runPipeline(version, flags, io);
   const fix = r.verification?.keyFix;
   if (fix && !io.quiet)
@@ -74,7 +72,7 @@ async function runPipeline(
   flags: InstallFlagValues,
   io: InstallIo,
 ): Promise<InstallResult> {
-  const api = apiOptionsFromFlags(flags, io.signal);
+  const api = await apiOptionsFromFlags(flags, io.signal);
   const net = { ...api.net, ...io.net };
   const chatty = !io.json && !io.quiet;
   // Not awaited here: the pipeline reads it alongside the release look-up (see InstallOptions.target).
@@ -128,7 +126,8 @@ async function runPipeline(
 }
 
 /** The human summary of an install, line by line (stdout). */
-export function renderInstall(r: InstallResult, log: (line: string) => void): void {
+export async function renderInstall(r: InstallResult, log: (line: string) => void): Promise<void> {
+  const { groupFingerprint } = await import('../verify');
   const p = r.plan;
   if (r.action === 'dry-run') {
     log(`would install borg ${r.version} from ${p.asset} (${p.source}, ${p.kind})`);

@@ -5,7 +5,6 @@ import { Args, Flags } from '@oclif/core';
 import * as path from 'node:path';
 import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';
-import { checkVersionArg } from '../releases';
 import { parseArchFlag, resolveTargetFromFlags, targetFlags } from '../cli/target-flags';
 import { UnsupportedTargetError, UsageError } from '../errors';
 import { compareDotted } from '../util/dotted-version';
@@ -65,11 +64,11 @@ export default class Build extends BaseCommand {
 
   async run(): Promise<object> {
     const { args, flags } = await this.parse(Build);
-    if (args.version !== undefined) checkVersionArg(args.version);
+    if (args.version !== undefined) (await import('../releases')).checkVersionArg(args.version);
     if (!flags.vagrant) throw new UsageError('say how to build: `build --vagrant` (the only build method)');
     const build = await import('../build');
     const target = await this.resolveTarget(flags, build);
-    const api = this.traced(apiOptionsFromFlags(flags, this.signal));
+    const api = this.traced(await apiOptionsFromFlags(flags, this.signal));
     if (flags['from-sdist'] && !args.version && !versionFromSdistName(flags['from-sdist'])) {
       throw new UsageError(
         `give the borg version of ${flags['from-sdist']}, e.g. build --vagrant 1.4.2 --from-sdist FILE`,

@@ -69,7 +69,7 @@ export default class Install extends BaseCommand {
       net: this.traced({ net: {} }).net,
     };
     const r = await runInstall(args.version, flags, io);
-    if (!json) renderInstall(r, (line) => this.log(line));
+    if (!json) await renderInstall(r, (line) => this.log(line));
     return r;
   }
 }

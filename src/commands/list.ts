@@ -2,7 +2,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
 import { formatBytes } from '../cli/format';
-import { shortFingerprint } from '../verify';
 import type { ListResult } from '../install';
 
 export default class List extends BaseCommand {
@@ -16,7 +15,10 @@ export default class List extends BaseCommand {
 
   async run(): Promise<ListResult> {
     const { flags } = await this.parse(List);
-    const { listVersions, defaultPrefix } = await import('../install');
+    const [{ listVersions, defaultPrefix }, { shortFingerprint }] = await Promise.all([
+      import('../install'),
+      import('../verify'),
+    ]);
     const r = await listVersions(flags.prefix ?? defaultPrefix());
     if (this.jsonEnabled()) return r;
     if (r.versions.length === 0) {

@@ -5,7 +5,6 @@ import { Args, Flags } from '@oclif/core';
 import * as fs from 'node:fs';
 import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 import { BaseCommand } from '../cli/base';
-import { checkVersionArg } from '../releases';
 import { targetFlags, resolveTargetFromFlags } from '../cli/target-flags';
 import { NoCompatibleBuildError, UsageError } from '../errors';
 import type { AssetChoice, ReleaseSummary, Selection } from '../releases';
@@ -56,8 +55,8 @@ export default class Releases extends BaseCommand {
 
   async run(): Promise<ReleasesResult | undefined> {
     const { args, flags } = await this.parse(Releases);
-    if (args.version !== undefined) checkVersionArg(args.version);
-    const api = this.traced(apiOptionsFromFlags(flags, this.signal));
+    if (args.version !== undefined) (await import('../releases')).checkVersionArg(args.version);
+    const api = this.traced(await apiOptionsFromFlags(flags, this.signal));
     if (!args.version) return this.list(flags, api);
     const target = await resolveTargetFromFlags(flags);
     checkDownloadDir(flags.download);

@@ -1,7 +1,6 @@
 // `borg-provision uninstall VERSION`: remove an installed version (never the current one without --force).
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
-import { checkVersionArg } from '../releases';
 import type { UninstallResult } from '../install';
 
 export default class Uninstall extends BaseCommand {
@@ -23,7 +22,7 @@ export default class Uninstall extends BaseCommand {
 
   async run(): Promise<UninstallResult> {
     const { args, flags } = await this.parse(Uninstall);
-    checkVersionArg(args.version);
+    (await import('../releases')).checkVersionArg(args.version);
     const { uninstallVersion, defaultBinDir, defaultPrefix } = await import('../install');
     const r = await uninstallVersion(
       flags.prefix ?? defaultPrefix(),

@@ -1,7 +1,6 @@
 // `borg-provision use VERSION`: make an installed version current, after `borg -V` proves it runs.
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
-import { checkVersionArg } from '../releases';
 import type { UseResult } from '../install';
 
 export default class Use extends BaseCommand {
@@ -17,7 +16,7 @@ export default class Use extends BaseCommand {
 
   async run(): Promise<UseResult> {
     const { args, flags } = await this.parse(Use);
-    checkVersionArg(args.version);
+    (await import('../releases')).checkVersionArg(args.version);
     const { useVersion, defaultBinDir, defaultPrefix } = await import('../install');
     const r = await useVersion(
       flags.prefix ?? defaultPrefix(),

@@ -3,7 +3,8 @@
 // archive extracts byte for byte; list/show/status/borg/shell around it; secrets never shown.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { jsonOf } from '../helpers/cli';
+import { spawnSync } from 'node:child_process';
+import { binRun, jsonOf } from '../helpers/cli';
 import { makeBackupSandbox, makeSourceTree, treeContents, type BackupSandbox } from './sandbox';
 
 jest.setTimeout(240_000);
@@ -135,6 +136,23 @@ it('runs twice; prune keeps what retention says; compact; checks only when due; 
   const extractedRoot = path.join(sb.root, src.slice(1));
   expect(treeContents(extractedRoot)).toEqual(treeContents(src));
   expect(sb.borg('daily', ['check', repo]).code).toBe(0);
+});
+
+it('on a terminal a run shows one progress line, rewritten in place; in a pipe nothing', async () => {
+  // script(1) gives the run a pseudo-terminal, as a person at a shell has.
+  const cmd = [process.execPath, binRun, 'backup', 'run', 'daily'].map((w) => `'${w}'`).join(' ');
+  const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, ...sb.env }, encoding: 'utf8' });
+  expect(tty.status).toBe(0);
+  expect(tty.stdout).toContain('\r\x1b[Kdaily: create');
+  expect(tty.stdout).toContain('\r\x1b[Kdaily: prune');
+  // The line is cleared before the result is printed.
+  const result = tty.stdout.indexOf('daily: success');
+  expect(result).toBeGreaterThan(0);
+  expect(tty.stdout.slice(0, result).trimEnd().endsWith('\r\x1b[K')).toBe(true);
+  const pipe = await sb.cli(['backup', 'run', 'daily']);
+  expect(pipe.code).toBe(0);
+  expect(pipe.stderr).toBe('');
+  expect(pipe.stdout).not.toContain('\x1b[');
 });
 
 it('list, show and status report the job; no output and no log holds the passphrase', async () => {

@@ -93,20 +93,15 @@ describe('resolveTargetFromFlags', () => {
   });
 });
 
-test('API options: --api-url, GITHUB_TOKEN (empty is none), BORG_PROVISION_NET', () => {
+test('API options: --api-url, GITHUB_TOKEN (empty is none), BORG_PROVISION_NET', async () => {
   const signal = new AbortController().signal;
-  expect(apiOptionsFromFlags({}, signal, { GITHUB_TOKEN: 'tok', BORG_PROVISION_NET: 'maxRetries=1' })).toEqual({
-    apiUrl: DEFAULT_API_URL,
-    token: 'tok',
-    signal,
-    net: { maxRetries: 1 },
-  });
-  expect(apiOptionsFromFlags({ 'api-url': 'http://127.0.0.1:8080' }, undefined, { GITHUB_TOKEN: '' })).toMatchObject({
-    apiUrl: 'http://127.0.0.1:8080',
-    token: undefined,
-  });
+  const opts = await apiOptionsFromFlags({}, signal, { GITHUB_TOKEN: 'tok', BORG_PROVISION_NET: 'maxRetries=1' });
+  expect(opts).toEqual({ apiUrl: DEFAULT_API_URL, token: 'tok', signal, net: { maxRetries: 1 } });
+  expect(
+    await apiOptionsFromFlags({ 'api-url': 'http://127.0.0.1:8080' }, undefined, { GITHUB_TOKEN: '' }),
+  ).toMatchObject({ apiUrl: 'http://127.0.0.1:8080', token: undefined });
   for (const bad of ['api.github.com', 'ftp://x', '']) {
-    expect(() => apiOptionsFromFlags({ 'api-url': bad }, undefined, {})).toThrow(
+    await expect(apiOptionsFromFlags({ 'api-url': bad }, undefined, {})).rejects.toThrow(
       new UsageError(`--api-url ${bad} is not an http(s) URL, e.g. https://api.github.com`),
     );
   }

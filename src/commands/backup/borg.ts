@@ -3,7 +3,6 @@
 import { spawn } from 'node:child_process';
 import { Args } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
-import { loadJob, assertJobSecure, borgEnvironment, borgOf } from '../../backup';
 import { UsageError } from '../../errors';
 
 export default class BackupBorg extends BackupCommand {
@@ -19,6 +18,7 @@ export default class BackupBorg extends BackupCommand {
   static override flags = { 'config-dir': configDirFlag };
 
   async run(): Promise<void> {
+    const { loadJob, assertJobSecure, borgEnvironment, borgOf } = await import('../../backup');
     // Everything after `--` is borg's: oclif stops reading flags there and hands it on in argv.
     const { args, argv, flags } = await this.parse(BackupBorg);
     const borgArgs = (argv as string[]).slice(1);

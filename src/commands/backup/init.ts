@@ -1,7 +1,6 @@
 // `borg-provision backup init NAME --repo URL`: create a job and its repository.
 import { Args, Flags } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
-import { initJob } from '../../backup';
 import { BackupFailedError } from '../../errors';
 import type { InitResult } from '../../backup';
 
@@ -31,6 +30,7 @@ export default class BackupInit extends BackupCommand {
   };
 
   async run(): Promise<InitResult> {
+    const { initJob } = await import('../../backup');
     const { args, flags } = await this.parse(BackupInit);
     const r = await initJob({
       name: args.name,

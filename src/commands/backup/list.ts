@@ -1,6 +1,5 @@
 // `borg-provision backup list`: the jobs, their repositories, and how their last runs went.
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
-import { listJobs, formatAge } from '../../backup';
 import type { JobSummary } from '../../backup';
 
 export default class BackupList extends BackupCommand {
@@ -9,6 +8,7 @@ export default class BackupList extends BackupCommand {
   static override flags = { 'config-dir': configDirFlag };
 
   async run(): Promise<{ jobs: JobSummary[] }> {
+    const { listJobs, formatAge } = await import('../../backup');
     const { flags } = await this.parse(BackupList);
     const jobs = await listJobs({ configDir: flags['config-dir'] });
     if (this.jsonEnabled()) return { jobs };

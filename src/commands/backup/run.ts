@@ -1,7 +1,6 @@
 // `borg-provision backup run [NAME... | --all]`: run jobs now (what the schedule calls).
 import { Args, Flags } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
-import { allJobNames, runJobs, summaryError } from '../../backup';
 import { UsageError } from '../../errors';
 import type { RunSummary } from '../../backup';
 
@@ -23,6 +22,7 @@ export default class BackupRun extends BackupCommand {
   };
 
   async run(): Promise<RunSummary> {
+    const { allJobNames, runJobs, summaryError } = await import('../../backup');
     const { argv, flags } = await this.parse(BackupRun);
     let names = argv as string[];
     if (flags.all && names.length > 0) throw new UsageError('give job names or --all, not both');

@@ -3,7 +3,6 @@
 import { spawn } from 'node:child_process';
 import { Args } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
-import { loadJob, assertJobSecure, borgEnvironment, jobVariables } from '../../backup';
 
 export default class BackupShell extends BackupCommand {
   static override summary = "Open $SHELL with the job's BORG_REPO, BORG_PASSCOMMAND, BORG_RSH, BORG_KEY_FILE set";
@@ -12,6 +11,7 @@ export default class BackupShell extends BackupCommand {
   static override flags = { 'config-dir': configDirFlag };
 
   async run(): Promise<{ job: string; variables: string[]; exitCode: number }> {
+    const { loadJob, assertJobSecure, borgEnvironment, jobVariables } = await import('../../backup');
     const { args, flags } = await this.parse(BackupShell);
     const job = await loadJob(args.name, { configDir: flags['config-dir'] });
     await assertJobSecure(job);

@@ -1,7 +1,6 @@
 // `borg-provision backup show NAME`: the resolved configuration (secrets as paths only).
 import { Args } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
-import { showJob } from '../../backup';
 import type { JobShow } from '../../backup';
 
 export default class BackupShow extends BackupCommand {
@@ -11,6 +10,7 @@ export default class BackupShow extends BackupCommand {
   static override flags = { 'config-dir': configDirFlag };
 
   async run(): Promise<JobShow> {
+    const { showJob } = await import('../../backup');
     const { args, flags } = await this.parse(BackupShow);
     const s = await showJob(args.name, { configDir: flags['config-dir'] });
     if (this.jsonEnabled()) return s;

@@ -1,7 +1,6 @@
 // `borg-provision backup status [NAME...] [--max-age 2d]`: exit 8 when a job's last success is too old.
 import { Args, Flags } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
-import { jobStatus, durationFlag, formatAge } from '../../backup';
 import type { StatusResult } from '../../backup';
 
 export default class BackupStatus extends BackupCommand {
@@ -18,6 +17,7 @@ export default class BackupStatus extends BackupCommand {
   };
 
   async run(): Promise<StatusResult> {
+    const { jobStatus, durationFlag, formatAge } = await import('../../backup');
     const { argv, flags } = await this.parse(BackupStatus);
     const maxAge = durationFlag('--max-age', flags['max-age']);
     const print = (r: StatusResult): void => {
