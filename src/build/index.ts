@@ -1,4 +1,4 @@
-// Public API of the build stage (docs/architecture.md, "src/build/").
+// Public API of the build stage (docs/architecture.md, "Data flows one way"; what it does: docs/building.md).
 export { DEBIAN, DEBIAN_RELEASES, debianForGlibc, parseDebianRelease, type DebianRelease } from './debian';
 export { toolchainFor, normalizeVersion, type Series, type Toolchain } from './series';
 export { makePlan, PROVIDERS, type BuildPlan, type Provider, type PlanOptions } from './plan';

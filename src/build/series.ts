@@ -18,7 +18,7 @@ const TOOLCHAINS: Record<Series, Toolchain> = {
   '1.2': { series: '1.2', python: '3.9', pyinstaller: '4.10', fuseExtra: 'llfuse', fuseDevPackage: 'libfuse-dev' },
   '1.4': { series: '1.4', python: '3.11', pyinstaller: '6.7.0', fuseExtra: 'llfuse', fuseDevPackage: 'libfuse-dev' },
   // borg 2.0 is in beta and we found no pin we could confirm: 6.11.1 is our choice, a PyInstaller
-  // release that supports Python 3.13 (PyInstaller 6.10+). Documented as such in README.md ("Building borg yourself").
+  // release that supports Python 3.13 (PyInstaller 6.10+). Documented as such in docs/building.md.
   '2.0': { series: '2.0', python: '3.13', pyinstaller: '6.11.1', fuseExtra: 'pyfuse3', fuseDevPackage: 'libfuse3-dev' },
 };
 

@@ -1,5 +1,5 @@
 // The GitHub API flag every networked command shares, and the API/network options built from it
-// and the environment. API (for commands; `install` should adopt it too):
+// and the environment. API (for commands):
 //   import { apiFlags, apiOptionsFromFlags } from '../cli/api-flags';
 //   static override flags = { ...apiFlags, ... }                 // --api-url (default shown in --help)
 //   const api = await apiOptionsFromFlags(flags, this.signal);        // { apiUrl, token, signal, net }

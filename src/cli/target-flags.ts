@@ -1,6 +1,6 @@
 // The target flags every command shares, and the one way they are turned into a target.
 //
-// API (for commands; `install` should adopt it too):
+// API (for commands):
 //   import { targetFlags, resolveTargetFromFlags } from '../cli/target-flags';
 //   static override flags = { ...targetFlags, ... }            // --libc --root --glibc --arch
 //   // or pick some: { libc: targetFlags.libc, root: targetFlags.root, arch: targetFlags.arch }

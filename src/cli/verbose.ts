@@ -1,6 +1,5 @@
 // --verbose: one line per step, HTTP request and retry on stderr. Stages never print: they take a
 // `log?: (line: string) => void` option (e.g. NetOptions.log), and the CLI hands them this writer.
-// Loads no oclif (the install fast path could use it too).
 import type { ProgressEvent } from '../fetch';
 
 export type LogLine = (line: string) => void;

@@ -1,4 +1,4 @@
-// The grammar of borg's release asset names across every era (see README.md, "How a build is chosen"):
+// The grammar of borg's release asset names across every era (docs/targets.md, "How a build is chosen"):
 //   1.2.x:       borg-linuxold64 | borg-linux64 | borg-linuxnew64 | borg-linuxnewer64   (x86_64)
 //   1.4.0-1.4.1: borg-linux-glibcNNN                                                    (x86_64)
 //   1.4.2+:      borg-linux-glibcNNN-<arch>[-gh]

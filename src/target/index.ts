@@ -1,4 +1,4 @@
-// src/target/: what we provision. Public API of the stage (see docs/architecture.md).
+// src/target/: what we provision. Public API of the stage (docs/architecture.md, "Data flows one way").
 export { inspectLibc, requireGlibc, readElfNeeds } from './libc';
 export { findLibc } from './find-libc';
 export { resolveLibcTarget } from './resolve-target';

@@ -1,4 +1,4 @@
-// The pinned key and the signature policy (README.md, "Verifying borg's signature"). Public API of the verify stage.
+// The pinned key and the signature policy (docs/verification.md). Public API of the verify stage.
 export {
   PINNED_FINGERPRINT,
   bundledKeyPath,
