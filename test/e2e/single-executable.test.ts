@@ -230,3 +230,30 @@ test('shell completion is built into the executable: autocomplete bash writes co
   for (const id of ['install --json', 'detect --json', 'self-install', 'schedule:add']) expect(text).toContain(id);
   expect(ok(await sea(['autocomplete', 'script', 'bash'])).stdout).toContain('BORG_PROVISION_AC_BASH_SETUP_PATH');
 });
+
+test('backups from the executable: init, run, status, and the cron line it schedules runs with no node', async () => {
+  // Its own HOME and PATH: the install test above left a stand-in borg in sb.binDir.
+  const home = path.join(sb.root, 'backup-home');
+  const schedRoot = path.join(sb.root, 'schedule-root');
+  fs.mkdirSync(path.join(schedRoot, 'etc', 'cron.d'), { recursive: true });
+  const src = path.join(sb.root, 'backup source');
+  fs.mkdirSync(src, { recursive: true });
+  fs.writeFileSync(path.join(src, 'a.txt'), 'from the single executable\n');
+  const repo = path.join(sb.root, 'backup-repo');
+  const env = { HOME: home, PATH: '/usr/bin:/bin', BORG_PROVISION_SCHEDULE_ROOT: schedRoot };
+  ok(await sea(['backup', 'init', 'nas', '--repo', repo, '--source', src], env));
+  const run = jsonOf<{ jobs: { result: string }[] }>(ok(await sea(['backup', 'run', 'nas', '--json'], env)));
+  expect(run.jobs.map((j) => j.result)).toEqual(['success']);
+  ok(await sea(['backup', 'status', '--max-age', '1h'], env));
+  ok(await sea(['schedule', 'add', 'nas', '--daily', '02:30', '--via', 'cron'], env));
+  const cron = fs.readFileSync(path.join(schedRoot, 'etc', 'cron.d', 'borg-provision-nas'), 'utf8');
+  const line = /^30 2 \* \* \* root (.*)$/m.exec(cron)?.[1] ?? '';
+  // The executable alone, by its absolute path: no node, no script.
+  expect(line.startsWith(`${EXE} backup run nas --config-dir `)).toBe(true);
+  ok(await runIsolated(['sh', '-c', line], { env: { HOME: home, PATH: '/usr/bin:/bin' } }));
+  const passcommand = `cat '${path.join(home, '.config', 'borg-provision', 'backups', 'nas', 'passphrase')}'`;
+  const archives = ok(
+    await runIsolated(['borg', 'list', '--short', repo], { env: { ...env, BORG_PASSCOMMAND: passcommand } }),
+  );
+  expect(archives.stdout.trim().split('\n')).toHaveLength(2);
+});
