@@ -77,9 +77,7 @@ async function runPipeline(
   const api = apiOptionsFromFlags(flags, io.signal);
   const net = { ...api.net, ...io.net };
   const chatty = !io.json && !io.quiet;
-  // Not awaited here: the pipeline reads it alongside the release look-up (see InstallOptions.target).
-  const target = resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
-  target.catch(() => undefined); // reported when the pipeline awaits it; never an unhandled rejection
+  const target = await resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
   // The pipeline's own modules, not the install index (list/use/uninstall are not needed here).
   const { install, defaultBinDir, defaultPrefix } = await import('../install');
   // A bar only on a terminal and never with --json; on a pipe only retries are worth a line.

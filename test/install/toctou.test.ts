@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChecksumError } from '../../src/errors';
 import { install, type InstallOptions } from '../../src/install';
-import { resolveTargetFromFlags, type ResolvedTarget } from '../../src/cli/target-flags';
+import { resolveTargetFromFlags } from '../../src/cli/target-flags';
+import type { Target } from '../../src/target';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
 import { makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
@@ -21,7 +22,7 @@ let fx: BorgFixtures;
 let sb: Sandbox;
 let keys: Keys;
 let gh: GithubServer;
-let target: ResolvedTarget;
+let target: Target;
 const savedEnv = { ...process.env };
 let n = 0;
 
