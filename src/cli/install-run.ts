@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { stateHome } from '../util/xdg';
 import { logProgress } from './verbose';
-import { groupFingerprint } from '../verify';
+import { groupFingerprint, loadSigningKey } from '../verify';
 import { checkVersionArg } from '../releases';
 
 /** The install command's flags, as oclif parses them (names as on the command line). */
@@ -78,6 +78,9 @@ async function runPipeline(
   const net = { ...api.net, ...io.net };
   const chatty = !io.json && !io.quiet;
   const target = await resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
+  // The one key every signature of this install is checked against: a bad --signing-key or
+  // --fingerprint is refused before any request.
+  const key = await loadSigningKey({ keyFile: flags['signing-key'], fingerprint: flags.fingerprint });
   // The pipeline's own modules, not the install index (list/use/uninstall are not needed here).
   const { install, defaultBinDir, defaultPrefix } = await import('../install');
   // A bar only on a terminal and never with --json; on a pipe only retries are worth a line.
@@ -100,8 +103,7 @@ async function runPipeline(
       asset: flags.asset,
       allowUnsigned: flags['allow-unsigned'],
       strictKeyExpiry: flags['strict-key-expiry'],
-      signingKey: flags['signing-key'],
-      fingerprint: flags.fingerprint,
+      key,
       from: flags.from,
       dryRun: flags['dry-run'],
       force: flags.force,

@@ -95,6 +95,9 @@ export default class Build extends BaseCommand {
       flags['work-dir'] ??
         path.join(cacheDir(), 'build', `borg-${plan.version}-${plan.debian}-${plan.arch}-${Date.now()}`),
     );
+    // The one key the sdist's signature is checked against (a bad --signing-key fails --dry-run too, as in install).
+    const { loadSigningKey } = await import('../verify');
+    const key = await loadSigningKey({ keyFile: flags['signing-key'], fingerprint: flags.fingerprint });
     const json = this.jsonEnabled();
     const { createProgressBar } = await import('../cli/progress');
     const bar = createProgressBar({ enabled: this.showProgress }); // draws only on a terminal
@@ -110,8 +113,7 @@ export default class Build extends BaseCommand {
         sdist: {
           fromFile: flags['from-sdist'],
           signatureFile: flags['sdist-signature'],
-          keyFile: flags['signing-key'],
-          fingerprint: flags.fingerprint,
+          key,
           strictKeyExpiry: flags['strict-key-expiry'],
           api,
           onDownload: bar.onProgress,

@@ -50,8 +50,8 @@ export interface InstallOptions {
   asset?: string;
   allowUnsigned?: boolean;
   strictKeyExpiry?: boolean;
-  signingKey?: string;
-  fingerprint?: string;
+  /** The key signatures are checked against, loaded (and judged) by the command before the install starts. */
+  key: SigningKey;
   from?: string;
   dryRun?: boolean;
   force?: boolean;
@@ -106,8 +106,6 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
 interface Prepared {
   plan: InstallPlan;
   source: Source;
-  /** The key signatures are checked against, loaded (and judged) before anything goes to the network. */
-  key: SigningKey;
 }
 
 /** Everything decided before anything is written or downloaded. */
@@ -120,14 +118,11 @@ async function prepare(o: InstallOptions): Promise<Prepared> {
   await checkPlace('--prefix', prefix, pathReport);
   await checkPlace('--bin-dir', binDir, pathReport);
   if ((await inspectWrapper(binDir)).state === 'foreign') throw foreignWrapperError(binDir);
-  // A bad --signing-key or --fingerprint is refused before any request.
-  const { loadSigningKey } = await import('../verify');
-  const key = await loadSigningKey({ keyFile: o.signingKey, fingerprint: o.fingerprint });
   const release = await fetchRelease(o);
   const source = await resolveSource(o, o.target, release);
   source.requireVerifiable(o.allowUnsigned);
   if (source.facts.chosen) o.onStep?.(`chose ${source.facts.chosen}`);
-  return { plan: makePlan(source.facts, o.target, prefix, binDir), source, key };
+  return { plan: makePlan(source.facts, o.target, prefix, binDir), source };
 }
 
 async function fetchRelease(o: InstallOptions): Promise<Release | null> {
@@ -201,7 +196,7 @@ async function buildAndActivate(
   const { plan, source } = p;
   const step = (s: string): void => o.onStep?.(s);
   const ctx: SourceContext = {
-    key: p.key,
+    key: o.key,
     strictKeyExpiry: o.strictKeyExpiry,
     allowUnsigned: o.allowUnsigned,
     signal: o.signal,
