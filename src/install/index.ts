@@ -4,7 +4,8 @@ export type { InstallOptions, InstallPlan, InstallResult, Verification } from '.
 export { listVersions, useVersion, uninstallVersion } from './manage';
 export type { ListResult, UseResult, UninstallResult } from './manage';
 export { defaultPrefix, defaultBinDir } from './places';
-export { unpackArchive, EntryGuard } from './unpack';
+export { unpackArchive } from './unpack';
+export { EntryGuard } from './entry-guard';
 export { scanElfTree, glibcVersionOf } from './elf-scan';
 export type { InstallManifest, InstalledVersion, InstallSource } from './store';
 export { wrapperScript } from './wrapper';

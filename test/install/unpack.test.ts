@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ArchiveError, ChecksumError, InterruptedError } from '../../src/errors';
-import { EntryGuard, normalizeEntryPath, refuseLinksOutside, unpackArchive } from '../../src/install/unpack';
+import { EntryGuard, normalizeEntryPath } from '../../src/install/entry-guard';
+import { refuseLinksOutside, unpackArchive } from '../../src/install/unpack';
 import { BorgFixtures } from '../helpers/borg-fixture';
 
 let fx: BorgFixtures;
