@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { BuildError, ChecksumError, ArchiveError, FilesystemError, InterruptedError, filesystemError } from '../errors';
 import { sha256File } from '../util/sha256';
+import type { Target } from '../target';
 import { artifactName, manifestPathFor, MANIFEST_KIND, type BuildManifest } from '../install';
 import { VM_ARTIFACT, VM_BUILD_INFO, type BuildPlan } from './plan';
 import { vagrantSshToStream } from './runner';
@@ -87,11 +88,6 @@ export async function copyArtifactOut(vm: VmContext, dest: string, expectedSha25
   }
 }
 
-export interface CompatibilityTarget {
-  glibc: string;
-  arch: string;
-}
-
 /**
  * Unpacks the artifact into a scratch dir (with install's guarded unpacker), checks the layout
  * borg's own builds have (borg-dir/borg.exe, nothing outside borg-dir/), and scans every ELF file
@@ -100,10 +96,10 @@ export interface CompatibilityTarget {
 export async function checkArtifact(
   tgz: string,
   scratchParent: string,
-  target: CompatibilityTarget,
+  target: Target,
   signal?: AbortSignal,
 ): Promise<{ elfFiles: number; maxGlibcNeeded: string | null }> {
-  const { unpackArchive, scanElfTree, elfIdentityForArch } = await import('../install');
+  const { unpackArchive, scanElfTree } = await import('../install');
   const { isElfFileSync, readElfNeeds } = await import('../target');
   const scratch = await fs.mkdtemp(path.join(scratchParent, 'check-'));
   try {
@@ -115,12 +111,7 @@ export async function checkArtifact(
     const exe = await fs.stat(path.join(scratch, 'borg-dir', 'borg.exe')).catch(() => null);
     if (!exe?.isFile() || (exe.mode & 0o111) === 0)
       throw new ArchiveError('the built archive has no executable borg-dir/borg.exe');
-    return await scanElfTree(
-      path.join(scratch, 'borg-dir'),
-      { glibc: target.glibc, arch: target.arch, elf: elfIdentityForArch(target.arch) },
-      { isElfFileSync, readElfNeeds },
-      signal,
-    );
+    return await scanElfTree(path.join(scratch, 'borg-dir'), target, { isElfFileSync, readElfNeeds }, signal);
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });
   }

@@ -5,14 +5,8 @@ import * as path from 'node:path';
 import { BuildError, CompatibilityError, InterruptedError, filesystemError, throwIfAborted } from '../errors';
 import { compareDotted } from '../util/dotted-version';
 import { shQuoteForDisplay } from '../util/text';
-import {
-  checkArtifact,
-  copyArtifactOut,
-  manifestFor,
-  publishArtifact,
-  readBuildInfo,
-  type CompatibilityTarget,
-} from './artifact';
+import { checkArtifact, copyArtifactOut, manifestFor, publishArtifact, readBuildInfo } from './artifact';
+import type { Target } from '../target';
 import { artifactName, type BuildManifest } from '../install';
 import { FALLBACK_SPEC, PROVISION_SCRIPT, VM_ARTIFACT, VM_BUILD_INFO, type BuildPlan } from './plan';
 import { requirePrerequisites } from './prerequisites';
@@ -27,7 +21,7 @@ export type BuildEvent =
 export interface BuildOptions {
   plan: BuildPlan;
   /** glibc and arch the result must run on. */
-  target: CompatibilityTarget;
+  target: Target;
   outputDir: string;
   workDir: string;
   sdist: Omit<SdistOptions, 'version' | 'signal'>;

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { BadInputError, ReleaseNotFoundError, filesystemError, throwIfAborted } from '../errors';
 import type { ProgressEvent } from '../fetch';
 import type { ApiOptions } from '../releases';
-import type { VerifyResult } from '../verify';
+import type { SigningKey, VerifyResult } from '../verify';
 import { copyFileAtomic } from '../util/atomic-write';
 import { sdistNameFor } from './plan';
 
@@ -16,8 +16,8 @@ export interface SdistOptions {
   fromFile?: string;
   /** Its signature; default FILE.asc. */
   signatureFile?: string;
-  keyFile?: string;
-  fingerprint?: string;
+  /** The key the sdist's signature is checked against, loaded by the command. */
+  key: SigningKey;
   strictKeyExpiry?: boolean;
   api?: ApiOptions;
   signal?: AbortSignal;
@@ -55,8 +55,8 @@ export async function prepareVerifiedSdist(o: SdistOptions, inputDir: string): P
   const name = sdistNameFor(o.version);
   const located = o.fromFile ? await localSdist(o, name) : await downloadSdist(o, name);
   throwIfAborted(o.signal);
-  const { loadSigningKey, verifyDetachedFile } = await import('../verify');
-  const key = await loadSigningKey({ keyFile: o.keyFile, fingerprint: o.fingerprint });
+  const { verifyDetachedFile } = await import('../verify');
+  const { key } = o;
   const verification = await verifyDetachedFile({
     file: located.file,
     signature: located.signature,

@@ -75,9 +75,11 @@ async function runPipeline(
   const api = await apiOptionsFromFlags(flags, io.signal);
   const net = { ...api.net, ...io.net };
   const chatty = !io.json && !io.quiet;
-  // Not awaited here: the pipeline reads it alongside the release look-up (see InstallOptions.target).
-  const target = resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
-  target.catch(() => undefined); // reported when the pipeline awaits it; never an unhandled rejection
+  const target = await resolveTargetFromFlags({ glibc: flags.glibc, arch: flags.arch });
+  // The one key every signature of this install is checked against: a bad --signing-key or
+  // --fingerprint is refused before any request.
+  const { loadSigningKey } = await import('../verify');
+  const key = await loadSigningKey({ keyFile: flags['signing-key'], fingerprint: flags.fingerprint });
   // The pipeline's own modules, not the install index (list/use/uninstall are not needed here).
   const { install, defaultBinDir, defaultPrefix } = await import('../install');
   // A bar only on a terminal and never with --json; on a pipe only retries are worth a line.
@@ -100,8 +102,7 @@ async function runPipeline(
       asset: flags.asset,
       allowUnsigned: flags['allow-unsigned'],
       strictKeyExpiry: flags['strict-key-expiry'],
-      signingKey: flags['signing-key'],
-      fingerprint: flags.fingerprint,
+      key,
       from: flags.from,
       dryRun: flags['dry-run'],
       force: flags.force,

@@ -5,7 +5,7 @@
 //   static override flags = { ...targetFlags, ... }            // --libc --root --glibc --arch
 //   // or pick some: { libc: targetFlags.libc, root: targetFlags.root, arch: targetFlags.arch }
 //   const t = await resolveTargetFromFlags(flags);             // inside run()
-//   // t: { glibc: '2.36', arch: 'x86_64', source: 'this machine', libcTarget?: LibcTarget }
+//   // t: a Target (src/target): { glibc: '2.36', arch: 'x86_64', elf, libcFile, source: 'this machine' }
 //
 // The rules, the same in every command:
 // - --arch takes borg's names and the usual aliases (aarch64 -> arm64, amd64 -> x86_64,
@@ -23,13 +23,7 @@
 //   --glibc or --arch, which fact came from the flag: '--glibc 2.36, arch of this machine'.
 import { Flags } from '@oclif/core';
 
-export {
-  parseArchFlag,
-  parseGlibcFlag,
-  resolveTargetFromFlags,
-  type ResolvedTarget,
-  type TargetFlagValues,
-} from './target-options';
+export { parseArchFlag, parseGlibcFlag, resolveTargetFromFlags, type TargetFlagValues } from './target-options';
 
 export const targetFlags = {
   libc: Flags.string({

@@ -1,27 +1,13 @@
 // Target flag values (--libc --root --glibc --arch) turned into a target. The rules are at the
 // top of src/cli/target-flags.ts, which declares the flags for oclif.
 import { UsageError } from '../errors';
-import type { LibcTarget } from '../target';
+import type { Target } from '../target';
 
 export interface TargetFlagValues {
   libc?: string;
   root?: string;
   glibc?: string;
   arch?: string;
-}
-
-export interface ResolvedTarget {
-  /** The glibc release builds are judged against ("2.36"). */
-  glibc: string;
-  /** As borg names it (x86_64, arm64, ...). */
-  arch: string;
-  /**
-   * Where the facts came from, for people: 'given', the --libc path, 'root DIR', 'this machine', or
-   * with a lone --glibc/--arch e.g. '--glibc 2.36, arch of this machine'.
-   */
-  source: string;
-  /** The libc that was read; absent when --glibc and --arch gave everything. */
-  libcTarget?: LibcTarget;
 }
 
 /** --glibc's value, checked: X.Y or X.Y.Z. */
@@ -42,7 +28,8 @@ export async function parseArchFlag(value: string): Promise<string> {
   return arch;
 }
 
-export async function resolveTargetFromFlags(flags: TargetFlagValues): Promise<ResolvedTarget> {
+/** The one Target a command judges builds by (the rules: src/cli/target-flags.ts). */
+export async function resolveTargetFromFlags(flags: TargetFlagValues): Promise<Target> {
   const glibc = flags.glibc === undefined ? undefined : parseGlibcFlag(flags.glibc);
   const arch = flags.arch === undefined ? undefined : await parseArchFlag(flags.arch);
   const fileGiven = flags.libc !== undefined || flags.root !== undefined;
@@ -51,14 +38,14 @@ export async function resolveTargetFromFlags(flags: TargetFlagValues): Promise<R
       throw new UsageError(
         '--glibc and --arch already name the whole target: drop --libc/--root, or drop --glibc/--arch to read the libc',
       );
-    return { glibc, arch, source: 'given' };
+    const { givenTarget } = await import('../target');
+    return givenTarget(glibc, arch, 'given');
   }
-  // The modules themselves, not the target index (which also loads detect's host report).
-  const { realRoot, resolveLibcTarget, requireGlibc } = await import('../target');
+  const { realRoot, readTargetLibc, targetFromLibc } = await import('../target');
   if (flags.libc !== undefined && flags.root !== undefined) await realRoot(flags.root); // exit 2 if it is not there
-  const t = requireGlibc(await resolveLibcTarget({ libc: flags.libc, root: flags.root }));
+  const file = await readTargetLibc({ libc: flags.libc, root: flags.root });
   const read = flags.libc ?? (flags.root !== undefined ? `root ${flags.root}` : 'this machine');
   // A lone --glibc or --arch replaces one fact of the libc read: say which came from where.
   const source = glibc ? `--glibc ${glibc}, arch of ${read}` : arch ? `--arch ${arch}, glibc of ${read}` : read;
-  return { glibc: glibc ?? (t.libc.release as string), arch: arch ?? t.arch, source, libcTarget: t };
+  return targetFromLibc(file, source, { glibc, arch });
 }

@@ -8,6 +8,7 @@ import { BaseCommand } from '../cli/base';
 import { parseArchFlag, resolveTargetFromFlags, targetFlags } from '../cli/target-flags';
 import { UnsupportedTargetError, UsageError } from '../errors';
 import { compareDotted } from '../util/dotted-version';
+import type { Target } from '../target';
 
 export default class Build extends BaseCommand {
   static override summary = "Build borg on the target's own Debian release in a Vagrant VM (from the verified sdist)";
@@ -67,7 +68,7 @@ export default class Build extends BaseCommand {
     if (args.version !== undefined) (await import('../releases')).checkVersionArg(args.version);
     if (!flags.vagrant) throw new UsageError('say how to build: `build --vagrant` (the only build method)');
     const build = await import('../build');
-    const target = await this.resolveTarget(flags, build);
+    const { debian, target } = await this.resolveTarget(flags, build);
     const api = this.traced(await apiOptionsFromFlags(flags, this.signal));
     if (flags['from-sdist'] && !args.version && !versionFromSdistName(flags['from-sdist'])) {
       throw new UsageError(
@@ -79,27 +80,30 @@ export default class Build extends BaseCommand {
 
     const plan = build.makePlan({
       version,
-      debian: target.debian,
+      debian,
       arch: target.arch,
       provider: flags.provider,
       cpus: flags.cpus,
       memoryMiB: flags.memory,
       withTests: flags['with-tests'],
       box: flags.box,
-      targetArch: target.libcArch,
+      targetArch: target.libcFile?.arch,
     });
     const { cacheDir } = await import('../fetch');
     const workDir = path.resolve(
       flags['work-dir'] ??
         path.join(cacheDir(), 'build', `borg-${plan.version}-${plan.debian}-${plan.arch}-${Date.now()}`),
     );
+    // The one key the sdist's signature is checked against (a bad --signing-key fails --dry-run too, as in install).
+    const { loadSigningKey } = await import('../verify');
+    const key = await loadSigningKey({ keyFile: flags['signing-key'], fingerprint: flags.fingerprint });
     const json = this.jsonEnabled();
     const { createProgressBar } = await import('../cli/progress');
     const bar = createProgressBar({ enabled: this.showProgress }); // draws only on a terminal
     const result = await build
       .buildWithVagrant({
         plan,
-        target: { glibc: target.glibc, arch: plan.arch },
+        target,
         outputDir: path.resolve(flags.output),
         workDir,
         keepVm: flags['keep-vm'],
@@ -108,8 +112,7 @@ export default class Build extends BaseCommand {
         sdist: {
           fromFile: flags['from-sdist'],
           signatureFile: flags['sdist-signature'],
-          keyFile: flags['signing-key'],
-          fingerprint: flags.fingerprint,
+          key,
           strictKeyExpiry: flags['strict-key-expiry'],
           api,
           onDownload: bar.onProgress,
@@ -124,25 +127,19 @@ export default class Build extends BaseCommand {
       })
       .finally(() => bar.done());
     if (!json) this.render(result, plan);
-    const { libcArch: _, ...shown } = target; // libcArch only feeds makePlan's check
-    return { ...result, plan, target: shown };
+    return { ...result, plan, target: { debian, glibc: target.glibc, arch: target.arch, from: target.source } };
   }
 
   private async resolveTarget(
     flags: { debian?: string; libc?: string; root?: string; arch?: string },
     build: typeof import('../build'),
-  ): Promise<{
-    debian: import('../build').DebianRelease;
-    glibc: string;
-    arch: string;
-    from: string;
-    libcArch?: string;
-  }> {
+  ): Promise<{ debian: import('../build').DebianRelease; target: Target }> {
     const explicitTarget = flags.libc !== undefined || flags.root !== undefined;
     if (flags.debian && !explicitTarget) {
       const debian = build.parseDebianRelease(flags.debian);
       const arch = flags.arch === undefined ? 'x86_64' : await parseArchFlag(flags.arch);
-      return { debian, glibc: build.DEBIAN[debian].glibc, arch, from: '--debian' };
+      const { givenTarget } = await import('../target');
+      return { debian, target: givenTarget(build.DEBIAN[debian].glibc, arch, '--debian') };
     }
     const t = await resolveTargetFromFlags({ libc: flags.libc, root: flags.root, arch: flags.arch });
     const glibc = t.glibc;
@@ -154,8 +151,8 @@ export default class Build extends BaseCommand {
         `a ${debian} build needs glibc ${vmGlibc} but the target has ${glibc}: use --debian ${build.debianForGlibc(glibc)}`,
       );
     }
-    // libcArch: the arch the libc was read as; makePlan refuses an --arch that differs from it.
-    return { debian, glibc, arch: t.arch, from: t.source, libcArch: t.libcTarget?.arch };
+    // t.libcFile.arch: the arch the libc was read as; makePlan refuses an --arch that differs from it.
+    return { debian, target: t };
   }
 
   private render(r: import('../build').BuildResult, plan: import('../build').BuildPlan): void {

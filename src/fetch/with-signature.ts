@@ -24,55 +24,52 @@ export async function downloadWithSignature(
   choice: AssetChoice,
   o: WithSignatureOptions = {},
 ): Promise<{ archive: DownloadResult; signature: DownloadResult | null }> {
-  const stop = new AbortController();
-  const onAbort = (): void => stop.abort(o.signal?.reason);
   if (o.signal?.aborted) throw new InterruptedError();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
+  // Interrupts come from the caller's signal; this one only says "the other half failed". Each
+  // download watches both, as a look-up watches the caller's signal and its deadline.
+  const otherFailed = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, otherFailed.signal]) : otherFailed.signal;
   const common = {
     destDir: o.destDir ?? path.join(cacheDir(), cacheSubdir(choice.url)),
-    signal: stop.signal,
+    signal,
     onProgress: o.onProgress,
     net: o.net,
   };
   const failFast = <T>(p: Promise<T>): Promise<T> =>
     p.catch((err: unknown) => {
-      stop.abort(err);
+      otherFailed.abort(err);
       throw err;
     });
-  try {
-    const settled = await Promise.allSettled([
-      failFast(
-        download({
-          ...common,
-          url: choice.url,
-          fileName: choice.name,
-          expectedSize: choice.size,
-          expectedSha256: choice.digest ?? undefined,
-        }),
-      ),
-      choice.signatureUrl
-        ? failFast(
-            download({
-              ...common,
-              url: choice.signatureUrl,
-              fileName: `${choice.name}.asc`,
-              expectedSize: choice.signatureSize ?? undefined,
-              expectedSha256: choice.signatureDigest ?? undefined,
-            }).then(async (sig) => {
-              await o.onSignature?.(sig);
-              return sig;
-            }),
-          )
-        : Promise.resolve(null),
-    ]);
-    const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
-    if (errors.length > 0) {
-      if (o.signal?.aborted) throw errors.find((e) => e instanceof InterruptedError) ?? new InterruptedError();
-      throw errors.find((e) => !(e instanceof InterruptedError)) ?? errors[0];
-    }
-    const [archive, signature] = settled.map((s) => (s as PromiseFulfilledResult<DownloadResult | null>).value);
-    return { archive: archive as DownloadResult, signature };
-  } finally {
-    o.signal?.removeEventListener('abort', onAbort);
+  const settled = await Promise.allSettled([
+    failFast(
+      download({
+        ...common,
+        url: choice.url,
+        fileName: choice.name,
+        expectedSize: choice.size,
+        expectedSha256: choice.digest ?? undefined,
+      }),
+    ),
+    choice.signatureUrl
+      ? failFast(
+          download({
+            ...common,
+            url: choice.signatureUrl,
+            fileName: `${choice.name}.asc`,
+            expectedSize: choice.signatureSize ?? undefined,
+            expectedSha256: choice.signatureDigest ?? undefined,
+          }).then(async (sig) => {
+            await o.onSignature?.(sig);
+            return sig;
+          }),
+        )
+      : Promise.resolve(null),
+  ]);
+  const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+  if (errors.length > 0) {
+    if (o.signal?.aborted) throw errors.find((e) => e instanceof InterruptedError) ?? new InterruptedError();
+    throw errors.find((e) => !(e instanceof InterruptedError)) ?? errors[0];
   }
+  const [archive, signature] = settled.map((s) => (s as PromiseFulfilledResult<DownloadResult | null>).value);
+  return { archive: archive as DownloadResult, signature };
 }

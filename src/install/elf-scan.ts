@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ArchiveError, CompatibilityError, InterruptedError, isProvisionError } from '../errors';
-import type { ElfIdentity, ElfNeeds } from '../target';
+import type { ElfIdentity, ElfNeeds, Target } from '../target';
 import { compareDotted, parseDotted } from '../util/dotted-version';
 
 export interface ElfReader {
@@ -12,35 +12,10 @@ export interface ElfReader {
   readElfNeeds(file: string): Promise<ElfNeeds>;
 }
 
-export interface ScanTarget {
-  /** glibc release the build must fit, e.g. "2.31". */
-  glibc: string;
-  /** Expected machine and class; null skips that check (unknown arch). */
-  elf: Pick<ElfIdentity, 'class' | 'machine'> | null;
-  arch: string;
-}
-
 export interface ElfScanResult {
   elfFiles: number;
   /** Highest GLIBC_x.y any file needs, or null when none needs one. */
   maxGlibcNeeded: string | null;
-}
-
-/** e_machine and class of the arches borg publishes builds for (and a few more). */
-const ARCH_ELF: Record<string, Pick<ElfIdentity, 'class' | 'machine'>> = {
-  x86_64: { class: 64, machine: 62 },
-  arm64: { class: 64, machine: 183 },
-  aarch64: { class: 64, machine: 183 },
-  i386: { class: 32, machine: 3 },
-  i686: { class: 32, machine: 3 },
-  armhf: { class: 32, machine: 40 },
-  s390x: { class: 64, machine: 22 },
-  ppc64le: { class: 64, machine: 21 },
-  riscv64: { class: 64, machine: 243 },
-};
-
-export function elfIdentityForArch(arch: string): Pick<ElfIdentity, 'class' | 'machine'> | null {
-  return ARCH_ELF[arch] ?? null;
 }
 
 /** "GLIBC_2.34" -> "2.34"; null for GLIBC_PRIVATE, GLIBC_ABI_DT_RELR and non-glibc names. */
@@ -72,7 +47,7 @@ const FILES_PER_TURN = 8;
  */
 export async function scanElfTree(
   root: string,
-  target: ScanTarget,
+  target: Pick<Target, 'glibc' | 'arch' | 'elf'>,
   reader: ElfReader,
   signal?: AbortSignal,
 ): Promise<ElfScanResult> {
@@ -148,7 +123,7 @@ async function notElfMain(file: string): Promise<ArchiveError> {
   );
 }
 
-function checkMachine(elf: ElfIdentity, target: ScanTarget, rel: string): void {
+function checkMachine(elf: ElfIdentity, target: Pick<Target, 'glibc' | 'arch' | 'elf'>, rel: string): void {
   if (!target.elf) return;
   if (elf.machine !== target.elf.machine || elf.class !== target.elf.class) {
     throw new CompatibilityError(

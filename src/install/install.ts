@@ -15,11 +15,12 @@ import {
 import type { ProgressEvent } from '../fetch';
 import type { NetOptions } from '../net';
 import type { Release } from '../releases';
+import type { Target } from '../target';
 import type { SigningKey } from '../verify';
-import { scanElfTree, type ScanTarget } from './elf-scan';
+import { scanElfTree } from './elf-scan';
 import { acquireLock } from './lock';
 import { checkPlace } from './places';
-import { makePlan, manifestFor, scanTargetFor, type InstallPlan, type TargetFacts } from './plan';
+import { makePlan, manifestFor, type InstallPlan } from './plan';
 import type { Fetched, Source, SourceContext, Verification } from './source';
 import {
   checkVersionString,
@@ -33,7 +34,7 @@ import {
 } from './store';
 import { foreignWrapperError, inspectWrapper, onPath } from './wrapper';
 
-export type { InstallPlan, TargetFacts } from './plan';
+export type { InstallPlan } from './plan';
 export type { Verification } from './source';
 
 export interface InstallOptions {
@@ -44,17 +45,13 @@ export interface InstallOptions {
   token?: string;
   /** Network tuning (BORG_PROVISION_NET) and the command's callbacks; else from the environment. */
   net?: NetOptions;
-  /**
-   * The glibc release and arch builds are judged against: this machine's, resolved by the command
-   * (--glibc/--arch override it, for tests). May be a promise: reading the libc then overlaps the
-   * release look-up.
-   */
-  target: TargetFacts | Promise<TargetFacts>;
+  /** What builds are judged against: this machine, resolved by the command (--glibc/--arch override it, for tests). */
+  target: Target;
   asset?: string;
   allowUnsigned?: boolean;
   strictKeyExpiry?: boolean;
-  signingKey?: string;
-  fingerprint?: string;
+  /** The key signatures are checked against, loaded (and judged) by the command before the install starts. */
+  key: SigningKey;
   from?: string;
   dryRun?: boolean;
   force?: boolean;
@@ -109,9 +106,6 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
 interface Prepared {
   plan: InstallPlan;
   source: Source;
-  scanTarget: ScanTarget;
-  /** The key signatures are checked against, loaded (and judged) before anything goes to the network. */
-  key: SigningKey;
 }
 
 /** Everything decided before anything is written or downloaded. */
@@ -124,16 +118,11 @@ async function prepare(o: InstallOptions): Promise<Prepared> {
   await checkPlace('--prefix', prefix, pathReport);
   await checkPlace('--bin-dir', binDir, pathReport);
   if ((await inspectWrapper(binDir)).state === 'foreign') throw foreignWrapperError(binDir);
-  // A bad --signing-key or --fingerprint is refused before any request.
-  const { loadSigningKey } = await import('../verify');
-  const key = await loadSigningKey({ keyFile: o.signingKey, fingerprint: o.fingerprint });
-  // Independent look-ups run together: this machine's libc (the command's promise) and the release JSON.
-  const [facts, release] = await Promise.all([o.target, fetchRelease(o)]);
-  const scanTarget = scanTargetFor(facts);
-  const source = await resolveSource(o, scanTarget, release);
+  const release = await fetchRelease(o);
+  const source = await resolveSource(o, o.target, release);
   source.requireVerifiable(o.allowUnsigned);
   if (source.facts.chosen) o.onStep?.(`chose ${source.facts.chosen}`);
-  return { plan: makePlan(source.facts, scanTarget, prefix, binDir), source, scanTarget, key };
+  return { plan: makePlan(source.facts, o.target, prefix, binDir), source };
 }
 
 async function fetchRelease(o: InstallOptions): Promise<Release | null> {
@@ -148,7 +137,7 @@ async function fetchRelease(o: InstallOptions): Promise<Release | null> {
   });
 }
 
-async function resolveSource(o: InstallOptions, t: ScanTarget, release: Release | null): Promise<Source> {
+async function resolveSource(o: InstallOptions, t: Target, release: Release | null): Promise<Source> {
   const selectOpts = { allowUnsigned: o.allowUnsigned, asset: o.asset };
   if (o.from || !release) {
     const { LocalSource, resolveLocalFile } = await import('./local-source');
@@ -207,7 +196,7 @@ async function buildAndActivate(
   const { plan, source } = p;
   const step = (s: string): void => o.onStep?.(s);
   const ctx: SourceContext = {
-    key: p.key,
+    key: o.key,
     strictKeyExpiry: o.strictKeyExpiry,
     allowUnsigned: o.allowUnsigned,
     signal: o.signal,
@@ -229,7 +218,7 @@ async function buildAndActivate(
     step(`unpacking ${plan.asset}`);
     const built = await stageBuild(plan, fetched.archive, staging, verification.sha256, o.signal);
     step('checking every ELF file against the target glibc');
-    const scan = await scanElfTree(built, p.scanTarget, await import('../target'), o.signal);
+    const scan = await scanElfTree(built, o.target, await import('../target'), o.signal);
     await writeManifest(built, manifestFor(plan, source.facts.from, fetched, verification, scan.maxGlibcNeeded)).catch(
       (err) => {
         throw filesystemError(err, 'write the manifest in', built);

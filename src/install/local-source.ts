@@ -8,6 +8,7 @@ import { BadInputError, ChecksumError, InterruptedError, UsageError } from '../e
 import { sha256File, type FileDigest } from '../util/sha256';
 import { manifestPathFor, readBuildManifest, type BuildManifest } from './build-manifest';
 import type { AssetChoice, Release } from '../releases';
+import type { Target } from '../target';
 import {
   requireSignatureOrConsent,
   unsignedVerification,
@@ -36,17 +37,12 @@ export interface LocalFile {
   chosen: string | null;
 }
 
-export interface LocalTarget {
-  glibc: string;
-  arch: string;
-}
-
 type SelectOpts = { allowUnsigned?: boolean; asset?: string };
 
 export async function resolveLocalFile(
   from: string,
   version: string | undefined,
-  target: LocalTarget,
+  target: Target,
   o: SelectOpts,
 ): Promise<LocalFile> {
   const st = await fs.stat(from).catch(() => null);
@@ -126,7 +122,7 @@ function fromBuild(file: string, build: BuildManifest): Omit<LocalFile, 'chosen'
 async function fromDirectory(
   dir: string,
   version: string | undefined,
-  target: LocalTarget,
+  target: Target,
   o: SelectOpts,
 ): Promise<LocalFile> {
   const names = (await fs.readdir(dir)).sort();

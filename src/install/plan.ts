@@ -1,17 +1,10 @@
 // What an install will do, decided before anything is written or downloaded: the plan shown by
-// --dry-run and --json, the ELF identity every file must have, and the manifest written beside
+// --dry-run and --json, and the manifest written beside
 // the build. Pure: no I/O here.
-import type { LibcTarget } from '../target';
-import { elfIdentityForArch, type ScanTarget } from './elf-scan';
+import type { Target } from '../target';
 import type { Fetched, SourceFacts, Verification } from './source';
 import { versionDir, type InstallManifest } from './store';
 import { wrapperPath } from './wrapper';
-
-export interface TargetFacts {
-  glibc: string;
-  arch: string;
-  libcTarget?: LibcTarget;
-}
 
 export interface InstallPlan {
   version: string;
@@ -37,14 +30,7 @@ export interface InstallPlan {
   checks: string[];
 }
 
-/** The ELF class/machine every file must have: the libc's own when its arch is the one judged. */
-export function scanTargetFor(t: TargetFacts): ScanTarget {
-  const lt = t.libcTarget;
-  const elf = lt && lt.arch === t.arch ? { class: lt.elf.class, machine: lt.elf.machine } : elfIdentityForArch(t.arch);
-  return { glibc: t.glibc, arch: t.arch, elf };
-}
-
-export function makePlan(s: SourceFacts, t: ScanTarget, prefix: string, binDir: string): InstallPlan {
+export function makePlan(s: SourceFacts, t: Target, prefix: string, binDir: string): InstallPlan {
   const elfScan = s.kind === 'onefile' ? 'bootloader only (one-file)' : 'every ELF file';
   const checks = [
     s.check,

@@ -1,9 +1,10 @@
-// Safe extraction of a verified archive into a staging directory. Every entry is checked before
-// tar writes it; one bad entry aborts the whole extraction (we never skip and carry on), and the
-// caller removes the staging directory. node-tar has its own guards (preservePaths: false, symlink
-// checks); ours come first so the verdict does not depend on tar's warning behaviour.
+// Safe extraction of a verified archive into a staging directory. Every entry is judged by the
+// entry guard (entry-guard.ts) before tar writes it; one bad entry stops the whole extraction (we
+// never skip and carry on), and the caller removes the staging directory. node-tar has its own
+// guards (preservePaths: false, symlink checks); ours come first so the verdict does not depend on
+// tar's warning behaviour.
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs, type ReadStream } from 'node:fs';
 import * as zlib from 'node:zlib';
 import * as path from 'node:path';
 import {
@@ -14,195 +15,7 @@ import {
   isErrnoError,
   isProvisionError,
 } from '../errors';
-import { MANIFEST_FILE } from './store';
-
-const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
-
-export interface EntryInfo {
-  path: string;
-  type: string;
-  linkpath?: string;
-}
-
-/** Symlinks followed while resolving one path before we call it a loop (Linux allows 40). */
-const MAX_LINK_DEPTH = 40;
-
-/** Longest name of one path component, in bytes (NAME_MAX of ext4, xfs, zfs, btrfs, tmpfs). */
-const MAX_NAME_BYTES = 255;
-/** Longest path the kernel takes, in bytes with its NUL (PATH_MAX). */
-const MAX_PATH_BYTES = 4096;
-/** Directories deep an entry may be; a borg build nests about ten. */
-const MAX_DEPTH = 64;
-/** Where install writes its manifest after the unpack: no archive entry may be (or be under) it. */
-const RESERVED = `borg-dir/${MANIFEST_FILE}`;
-
-/**
- * Refuses, from the entry's header before tar writes it, what the filesystem would refuse with a
- * raw ENAMETOOLONG, and what would collide with install's own manifest (EISDIR, or overwritten):
- * these are defects of the archive, reported as such (exit 5) and naming the entry.
- */
-export function checkEntryLimits(rel: string, dest: string, original: string = rel): void {
-  const parts = rel.split('/');
-  const long = parts.find((p) => Buffer.byteLength(p) > MAX_NAME_BYTES);
-  if (long !== undefined) {
-    throw new ArchiveError(
-      `archive entry ${quote(original)} has a name of ${Buffer.byteLength(long)} bytes ` +
-        `(${quote(long.slice(0, 40))}...); ` +
-        `filesystems allow ${MAX_NAME_BYTES}: refusing the archive`,
-    );
-  }
-  if (parts.length > MAX_DEPTH) {
-    throw new ArchiveError(
-      `archive entry ${quote(clip(original))} is nested ${parts.length} levels deep ` +
-        `(at most ${MAX_DEPTH}): refusing the archive`,
-    );
-  }
-  const full = Buffer.byteLength(path.join(dest, rel)) + 1;
-  if (full > MAX_PATH_BYTES) {
-    throw new ArchiveError(
-      `archive entry ${quote(clip(original))} would be a path of ${full} bytes under the install directory ` +
-        `(at most ${MAX_PATH_BYTES}): refusing the archive`,
-    );
-  }
-  if (rel === RESERVED || rel.startsWith(`${RESERVED}/`)) {
-    throw new ArchiveError(
-      `archive entry ${quote(original)} collides with the install manifest ${RESERVED}, which borg-provision writes: ` +
-        'refusing the archive',
-    );
-  }
-}
-
-/** A long entry name shortened for a one-line message: its start and its end. */
-function clip(s: string): string {
-  return s.length <= 120 ? s : `${s.slice(0, 60)}...${s.slice(-50)}`;
-}
-
-/**
- * Tracks what the archive has created so far, to catch a symlink (inside or out) that a later
- * entry would write through (`a -> .` followed by `a/../../etc/x` style tricks), and symlinks
- * whose targets escape only once the links they pass through are followed
- * (`a/b/s1 -> ../..`, then `a/b/s2 -> s1/../../../..`). Link targets are resolved component by
- * component through the symlinks recorded so far, as the kernel would; and since a later link can
- * change how an earlier one resolves, every recorded link is re-resolved when a link is added.
- */
-export class EntryGuard {
-  /** Archive-relative path -> link target text. */
-  private readonly symlinks = new Map<string, string>();
-  private readonly files = new Set<string>();
-
-  /** Throws ArchiveError when the entry is unsafe; returns its normalized relative path. */
-  check(e: EntryInfo): string {
-    const rel = normalizeEntryPath(e.path);
-    if (!ALLOWED_TYPES.has(e.type)) {
-      throw new ArchiveError(
-        `archive entry ${quote(e.path)} is a ${describeType(e.type)}; a borg build holds only files, directories and links`,
-      );
-    }
-    this.refuseThroughSymlink(e.path, rel);
-    if (e.type === 'SymbolicLink') {
-      const target = e.linkpath ?? '';
-      if (path.posix.isAbsolute(target)) throw escaping(e, `symlink to absolute path ${quote(target)}`);
-      this.symlinks.set(rel, target);
-      // tar replaces whatever was at `rel`: it is no file a later hard link may point at any more.
-      this.files.delete(rel);
-      for (const [link, text] of this.symlinks) {
-        if (this.resolveLink(link, text) === null) {
-          this.symlinks.delete(rel);
-          const why =
-            link === rel
-              ? `symlink pointing outside (${quote(target)})`
-              : `symlink that makes ${quote(link)} point outside`;
-          throw escaping(e, why);
-        }
-      }
-    } else if (e.type === 'Link') {
-      // Hard link targets are archive-root relative and must be a regular file seen earlier (a hard
-      // link to a symlink would copy the link text to another directory, where it means something else).
-      const target = normalizeEntryPath(e.linkpath ?? '', e);
-      if (!this.files.has(target))
-        throw escaping(e, `hard link to ${quote(e.linkpath ?? '')}, which is not a file in the archive`);
-      this.refuseThroughSymlink(e.path, target);
-      this.files.add(rel);
-      this.symlinks.delete(rel);
-    } else if (e.type !== 'Directory') {
-      this.files.add(rel);
-      this.symlinks.delete(rel);
-    }
-    // A Directory over a symlink stays recorded as a symlink: refusing too much is safe.
-    return rel;
-  }
-
-  /** Where the link at `link` points, as archive-relative components, or null if outside (or a loop). */
-  private resolveLink(link: string, text: string): string[] | null {
-    const parent = link.split('/').slice(0, -1);
-    return this.resolve(parent, text, 0);
-  }
-
-  /** Resolves `text` from the directory `base` (already resolved) through recorded symlinks. */
-  private resolve(base: string[], text: string, depth: number): string[] | null {
-    if (depth > MAX_LINK_DEPTH) return null;
-    const stack = [...base];
-    for (const part of text.split('/')) {
-      if (part === '' || part === '.') continue;
-      if (part === '..') {
-        if (stack.length === 0) return null;
-        stack.pop();
-        continue;
-      }
-      const candidate = [...stack, part].join('/');
-      const target = this.symlinks.get(candidate);
-      if (target === undefined) {
-        stack.push(part);
-        continue;
-      }
-      if (path.posix.isAbsolute(target)) return null;
-      const resolved = this.resolve(stack, target, depth + 1);
-      if (resolved === null) return null;
-      stack.splice(0, stack.length, ...resolved);
-    }
-    return stack;
-  }
-
-  private refuseThroughSymlink(original: string, rel: string): void {
-    const parts = rel.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const ancestor = parts.slice(0, i).join('/');
-      if (this.symlinks.has(ancestor)) {
-        throw new ArchiveError(
-          `archive entry ${quote(original)} is written through the symlink ${quote(ancestor)}; refusing the archive`,
-        );
-      }
-    }
-  }
-}
-
-/** `./borg-dir//x` -> `borg-dir/x`; refuses absolute paths and any `..` component. */
-export function normalizeEntryPath(p: string, e: EntryInfo = { path: p, type: 'File' }): string {
-  if (p.startsWith('/') || /^[A-Za-z]:/.test(p) || p.includes('\\')) throw escaping(e, 'absolute path');
-  const parts = p.split('/').filter((s) => s !== '' && s !== '.');
-  if (parts.includes('..')) throw escaping(e, '".." component');
-  if (parts.length === 0) return '.';
-  return parts.join('/');
-}
-
-function escaping(e: EntryInfo, why: string): ArchiveError {
-  return new ArchiveError(
-    `archive entry ${quote(e.path)} escapes the install directory (${why}); refusing the archive`,
-  );
-}
-
-function describeType(type: string): string {
-  const names: Record<string, string> = {
-    CharacterDevice: 'character device',
-    BlockDevice: 'block device',
-    FIFO: 'FIFO',
-  };
-  return names[type] ?? `entry of unsupported type "${type}"`;
-}
-
-function quote(s: string): string {
-  return JSON.stringify(s);
-}
+import { EntryGuard, MAX_LINK_DEPTH, checkEntryLimits, quote } from './entry-guard';
 
 export interface UnpackOptions {
   archive: string;
@@ -222,26 +35,22 @@ export interface UnpackOptions {
 
 let tarModule: Promise<typeof import('tar')> | null = null;
 
-/**
- * Loads node-tar once. The install pipeline calls it while the archive
- * downloads, when this thread mostly waits, so that unpacking does not wait for it later.
- */
+/** Loads node-tar once. */
 export function loadTar(): Promise<typeof import('tar')> {
   tarModule ??= import('tar');
   return tarModule;
 }
 
 /**
- * Extracts a gzip (or plain) tar archive; rejects with ArchiveError/ChecksumError/FilesystemError/
- * InterruptedError. The caller removes `dest` on failure (entries may already be written).
+ * Extracts a gzip (or plain) tar archive with node-tar's streaming `Unpack`; rejects with
+ * ArchiveError/ChecksumError/FilesystemError/InterruptedError. The caller removes `dest` on failure
+ * (entries before the failure may be written): this settles only once node-tar has closed every
+ * file it was writing (its 'close' event), so nothing is still being written when `dest` goes.
  *
- * WHY node-tar's UnpackSync, fed by an asynchronous gunzip: node-tar's async Unpack makes five or
- * six thread-pool round trips per entry (lstat, mkdir, open, write, futimes, close), which took
- * 0.09-0.15 s for the ~100 small files of a one-dir build, against 0.01 s for GNU tar; with
- * synchronous calls the same tree takes ~0.03 s, and a 30 MB build unpacks 15-35% faster.
- * Decompression stays on the thread pool, overlapping the writes. Every entry an archive chunk
- * holds is on disk when `write()` returns, so no completion event is awaited (UnpackSync never
- * emits one after an entry error: its pending count goes below zero).
+ * The raw bytes are hashed as they are read, and decompressed here (not by node-tar) so that the
+ * unpacked size is counted and bounded. On a failure (an entry the guard refuses, one of tar's own
+ * errors, too many bytes, an interrupt) nothing more is fed to tar: it refuses every later entry
+ * (the filter says no), its input is ended, and its close is awaited.
  */
 export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number; sha256: string }> {
   const tar = await loadTar();
@@ -250,130 +59,136 @@ export async function unpackArchive(o: UnpackOptions): Promise<{ entries: number
   const guard = new EntryGuard();
   let entries = 0;
   let failure: unknown;
-  return new Promise((resolve, reject) => {
-    const file = createReadStream(o.archive, { highWaterMark: 1 << 20 });
-    // Hash exactly the chunks that feed gunzip/tar (a second 'data' listener sees the same chunks
-    // as the pipe). SHA-256 with SHA-NI costs far less than gunzip and the writes.
-    const hash = createHash('sha256');
-    const fileDone = new Promise<string>((res, rej) => {
-      file.on('end', () => res(hash.digest('hex')));
-      file.on('error', rej);
-      file.on('close', () => rej(new Error(`${path.basename(o.archive)} was not read to its end`))); // no-op after 'end'
-    });
-    fileDone.catch(() => undefined); // awaited only on the success path
-    file.on('data', (chunk) => hash.update(chunk as Buffer));
-    // 1 MiB output chunks: each is one trip to the thread pool and one write per file it spans;
-    // 256 KiB chunks made the unpack of a 30 MB build ~25% slower (bench/install.bench.js).
-    const source = gzipped ? file.pipe(zlib.createGunzip({ chunkSize: 1 << 20 })) : file;
-    const unpack = new tar.UnpackSync({
-      cwd: o.dest,
-      strict: true,
-      preservePaths: false,
-      preserveOwner: false,
-      filter: (_p, entry) => {
-        const e = entry as import('tar').ReadEntry;
-        if (failure) return false;
-        try {
-          const rel = guard.check({ path: e.path, type: e.type, linkpath: e.linkpath });
-          checkEntryLimits(rel, o.dest, e.path);
-        } catch (err) {
-          stop(err);
-          return false;
-        }
-        // Never create setuid/setgid/sticky files, whatever the archive says.
-        if (typeof e.mode === 'number') e.mode &= 0o777;
-        entries++;
-        return true;
-      },
-    });
-    let settled = false;
-    // On a failure (ours or tar's, reported synchronously from inside write()), nothing more is fed
-    // to tar: later entries are never written, and what is on disk is for the caller to remove.
-    const stop = (err: unknown): void => {
-      if (failure) return;
-      failure = err;
-      file.destroy();
-      if (source !== file) source.destroy();
-      // Not from inside tar's write(): let it unwind first. Then end tar's input, so that it closes
-      // the file it was writing (it refuses every entry from now on: the filter says no).
-      setImmediate(() => {
-        try {
-          unpack.end();
-        } catch {
-          // the failure is reported already
-        }
-        finish();
-      });
-    };
-    const onAbort = (): void => stop(new InterruptedError());
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    unpack.on('error', (err: unknown) => stop(err));
-    // node-tar silently ignores entries of unknown types; we refuse them.
-    unpack.on('ignoredEntry', (e: import('tar').ReadEntry) => {
-      if (!failure)
-        stop(
-          new ArchiveError(`archive entry ${quote(e.path)} has an unsupported type "${e.type}"; refusing the archive`),
-        );
-    });
-    let unpacked = 0;
-    const maxUnpacked = o.maxUnpackedBytes ?? MAX_UNPACKED_BYTES;
-    // Chunks are handed to tar from the event loop, not from gunzip's callback: gunzip then starts
-    // inflating the next chunk on the thread pool while this thread writes the last one.
-    const queue: Buffer[] = [];
-    let ended = false;
-    let draining = false;
-    const drain = (): void => {
-      draining = false;
+  // Where the failed entry stands in the archive (-1: no entry's, e.g. an interrupt). tar writes in
+  // the background, so its error for an entry can come after a later entry has failed (refused by
+  // the guard, or written sooner): the first in archive order is the one reported, every time.
+  let failedAt = -1;
+  const position = new WeakMap<object, number>();
+
+  const file = createReadStream(o.archive, { highWaterMark: 1 << 20 });
+  const digest = hashAsRead(file, o.archive);
+  // 1 MiB output chunks: each is one trip to the thread pool; smaller ones made the unpack of a
+  // 30 MB build slower (bench/install.bench.js).
+  const source = gzipped ? file.pipe(zlib.createGunzip({ chunkSize: 1 << 20 })) : file;
+  const unpack = new tar.Unpack({
+    cwd: o.dest,
+    strict: true,
+    preservePaths: false,
+    preserveOwner: false,
+    filter: (_p, entry) => {
+      const e = entry as import('tar').ReadEntry;
+      if (failure) return false;
       try {
-        while (queue.length > 0 && !failure) unpack.write(queue.shift()!);
-        if (source.isPaused() && !failure) source.resume();
-        if (!ended || failure) return;
-        unpack.end(); // a truncated archive is reported from in here
+        const rel = guard.check({ path: e.path, type: e.type, linkpath: e.linkpath });
+        checkEntryLimits(rel, o.dest, e.path);
       } catch (err) {
-        return stop(err); // node-tar reports through 'error'; anything thrown still fails the unpack
+        stop(err, entries);
+        return false;
       }
-      if (!failure) finish();
-    };
-    const schedule = (): void => {
-      if (draining) return;
-      draining = true;
-      setImmediate(drain);
-    };
-    source.on('data', (chunk: Buffer) => {
-      if (failure) return;
-      unpacked += chunk.length;
-      if (unpacked > maxUnpacked) return stop(tooBig(o.archive, unpacked, maxUnpacked));
-      queue.push(chunk);
-      // A guard only: gunzip delivers one chunk per trip to the thread pool, and the queue is
-      // drained on the same turn of the event loop, so it holds one chunk in practice.
-      if (queue.length >= 4) source.pause();
-      schedule();
-    });
-    source.on('end', () => {
-      ended = true;
-      schedule();
-    });
-    file.on('error', (err) => stop(err));
-    source.on('error', (err: Error) => stop(err));
-    function finish(): void {
-      if (settled) return;
-      settled = true;
-      o.signal?.removeEventListener('abort', onAbort);
-      if (failure !== undefined) return reject(toUnpackError(failure, o));
-      // The digest needs the whole file (trailing bytes after the tar end included), which the
-      // read stream has normally delivered by now; if not, read the rest for the hash only.
-      if (!file.readableEnded) file.resume();
-      fileDone
-        .then(async (sha256) => {
-          if (o.expectSha256 !== undefined && sha256 !== o.expectSha256)
-            throw changedAfterVerification(o.archive, sha256, o.expectSha256);
-          // Belt and braces after the entry checks: what the kernel makes of every link on disk.
-          await refuseLinksOutside(o.dest);
-          resolve({ entries, sha256 });
-        })
-        .catch((e: unknown) => reject(toUnpackError(e, o)));
-    }
+      // Never create setuid/setgid/sticky files, whatever the archive says.
+      if (typeof e.mode === 'number') e.mode &= 0o777;
+      position.set(e, entries++);
+      return true;
+    },
   });
+  const closed = new Promise<void>((resolve) => unpack.on('close', resolve));
+
+  let tarEnded = false;
+  const endTar = (): void => {
+    if (tarEnded) return;
+    tarEnded = true;
+    unpack.end();
+  };
+  // The first failure wins; called from inside tar's write() too, so tar's input is ended after it unwinds.
+  const stop = (err: unknown, at = -1): void => {
+    if (failure) return;
+    failure = err;
+    failedAt = at;
+    file.destroy();
+    if (source !== file) source.destroy();
+    setImmediate(endTar);
+  };
+  const onAbort = (): void => stop(new InterruptedError());
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  unpack.on('error', (err: Error & { entry?: object; tarCode?: string }) => {
+    const at = err.entry ? position.get(err.entry) : undefined;
+    if (at === undefined) return stop(err);
+    // Not the "truncated" that ending tar's input early causes: that is no failure of its own.
+    if (failure && at < failedAt && err.tarCode !== 'TAR_BAD_ARCHIVE') [failure, failedAt] = [err, at];
+    else stop(err, at);
+  });
+  file.on('error', stop);
+  source.on('error', stop);
+
+  const count = unpackedBytesGuard(o);
+  source.on('data', (chunk: Buffer) => {
+    if (failure) return;
+    const refused = count(chunk);
+    if (refused) return stop(refused);
+    if (!unpack.write(chunk)) source.pause();
+  });
+  unpack.on('drain', () => {
+    if (!failure) source.resume();
+  });
+  source.on('end', () => {
+    if (!failure) endTar();
+  });
+
+  await closed;
+  o.signal?.removeEventListener('abort', onAbort);
+  if (failure !== undefined) throw toUnpackError(failure, o);
+  try {
+    // The digest needs the whole file (trailing bytes after the tar end included); read the rest if need be.
+    if (!file.readableEnded) file.resume();
+    const sha256 = await digest;
+    if (o.expectSha256 !== undefined && sha256 !== o.expectSha256)
+      throw changedAfterVerification(o.archive, sha256, o.expectSha256);
+    // Belt and braces after the entry checks: what the kernel makes of every link on disk.
+    await refuseLinksOutside(o.dest);
+    return { entries, sha256 };
+  } catch (err) {
+    throw toUnpackError(err, o);
+  }
+}
+
+/** SHA-256 of exactly the chunks read (a second 'data' listener sees the same chunks as the pipe). */
+function hashAsRead(file: ReadStream, archive: string): Promise<string> {
+  const hash = createHash('sha256');
+  file.on('data', (chunk) => hash.update(chunk as Buffer));
+  const digest = new Promise<string>((resolve, reject) => {
+    file.on('end', () => resolve(hash.digest('hex')));
+    file.on('error', reject);
+    file.on('close', () => reject(new Error(`${path.basename(archive)} was not read to its end`))); // no-op after 'end'
+  });
+  digest.catch(() => undefined); // awaited only on the success path
+  return digest;
+}
+
+/**
+ * Counts the tar stream's bytes against the decompression-bomb bound, and refuses a stream that
+ * is itself compressed (a .tgz inside the .tgz): node-tar would inflate that on its own, past the count.
+ */
+function unpackedBytesGuard(o: UnpackOptions): (chunk: Buffer) => ArchiveError | null {
+  const max = o.maxUnpackedBytes ?? MAX_UNPACKED_BYTES;
+  let unpacked = 0;
+  let head = Buffer.alloc(0);
+  return (chunk) => {
+    if (head.length < 4) {
+      head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
+      if (startsCompressed(head))
+        return new ArchiveError(
+          `${path.basename(o.archive)} holds a compressed stream, not a tar archive; refusing it`,
+        );
+    }
+    unpacked += chunk.length;
+    return unpacked > max ? tooBig(o.archive, unpacked, max) : null;
+  };
+}
+
+/** gzip (1f 8b) or zstd (28 b5 2f fd) magic, which node-tar sniffs and decompresses by itself. */
+function startsCompressed(head: Buffer): boolean {
+  const zstd = [0x28, 0xb5, 0x2f, 0xfd];
+  return (head[0] === 0x1f && head[1] === 0x8b) || (head.length === 4 && zstd.every((b, i) => head[i] === b));
 }
 
 /**

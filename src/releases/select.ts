@@ -33,7 +33,7 @@ export function selectAsset(r: Release, target: SelectionTarget, o: SelectOption
     .filter((a) => !isPairedSignature(a.name, byName))
     .map((a) => judge(a, parseAssetName(a.name), byName, target, o));
   const selected = pick(choices, o);
-  return { version: r.version, target: { ...target }, assets: choices, selected };
+  return { version: r.version, target: { glibc: target.glibc, arch: target.arch }, assets: choices, selected };
 }
 
 function isPairedSignature(name: string, byName: Map<string, ReleaseAsset>): boolean {

@@ -1,5 +1,6 @@
 // Shapes of the release catalog: what GitHub says about a release, what an asset name means,
 // and the choice made for a target with the reasons for every asset.
+import type { Target } from '../target';
 
 export interface ApiOptions {
   /** GitHub REST base URL; a mirror or a test server can stand in. Default https://api.github.com. */
@@ -79,10 +80,8 @@ export interface AssetChoice {
   reasons: string[];
 }
 
-export interface SelectionTarget {
-  glibc: string;
-  arch: string;
-}
+/** What a selection judges by, and shows: the target's glibc release and arch. */
+export type SelectionTarget = Pick<Target, 'glibc' | 'arch'>;
 
 export interface Selection {
   version: string;

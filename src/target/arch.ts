@@ -94,3 +94,21 @@ export function normalizeArchName(name: string): string | null {
   if (ALIASES[n]) return ALIASES[n];
   return TABLE.find((r) => r.names.kernelArch === n)?.names.arch ?? null;
 }
+
+/** e_machine and class of the arches borg publishes builds for (and a few more). */
+const ARCH_ELF: Record<string, Pick<ElfIdentity, 'class' | 'machine'>> = {
+  x86_64: { class: 64, machine: 62 },
+  arm64: { class: 64, machine: 183 },
+  aarch64: { class: 64, machine: 183 },
+  i386: { class: 32, machine: 3 },
+  i686: { class: 32, machine: 3 },
+  armhf: { class: 32, machine: 40 },
+  s390x: { class: 64, machine: 22 },
+  ppc64le: { class: 64, machine: 21 },
+  riscv64: { class: 64, machine: 243 },
+};
+
+/** The ELF class and machine of a build for `arch` (borg names and kernel aliases); null when not known. */
+export function elfIdentityForArch(arch: string): Pick<ElfIdentity, 'class' | 'machine'> | null {
+  return ARCH_ELF[arch] ?? null;
+}

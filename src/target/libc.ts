@@ -7,18 +7,18 @@ import { parseElf } from './elf-file';
 import { glibcVersionsOf, readVersionDefinitions, readVersionNeeds } from './elf-versions';
 import { findGlibcRelease } from './glibc-release';
 import { readInputFile } from './read-file';
-import type { ElfNeeds, LibcTarget } from './types';
+import type { ElfNeeds, LibcFile } from './types';
 
 // musl's dynamic loader is its libc; its name, and the path file it reads, carry this marker.
 const MUSL_MARKER = 'ld-musl-';
 
 /** Parses one libc (read once into memory). ElfFormatError/BadInputError (exit 2) on bad input. */
-export async function inspectLibc(libcPath: string): Promise<LibcTarget> {
+export async function inspectLibc(libcPath: string): Promise<LibcFile> {
   return libcFromBytes(await readInputFile(libcPath), libcPath);
 }
 
 /** inspectLibc on bytes already in memory (the fuzz test drives this directly). */
-export function libcFromBytes(buf: Buffer, libcPath: string): LibcTarget {
+export function libcFromBytes(buf: Buffer, libcPath: string): LibcFile {
   const image = parseElf(buf, libcPath);
   const names = archOf(image.identity, image.header.flags);
   const target = (family: 'glibc' | 'musl', versions: string[], release: string | null, build: string | null) => ({
@@ -41,7 +41,7 @@ export function libcFromBytes(buf: Buffer, libcPath: string): LibcTarget {
 }
 
 /** The target itself when it is a glibc with a known release; UnsupportedTargetError (exit 3) otherwise. */
-export function requireGlibc<T extends LibcTarget>(t: T): T {
+export function requireGlibc<T extends LibcFile>(t: T): T {
   if (t.libc.family !== 'glibc') {
     throw new UnsupportedTargetError(
       `${t.libc.path} is ${t.libc.family} libc; borg's Linux builds need glibc (use a glibc system, or borg from the distribution's packages)`,

@@ -2,7 +2,7 @@
 // system files, mounts and borg on PATH are read, all concurrently.
 import { throwIfAborted } from '../errors';
 import { borgOnPath, installPathReports, sudoReport } from './host';
-import { resolveLibcTarget } from './resolve-target';
+import { readTargetLibc } from './resolve-target';
 import { realRoot, targetView } from './root-path';
 import { readSystem, systemFromLibc } from './system';
 import type { ReportSource, TargetReport } from './types';
@@ -20,7 +20,7 @@ export async function detectTarget(o: {
   const root = o.root === undefined ? null : await realRoot(o.root);
   const running = !o.libc && !root;
   const [target, system, paths, sudo, borg] = await Promise.all([
-    resolveLibcTarget({ libc: o.libc, root: root ?? undefined }),
+    readTargetLibc({ libc: o.libc, root: root ?? undefined }),
     o.libc && !root ? null : readSystem(root ?? '/'),
     running ? installPathReports() : [],
     sudoReport(),

@@ -2,8 +2,8 @@
 // (or on the running machine).
 import { findLibc } from './find-libc';
 import { inspectLibc } from './libc';
-import type { LibcTarget } from './types';
+import type { LibcFile } from './types';
 
-export async function resolveLibcTarget(o: { libc?: string; root?: string }): Promise<LibcTarget> {
+export async function readTargetLibc(o: { libc?: string; root?: string }): Promise<LibcFile> {
   return inspectLibc(o.libc ?? (await findLibc(o.root)));
 }

@@ -2,7 +2,7 @@
 // the Debian release underneath. Every file is read through resolveInRoot, so a --root image
 // cannot point us at the host's files.
 import { constants, promises as fs } from 'node:fs';
-import type { LibcTarget, OsRelease, SystemReport } from './types';
+import type { LibcFile, OsRelease, SystemReport } from './types';
 import { resolveInRoot } from './root-path';
 
 type Debian = SystemReport['debian'];
@@ -114,7 +114,7 @@ export async function readSystem(root: string): Promise<SystemReport> {
 const DEBIAN_BY_GLIBC: Record<string, Debian> = { '2.31': 'bullseye', '2.36': 'bookworm', '2.41': 'trixie' };
 
 /** With --libc alone there is no system to read; a Debian build string still names the release. */
-export function systemFromLibc(t: LibcTarget): SystemReport {
+export function systemFromLibc(t: LibcFile): SystemReport {
   const build = t.libc.build ?? '';
   const deb = /\+deb(\d+)u\d+/.exec(build)?.[1];
   let debian: Debian = deb ? (DEBIAN_BY_MAJOR[deb] ?? null) : null;

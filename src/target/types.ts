@@ -21,8 +21,8 @@ export interface LibcInfo {
   build: string | null;
 }
 
-/** The libc of a target and the machine it was built for. */
-export interface LibcTarget {
+/** One libc file as read: the library, and the machine it was built for. */
+export interface LibcFile {
   libc: LibcInfo;
   /** Arch as borg names it: x86_64, arm64, i386, armhf, s390x, ppc64le, riscv64, ... */
   arch: string;
@@ -102,7 +102,7 @@ export interface ReportSource {
   hostChecked: boolean;
 }
 
-export interface TargetReport extends LibcTarget {
+export interface TargetReport extends LibcFile {
   system: SystemReport;
   paths: PathReport[];
   sudo: SudoReport;

@@ -59,6 +59,8 @@ describe('resolveTargetFromFlags', () => {
     expect(await resolveTargetFromFlags({ glibc: '2.36', arch: 'aarch64' })).toEqual({
       glibc: '2.36',
       arch: 'arm64',
+      elf: { class: 64, machine: 183 },
+      libcFile: null,
       source: 'given',
     });
   });
@@ -74,7 +76,7 @@ describe('resolveTargetFromFlags', () => {
     const root = truenasRoot(path.join(work, 'root')); // its own libc is 2.36
     const t = await resolveTargetFromFlags({ libc, root });
     expect(t).toMatchObject({ glibc: '2.31', arch: 'x86_64', source: libc });
-    expect(t.libcTarget?.libc.path).toBe(libc);
+    expect(t.libcFile?.libc.path).toBe(libc);
     await expect(resolveTargetFromFlags({ libc, root: path.join(work, 'missing') })).rejects.toThrow(BadInputError);
     expect(await resolveTargetFromFlags({ root })).toMatchObject({ glibc: '2.36', source: `root ${root}` });
   });

@@ -9,7 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChecksumError } from '../../src/errors';
 import { install, type InstallOptions } from '../../src/install';
-import { resolveTargetFromFlags, type ResolvedTarget } from '../../src/cli/target-flags';
+import { resolveTargetFromFlags } from '../../src/cli/target-flags';
+import type { Target } from '../../src/target';
+import { loadSigningKey, type SigningKey } from '../../src/verify';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
 import { makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
@@ -21,7 +23,8 @@ let fx: BorgFixtures;
 let sb: Sandbox;
 let keys: Keys;
 let gh: GithubServer;
-let target: ResolvedTarget;
+let target: Target;
+let key: SigningKey;
 const savedEnv = { ...process.env };
 let n = 0;
 
@@ -32,6 +35,7 @@ beforeAll(async () => {
   Object.assign(process.env, sb.env);
   keys = await makeKeys(sb.root);
   target = await resolveTargetFromFlags({});
+  key = await loadSigningKey({ keyFile: keys.mirrorFile, fingerprint: keys.mirror.primary });
   gh = await startGithubServer();
   const first = await install(opts({ version: '1.4.1', from: await signedRelease(fx.oneDirTgz(ASSET, '1.4.1')) }));
   expect(first.action).toBe('installed');
@@ -49,8 +53,7 @@ function opts(o: Partial<InstallOptions>): InstallOptions {
     prefix: sb.prefix,
     binDir: sb.binDir,
     target,
-    signingKey: keys.mirrorFile,
-    fingerprint: keys.mirror.primary,
+    key,
     ...o,
   };
 }

@@ -3,8 +3,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { ArchiveError, ChecksumError, InterruptedError } from '../../src/errors';
-import { EntryGuard, normalizeEntryPath, refuseLinksOutside, unpackArchive } from '../../src/install/unpack';
+import { EntryGuard, normalizeEntryPath } from '../../src/install/entry-guard';
+import { refuseLinksOutside, unpackArchive } from '../../src/install/unpack';
 import { BorgFixtures } from '../helpers/borg-fixture';
 
 let fx: BorgFixtures;
@@ -333,6 +335,17 @@ describe('unpackArchive on real archives', () => {
     const bad = path.join(tmp, 'bad.tgz');
     fs.writeFileSync(bad, Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(2000, 7)]));
     await expect(unpackArchive({ archive: bad, dest: dest() })).rejects.toThrow(ArchiveError);
+  });
+
+  test('a tar stream that is itself compressed (a .tgz gzipped again) is refused, not inflated by tar', async () => {
+    const inner = fx.oneDirTgz('inner.tgz', '1.4.2');
+    const twice = path.join(tmp, 'twice.tgz');
+    fs.writeFileSync(twice, zlib.gzipSync(fs.readFileSync(inner)));
+    const d = dest();
+    const err = await unpackArchive({ archive: twice, dest: d }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArchiveError);
+    expect((err as Error).message).toBe('twice.tgz holds a compressed stream, not a tar archive; refusing it');
+    expect(fs.readdirSync(d)).toEqual([]);
   });
 
   test('an aborted signal stops it with InterruptedError', async () => {

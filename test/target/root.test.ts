@@ -2,7 +2,7 @@
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError, UnsupportedTargetError } from '../../src/errors';
-import { detectTarget, findLibc, requireGlibc, resolveLibcTarget } from '../../src/target';
+import { detectTarget, findLibc, requireGlibc, readTargetLibc } from '../../src/target';
 import { resolveInRoot } from '../../src/target/root-path';
 import { buildElf } from '../helpers/elf-writer';
 import { libcElf, link, put, tempDir, truenasRoot } from './root-tree';
@@ -86,7 +86,7 @@ test('a /bin/sh that is a script: the multiarch directories are searched', async
   const root = newRoot();
   put(root, 'bin/sh', '#!/bin/busybox sh\n');
   put(root, 'usr/lib/aarch64-linux-gnu/libc.so.6', libcElf('2.41', 'Debian GLIBC 2.41-12'));
-  const t = await resolveLibcTarget({ root });
+  const t = await readTargetLibc({ root });
   expect(t.libc.path).toBe(path.join(root, 'usr/lib/aarch64-linux-gnu/libc.so.6'));
   expect(t.libc.release).toBe('2.41');
 });
