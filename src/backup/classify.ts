@@ -3,7 +3,8 @@
 // never opened (network, sshd restarting), an archive name taken within the same second. A wrong
 // passphrase, a missing repository or source, a refused ssh key, a full disk do not pass: they
 // fail at once, with the reason. borg >= 1.4 with BORG_EXIT_CODES=modern says which error it was
-// (3-99 errors, 100-127 warnings); borg 1.2 says 2 for every error, so its stderr decides.
+// (3-99 errors, 100-127 warnings, though 126 and 127 are also a shell's "could not start it");
+// borg 1.2 says 2 for every error, so its stderr decides.
 import type { BorgResult } from './borg-process';
 
 export type Verdict =
@@ -16,10 +17,10 @@ export type Verdict =
 const TRANSIENT_CODES: Record<number, string> = {
   70: 'the repository lock could not be taken',
   71: 'the repository lock could not be taken',
-  72: 'the repository lock could not be taken',
   73: 'the repository is locked by another borg (lock timeout)',
   80: 'the connection to the repository closed',
   81: 'the connection to the repository closed',
+  87: 'the connection to the repository broke',
 };
 
 const PERMANENT_PATTERNS: [RegExp, string, string?][] = [
@@ -72,7 +73,16 @@ export function classify(r: BorgResult): Verdict {
   }
   if (r.rc === 0) return { kind: 'ok' };
   const lastError = lastMeaningfulLine(r.stderr);
-  if (r.rc === 1 || (r.rc >= 100 && r.rc <= 127))
+  // 126 and 127 are the shell's, not borg's warnings: install's wrapper (a shell script) says them
+  // when no borg is current or it sits on a noexec mount. Nothing ran; the run must not pass.
+  if (r.rc === 126 || r.rc === 127) {
+    return {
+      kind: 'permanent',
+      reason: `borg could not be started (exit ${r.rc}${lastError ? `: ${lastError}` : ''})`,
+      hint: 'check `borg-provision list` and `borg -V`, or set `borg:` in the job',
+    };
+  }
+  if (r.rc === 1 || (r.rc >= 100 && r.rc <= 125))
     return { kind: 'warning', reason: lastError || `borg warning (exit ${r.rc})` };
   for (const [re, reason, hint] of PERMANENT_PATTERNS) {
     if (re.test(r.stderr)) return { kind: 'permanent', reason, ...(hint ? { hint } : {}) };

@@ -16,6 +16,7 @@ import { classify } from './classify';
 import { loadJob } from './config-load';
 import { isRemoteRepository, type JobConfig } from './job-config';
 import { jobConfigFile, jobDir, jobExists } from './job-paths';
+import { makeDirs } from '../util/make-dirs';
 
 export const ENCRYPTIONS = ['repokey-blake2', 'keyfile-blake2', 'repokey', 'keyfile', 'none'] as const;
 export type Encryption = (typeof ENCRYPTIONS)[number];
@@ -198,7 +199,7 @@ async function writeJobFiles(
   signal?: AbortSignal,
 ): Promise<void> {
   try {
-    await fs.mkdir(path.dirname(dir), { recursive: true, mode: 0o700 });
+    await makeDirs(path.dirname(dir), 0o700);
     await fs.mkdir(dir, { mode: 0o700 });
     await fs.chmod(dir, 0o700);
     // 32 random bytes; written once, read by borg through BORG_PASSCOMMAND, never printed.

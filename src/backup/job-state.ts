@@ -6,6 +6,7 @@ import { filesystemError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { stateHome } from '../util/xdg';
 import type { CheckName } from './job-config';
+import { makeDirs } from '../util/make-dirs';
 
 export type RunResultKind = 'success' | 'warning' | 'failed' | 'interrupted';
 
@@ -47,7 +48,7 @@ export async function readState(name: string, env: NodeJS.ProcessEnv = process.e
 export async function writeState(name: string, state: JobState, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const file = stateFile(name, env);
   try {
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await makeDirs(path.dirname(file), 0o700);
     await writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   } catch (err) {
     throw filesystemError(err, 'write the job state', file, 'set XDG_STATE_HOME to a writable place');

@@ -5,6 +5,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stateHome } from '../util/xdg';
+import { makeDirs } from '../util/make-dirs';
 
 const KEEP_LOGS = 10;
 
@@ -46,8 +47,10 @@ export class RunLog {
 /** Opens a new log for a run of `job`, after removing all but the newest KEEP_LOGS - 1 old ones. */
 export async function openRunLog(job: string, env: NodeJS.ProcessEnv = process.env): Promise<RunLog> {
   const dir = logsDir(env);
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const mine = (await fs.readdir(dir)).filter((f) => f.startsWith(`${job}.`) && f.endsWith('.log')).sort();
+  await makeDirs(dir, 0o700);
+  // Exactly this job's names: `daily.` is also the start of job `daily.db`'s logs.
+  const own = new RegExp(`^${job.replace(/[.]/g, '\\.')}\\.\\d{4}-\\d\\d-\\d\\dT[\\d-]+Z\\.\\d+\\.log$`);
+  const mine = (await fs.readdir(dir)).filter((f) => own.test(f)).sort();
   for (const old of mine.slice(0, Math.max(0, mine.length - (KEEP_LOGS - 1)))) {
     await fs.rm(path.join(dir, old), { force: true });
   }

@@ -14,6 +14,7 @@ import { openLog, runVagrant, type RunResult } from './runner';
 import { prepareVerifiedSdist, type SdistOptions, type VerifiedSdist } from './sdist';
 import { renderVagrantfile } from './vagrantfile';
 import { readPackageFile, type PackageFile } from '../util/package-files';
+import { makeDirs } from '../util/make-dirs';
 
 export type BuildEvent =
   { type: 'phase'; name: string } | { type: 'step'; name: string } | { type: 'warning'; message: string };
@@ -62,7 +63,7 @@ export function vagrantCommands(plan: BuildPlan, workDir: string, keepVm: boolea
 /** Writes the Vagrantfile, provisioning script and fallback spec into the work dir. */
 export async function writeWorkDir(plan: BuildPlan, workDir: string): Promise<string> {
   try {
-    await fs.mkdir(path.join(workDir, SDIST_DIR), { recursive: true });
+    await makeDirs(path.join(workDir, SDIST_DIR));
     for (const f of [PROVISION_SCRIPT, FALLBACK_SPEC]) {
       await fs.writeFile(path.join(workDir, f), readPackageFile(`vagrant/${f}` as PackageFile));
     }
@@ -185,7 +186,7 @@ async function destroyVm(cwd: string, log: WriteStream, emit: (e: BuildEvent) =>
 
 async function ensureOutputDir(dir: string): Promise<void> {
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     await fs.access(dir, fsConstants.W_OK);
   } catch (err) {
     throw filesystemError(err, 'write to the output directory', dir);

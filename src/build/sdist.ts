@@ -9,6 +9,7 @@ import type { ApiOptions } from '../releases';
 import type { SigningKey, VerifyResult } from '../verify';
 import { copyFileAtomic } from '../util/atomic-write';
 import { sdistNameFor } from './plan';
+import { makeDirs } from '../util/make-dirs';
 
 export interface SdistOptions {
   version: string;
@@ -67,7 +68,7 @@ export async function prepareVerifiedSdist(o: SdistOptions, inputDir: string): P
   // Verified: now, and only now, it goes where the VM will see it.
   const dest = path.join(inputDir, name);
   try {
-    await fs.mkdir(inputDir, { recursive: true });
+    await makeDirs(inputDir);
     await copyFileAtomic(located.file, dest);
   } catch (err) {
     throw filesystemError(err, 'copy the verified sdist to', dest);

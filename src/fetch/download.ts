@@ -28,6 +28,7 @@ import { acquireFileLock } from './file-lock';
 import { USER_AGENT, describeCause, errorCode, header, isRetryableError, makeDispatcher, sleep } from '../net';
 import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from '../net';
 import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
+import { makeDirs } from '../util/make-dirs';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -83,7 +84,7 @@ export async function download(r: DownloadRequest): Promise<DownloadResult> {
     throw new UsageError(`refusing to download to ${JSON.stringify(r.fileName)}: a plain file name is needed`);
   }
   const dir = r.destDir ?? path.join(cacheDir(), cacheSubdir(r.url));
-  await fs.mkdir(dir, { recursive: true }).catch((e) => {
+  await makeDirs(dir).catch((e) => {
     throw downloadWriteError(e, 'create the download folder', dir);
   });
   const finalPath = path.join(dir, r.fileName);

@@ -18,6 +18,7 @@ import {
   wrapperScript,
   foreignWrapperError,
 } from './wrapper';
+import { makeDirs } from '../util/make-dirs';
 
 export interface ActivateOptions {
   prefix: string;
@@ -74,7 +75,7 @@ export async function switchTo(
   try {
     await ensureOneFileTmp(prefix, version);
     await writeCurrent(prefix, version);
-    createdBinDir = await fs.mkdir(binDir, { recursive: true }).catch((err) => {
+    createdBinDir = await makeDirs(binDir).catch((err) => {
       throw filesystemError(err, 'create', binDir);
     });
     await removeStaleWrapperTemps(binDir);
@@ -144,7 +145,7 @@ async function ensureOneFileTmp(prefix: string, version: string): Promise<void> 
 async function ensureOneFileTmpDir(prefix: string): Promise<string> {
   const tmp = path.join(prefix, 'tmp');
   try {
-    await fs.mkdir(tmp, { recursive: true, mode: 0o700 });
+    await makeDirs(tmp, 0o700);
     await fs.chmod(tmp, 0o700);
   } catch (err) {
     throw filesystemError(err, 'create the one-file TMPDIR', tmp);

@@ -33,6 +33,7 @@ import {
   writeManifest,
 } from './store';
 import { foreignWrapperError, inspectWrapper, onPath } from './wrapper';
+import { makeDirs } from '../util/make-dirs';
 
 export type { InstallPlan } from './plan';
 export type { Verification } from './source';
@@ -164,7 +165,7 @@ async function perform(
   warn: (w: string) => void,
 ): Promise<Omit<InstallResult, 'action' | 'warnings'>> {
   const { plan } = p;
-  const createdPrefix = await fs.mkdir(plan.prefix, { recursive: true }).catch((err) => {
+  const createdPrefix = await makeDirs(plan.prefix).catch((err) => {
     throw filesystemError(err, 'create the prefix', plan.prefix);
   });
   let done = false;

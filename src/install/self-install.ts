@@ -7,6 +7,7 @@ import { filesystemError } from '../errors';
 import { copyFileAtomic } from '../util/atomic-write';
 import { checkPlace } from './places';
 import { onPath } from './wrapper';
+import { makeDirs } from '../util/make-dirs';
 
 export interface SelfInstallResult {
   from: string;
@@ -21,7 +22,7 @@ export async function selfInstall(o: { executable: string; binDir: string }): Pr
   await checkPlace('--bin-dir', binDir, pathReport);
   const to = path.join(binDir, 'borg-provision');
   try {
-    await fs.mkdir(binDir, { recursive: true });
+    await makeDirs(binDir);
     if (path.resolve(o.executable) !== to) await copyFileAtomic(o.executable, to);
     await fs.chmod(to, 0o755);
   } catch (err) {

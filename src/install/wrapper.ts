@@ -9,6 +9,7 @@ import { FilesystemError, filesystemError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { shQuote } from '../util/text';
 import { CURRENT_FILE, ONEFILE_MARKER, isAlive } from './store';
+import { makeDirs } from '../util/make-dirs';
 
 export const WRAPPER_MARK = '# borg-provision wrapper';
 
@@ -63,7 +64,7 @@ export async function writeWrapper(binDir: string, text: string | null): Promise
       await fs.rm(file, { force: true });
       return;
     }
-    await fs.mkdir(binDir, { recursive: true });
+    await makeDirs(binDir);
     await writeFileAtomic(file, text, { mode: 0o755 });
   } catch (err) {
     throw filesystemError(err, 'write the wrapper', file);

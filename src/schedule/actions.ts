@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { filesystemError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { runToolOk } from './tools';
+import { makeDirs } from '../util/make-dirs';
 
 export type Action =
   | { kind: 'write'; path: string; mode: number; content: string; previous: string | null }
@@ -51,7 +52,7 @@ async function perform(a: Action, env: NodeJS.ProcessEnv): Promise<void> {
   }
   try {
     if (a.kind === 'write') {
-      await fs.mkdir(path.dirname(a.path), { recursive: true });
+      await makeDirs(path.dirname(a.path));
       await writeFileAtomic(a.path, a.content, { mode: a.mode });
     } else {
       await fs.rm(a.path, { force: true });

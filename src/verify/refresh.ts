@@ -2,7 +2,6 @@
 // keys.openpgp.org) and keep it in the config dir, only if its PRIMARY fingerprint is the pinned one.
 // A keyserver is not trusted: the fingerprint check is what makes its answer safe to keep, and a
 // refreshed copy can only add what the key's owner signed (new expiry, revocations, subkeys).
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as openpgp from 'openpgp';
 import type { NetOptions } from '../net';
@@ -10,6 +9,7 @@ import { writeFileAtomic } from '../util/atomic-write';
 import { InterruptedError, NetworkError, SignatureError, UsageError, filesystemError, throwIfAborted } from '../errors';
 import { fingerprintOf, parseKeys, readBundledKey, readKeyFile } from './key-file';
 import { PINNED_FINGERPRINT, refreshedKeyPath } from './pinned';
+import { makeDirs } from '../util/make-dirs';
 
 export const DEFAULT_KEYSERVER = 'https://keys.openpgp.org';
 
@@ -158,7 +158,7 @@ async function currentCopy(env: NodeJS.ProcessEnv | undefined): Promise<openpgp.
 async function writeAtomically(file: string, text: string, signal?: AbortSignal): Promise<void> {
   throwIfAborted(signal);
   try {
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await makeDirs(path.dirname(file), 0o700);
     await writeFileAtomic(file, text, { mode: 0o644 });
   } catch (err) {
     throw filesystemError(err, 'write', file);

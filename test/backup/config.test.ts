@@ -184,6 +184,11 @@ describe('which borg failures are retried', () => {
   it('retries by modern exit code (borg >= 1.4)', () => {
     expect(r(73, 'whatever').kind).toBe('transient');
     expect(r(80, '').kind).toBe('transient');
+    expect(r(87, '').kind).toBe('transient');
+    // LockFailed: the lock could not be made at all (permissions, read-only): no try will do better.
+    expect(r(72, 'Failed to create/acquire the lock /r/lock.exclusive ([Errno 13] Permission denied)').kind).toBe(
+      'permanent',
+    );
   });
   it('does not retry a wrong passphrase, a missing repository, a refused key, a full disk', () => {
     expect(
@@ -201,9 +206,15 @@ describe('which borg failures are retried', () => {
     });
     expect(r(2, 'OSError: [Errno 28] No space left on device\n')).toMatchObject({ kind: 'permanent' });
   });
-  it('calls exit 1 and modern 100-127 warnings', () => {
+  it('calls exit 1 and modern 100-125 warnings; 126 and 127 (a shell could not start borg) fail', () => {
     expect(r(1, 'file changed while we backed it up\n').kind).toBe('warning');
     expect(r(107, '').kind).toBe('warning');
+    // What install's wrapper says with no current borg, or a borg on a noexec mount.
+    expect(r(127, 'borg: no current borg version in /root/borg\n')).toMatchObject({
+      kind: 'permanent',
+      reason: 'borg could not be started (exit 127: borg: no current borg version in /root/borg)',
+    });
+    expect(r(126, '').kind).toBe('permanent');
   });
   it('a borg that cannot start is permanent', () => {
     const err = Object.assign(new Error('spawn borg ENOENT'), { code: 'ENOENT' });

@@ -23,17 +23,21 @@ it('keeps the newest 10 logs of a job, mode 0600, and leaves other jobs alone', 
   for (let i = 0; i < 12; i++)
     fs.writeFileSync(path.join(dir, `daily.2026-01-${String(i + 10)}T00-00-00-000Z.1.log`), 'old\n');
   fs.writeFileSync(path.join(dir, 'weekly.2026-01-01T00-00-00-000Z.1.log'), 'other job\n');
+  // Job `daily.db` shares the prefix `daily.`; its logs are its own.
+  for (let i = 0; i < 12; i++)
+    fs.writeFileSync(path.join(dir, `daily.db.2026-01-${String(i + 10)}T00-00-00-000Z.1.log`), 'daily.db\n');
   const log = await openRunLog('daily', env);
   log.line('first line\nsecond line');
   log.close();
   const daily = fs
     .readdirSync(dir)
-    .filter((f) => f.startsWith('daily.'))
+    .filter((f) => f.startsWith('daily.') && !f.startsWith('daily.db.'))
     .sort();
   expect(daily).toHaveLength(10);
   expect(daily[0]).toBe('daily.2026-01-13T00-00-00-000Z.1.log');
   expect(daily).toContain(path.basename(log.file));
   expect(fs.existsSync(path.join(dir, 'weekly.2026-01-01T00-00-00-000Z.1.log'))).toBe(true);
+  expect(fs.readdirSync(dir).filter((f) => f.startsWith('daily.db.'))).toHaveLength(12);
   expect(fs.statSync(log.file).mode & 0o777).toBe(0o600);
   expect(fs.readFileSync(log.file, 'utf8')).toMatch(/^\S+Z first line\n\S+Z second line\n$/);
 });
@@ -49,13 +53,33 @@ it('a held job lock makes a second taker JobBusyError (exit 9); release frees it
   await again.release();
 });
 
-it('a lock left by a process that is gone is taken over', async () => {
+it('a lock left by a process that is gone, or from before a reboot, is taken over', async () => {
+  const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   const first = await lockJob('daily', env);
+  expect(fs.readFileSync(first.file, 'utf8')).toBe(`${process.pid} ${boot}\n`);
   // A pid that cannot be alive: above the kernel's pid_max.
-  fs.writeFileSync(first.file, '99999999\n');
+  fs.writeFileSync(first.file, `99999999 ${boot}\n`);
   const lock = await lockJob('daily', env);
-  expect(fs.readFileSync(lock.file, 'utf8')).toBe(`${process.pid}\n`);
+  expect(fs.readFileSync(lock.file, 'utf8')).toBe(`${process.pid} ${boot}\n`);
+  // A live pid, but written before this boot: that pid is another process now.
+  fs.writeFileSync(lock.file, `${process.pid} another-boot\n`);
+  const again = await lockJob('daily', env);
+  await again.release();
+  expect(fs.existsSync(again.file)).toBe(false);
+});
+
+it('a stale lock another run is breaking right now is not taken twice (busy, exit 9)', async () => {
+  const first = await lockJob('daily', env);
+  fs.writeFileSync(first.file, '99999999\n');
+  fs.writeFileSync(`${first.file}.break`, '1\n');
+  await expect(lockJob('daily', env)).rejects.toThrow("backup job 'daily' is being started by another run");
+  expect(fs.readFileSync(first.file, 'utf8')).toBe('99999999\n');
+  // A break file left by a run killed long ago does not block for ever.
+  const old = new Date(Date.now() - 5 * 60_000);
+  fs.utimesSync(`${first.file}.break`, old, old);
+  const lock = await lockJob('daily', env);
   await lock.release();
+  expect(fs.readdirSync(path.dirname(first.file))).toEqual([]);
 });
 
 it('state: missing or torn reads as empty; written with mode 0600', async () => {
