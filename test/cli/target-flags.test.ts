@@ -7,8 +7,8 @@ import { parseArchFlag, parseGlibcFlag, resolveTargetFromFlags, targetFlags } fr
 import { BadInputError, ExitCode, UsageError } from '../../src/errors';
 import { jsonOf, runCli } from '../helpers/cli';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { addBorgReleases } from '../fixtures-data/borg-releases';
-import { libcElf, put, tempDir, truenasRoot } from '../target/root-tree';
+import { addBorgReleases } from '../helpers/borg-releases';
+import { libcElf, put, tempDir, truenasRoot } from '../helpers/root-tree';
 
 jest.setTimeout(60000);
 

@@ -10,7 +10,7 @@ import { compareDotted } from '../../src/util/dotted-version';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { binRun, jsonOf, repoRoot, runCli, type CliResult } from '../helpers/cli';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { makeKeys, makeSandbox, type Keys, type Sandbox } from '../install/sandbox';
+import { makeKeys, makeSandbox, type Keys, type Sandbox } from '../helpers/install-sandbox';
 
 jest.setTimeout(180000);
 

@@ -12,7 +12,7 @@ import { install, type InstallOptions } from '../../src/install';
 import { resolveTargetFromFlags, type ResolvedTarget } from '../../src/cli/target-flags';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
+import { makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from '../helpers/install-sandbox';
 
 jest.setTimeout(120000);
 

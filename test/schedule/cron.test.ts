@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { binRun, repoRoot, type CliResult } from '../helpers/cli';
-import { filesUnder, makeSandbox, type Sandbox } from './sandbox';
+import { filesUnder, makeSandbox, type Sandbox } from '../helpers/schedule-sandbox';
 
 jest.setTimeout(60000);
 

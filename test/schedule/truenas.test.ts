@@ -1,7 +1,7 @@
 // schedule via the TrueNAS middleware, against a stand-in midclt that validates every call as the
 // middleware's cronjob model does (and fails the test on any it refuses).
 import { binRun, jsonOf } from '../helpers/cli';
-import { makeSandbox, type Sandbox, type StubState } from './sandbox';
+import { makeSandbox, type Sandbox, type StubState } from '../helpers/schedule-sandbox';
 
 jest.setTimeout(60000);
 

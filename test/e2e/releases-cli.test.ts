@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { jsonOf, runCli, type CliResult } from '../helpers/cli';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { addBorgReleases, fakeBody } from '../fixtures-data/borg-releases';
+import { addBorgReleases, fakeBody } from '../helpers/borg-releases';
 
 jest.setTimeout(60000);
 

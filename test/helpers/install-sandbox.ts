@@ -4,9 +4,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runCli, type CliOptions, type CliResult } from '../helpers/cli';
-import { snapshotTree } from '../helpers/borg-fixture';
-import { exportPublicKey, genSigningKey, makeGpgHome, revokePrimary, signDetached, type GpgHome } from '../helpers/gpg';
+import { runCli, type CliOptions, type CliResult } from './cli';
+import { snapshotTree } from './borg-fixture';
+import { exportPublicKey, genSigningKey, makeGpgHome, revokePrimary, signDetached, type GpgHome } from './gpg';
 
 export interface Sandbox {
   root: string;

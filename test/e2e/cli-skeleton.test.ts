@@ -1,4 +1,4 @@
-import { runCli } from './helpers/cli';
+import { runCli } from '../helpers/cli';
 
 describe('the CLI skeleton', () => {
   it('prints help and exits 0', async () => {

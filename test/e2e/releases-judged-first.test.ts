@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { jsonOf, runCli } from '../helpers/cli';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { fakeBody } from '../fixtures-data/borg-releases';
+import { fakeBody } from '../helpers/borg-releases';
 
 jest.setTimeout(60000);
 

@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runCli, type CliResult } from '../helpers/cli';
+import { runCli, type CliResult } from './cli';
 
-export const STUBS = path.join(__dirname, 'stubs');
+export const STUBS = path.join(__dirname, 'schedule-stubs');
 
 export interface Sandbox {
   dir: string;

@@ -7,7 +7,7 @@ import { jsonOf } from '../helpers/cli';
 import { groupFingerprint, shortFingerprint } from '../../src/verify/pinned';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { cli, errorLine, install, makeKeys, makeSandbox, type Keys, type Sandbox } from './sandbox';
+import { cli, errorLine, install, makeKeys, makeSandbox, type Keys, type Sandbox } from '../helpers/install-sandbox';
 
 jest.setTimeout(120000);
 

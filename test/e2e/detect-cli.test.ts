@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { inspectLibc } from '../../src/target';
 import { jsonOf, runCli, type CliResult } from '../helpers/cli';
 import { buildElf, patch, sectionHeaderField } from '../helpers/elf-writer';
-import { libcElf, put, tempDir, truenasRoot } from './root-tree';
+import { libcElf, put, tempDir, truenasRoot } from '../helpers/root-tree';
 
 let work: string;
 let env: NodeJS.ProcessEnv;

@@ -10,7 +10,7 @@ import { jsonOf } from '../helpers/cli';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
 import { transplantSubkey } from '../helpers/gpg';
-import { errorLine, install, makeKeys, makeSandbox, type Keys, type Sandbox } from './sandbox';
+import { errorLine, install, makeKeys, makeSandbox, type Keys, type Sandbox } from '../helpers/install-sandbox';
 
 jest.setTimeout(120000);
 

@@ -1,4 +1,4 @@
-import { compareDotted, maxDotted, parseDotted, sortDotted } from '../src/util/dotted-version';
+import { compareDotted, maxDotted, parseDotted, sortDotted } from '../../src/util/dotted-version';
 
 describe('dotted versions', () => {
   it('compares numerically, not as strings', () => {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { binRun, repoRoot, runCli, type CliResult } from '../helpers/cli';
 import { installFakeVagrant } from '../helpers/fake-vagrant';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { libcElf, put } from '../target/root-tree';
+import { libcElf, put } from '../helpers/root-tree';
 import { genSigningKey, makeGpgHome, signDetached, writeKeyFile, type GpgHome } from '../helpers/gpg';
 
 jest.setTimeout(60000);

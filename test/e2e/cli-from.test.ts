@@ -6,7 +6,16 @@ import * as path from 'node:path';
 import { jsonOf } from '../helpers/cli';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { exportPublicKey, genSigningKey, signDetached, transplantSubkey } from '../helpers/gpg';
-import { cli, errorLine, install, makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
+import {
+  cli,
+  errorLine,
+  install,
+  makeKeys,
+  makeSandbox,
+  placeAs,
+  type Keys,
+  type Sandbox,
+} from '../helpers/install-sandbox';
 
 jest.setTimeout(120000);
 

@@ -1,7 +1,7 @@
 // The asset name lists of five real borg releases, per FACTS.md "Borg release assets", with
 // small stand-in bytes. Signatures here are placeholders, not real OpenPGP: tests that verify
 // signatures add their own release with real signed bytes through addRelease().
-import type { FakeAsset, GithubServer } from '../helpers/github-server';
+import type { FakeAsset, GithubServer } from './github-server';
 
 /** A locally built binary: one-file, one-dir, and a signature for each. */
 const signed = (n: string): string[] => [n, `${n}.asc`, `${n}.tgz`, `${n}.tgz.asc`];

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { jsonOf, runCli } from '../helpers/cli';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { cli, errorLine, install, makeKeys, makeSandbox, type Keys, type Sandbox } from './sandbox';
+import { cli, errorLine, install, makeKeys, makeSandbox, type Keys, type Sandbox } from '../helpers/install-sandbox';
 
 jest.setTimeout(120000);
 

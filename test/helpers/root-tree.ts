@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { buildElf, releaseString } from '../helpers/elf-writer';
+import { buildElf, releaseString } from './elf-writer';
 
 export const TRUENAS_OS_RELEASE = [
   'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"',

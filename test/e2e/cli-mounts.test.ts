@@ -6,7 +6,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BorgFixtures } from '../helpers/borg-fixture';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { errorLine, install, makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
+import {
+  errorLine,
+  install,
+  makeKeys,
+  makeSandbox,
+  placeAs,
+  type Keys,
+  type Sandbox,
+} from '../helpers/install-sandbox';
 
 jest.setTimeout(120000);
 

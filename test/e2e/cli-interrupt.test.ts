@@ -6,7 +6,15 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BorgFixtures } from '../helpers/borg-fixture';
-import { errorLine, install, makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
+import {
+  errorLine,
+  install,
+  makeKeys,
+  makeSandbox,
+  placeAs,
+  type Keys,
+  type Sandbox,
+} from '../helpers/install-sandbox';
 
 jest.setTimeout(180000);
 
