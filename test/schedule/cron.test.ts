@@ -1,10 +1,10 @@
 // schedule via cron: root's /etc/cron.d file through real files, a user's crontab block through a
 // stand-in crontab (run as the user nobody), and the refusals that must leave nothing behind: an
 // executable on a noexec mount, one that is missing or not executable, a job cron would ignore.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { binRun, repoRoot, type CliResult } from '../helpers/cli';
+import { binRun, runCli, type CliResult } from '../helpers/cli';
 import { filesUnder, makeSandbox, type Sandbox } from '../helpers/schedule-sandbox';
 
 jest.setTimeout(60000);
@@ -190,19 +190,7 @@ test('a job name with a dot is refused for /etc/cron.d (cron would ignore the fi
 describe('a user (nobody): a marked block in their crontab', () => {
   const NOBODY = 65534;
 
-  function runAsNobody(args: string[]): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const env = { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: '', DEBUG: '', ...sb.env };
-      const child = spawn(process.execPath, [binRun, ...args], { cwd: repoRoot, env, uid: NOBODY, gid: NOBODY });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-      child.stdin.end();
-    });
-  }
+  const runAsNobody = (args: string[]): Promise<CliResult> => runCli(args, { env: sb.env, uid: NOBODY, gid: NOBODY });
 
   beforeAll(() => {
     const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(binRun)})`], {
