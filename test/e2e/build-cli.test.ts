@@ -13,6 +13,7 @@ import { buildElf, releaseString } from '../helpers/elf-writer';
 import { runCli, jsonOf, type CliOptions, type CliResult } from '../helpers/cli';
 import { installFakeVagrant, type FakeVagrant } from '../helpers/fake-vagrant';
 import { genSigningKey, makeGpgHome, signDetached, writeKeyFile, type GpgHome } from '../helpers/gpg';
+import { requireTool } from '../helpers/tools';
 
 jest.setTimeout(60000);
 
@@ -25,6 +26,7 @@ let fingerprint: string;
 let sdist: string;
 let borgTemplate: string;
 
+beforeAll(() => requireTool('tar', 'tar'));
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'build-cli-'));
   fixtures = new BorgFixtures(path.join(tmp, 'fixtures'));

@@ -11,6 +11,7 @@ import { installFakeVagrant } from '../helpers/fake-vagrant';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
 import { libcElf, put } from '../helpers/root-tree';
 import { genSigningKey, makeGpgHome, signDetached, writeKeyFile, type GpgHome } from '../helpers/gpg';
+import { requireTool } from '../helpers/tools';
 
 jest.setTimeout(60000);
 
@@ -21,6 +22,7 @@ let keyFile: string;
 let fingerprint: string;
 let n = 0;
 
+beforeAll(() => requireTool('tar', 'tar'));
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-build-net-'));
   const src = path.join(tmp, 'src', 'borgbackup-1.4.2');

@@ -10,6 +10,7 @@ import { runCli } from '../helpers/cli';
 import { installFakeVagrant } from '../helpers/fake-vagrant';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
 import { genSigningKey, makeGpgHome, signDetached, writeKeyFile, type GpgHome } from '../helpers/gpg';
+import { requireTool } from '../helpers/tools';
 
 jest.setTimeout(60000);
 
@@ -36,6 +37,7 @@ async function sdistAssets(
   return assets;
 }
 
+beforeAll(() => requireTool('tar', 'tar'));
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'build-release-'));
   fixtures = new BorgFixtures(path.join(tmp, 'fixtures'));

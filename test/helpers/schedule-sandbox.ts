@@ -91,9 +91,3 @@ export function filesUnder(dir: string): string[] {
     .filter((l) => l !== '')
     .sort();
 }
-
-/** The tool a test needs, or a failure that names its apt package. */
-export function requireTool(tool: string, aptPackage: string): void {
-  const r = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`this test needs ${tool}: apt-get install ${aptPackage}`);
-}

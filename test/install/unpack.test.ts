@@ -6,9 +6,11 @@ import * as path from 'node:path';
 import { ArchiveError, ChecksumError, InterruptedError } from '../../src/errors';
 import { EntryGuard, normalizeEntryPath, refuseLinksOutside, unpackArchive } from '../../src/install/unpack';
 import { BorgFixtures } from '../helpers/borg-fixture';
+import { requireTool } from '../helpers/tools';
 
 let fx: BorgFixtures;
 let tmp: string;
+beforeAll(() => requireTool('tar', 'tar'));
 beforeAll(() => {
   fx = new BorgFixtures();
 });

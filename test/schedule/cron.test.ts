@@ -6,6 +6,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSy
 import * as path from 'node:path';
 import { binRun, runCli, type CliResult } from '../helpers/cli';
 import { filesUnder, makeSandbox, type Sandbox } from '../helpers/schedule-sandbox';
+import { requireTool } from '../helpers/tools';
 
 jest.setTimeout(60000);
 
@@ -21,6 +22,11 @@ afterEach(() => {
 
 const cronD = (): string => path.join(sb.root, 'etc', 'cron.d');
 const scheduled = (): string => `${process.execPath} ${binRun} backup run nas --config-dir ${sb.configDir}`;
+
+beforeAll(() => {
+  requireTool('mount', 'mount');
+  requireTool('umount', 'mount');
+});
 
 test('root: /etc/cron.d/borg-provision-JOB, mode 0644, SHELL, PATH, user field; remove leaves nothing', async () => {
   const r = await sb.run([

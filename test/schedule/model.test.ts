@@ -11,7 +11,7 @@ import { describeCron, nextRuns, scheduleFrom } from '../../src/schedule/model';
 import { UsageError } from '../../src/errors';
 import { VIAS } from '../../src/schedule';
 import { VIA_OPTIONS } from '../../src/cli/schedule-flags';
-import { requireTool } from '../helpers/schedule-sandbox';
+import { requireTool } from '../helpers/tools';
 
 beforeAll(() => requireTool('systemd-analyze', 'systemd'));
 

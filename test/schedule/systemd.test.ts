@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { binRun, jsonOf } from '../helpers/cli';
-import { filesUnder, makeSandbox, requireTool, type Sandbox } from '../helpers/schedule-sandbox';
+import { filesUnder, makeSandbox, type Sandbox } from '../helpers/schedule-sandbox';
+import { requireTool } from '../helpers/tools';
 
 jest.setTimeout(60000);
 
