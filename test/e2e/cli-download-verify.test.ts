@@ -7,18 +7,13 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { jsonOf } from '../helpers/cli';
-import { BorgFixtures } from '../helpers/borg-fixture';
-import { startGithubServer, type GithubServer } from '../helpers/github-server';
 import { transplantSubkey } from '../helpers/gpg';
-import { errorLine, install, makeKeys, makeSandbox, type Keys, type Sandbox } from '../helpers/install-sandbox';
+import { errorLine, install } from '../helpers/install-sandbox';
+import { ASSET, useInstallEnv } from '../helpers/install-env';
 
 jest.setTimeout(120000);
 
-const ASSET = 'borg-linux-glibc231-x86_64.tgz';
-let fx: BorgFixtures;
-let sb: Sandbox;
-let keys: Keys;
-let gh: GithubServer;
+const env = useInstallEnv();
 let tags = 0;
 
 /** A version no release has yet: each test publishes its own. */
@@ -28,7 +23,7 @@ function nextTag(): string {
 
 /** Publishes `tgz` with its signature `asc` under `tag`; returns the tag. */
 function publish(tag: string, tgz: string, asc: Buffer): string {
-  gh.addRelease(tag, [
+  env.gh.addRelease(tag, [
     { name: ASSET, body: fs.readFileSync(tgz) },
     { name: `${ASSET}.asc`, body: asc },
   ]);
@@ -37,7 +32,7 @@ function publish(tag: string, tgz: string, asc: Buffer): string {
 
 /** The archive's path on the asset server, where faults apply (so they hit it, not the .asc). */
 async function archivePath(tag: string): Promise<string> {
-  const rel = (await (await fetch(`${gh.apiUrl}/repos/${gh.repo}/releases/tags/${tag}`)).json()) as {
+  const rel = (await (await fetch(`${env.gh.apiUrl}/repos/${env.gh.repo}/releases/tags/${tag}`)).json()) as {
     assets: { id: number; name: string }[];
   };
   const id = rel.assets.find((a) => a.name === ASSET)!.id;
@@ -47,61 +42,48 @@ async function archivePath(tag: string): Promise<string> {
 
 /** Big enough (~600 KB, incompressible) that most of it reaches the .part before an early close. */
 function bigArchive(version: string): string {
-  return fx.oneDirTgz(ASSET, version, 'ok', (dir) =>
+  return env.fx.oneDirTgz(ASSET, version, 'ok', (dir) =>
     fs.writeFileSync(path.join(dir, '_internal', 'noise.bin'), randomBytes(600_000)),
   );
 }
 
 async function signed(tgz: string, by?: string, o: { digest?: 'SHA1' } = {}): Promise<Buffer> {
-  return fs.readFileSync(await keys.sign(tgz, by, o));
+  return fs.readFileSync(await env.keys.sign(tgz, by, o));
 }
 
 beforeAll(async () => {
-  fx = new BorgFixtures();
-  sb = makeSandbox();
-  keys = await makeKeys(sb.root);
-  gh = await startGithubServer();
   // Nine unrelated assets first: every asset id used below then has two digits (see archivePath).
-  gh.addRelease(
+  env.gh.addRelease(
     '0.0.1',
     Array.from({ length: 9 }, (_, i) => ({ name: `other-${i}.txt`, body: Buffer.from('x') })),
   );
-  const first = fx.oneDirTgz(ASSET, '1.4.1');
-  gh.addRelease('1.4.1', [
-    { name: ASSET, body: fs.readFileSync(first) },
-    { name: `${ASSET}.asc`, body: await signed(first) },
-  ]);
-  const r = await install(sb, ['1.4.1', '--api-url', gh.apiUrl, ...keys.keyFlags]);
+  const first = env.fx.oneDirTgz(ASSET, '1.4.1');
+  await env.publish('1.4.1', first);
+  const r = await install(env.sb, ['1.4.1', ...env.api()]);
   expect(r.code).toBe(0);
-});
-afterAll(async () => {
-  await gh.close();
-  await keys.home.cleanup();
-  fx.cleanup();
-  sb.cleanup();
 });
 
 async function expectRefusal(tag: string, flags: string[], code: number, message: RegExp): Promise<void> {
-  const before = sb.snapshot();
-  const r = await install(sb, [tag, '--api-url', gh.apiUrl, ...flags]);
+  const before = env.sb.snapshot();
+  const r = await install(env.sb, [tag, '--api-url', env.gh.apiUrl, ...flags]);
   expect({ code: r.code, line: errorLine(r) }).toEqual({ code, line: expect.stringMatching(message) });
   expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(sb.snapshot()).toEqual(before);
-  expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.1\n');
+  expect(env.sb.snapshot()).toEqual(before);
+  expect(execFileSync(path.join(env.sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.1\n');
 }
 
 describe('refusals while verifying a download', () => {
   test('a tampered archive: BAD signature, exit 5', async () => {
     const tag = nextTag();
-    const tgz = fx.oneDirTgz(ASSET, tag);
+    const tgz = env.fx.oneDirTgz(ASSET, tag);
     const asc = await signed(tgz);
     const bad = fs.readFileSync(tgz);
     bad[bad.length - 30] ^= 0xff;
-    const tampered = path.join(sb.root, 'tampered.tgz');
+    const tampered = path.join(env.sb.root, 'tampered.tgz');
     fs.writeFileSync(tampered, bad);
     await expectRefusal(
       publish(tag, tampered, asc),
-      keys.keyFlags,
+      env.keys.keyFlags,
       5,
       /^BAD signature: .*borg-linux-glibc231-x86_64\.tgz does not match .*\.asc/,
     );
@@ -109,10 +91,10 @@ describe('refusals while verifying a download', () => {
 
   test('a signature by another key, exit 5', async () => {
     const tag = nextTag();
-    const tgz = fx.oneDirTgz(ASSET, tag);
+    const tgz = env.fx.oneDirTgz(ASSET, tag);
     await expectRefusal(
-      publish(tag, tgz, await signed(tgz, keys.other.subkey)),
-      keys.keyFlags,
+      publish(tag, tgz, await signed(tgz, env.keys.other.subkey)),
+      env.keys.keyFlags,
       5,
       /was made by .*, which is not a key of the trusted signing key/,
     );
@@ -121,24 +103,24 @@ describe('refusals while verifying a download', () => {
   test('a signature by another key stops a download that has not finished: exit 5 at once', async () => {
     const tag = nextTag();
     const tgz = bigArchive(tag);
-    publish(tag, tgz, await signed(tgz, keys.other.subkey));
+    publish(tag, tgz, await signed(tgz, env.keys.other.subkey));
     // The archive stalls after 2000 bytes: only stopping the download lets the install end soon.
-    gh.setFault({ kind: 'stall', afterBytes: 2000, match: await archivePath(tag), times: 5 });
+    env.gh.setFault({ kind: 'stall', afterBytes: 2000, match: await archivePath(tag), times: 5 });
     const t0 = Date.now();
     try {
-      await expectRefusal(tag, keys.keyFlags, 5, /was made by .*, which is not a key of the trusted signing key/);
+      await expectRefusal(tag, env.keys.keyFlags, 5, /was made by .*, which is not a key of the trusted signing key/);
     } finally {
-      gh.clearFaults();
+      env.gh.clearFaults();
     }
     expect(Date.now() - t0).toBeLessThan(10000);
   });
 
   test('a SHA-1 signature, exit 5', async () => {
     const tag = nextTag();
-    const tgz = fx.oneDirTgz(ASSET, tag);
+    const tgz = env.fx.oneDirTgz(ASSET, tag);
     await expectRefusal(
       publish(tag, tgz, await signed(tgz, undefined, { digest: 'SHA1' })),
-      keys.keyFlags,
+      env.keys.keyFlags,
       5,
       /made with SHA1, which is too weak/,
     );
@@ -146,29 +128,32 @@ describe('refusals while verifying a download', () => {
 
   test('a subkey without a valid binding, exit 5', async () => {
     const tag = nextTag();
-    const tgz = fx.oneDirTgz(ASSET, tag);
-    publish(tag, tgz, await signed(tgz, keys.other.subkey));
-    const keyFile = path.join(sb.root, 'grafted.gpg');
+    const tgz = env.fx.oneDirTgz(ASSET, tag);
+    publish(tag, tgz, await signed(tgz, env.keys.other.subkey));
+    const keyFile = path.join(env.sb.root, 'grafted.gpg');
     fs.writeFileSync(
       keyFile,
-      transplantSubkey(await keys.exportKey(keys.mirror.primary), await keys.exportKey(keys.other.primary)),
+      transplantSubkey(
+        await env.keys.exportKey(env.keys.mirror.primary),
+        await env.keys.exportKey(env.keys.other.primary),
+      ),
     );
     await expectRefusal(
       tag,
-      ['--signing-key', keyFile, '--fingerprint', keys.mirror.primary],
+      ['--signing-key', keyFile, '--fingerprint', env.keys.mirror.primary],
       5,
       /is not a valid signing key of/,
     );
   });
 
   test('a revoked key, exit 5', async () => {
-    const revoked = await keys.genKey('Revoked');
+    const revoked = await env.keys.genKey('Revoked');
     const tag = nextTag();
-    const tgz = fx.oneDirTgz(ASSET, tag);
+    const tgz = env.fx.oneDirTgz(ASSET, tag);
     publish(tag, tgz, await signed(tgz, revoked.subkey));
-    await keys.revoke(revoked.primary);
-    const keyFile = path.join(sb.root, 'revoked.asc');
-    fs.writeFileSync(keyFile, await keys.exportKey(revoked.primary, true));
+    await env.keys.revoke(revoked.primary);
+    const keyFile = path.join(env.sb.root, 'revoked.asc');
+    fs.writeFileSync(keyFile, await env.keys.exportKey(revoked.primary, true));
     await expectRefusal(
       tag,
       ['--signing-key', keyFile, '--fingerprint', revoked.primary],
@@ -179,7 +164,7 @@ describe('refusals while verifying a download', () => {
 });
 
 describe('a download that does not arrive in one piece is verified whole', () => {
-  afterEach(() => gh.clearFaults());
+  afterEach(() => env.gh.clearFaults());
 
   test('cut short and resumed with a Range request', async () => {
     const tag = nextTag();
@@ -187,11 +172,11 @@ describe('a download that does not arrive in one piece is verified whole', () =>
     publish(tag, tgz, await signed(tgz));
     const size = fs.statSync(tgz).size;
     // Closed cleanly 1000 bytes early; the bytes that reached the .part are kept, the rest asked for.
-    gh.setFault({ kind: 'short', missingBytes: 1000, match: await archivePath(tag) });
-    const seen = gh.requests.length;
-    const r = await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--json']);
+    env.gh.setFault({ kind: 'short', missingBytes: 1000, match: await archivePath(tag) });
+    const seen = env.gh.requests.length;
+    const r = await install(env.sb, [tag, ...env.api(), '--json']);
     expect(r.code).toBe(0);
-    const ranges = gh.requests
+    const ranges = env.gh.requests
       .slice(seen)
       .filter((q) => q.server === 'assets' && q.headers.range)
       .map((q) => q.headers.range);
@@ -211,42 +196,42 @@ describe('a download that does not arrive in one piece is verified whole', () =>
     const tag = nextTag();
     const tgz = bigArchive(tag);
     publish(tag, tgz, await signed(tgz));
-    const seen = gh.requests.length;
-    gh.setFault({ kind: 'short', missingBytes: 1000, match: await archivePath(tag) });
-    gh.setFault({ kind: 'ignore-range', match: await archivePath(tag) });
-    const r = await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--json']);
+    const seen = env.gh.requests.length;
+    env.gh.setFault({ kind: 'short', missingBytes: 1000, match: await archivePath(tag) });
+    env.gh.setFault({ kind: 'ignore-range', match: await archivePath(tag) });
+    const r = await install(env.sb, [tag, ...env.api(), '--json']);
     expect(r.code).toBe(0);
     expect(jsonOf<{ verification: { status: string } }>(r).verification.status).toBe('good');
     // Both faults struck: a resume was asked for, and answered with the whole file from 0.
-    expect(gh.requests.slice(seen).filter((q) => q.server === 'assets' && q.headers.range).length).toBe(1);
-    expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe(`borg.exe ${tag}\n`);
+    expect(env.gh.requests.slice(seen).filter((q) => q.server === 'assets' && q.headers.range).length).toBe(1);
+    expect(execFileSync(path.join(env.sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe(`borg.exe ${tag}\n`);
   });
 
   test('an installed download leaves the cache, unless --keep-download; a kept one is verified again, from the file', async () => {
-    const cacheOf = (tag: string): string => path.join(sb.env.XDG_CACHE_HOME!, 'borg-provision', tag);
+    const cacheOf = (tag: string): string => path.join(env.sb.env.XDG_CACHE_HOME!, 'borg-provision', tag);
     const dropped = nextTag();
-    const first = fx.oneDirTgz(ASSET, dropped);
+    const first = env.fx.oneDirTgz(ASSET, dropped);
     publish(dropped, first, await signed(first));
-    expect((await install(sb, [dropped, '--api-url', gh.apiUrl, ...keys.keyFlags])).code).toBe(0);
+    expect((await install(env.sb, [dropped, ...env.api()])).code).toBe(0);
     expect(fs.existsSync(cacheOf(dropped))).toBe(false);
 
     const tag = nextTag();
-    const tgz = fx.oneDirTgz(ASSET, tag);
+    const tgz = env.fx.oneDirTgz(ASSET, tag);
     publish(tag, tgz, await signed(tgz));
-    expect((await install(sb, [tag, '--api-url', gh.apiUrl, ...keys.keyFlags, '--keep-download'])).code).toBe(0);
+    expect((await install(env.sb, [tag, ...env.api(), '--keep-download'])).code).toBe(0);
     expect(fs.readdirSync(cacheOf(tag)).sort()).toEqual([
       ASSET,
       `${ASSET}.asc`,
       `${ASSET}.asc.sha256`,
       `${ASSET}.sha256`,
     ]);
-    const count = (): number => gh.requests.filter((q) => q.server === 'assets').length;
+    const count = (): number => env.gh.requests.filter((q) => q.server === 'assets').length;
     const before = count();
-    const r = await install(sb, [
+    const r = await install(env.sb, [
       tag,
       '--api-url',
-      gh.apiUrl,
-      ...keys.keyFlags,
+      env.gh.apiUrl,
+      ...env.keys.keyFlags,
       '--force',
       '--json',
       '--keep-download',

@@ -4,56 +4,31 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { jsonOf, runCli } from '../helpers/cli';
-import { BorgFixtures } from '../helpers/borg-fixture';
-import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { cli, errorLine, install, makeKeys, makeSandbox, type Keys, type Sandbox } from '../helpers/install-sandbox';
+import { cli, errorLine, install } from '../helpers/install-sandbox';
+import { ASSET, useInstallEnv } from '../helpers/install-env';
 
 jest.setTimeout(120000);
 
-const ASSET = 'borg-linux-glibc231-x86_64.tgz';
-let fx: BorgFixtures;
-let sb: Sandbox;
-let keys: Keys;
-let gh: GithubServer;
+const env = useInstallEnv();
 
-async function publish(tag: string, tgz: string): Promise<void> {
-  const asc = await keys.sign(tgz);
-  gh.addRelease(
-    tag,
-    [
-      { name: ASSET, body: fs.readFileSync(tgz) },
-      { name: `${ASSET}.asc`, body: fs.readFileSync(asc) },
-    ],
-    { withDigest: true },
-  );
-}
+const publish = (tag: string, tgz: string) => env.publish(tag, tgz, { withDigest: true });
 
 beforeAll(async () => {
-  fx = new BorgFixtures();
-  sb = makeSandbox();
-  keys = await makeKeys(sb.root);
-  gh = await startGithubServer();
-  await publish('1.4.2', fx.oneDirTgz(ASSET, '1.4.2'));
-  await publish('1.4.4', fx.oneDirTgz(ASSET, '1.4.4'));
-  await publish('1.6.0', fx.oneDirTgz(ASSET, '1.6.0', 'hang'));
+  await publish('1.4.2', env.fx.oneDirTgz(ASSET, '1.4.2'));
+  await publish('1.4.4', env.fx.oneDirTgz(ASSET, '1.4.4'));
+  await publish('1.6.0', env.fx.oneDirTgz(ASSET, '1.6.0', 'hang'));
   await publish(
     '1.6.1',
-    fx.oneDirTgz(ASSET, '1.6.1', 'ok', (dir) => {
+    env.fx.oneDirTgz(ASSET, '1.6.1', 'ok', (dir) => {
       fs.writeFileSync(path.join(dir, 'borg.exe'), '#!/bin/sh\necho "borg.exe 1.6.1"\n', { mode: 0o755 });
     }),
   );
-  await publish('1.6.2', fx.extraMemberTgz(ASSET, '1.6.2', `borg-dir/${'n'.repeat(300)}`));
-  await publish('1.6.3', fx.extraMemberTgz(ASSET, '1.6.3', `borg-dir/${`${'p'.repeat(200)}/`.repeat(21)}x`));
-  await publish('1.6.4', fx.extraMemberTgz(ASSET, '1.6.4', 'borg-dir/borg-provision.json/x'));
-});
-afterAll(async () => {
-  await gh.close();
-  await keys.home.cleanup();
-  fx.cleanup();
-  sb.cleanup();
+  await publish('1.6.2', env.fx.extraMemberTgz(ASSET, '1.6.2', `borg-dir/${'n'.repeat(300)}`));
+  await publish('1.6.3', env.fx.extraMemberTgz(ASSET, '1.6.3', `borg-dir/${`${'p'.repeat(200)}/`.repeat(21)}x`));
+  await publish('1.6.4', env.fx.extraMemberTgz(ASSET, '1.6.4', 'borg-dir/borg-provision.json/x'));
 });
 
-const api = (): string[] => ['--api-url', gh.apiUrl, ...keys.keyFlags];
+const api = env.api;
 
 /** 'gone', or the state letter of /proc/<pid>/stat (R, S, Z, ...). */
 function processState(pid: number): string {
@@ -68,43 +43,43 @@ function processState(pid: number): string {
 
 /** Nothing left behind by a failed install: no lock, no staging directory. */
 function leftovers(): string[] {
-  return fs.readdirSync(sb.prefix).filter((n) => n === '.lock' || n.startsWith('.staging'));
+  return fs.readdirSync(env.sb.prefix).filter((n) => n === '.lock' || n.startsWith('.staging'));
 }
 
 test('install --quiet prints the result only; --verbose each step and each HTTP request', async () => {
-  const q = await install(sb, ['1.4.2', ...api(), '--quiet', '--keep-download']);
+  const q = await install(env.sb, ['1.4.2', ...api(), '--quiet', '--keep-download']);
   expect(q.code).toBe(0);
   expect(q.stderr).toBe('');
   expect(q.stdout).toMatch(/^installed borg 1\.4\.2/);
-  const v = await install(sb, ['1.4.4', ...api(), '--verbose', '--keep-download']);
+  const v = await install(env.sb, ['1.4.4', ...api(), '--verbose', '--keep-download']);
   expect(v.code).toBe(0);
-  expect(v.stderr).toContain(`  http: GET ${gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.4\n`);
-  expect(v.stderr).toContain(`  http: GET ${gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.4: 200\n`);
+  expect(v.stderr).toContain(`  http: GET ${env.gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.4\n`);
+  expect(v.stderr).toContain(`  http: GET ${env.gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.4: 200\n`);
   expect(v.stderr).toMatch(
-    new RegExp(`  http: GET ${gh.downloadUrl('1.4.4', ASSET).replace(/[.?]/g, '\\$&')}: 302 -> `),
+    new RegExp(`  http: GET ${env.gh.downloadUrl('1.4.4', ASSET).replace(/[.?]/g, '\\$&')}: 302 -> `),
   );
   expect(v.stderr).toMatch(/ {2}download: borg-linux-glibc231-x86_64\.tgz: \d+ bytes\n/);
   expect(v.stderr).toMatch(/ {2}activating borg 1\.4\.4 and running borg -V\n/);
   // back to 1.4.2 as the current version for what follows
-  expect((await cli(sb, ['use', '1.4.2', '--quiet'])).code).toBe(0);
+  expect((await cli(env.sb, ['use', '1.4.2', '--quiet'])).code).toBe(0);
 });
 
 test('--verbose shows each retry of the API', async () => {
-  gh.setFault({ kind: 'status', status: 503, on: 'api', match: '/releases/tags/1.4.2' });
+  env.gh.setFault({ kind: 'status', status: 503, on: 'api', match: '/releases/tags/1.4.2' });
   const r = await runCli(
-    ['releases', '1.4.2', '--api-url', gh.apiUrl, '--glibc', '2.31', '--arch', 'x86_64', '--verbose'],
-    { env: sb.env },
+    ['releases', '1.4.2', '--api-url', env.gh.apiUrl, '--glibc', '2.31', '--arch', 'x86_64', '--verbose'],
+    { env: env.sb.env },
   );
   expect(r.code).toBe(0);
   const tries = r.stderr
     .split('\n')
-    .filter((l) => l.startsWith(`  http: GET ${gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.2:`));
+    .filter((l) => l.startsWith(`  http: GET ${env.gh.apiUrl}/repos/borgbackup/borg/releases/tags/1.4.2:`));
   expect(tries).toEqual([expect.stringMatching(/: 503$/), expect.stringMatching(/: 200$/)]);
 });
 
 test('a borg.exe that ignores SIGTERM and hangs on -V: SIGKILL of its group, cleaned up, exit 6, 1.4.2 stays current', async () => {
-  const pids = path.join(sb.root, 'hang-pids');
-  const r = await install(sb, ['1.6.0', ...api()], {
+  const pids = path.join(env.sb.root, 'hang-pids');
+  const r = await install(env.sb, ['1.6.0', ...api()], {
     env: { BORG_PROVISION_SMOKE_TIMEOUT_MS: '1500', FIXTURE_PIDS: pids },
   });
   expect(r.code).toBe(6);
@@ -112,8 +87,8 @@ test('a borg.exe that ignores SIGTERM and hangs on -V: SIGKILL of its group, cle
     /^borg 1\.6\.0 did not run \(`borg -V` timed out after 1\.5 s: it and its process group were killed\); not activated: borg 1\.4\.2 stays current$/,
   );
   expect(leftovers()).toEqual([]);
-  expect(fs.existsSync(path.join(sb.prefix, 'borg-dir-1.6.0'))).toBe(false);
-  const list = jsonOf<{ current: string }>(await cli(sb, ['list', '--json']));
+  expect(fs.existsSync(path.join(env.sb.prefix, 'borg-dir-1.6.0'))).toBe(false);
+  const list = jsonOf<{ current: string }>(await cli(env.sb, ['list', '--json']));
   expect(list.current).toBe('1.4.2');
   // Both the program and the child it forked are gone.
   const started = fs.readFileSync(pids, 'utf8').trim().split('\n').map(Number);
@@ -122,12 +97,12 @@ test('a borg.exe that ignores SIGTERM and hangs on -V: SIGKILL of its group, cle
 });
 
 test('a signed archive whose borg.exe is a shell script is refused (exit 5), nothing activated', async () => {
-  const before = sb.snapshot();
-  const r = await install(sb, ['1.6.1', ...api()]);
+  const before = env.sb.snapshot();
+  const r = await install(env.sb, ['1.6.1', ...api()]);
   expect(r.code).toBe(5);
   expect(errorLine(r)).toMatch(/^borg\.exe, the build's main executable, is a script \("#!\/bin\/sh"\)/);
   expect(leftovers()).toEqual([]);
-  expect(sb.snapshot()).toEqual(before);
+  expect(env.sb.snapshot()).toEqual(before);
 });
 
 test.each([
@@ -135,28 +110,30 @@ test.each([
   ['1.6.3', /^archive entry "borg-dir\/p+\.\.\.p+\/x" would be a path of \d+ bytes under the install directory/],
   ['1.6.4', /^archive entry "borg-dir\/borg-provision\.json\/x" collides with the install manifest/],
 ])('archive defect in %s: exit 5 naming the entry, no raw errno, nothing changed', async (version, message) => {
-  const before = sb.snapshot();
-  const r = await install(sb, [version, ...api()]);
+  const before = env.sb.snapshot();
+  const r = await install(env.sb, [version, ...api()]);
   expect(r.code).toBe(5);
   expect(errorLine(r)).toMatch(message);
   expect(r.stderr).not.toMatch(/ENAMETOOLONG|EISDIR/);
   expect(leftovers()).toEqual([]);
-  expect(sb.snapshot()).toEqual(before);
+  expect(env.sb.snapshot()).toEqual(before);
 });
 
 test('cache list shows the downloads; cache clean --keep-current keeps only the current one', async () => {
-  const l = await runCli(['cache', 'list', '--json'], { env: sb.env });
+  const l = await runCli(['cache', 'list', '--json'], { env: env.sb.env });
   expect(l.code).toBe(0);
   const listing = jsonOf<{ dir: string; releases: { name: string; files: { name: string }[] }[] }>(l);
-  expect(listing.dir).toBe(path.join(sb.env.XDG_CACHE_HOME!, 'borg-provision'));
+  expect(listing.dir).toBe(path.join(env.sb.env.XDG_CACHE_HOME!, 'borg-provision'));
   expect(listing.releases.map((x) => x.name)).toEqual(expect.arrayContaining(['1.4.2', '1.4.4', '1.6.0']));
   expect(listing.releases.find((x) => x.name === '1.4.2')!.files.map((f) => f.name)).toEqual(
     expect.arrayContaining([ASSET, `${ASSET}.asc`]),
   );
-  const human = await runCli(['cache', 'list'], { env: sb.env });
+  const human = await runCli(['cache', 'list'], { env: env.sb.env });
   expect(human.stdout).toMatch(new RegExp(`^  1\\.4\\.2 +\\d`, 'm'));
 
-  const c = await runCli(['cache', 'clean', '--keep-current', '--prefix', sb.prefix, '--json'], { env: sb.env });
+  const c = await runCli(['cache', 'clean', '--keep-current', '--prefix', env.sb.prefix, '--json'], {
+    env: env.sb.env,
+  });
   expect(c.code).toBe(0);
   const cleaned = jsonOf<{
     current: string;
@@ -166,14 +143,14 @@ test('cache list shows the downloads; cache clean --keep-current keeps only the 
   expect(cleaned.current).toBe('1.4.2');
   expect(cleaned.kept).toEqual([{ release: expect.objectContaining({ name: '1.4.2' }), why: 'the current version' }]);
   expect(cleaned.removed.map((x) => x.name)).toContain('1.4.4');
-  const cache = path.join(sb.env.XDG_CACHE_HOME!, 'borg-provision');
+  const cache = path.join(env.sb.env.XDG_CACHE_HOME!, 'borg-provision');
   expect(fs.readdirSync(cache).filter((n) => n !== 'build')).toEqual(['1.4.2']);
   // Installed versions are not touched.
-  expect(fs.existsSync(path.join(sb.prefix, 'borg-dir-1.4.4', 'borg.exe'))).toBe(true);
+  expect(fs.existsSync(path.join(env.sb.prefix, 'borg-dir-1.4.4', 'borg.exe'))).toBe(true);
 
-  const all = await runCli(['cache', 'clean'], { env: sb.env });
+  const all = await runCli(['cache', 'clean'], { env: env.sb.env });
   expect(all.code).toBe(0);
   expect(all.stdout).toMatch(/^removed 1 release folder from /);
   expect(fs.readdirSync(cache)).toEqual([]);
-  expect((await runCli(['cache', 'list'], { env: sb.env })).stdout).toBe(`the download cache ${cache} is empty\n`);
+  expect((await runCli(['cache', 'list'], { env: env.sb.env })).stdout).toBe(`the download cache ${cache} is empty\n`);
 });

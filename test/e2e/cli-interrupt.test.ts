@@ -5,48 +5,29 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BorgFixtures } from '../helpers/borg-fixture';
-import {
-  errorLine,
-  install,
-  makeKeys,
-  makeSandbox,
-  placeAs,
-  type Keys,
-  type Sandbox,
-} from '../helpers/install-sandbox';
+import { ASSET, useInstallEnv } from '../helpers/install-env';
+import { errorLine, install, placeAs } from '../helpers/install-sandbox';
 
 jest.setTimeout(180000);
 
-const ASSET = 'borg-linux-glibc231-x86_64.tgz';
-let fx: BorgFixtures;
-let sb: Sandbox;
-let keys: Keys;
+const env = useInstallEnv({ github: false });
 let big: string;
 let small: string;
 let slow: string;
 
 beforeAll(async () => {
-  fx = new BorgFixtures();
-  sb = makeSandbox();
-  keys = await makeKeys(sb.root);
   // ~64 MB of incompressible files: verify and unpack each take long enough to be interrupted.
-  const bigTgz = fx.oneDirTgz(ASSET, '2.0.0', 'ok', (d) => {
+  const bigTgz = env.fx.oneDirTgz(ASSET, '2.0.0', 'ok', (d) => {
     for (let i = 0; i < 8; i++) fs.writeFileSync(path.join(d, '_internal', `blob${i}.bin`), randomBytes(8 << 20));
   });
-  big = placeAs(bigTgz, path.join(sb.root, 'big'), ASSET);
-  await keys.sign(big);
-  small = placeAs(fx.oneDirTgz(ASSET, '1.4.1'), path.join(sb.root, 'small'), ASSET);
-  await keys.sign(small);
+  big = placeAs(bigTgz, path.join(env.sb.root, 'big'), ASSET);
+  await env.keys.sign(big);
+  small = placeAs(env.fx.oneDirTgz(ASSET, '1.4.1'), path.join(env.sb.root, 'small'), ASSET);
+  await env.keys.sign(small);
   // Answers `borg -V` after 3 s: its install holds the lock at least that long.
-  slow = placeAs(fx.oneDirTgz(ASSET, '2.1.0', 'slow'), path.join(sb.root, 'slow'), ASSET);
-  await keys.sign(slow);
-  expect((await install(sb, ['1.4.1', '--from', small, ...keys.keyFlags])).code).toBe(0);
-});
-afterAll(async () => {
-  await keys.home.cleanup();
-  fx.cleanup();
-  sb.cleanup();
+  slow = placeAs(env.fx.oneDirTgz(ASSET, '2.1.0', 'slow'), path.join(env.sb.root, 'slow'), ASSET);
+  await env.keys.sign(slow);
+  expect((await install(env.sb, ['1.4.1', '--from', small, ...env.keys.keyFlags])).code).toBe(0);
 });
 
 function interruptAt(step: RegExp, signal: NodeJS.Signals = 'SIGINT') {
@@ -63,9 +44,9 @@ function interruptAt(step: RegExp, signal: NodeJS.Signals = 'SIGINT') {
 }
 
 function assertUntouched(before: string[]): void {
-  expect(sb.snapshot()).toEqual(before);
-  expect(fs.readdirSync(sb.prefix).filter((n) => n.startsWith('.'))).toEqual([]);
-  expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.1\n');
+  expect(env.sb.snapshot()).toEqual(before);
+  expect(fs.readdirSync(env.sb.prefix).filter((n) => n.startsWith('.'))).toEqual([]);
+  expect(execFileSync(path.join(env.sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.1\n');
 }
 
 test.each<[string, RegExp, NodeJS.Signals]>([
@@ -74,15 +55,15 @@ test.each<[string, RegExp, NodeJS.Signals]>([
   ['unpack', /unpacking /, 'SIGINT'],
   ['unpack (SIGTERM)', /unpacking /, 'SIGTERM'],
 ])('interrupted during %s: exit 130, previous version current, no leftovers', async (_n, step, sig) => {
-  const before = sb.snapshot();
-  const r = await install(sb, ['2.0.0', '--from', big, ...keys.keyFlags], { onSpawn: interruptAt(step, sig) });
+  const before = env.sb.snapshot();
+  const r = await install(env.sb, ['2.0.0', '--from', big, ...env.keys.keyFlags], { onSpawn: interruptAt(step, sig) });
   expect([r.code, errorLine(r)]).toEqual([130, 'interrupted; nothing was left half-written']);
   assertUntouched(before);
 });
 
 test('interrupted during the smoke test: rolled back, exit 130', async () => {
-  const before = sb.snapshot();
-  const r = await install(sb, ['2.1.0', '--from', slow, ...keys.keyFlags], {
+  const before = env.sb.snapshot();
+  const r = await install(env.sb, ['2.1.0', '--from', slow, ...env.keys.keyFlags], {
     onSpawn: interruptAt(/activating borg 2\.1\.0/),
   });
   expect([r.code, errorLine(r)]).toEqual([130, 'interrupted; nothing was left half-written']);
@@ -92,14 +73,14 @@ test('interrupted during the smoke test: rolled back, exit 130', async () => {
 test('a second install while the first holds the lock is refused with LockedError; the first completes', async () => {
   let second: Promise<import('../helpers/cli').CliResult> | null = null;
   // Start the second one as soon as the first holds the lock (held >= 3 s by the slow smoke test).
-  const lockFile = path.join(sb.prefix, '.lock');
+  const lockFile = path.join(env.sb.prefix, '.lock');
   const poll = setInterval(() => {
     if (!second && fs.existsSync(lockFile)) {
       clearInterval(poll);
-      second = install(sb, ['1.4.1', '--from', small, '--force', ...keys.keyFlags]);
+      second = install(env.sb, ['1.4.1', '--from', small, '--force', ...env.keys.keyFlags]);
     }
   }, 5);
-  const first = install(sb, ['2.1.0', '--from', slow, ...keys.keyFlags]);
+  const first = install(env.sb, ['2.1.0', '--from', slow, ...env.keys.keyFlags]);
   const r1 = await first;
   clearInterval(poll);
   const r2 = await second!;
@@ -108,6 +89,6 @@ test('a second install while the first holds the lock is refused with LockedErro
     expect.stringMatching(/^another borg-provision \(pid \d+\) is installing into .*; wait for it to finish/),
   ]);
   expect(r1.code).toBe(0);
-  expect(fs.readFileSync(path.join(sb.prefix, 'current'), 'utf8')).toBe('borg-dir-2.1.0\n');
-  expect(fs.readdirSync(sb.prefix).filter((n) => n.startsWith('.'))).toEqual([]);
+  expect(fs.readFileSync(path.join(env.sb.prefix, 'current'), 'utf8')).toBe('borg-dir-2.1.0\n');
+  expect(fs.readdirSync(env.sb.prefix).filter((n) => n.startsWith('.'))).toEqual([]);
 });

@@ -4,26 +4,18 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BorgFixtures } from '../helpers/borg-fixture';
-import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import {
-  errorLine,
-  install,
-  makeKeys,
-  makeSandbox,
-  placeAs,
-  type Keys,
-  type Sandbox,
-} from '../helpers/install-sandbox';
+import { ASSET, useInstallEnv } from '../helpers/install-env';
+import { errorLine, install, placeAs } from '../helpers/install-sandbox';
+import { requireTool } from '../helpers/tools';
 
 jest.setTimeout(120000);
 
-const ASSET = 'borg-linux-glibc231-x86_64.tgz';
-let fx: BorgFixtures;
-let sb: Sandbox;
-let keys: Keys;
-let gh: GithubServer;
 const mounts: string[] = [];
+// Registered before the install environment, so that the mounts go before the sandbox under them.
+afterAll(() => {
+  for (const m of mounts.reverse()) execFileSync('umount', [m]);
+});
+const env = useInstallEnv();
 
 function mountTmpfs(dir: string, options: string): string {
   fs.mkdirSync(dir, { recursive: true });
@@ -32,78 +24,65 @@ function mountTmpfs(dir: string, options: string): string {
   return dir;
 }
 
+beforeAll(() => {
+  requireTool('mount', 'mount');
+  requireTool('umount', 'mount');
+});
 beforeAll(async () => {
   expect(process.getuid?.()).toBe(0); // mounting needs root; CI runs the tests as root
-  fx = new BorgFixtures();
-  sb = makeSandbox();
-  keys = await makeKeys(sb.root);
-  gh = await startGithubServer();
-  const tgz = fx.oneDirTgz(ASSET, '1.4.2');
-  const asc = await keys.sign(tgz);
-  gh.addRelease('1.4.2', [
-    { name: ASSET, body: fs.readFileSync(tgz) },
-    { name: `${ASSET}.asc`, body: fs.readFileSync(asc) },
-  ]);
-});
-afterAll(async () => {
-  for (const m of mounts.reverse()) execFileSync('umount', [m]);
-  await gh.close();
-  await keys.home.cleanup();
-  fx.cleanup();
-  sb.cleanup();
+  await env.publish('1.4.2', env.fx.oneDirTgz(ASSET, '1.4.2'));
 });
 
 test('a prefix on a noexec mount is refused before any download, naming the mount', async () => {
-  const mnt = mountTmpfs(path.join(sb.root, 'noexec mnt'), 'size=4m,noexec,mode=0755');
+  const mnt = mountTmpfs(path.join(env.sb.root, 'noexec mnt'), 'size=4m,noexec,mode=0755');
   const before = fs.readdirSync(mnt);
-  const r = await install(sb, ['1.4.2', '--api-url', gh.apiUrl, ...keys.keyFlags, '--prefix', path.join(mnt, 'borg')]);
+  const r = await install(env.sb, ['1.4.2', ...env.api(), '--prefix', path.join(mnt, 'borg')]);
   expect(r.code).toBe(6);
   expect(errorLine(r)).toBe(
     `--prefix ${path.join(mnt, 'borg')} is on a noexec mount (mount ${mnt}), where borg cannot run; ` +
       'choose an exec-capable place with --prefix, e.g. /root/.local/share/borg-provision or a dataset on a pool (/mnt/<pool>/...) on TrueNAS',
   );
-  expect(gh.requests).toEqual([]);
+  expect(env.gh.requests).toEqual([]);
   expect(fs.readdirSync(mnt)).toEqual(before);
 });
 
 test('a read-only prefix is refused too', async () => {
-  const mnt = mountTmpfs(path.join(sb.root, 'ro mnt'), 'size=1m,ro');
-  const r = await install(sb, ['1.4.2', '--api-url', gh.apiUrl, ...keys.keyFlags, '--prefix', mnt]);
+  const mnt = mountTmpfs(path.join(env.sb.root, 'ro mnt'), 'size=1m,ro');
+  const r = await install(env.sb, ['1.4.2', ...env.api(), '--prefix', mnt]);
   expect([r.code, errorLine(r)]).toEqual([
     6,
     expect.stringMatching(/^--prefix .* is on a read-only filesystem \(mount .*ro mnt\)/),
   ]);
-  expect(gh.requests).toEqual([]);
+  expect(env.gh.requests).toEqual([]);
 });
 
 test('a full disk fails with exit 6 and leaves nothing on it', async () => {
-  const mnt = mountTmpfs(path.join(sb.root, 'tiny mnt'), 'size=2m,mode=0755');
-  const big = fx.oneDirTgz(ASSET, '1.4.2', 'ok', (d) =>
+  const mnt = mountTmpfs(path.join(env.sb.root, 'tiny mnt'), 'size=2m,mode=0755');
+  const big = env.fx.oneDirTgz(ASSET, '1.4.2', 'ok', (d) =>
     fs.writeFileSync(path.join(d, '_internal', 'data.bin'), randomBytes(3 << 20)),
   );
-  const f = placeAs(big, path.join(sb.root, 'full'), ASSET);
-  await keys.sign(f);
-  const r = await install(sb, ['1.4.2', '--from', f, ...keys.keyFlags, '--prefix', mnt]);
+  const f = placeAs(big, path.join(env.sb.root, 'full'), ASSET);
+  await env.keys.sign(f);
+  const r = await install(env.sb, ['1.4.2', '--from', f, ...env.keys.keyFlags, '--prefix', mnt]);
   expect([r.code, errorLine(r)]).toEqual([
     6,
     expect.stringMatching(/^cannot unpack into .*: the disk is full: free space or choose another --prefix$/),
   ]);
   expect(fs.readdirSync(mnt)).toEqual([]);
-  expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
+  expect(fs.existsSync(path.join(env.sb.binDir, 'borg'))).toBe(false);
 });
 
 test('a download cache that fills up fails with exit 6, naming the file and what to do; nothing is installed', async () => {
   // The archive is written to the cache as it arrives (synchronously, chunk by chunk): ENOSPC
   // there must end the install as cleanly as a full prefix does.
-  const cache = mountTmpfs(path.join(sb.root, 'tiny cache'), 'size=1m,mode=0755');
-  const big = fx.oneDirTgz(ASSET, '1.4.3', 'ok', (d) =>
+  const cache = mountTmpfs(path.join(env.sb.root, 'tiny cache'), 'size=1m,mode=0755');
+  const big = env.fx.oneDirTgz(ASSET, '1.4.3', 'ok', (d) =>
     fs.writeFileSync(path.join(d, '_internal', 'data.bin'), randomBytes(3 << 20)),
   );
-  gh.addRelease('1.4.3', [
-    { name: ASSET, body: fs.readFileSync(big) },
-    { name: `${ASSET}.asc`, body: fs.readFileSync(await keys.sign(big)) },
-  ]);
-  const r = await install(sb, ['1.4.3', '--api-url', gh.apiUrl, ...keys.keyFlags], { env: { XDG_CACHE_HOME: cache } });
+  await env.publish('1.4.3', big);
+  const r = await install(env.sb, ['1.4.3', ...env.api()], {
+    env: { XDG_CACHE_HOME: cache },
+  });
   expect([r.code, errorLine(r)]).toEqual([
     6,
     expect.stringMatching(
@@ -112,21 +91,23 @@ test('a download cache that fills up fails with exit 6, naming the file and what
       ),
     ),
   ]);
-  expect(fs.existsSync(path.join(sb.prefix, 'borg-dir-1.4.3'))).toBe(false);
-  expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
+  expect(fs.existsSync(path.join(env.sb.prefix, 'borg-dir-1.4.3'))).toBe(false);
+  expect(fs.existsSync(path.join(env.sb.binDir, 'borg'))).toBe(false);
 });
 
 test('a download cache that is full before the download starts gets the same advice (exit 6)', async () => {
-  const cache = mountTmpfs(path.join(sb.root, 'full cache'), 'size=256k,mode=0755');
+  const cache = mountTmpfs(path.join(env.sb.root, 'full cache'), 'size=256k,mode=0755');
   try {
     fs.writeFileSync(path.join(cache, 'filler'), randomBytes(512 << 10));
   } catch {
     // ENOSPC: full, as intended
   }
-  const r = await install(sb, ['1.4.2', '--api-url', gh.apiUrl, ...keys.keyFlags], { env: { XDG_CACHE_HOME: cache } });
+  const r = await install(env.sb, ['1.4.2', ...env.api()], {
+    env: { XDG_CACHE_HOME: cache },
+  });
   expect([r.code, errorLine(r)]).toEqual([
     6,
     expect.stringMatching(/^cannot .*: the disk is full: free space or point XDG_CACHE_HOME at a roomier place$/),
   ]);
-  expect(fs.existsSync(path.join(sb.binDir, 'borg'))).toBe(false);
+  expect(fs.existsSync(path.join(env.sb.binDir, 'borg'))).toBe(false);
 });
