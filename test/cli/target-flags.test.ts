@@ -1,19 +1,15 @@
 // The shared target and API flags: one validation and one resolution for every command, and the
 // same help text in `releases` and `build` (the commands run end to end: test/e2e/target-flags-cli).
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { apiOptionsFromFlags, DEFAULT_API_URL } from '../../src/cli/api-flags';
 import { parseArchFlag, parseGlibcFlag, resolveTargetFromFlags } from '../../src/cli/target-flags';
 import { BadInputError, ExitCode, UsageError } from '../../src/errors';
-import { libcElf, put, tempDir, truenasRoot } from '../helpers/root-tree';
+import { libcElf, put, truenasRoot } from '../helpers/root-tree';
+import { useTempDir } from '../helpers/temp-dir';
 
 jest.setTimeout(60000);
 
-let work: string;
-beforeAll(() => {
-  work = tempDir('bp-target-flags-');
-});
-afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+const work = useTempDir('bp-target-flags-', 'all');
 
 describe('--arch', () => {
   test.each([
@@ -67,17 +63,17 @@ describe('resolveTargetFromFlags', () => {
   });
 
   test('--libc and --root together: the file is judged; the root must exist', async () => {
-    const libc = put(work, 'nas/libc.so.6', libcElf('2.31', 'Debian GLIBC 2.31-13+deb11u11'));
-    const root = truenasRoot(path.join(work, 'root')); // its own libc is 2.36
+    const libc = put(work(), 'nas/libc.so.6', libcElf('2.31', 'Debian GLIBC 2.31-13+deb11u11'));
+    const root = truenasRoot(path.join(work(), 'root')); // its own libc is 2.36
     const t = await resolveTargetFromFlags({ libc, root });
     expect(t).toMatchObject({ glibc: '2.31', arch: 'x86_64', source: libc });
     expect(t.libcTarget?.libc.path).toBe(libc);
-    await expect(resolveTargetFromFlags({ libc, root: path.join(work, 'missing') })).rejects.toThrow(BadInputError);
+    await expect(resolveTargetFromFlags({ libc, root: path.join(work(), 'missing') })).rejects.toThrow(BadInputError);
     expect(await resolveTargetFromFlags({ root })).toMatchObject({ glibc: '2.36', source: `root ${root}` });
   });
 
   test('a lone --glibc or --arch overrides that fact of the libc read', async () => {
-    const libc = put(work, 'one/libc.so.6', libcElf('2.36', null));
+    const libc = put(work(), 'one/libc.so.6', libcElf('2.36', null));
     expect(await resolveTargetFromFlags({ libc, glibc: '2.31' })).toMatchObject({ glibc: '2.31', arch: 'x86_64' });
     expect(await resolveTargetFromFlags({ libc, arch: 'aarch64' })).toMatchObject({ glibc: '2.36', arch: 'arm64' });
   });

@@ -1,21 +1,17 @@
 // The commands use the shared target and API flags (test/cli/target-flags.test.ts): the very same
 // definitions, the same help text, and --libc, --arch and --api-url judged the same way end to end.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { apiFlags } from '../../src/cli/api-flags';
 import { targetFlags } from '../../src/cli/target-flags';
 import { jsonOf, runCli } from '../helpers/cli';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
 import { addBorgReleases } from '../helpers/borg-releases';
-import { libcElf, put, tempDir } from '../helpers/root-tree';
+import { libcElf, put } from '../helpers/root-tree';
+import { useTempDir } from '../helpers/temp-dir';
 
 jest.setTimeout(60000);
 
-let work: string;
-beforeAll(() => {
-  work = tempDir('bp-target-flags-cli-');
-});
-afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+const work = useTempDir('bp-target-flags-cli-', 'all');
 
 describe('the commands use them', () => {
   let gh: GithubServer;
@@ -24,10 +20,10 @@ describe('the commands use them', () => {
     gh = await startGithubServer();
     addBorgReleases(gh);
     env = {
-      HOME: work,
-      XDG_CACHE_HOME: path.join(work, 'cache'),
-      XDG_CONFIG_HOME: path.join(work, 'config'),
-      XDG_DATA_HOME: path.join(work, 'data'),
+      HOME: work(),
+      XDG_CACHE_HOME: path.join(work(), 'cache'),
+      XDG_CONFIG_HOME: path.join(work(), 'config'),
+      XDG_DATA_HOME: path.join(work(), 'data'),
       GITHUB_TOKEN: '',
     };
   });
@@ -54,7 +50,7 @@ describe('the commands use them', () => {
   });
 
   test('releases: --libc with --root judges the file; an arch alias works; a bad --api-url exits 2', async () => {
-    const libc = put(work, 'rel/libc.so.6', libcElf('2.36', null));
+    const libc = put(work(), 'rel/libc.so.6', libcElf('2.36', null));
     const r = await runCli(['releases', '1.4.5', '--api-url', gh.apiUrl, '--libc', libc, '--root', '/', '--json'], {
       env,
     });

@@ -16,6 +16,8 @@ export interface Sandbox {
   configDir: string;
   env: NodeJS.ProcessEnv;
   run(args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult>;
+  /** `schedule add <job> <when...> --config-dir <configDir>`: the job's schedule, with this config dir. */
+  add(job: string, when: string[], env?: NodeJS.ProcessEnv): Promise<CliResult>;
   addJob(name: string): void;
   state<T = StubState>(stub: 'midclt' | 'systemctl' | 'crontab'): T;
   /** Forgets the calls a stand-in refused, after a test provoked them on purpose. */
@@ -66,6 +68,7 @@ export function makeSandbox(o: { truenas?: boolean; systemd?: boolean } = {}): S
     configDir,
     env,
     run: (args, extra) => runCli(args, { env: { ...env, ...extra } }),
+    add: (job, when, extra) => sb.run(['schedule', 'add', job, ...when, '--config-dir', configDir], extra),
     addJob(name) {
       mkdirSync(path.join(configDir, 'backups', name), { recursive: true });
       writeFileSync(path.join(configDir, 'backups', name, 'config.yaml'), 'repository: /srv/repo\nsources: [/etc]\n');

@@ -29,17 +29,7 @@ beforeAll(() => {
 });
 
 test('root: /etc/cron.d/borg-provision-JOB, mode 0644, SHELL, PATH, user field; remove leaves nothing', async () => {
-  const r = await sb.run([
-    'schedule',
-    'add',
-    'nas',
-    '--cron',
-    '15 3 * * 6',
-    '--random-delay',
-    '90s',
-    '--config-dir',
-    sb.configDir,
-  ]);
+  const r = await sb.add('nas', ['--cron', '15 3 * * 6', '--random-delay', '90s']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const file = path.join(cronD(), 'borg-provision-nas');
@@ -56,7 +46,7 @@ test('root: /etc/cron.d/borg-provision-JOB, mode 0644, SHELL, PATH, user field; 
   const list = await sb.run(['schedule', 'list']);
   expect(list.stdout).toMatch(/\nnas +cron +weekly Sat 03:15 \(\+ up to 90s at random\) +\S+ +yes\n$/);
   // Added again with another schedule: the same file, rewritten.
-  expect((await sb.run(['schedule', 'add', 'nas', '--daily', '00:00', '--config-dir', sb.configDir])).code).toBe(0);
+  expect((await sb.add('nas', ['--daily', '00:00'])).code).toBe(0);
   expect(filesUnder(cronD())).toEqual(['borg-provision-nas']);
   expect(readFileSync(file, 'utf8')).toContain(`\n0 0 * * * root ${scheduled()}\n`);
   const rm = await sb.run(['schedule', 'remove', 'nas']);
@@ -99,21 +89,8 @@ test('one job, one scheduler: adding it via cron while systemd has it is refused
   const withSystemd = makeSandbox({ systemd: true });
   try {
     withSystemd.addJob('nas');
-    expect(
-      (await withSystemd.run(['schedule', 'add', 'nas', '--daily', '01:00', '--config-dir', withSystemd.configDir]))
-        .code,
-    ).toBe(0);
-    const r = await withSystemd.run([
-      'schedule',
-      'add',
-      'nas',
-      '--daily',
-      '01:00',
-      '--via',
-      'cron',
-      '--config-dir',
-      withSystemd.configDir,
-    ]);
+    expect((await withSystemd.add('nas', ['--daily', '01:00'])).code).toBe(0);
+    const r = await withSystemd.add('nas', ['--daily', '01:00', '--via', 'cron']);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe("borg-provision: error: job 'nas' is already scheduled via systemd");
     expect(filesUnder(path.join(withSystemd.root, 'etc', 'cron.d'))).toEqual([]);
@@ -131,7 +108,7 @@ describe('the executable a schedule would run', () => {
   });
 
   async function refused(self: string): Promise<CliResult> {
-    const r = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir], {
+    const r = await sb.add('nas', ['--daily', '02:30'], {
       BORG_PROVISION_SELF: self,
     });
     expect(filesUnder(cronD())).toEqual([]);
@@ -173,7 +150,7 @@ describe('the executable a schedule would run', () => {
     });
     // The job lives under --config-dir only; without it the default config dir has no such job.
     expect(r.code).toBe(2);
-    const ok = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir], {
+    const ok = await sb.add('nas', ['--daily', '02:30'], {
       BORG_PROVISION_SELF: process.execPath,
     });
     expect(ok.code).toBe(0);

@@ -40,17 +40,7 @@ function calendar(spec: string): string {
 }
 
 test('root: units in /etc/systemd/system pass systemd-analyze verify; daemon-reload, enable --now', async () => {
-  const r = await sb.run([
-    'schedule',
-    'add',
-    'nas',
-    '--daily',
-    '02:30',
-    '--random-delay',
-    '10m',
-    '--config-dir',
-    sb.configDir,
-  ]);
+  const r = await sb.add('nas', ['--daily', '02:30', '--random-delay', '10m']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toContain('scheduled nas via systemd: daily 02:30 (+ up to 10m at random)');
@@ -90,23 +80,9 @@ test('root: units in /etc/systemd/system pass systemd-analyze verify; daemon-rel
   expect(sb.state('systemctl').calls).toEqual([['daemon-reload'], ['enable', '--now', 'borg-provision-nas.timer']]);
 
   // Again, unchanged: no reload, enable --now only (turns it back on if someone disabled it).
-  expect(
-    (
-      await sb.run([
-        'schedule',
-        'add',
-        'nas',
-        '--daily',
-        '02:30',
-        '--random-delay',
-        '10m',
-        '--config-dir',
-        sb.configDir,
-      ])
-    ).code,
-  ).toBe(0);
+  expect((await sb.add('nas', ['--daily', '02:30', '--random-delay', '10m'])).code).toBe(0);
   // Changed: the timer rewritten in place, reloaded.
-  expect((await sb.run(['schedule', 'add', 'nas', '--hourly', '--config-dir', sb.configDir])).code).toBe(0);
+  expect((await sb.add('nas', ['--hourly'])).code).toBe(0);
   expect(readFileSync(path.join(dir, 'borg-provision-nas.timer'), 'utf8')).toContain('\nOnCalendar=*-*-* *:00:00\n');
   expect(sb.state('systemctl').calls.slice(2)).toEqual([
     ['enable', '--now', 'borg-provision-nas.timer'],
@@ -142,18 +118,7 @@ test('root: units in /etc/systemd/system pass systemd-analyze verify; daemon-rel
 });
 
 test('user: units in ~/.config/systemd/user, verified with systemd-analyze --user, systemctl --user', async () => {
-  const r = await sb.run([
-    'schedule',
-    'add',
-    'nas',
-    '--weekly',
-    'mon',
-    '07:05',
-    '--via',
-    'systemd-user',
-    '--config-dir',
-    sb.configDir,
-  ]);
+  const r = await sb.add('nas', ['--weekly', 'mon', '07:05', '--via', 'systemd-user']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const dir = path.join(sb.home, '.config', 'systemd', 'user');
@@ -204,10 +169,10 @@ test('--dry-run prints both units whole and the systemctl calls, and writes noth
 
 test('a failing systemctl puts the previous units back (exit 6)', async () => {
   const dir = path.join(sb.root, 'etc', 'systemd', 'system');
-  expect((await sb.run(['schedule', 'add', 'nas', '--daily', '01:00', '--config-dir', sb.configDir])).code).toBe(0);
+  expect((await sb.add('nas', ['--daily', '01:00'])).code).toBe(0);
   const before = filesUnder(dir).map((f) => readFileSync(path.join(dir, f), 'utf8'));
   // A systemctl that fails every call (its unit directory unset makes the stand-in refuse).
-  const r = await sb.run(['schedule', 'add', 'nas', '--daily', '05:00', '--config-dir', sb.configDir], {
+  const r = await sb.add('nas', ['--daily', '05:00'], {
     SYSTEMCTL_UNIT_DIR: '',
   });
   expect(r.code).toBe(6);
@@ -221,7 +186,7 @@ test('a failing systemctl puts the previous units back (exit 6)', async () => {
 });
 
 test('cron semantics kept: day-of-month OR day-of-week becomes two OnCalendar lines', async () => {
-  const r = await sb.run(['schedule', 'add', 'nas', '--cron', '30 4 1,15 * sun', '--config-dir', sb.configDir]);
+  const r = await sb.add('nas', ['--cron', '30 4 1,15 * sun']);
   expect(r.code).toBe(0);
   const dir = path.join(sb.root, 'etc', 'systemd', 'system');
   const timer = readFileSync(path.join(dir, 'borg-provision-nas.timer'), 'utf8');

@@ -30,7 +30,7 @@ const jobs = (): CronJob[] => (sb.state<StubState>('midclt').jobs ?? []) as unkn
 const methods = (): string[] => sb.state('midclt').calls.map((c) => String(c[0]));
 
 test('add registers one middleware cron job, found by its description; add again updates it in place', async () => {
-  const add = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir]);
+  const add = await sb.add('nas', ['--daily', '02:30']);
   expect(add.stderr).toBe('');
   expect(add.code).toBe(0);
   expect(add.stdout).toContain('scheduled nas via truenas: daily 02:30');
@@ -49,18 +49,7 @@ test('add registers one middleware cron job, found by its description; add again
   expect(methods()).toEqual(['cronjob.query', 'cronjob.create']);
   expect(sb.state('midclt').calls[0]).toEqual(['cronjob.query', [['description', '=', 'borg-provision: nas']]]);
 
-  const again = await sb.run([
-    'schedule',
-    'add',
-    'nas',
-    '--weekly',
-    'sun',
-    '04:15',
-    '--random-delay',
-    '10m',
-    '--config-dir',
-    sb.configDir,
-  ]);
+  const again = await sb.add('nas', ['--weekly', 'sun', '04:15', '--random-delay', '10m']);
   expect(again.code).toBe(0);
   expect(jobs()).toHaveLength(1);
   expect(jobs()[0].schedule).toEqual({ minute: '15', hour: '4', dom: '*', month: '*', dow: '0' });
@@ -78,26 +67,13 @@ test('add registers one middleware cron job, found by its description; add again
   ]);
 
   // The same schedule once more changes nothing: no update call.
-  const same = await sb.run([
-    'schedule',
-    'add',
-    'nas',
-    '--weekly',
-    'sun',
-    '04:15',
-    '--random-delay',
-    '10m',
-    '--config-dir',
-    sb.configDir,
-  ]);
+  const same = await sb.add('nas', ['--weekly', 'sun', '04:15', '--random-delay', '10m']);
   expect(same.code).toBe(0);
   expect(methods().slice(4)).toEqual(['cronjob.query']);
 });
 
 test('list shows job, how, when, next run and enabled; remove deletes by id and leaves nothing', async () => {
-  expect(
-    (await sb.run(['schedule', 'add', 'nas', '--cron', '0 */6 * * mon-fri', '--config-dir', sb.configDir])).code,
-  ).toBe(0);
+  expect((await sb.add('nas', ['--cron', '0 */6 * * mon-fri'])).code).toBe(0);
   const list = await sb.run(['schedule', 'list', '--json']);
   expect(list.code).toBe(0);
   const { schedules } = jsonOf<{
@@ -148,7 +124,7 @@ test('a cron job made by hand for the same job is folded into ours, never duplic
     })),
   };
   require('node:fs').writeFileSync(sb.env.MIDCLT_STATE as string, JSON.stringify(seed));
-  expect((await sb.run(['schedule', 'add', 'nas', '--hourly', '--config-dir', sb.configDir])).code).toBe(0);
+  expect((await sb.add('nas', ['--hourly'])).code).toBe(0);
   expect(jobs()).toHaveLength(1);
   expect(jobs()[0]).toMatchObject({ id: 1, enabled: true, schedule: { minute: '0', hour: '*' } });
 });
@@ -205,28 +181,28 @@ test('the stand-in refuses what the middleware refuses (so a wrong payload fails
 });
 
 test('bad input: unknown job, bad time, each one clear line, exit 2, nothing registered', async () => {
-  const unknown = await sb.run(['schedule', 'add', 'nope', '--daily', '02:30', '--config-dir', sb.configDir]);
+  const unknown = await sb.add('nope', ['--daily', '02:30']);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr.split('\n')[0]).toBe(`borg-provision: error: no backup job 'nope' in ${sb.configDir}/backups`);
-  const badTime = await sb.run(['schedule', 'add', 'nas', '--daily', '24:00', '--config-dir', sb.configDir]);
+  const badTime = await sb.add('nas', ['--daily', '24:00']);
   expect(badTime.code).toBe(2);
   expect(badTime.stderr.split('\n')[0]).toBe("borg-provision: error: bad time '24:00' for --daily");
   const badName = await sb.run(['schedule', 'add', '../x', '--daily', '02:30']);
   expect(badName.code).toBe(2);
   expect(badName.stderr).toMatch(/^borg-provision: error: bad job name '\.\.\/x'\n/);
-  const noSchedule = await sb.run(['schedule', 'add', 'nas', '--config-dir', sb.configDir]);
+  const noSchedule = await sb.add('nas', []);
   expect(noSchedule.code).toBe(2);
   expect(noSchedule.stderr).toMatch(
     /^borg-provision: error: no schedule given\nborg-provision: hint: give exactly one of/,
   );
-  const two = await sb.run(['schedule', 'add', 'nas', '--hourly', '--daily', '01:00', '--config-dir', sb.configDir]);
+  const two = await sb.add('nas', ['--hourly', '--daily', '01:00']);
   expect(two.code).toBe(2);
   expect(jobs()).toEqual([]);
   expect(sb.state('midclt').calls).toEqual([]);
 });
 
 test('--via cron on TrueNAS works but warns that an upgrade drops it', async () => {
-  const r = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--via', 'cron', '--config-dir', sb.configDir]);
+  const r = await sb.add('nas', ['--daily', '02:30', '--via', 'cron']);
   expect(r.code).toBe(0);
   expect(r.stderr).toBe(
     'borg-provision: warning: on TrueNAS an upgrade rebuilds /etc and drops this cron schedule: ' +
@@ -234,7 +210,7 @@ test('--via cron on TrueNAS works but warns that an upgrade drops it', async () 
   );
   expect(jobs()).toEqual([]);
   // And now that cron has it, the middleware may not get it too.
-  const twice = await sb.run(['schedule', 'add', 'nas', '--daily', '02:30', '--config-dir', sb.configDir]);
+  const twice = await sb.add('nas', ['--daily', '02:30']);
   expect(twice.code).toBe(2);
   expect(twice.stderr.split('\n')[0]).toBe("borg-provision: error: job 'nas' is already scheduled via cron");
   expect(jobs()).toEqual([]);
@@ -244,17 +220,7 @@ test('--via truenas on a machine that is not TrueNAS: exit 3, nothing called', a
   const plain = makeSandbox();
   try {
     plain.addJob('nas');
-    const r = await plain.run([
-      'schedule',
-      'add',
-      'nas',
-      '--daily',
-      '02:30',
-      '--via',
-      'truenas',
-      '--config-dir',
-      plain.configDir,
-    ]);
+    const r = await plain.add('nas', ['--daily', '02:30', '--via', 'truenas']);
     expect(r.code).toBe(3);
     expect(r.stderr.split('\n')[0]).toBe(
       'borg-provision: error: this machine is not TrueNAS (no /etc/version and /data/manifest.json)',
