@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { jsonOf, runCli } from '../helpers/cli';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { addSizedReleases, KiB, NAME, sha, tagOf } from '../helpers/sized-releases';
+import { sha } from '../helpers/loopback-net';
+import { addSizedReleases, KiB, NAME, tagOf } from '../helpers/sized-releases';
 
 jest.setTimeout(240000);
 

@@ -9,19 +9,13 @@ import * as path from 'node:path';
 import { download, downloadWithSignature } from '../../src/fetch';
 import { getRelease, selectAsset } from '../../src/releases';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { addSizedReleases, NAME, sha, SIZES, tagOf } from '../helpers/sized-releases';
+import { addSizedReleases, NAME, SIZES, tagOf } from '../helpers/sized-releases';
+import { loopbackNet, sha } from '../helpers/loopback-net';
 
 jest.setTimeout(240000);
 
 const TRIES = 3;
-const net = {
-  minBackoffMs: 5,
-  maxBackoffMs: 20,
-  maxRetries: 0,
-  bodyTimeoutMs: 5000,
-  headersTimeoutMs: 5000,
-  connectTimeoutMs: 2000,
-};
+const net = loopbackNet({ maxRetries: 0, bodyTimeoutMs: 5000, headersTimeoutMs: 5000, connectTimeoutMs: 2000 });
 
 describe.each([
   ['closes after each answer', true],
