@@ -11,6 +11,7 @@ import { parseBuildInfo } from '../../src/build/artifact';
 import { makePlan } from '../../src/build/plan';
 import { repoRoot } from '../helpers/cli';
 import { provisionEnv } from '../../src/build/vagrantfile';
+import { requireTool } from '../helpers/tools';
 
 const VAGRANT_DIR = path.join(repoRoot, 'vagrant');
 
@@ -18,6 +19,7 @@ const STUBS = path.join(__dirname, 'provision-stubs');
 const SCRIPT = path.join(VAGRANT_DIR, 'provision.sh');
 
 let tmp: string;
+beforeAll(() => requireTool('tar', 'tar'));
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'provision-'));
 });

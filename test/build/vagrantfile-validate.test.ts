@@ -9,6 +9,7 @@ import { DEBIAN_RELEASES } from '../../src/build/debian';
 import { writeWorkDir } from '../../src/build/orchestrate';
 import { makePlan, PROVIDERS } from '../../src/build/plan';
 import { repoRoot } from '../helpers/cli';
+import { requireTool } from '../helpers/tools';
 
 const VAGRANT_DIR = path.join(repoRoot, 'vagrant');
 
@@ -28,6 +29,10 @@ function run(
 
 let tmp: string;
 let env: NodeJS.ProcessEnv;
+beforeAll(() => {
+  requireTool('vagrant', 'vagrant');
+  requireTool('shellcheck', 'shellcheck');
+});
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'build-validate-'));
   env = {

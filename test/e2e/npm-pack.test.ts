@@ -5,10 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from '../helpers/cli';
+import { requireTool } from '../helpers/tools';
 
 jest.setTimeout(300000);
 
 let tmp: string;
+beforeAll(() => requireTool('tar', 'tar'));
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-pack-'));
 });

@@ -7,54 +7,33 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectLibc, readElfNeeds } from '../../src/target';
 import { compareDotted } from '../../src/util/dotted-version';
-import { BorgFixtures } from '../helpers/borg-fixture';
 import { binRun, jsonOf, repoRoot, runCli, type CliResult } from '../helpers/cli';
-import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { makeKeys, makeSandbox, type Keys, type Sandbox } from '../install/sandbox';
+import { ASSET, useInstallEnv } from '../helpers/install-env';
+import { requireTool } from '../helpers/tools';
 
 jest.setTimeout(180000);
 
 const EXE = path.join(repoRoot, 'dist', 'sea', `borg-provision-linux-${process.arch}`);
-const ASSET = 'borg-linux-glibc231-x86_64.tgz';
 const NODES = ['/usr/bin/node', '/bin/node', '/usr/local/bin/node'].filter((p) => fs.existsSync(p));
 
-let fx: BorgFixtures;
-let sb: Sandbox;
-let keys: Keys;
-let gh: GithubServer;
+// Not under /tmp: the runs below mount a noexec tmpfs over it.
+const env = useInstallEnv({ base: '/var/tmp' });
 let emptyFile: string;
 /** A read-only mount in every isolated run. */
 let readOnlyDir: string;
 
+beforeAll(() => {
+  requireTool('unshare', 'util-linux');
+  requireTool('mount', 'mount');
+});
 beforeAll(async () => {
   if (!fs.existsSync(EXE)) throw new Error(`${EXE} is missing: npm test builds it with npm run dist`);
   if (process.getuid?.() !== 0) throw new Error('this test needs root (unshare -m and mount), as CI runs it');
-  fx = new BorgFixtures();
-  // Not under /tmp: the runs below mount a noexec tmpfs over it.
-  sb = makeSandbox('/var/tmp');
-  keys = await makeKeys(sb.root);
-  gh = await startGithubServer();
-  for (const tag of ['1.4.1', '1.4.2']) {
-    const tgz = fx.oneDirTgz(ASSET, tag);
-    gh.addRelease(
-      tag,
-      [
-        { name: ASSET, body: fs.readFileSync(tgz) },
-        { name: `${ASSET}.asc`, body: fs.readFileSync(await keys.sign(tgz)) },
-      ],
-      { withDigest: true },
-    );
-  }
-  emptyFile = path.join(sb.root, 'no-node');
+  for (const tag of ['1.4.1', '1.4.2']) await env.publish(tag, env.fx.oneDirTgz(ASSET, tag), { withDigest: true });
+  emptyFile = path.join(env.sb.root, 'no-node');
   fs.writeFileSync(emptyFile, '');
-  readOnlyDir = path.join(sb.root, 'read-only');
+  readOnlyDir = path.join(env.sb.root, 'read-only');
   fs.mkdirSync(readOnlyDir);
-});
-afterAll(async () => {
-  await gh?.close();
-  await keys?.home.cleanup();
-  fx?.cleanup();
-  sb?.cleanup();
 });
 
 /**
@@ -71,19 +50,19 @@ function runIsolated(
     ...hide,
     'exec env -i "$@"',
   ].join(' ');
-  const env = {
-    HOME: sb.home,
-    PATH: `${sb.binDir}:/usr/bin:/bin`,
+  const kept = {
+    HOME: env.sb.home,
+    PATH: `${env.sb.binDir}:/usr/bin:/bin`,
     LOGNAME: 'root',
     USER: 'root',
     SHELL: '/bin/sh',
     ...o.env,
   };
-  const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const vars = Object.entries(kept).map(([k, v]) => `${k}=${v}`);
   return new Promise((resolve, reject) => {
     const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...vars, ...command], {
       env: { ...process.env, EMPTY: emptyFile, RO: readOnlyDir },
-      cwd: sb.root,
+      cwd: env.sb.root,
     });
     let stdout = '';
     let stderr = '';
@@ -99,7 +78,7 @@ function runIsolated(
 }
 
 const sea = (args: string[], env?: Record<string, string>): Promise<CliResult> => runIsolated([EXE, ...args], { env });
-const places = (): string[] => ['--prefix', sb.prefix, '--bin-dir', sb.binDir];
+const places = (): string[] => ['--prefix', env.sb.prefix, '--bin-dir', env.sb.binDir];
 const ok = (r: CliResult): CliResult => {
   if (r.code !== 0) throw new Error(`exit ${r.code}:\n${r.stdout}\n${r.stderr}`);
   return r;
@@ -158,35 +137,37 @@ test('detect --json prints the same document as ./bin/run.js detect --json', asy
 });
 
 test('releases against the stand-in API', async () => {
-  const r = ok(await sea(['releases', '1.4.2', '--api-url', gh.apiUrl, '--json']));
+  const r = ok(await sea(['releases', '1.4.2', '--api-url', env.gh.apiUrl, '--json']));
   expect(jsonOf<{ selected: { name: string } }>(r).selected.name).toBe(ASSET);
 });
 
 test('install, list, use, uninstall with a gpg-signed build; the wrapper runs borg -V', async () => {
   const net = { BORG_PROVISION_NET: 'maxRetries=1,minBackoffMs=10,maxBackoffMs=20' };
   for (const tag of ['1.4.1', '1.4.2']) {
-    const r = ok(await sea(['install', tag, '--api-url', gh.apiUrl, ...keys.keyFlags, ...places(), '--json'], net));
+    const r = ok(await sea(['install', tag, ...env.api(), ...places(), '--json'], net));
     expect(jsonOf(r)).toMatchObject({
       action: 'installed',
       smoke: `borg.exe ${tag}`,
       verification: { status: 'good' },
     });
   }
-  const borgV = ok(await runIsolated([path.join(sb.binDir, 'borg'), '-V']));
+  const borgV = ok(await runIsolated([path.join(env.sb.binDir, 'borg'), '-V']));
   expect(borgV.stdout).toBe('borg.exe 1.4.2\n');
   const list = jsonOf<{ current: string; versions: { version: string }[] }>(
-    ok(await sea(['list', '--prefix', sb.prefix, '--json'])),
+    ok(await sea(['list', '--prefix', env.sb.prefix, '--json'])),
   );
   expect(list).toMatchObject({ current: '1.4.2', versions: [{ version: '1.4.1' }, { version: '1.4.2' }] });
   ok(await sea(['use', '1.4.1', ...places()]));
-  expect(ok(await runIsolated([path.join(sb.binDir, 'borg'), '-V'])).stdout).toBe('borg.exe 1.4.1\n');
+  expect(ok(await runIsolated([path.join(env.sb.binDir, 'borg'), '-V'])).stdout).toBe('borg.exe 1.4.1\n');
   ok(await sea(['uninstall', '1.4.2', ...places()]));
-  const after = jsonOf<{ versions: { version: string }[] }>(ok(await sea(['list', '--prefix', sb.prefix, '--json'])));
+  const after = jsonOf<{ versions: { version: string }[] }>(
+    ok(await sea(['list', '--prefix', env.sb.prefix, '--json'])),
+  );
   expect(after.versions.map((v) => v.version)).toEqual(['1.4.1']);
 });
 
 test('self-install copies it into a bin directory; a noexec or read-only one is refused (exit 6)', async () => {
-  const bin = path.join(sb.root, 'self-bin');
+  const bin = path.join(env.sb.root, 'self-bin');
   const r = ok(await sea(['self-install', '--bin-dir', bin, '--json']));
   expect(jsonOf(r)).toMatchObject({ path: path.join(bin, 'borg-provision') });
   expect(fs.statSync(path.join(bin, 'borg-provision')).mode & 0o777).toBe(0o755);
@@ -206,19 +187,21 @@ test('self-install copies it into a bin directory; a noexec or read-only one is 
 });
 
 test('self-install from the npm package says what to do instead (exit 2)', async () => {
-  const r = await runCli(['self-install', '--bin-dir', path.join(sb.root, 'npm-bin')], { env: { HOME: sb.home } });
+  const r = await runCli(['self-install', '--bin-dir', path.join(env.sb.root, 'npm-bin')], {
+    env: { HOME: env.sb.home },
+  });
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(
     /^borg-provision: error: self-install copies the single-file executable, .*\nborg-provision: hint: /,
   );
-  expect(fs.existsSync(path.join(sb.root, 'npm-bin'))).toBe(false);
+  expect(fs.existsSync(path.join(env.sb.root, 'npm-bin'))).toBe(false);
 });
 
 test('shell completion is built into the executable: autocomplete bash writes completions naming the commands', async () => {
   const r = ok(await sea(['autocomplete', 'bash']));
   expect(r.stdout).toMatch(/borg-provision autocomplete script bash/);
   const fns = path.join(
-    sb.home,
+    env.sb.home,
     '.cache',
     'borg-provision',
     'autocomplete',
@@ -233,19 +216,19 @@ test('shell completion is built into the executable: autocomplete bash writes co
 
 test('backups from the executable: init, run, status, and the cron line it schedules runs with no node', async () => {
   // Its own HOME and PATH: the install test above left a stand-in borg in sb.binDir.
-  const home = path.join(sb.root, 'backup-home');
-  const schedRoot = path.join(sb.root, 'schedule-root');
+  const home = path.join(env.sb.root, 'backup-home');
+  const schedRoot = path.join(env.sb.root, 'schedule-root');
   fs.mkdirSync(path.join(schedRoot, 'etc', 'cron.d'), { recursive: true });
-  const src = path.join(sb.root, 'backup source');
+  const src = path.join(env.sb.root, 'backup source');
   fs.mkdirSync(src, { recursive: true });
   fs.writeFileSync(path.join(src, 'a.txt'), 'from the single executable\n');
-  const repo = path.join(sb.root, 'backup-repo');
-  const env = { HOME: home, PATH: '/usr/bin:/bin', BORG_PROVISION_SCHEDULE_ROOT: schedRoot };
-  ok(await sea(['backup', 'init', 'nas', '--repo', repo, '--source', src], env));
-  const run = jsonOf<{ jobs: { result: string }[] }>(ok(await sea(['backup', 'run', 'nas', '--json'], env)));
+  const repo = path.join(env.sb.root, 'backup-repo');
+  const jobEnv = { HOME: home, PATH: '/usr/bin:/bin', BORG_PROVISION_SCHEDULE_ROOT: schedRoot };
+  ok(await sea(['backup', 'init', 'nas', '--repo', repo, '--source', src], jobEnv));
+  const run = jsonOf<{ jobs: { result: string }[] }>(ok(await sea(['backup', 'run', 'nas', '--json'], jobEnv)));
   expect(run.jobs.map((j) => j.result)).toEqual(['success']);
-  ok(await sea(['backup', 'status', '--max-age', '1h'], env));
-  ok(await sea(['schedule', 'add', 'nas', '--daily', '02:30', '--via', 'cron'], env));
+  ok(await sea(['backup', 'status', '--max-age', '1h'], jobEnv));
+  ok(await sea(['schedule', 'add', 'nas', '--daily', '02:30', '--via', 'cron'], jobEnv));
   const cron = fs.readFileSync(path.join(schedRoot, 'etc', 'cron.d', 'borg-provision-nas'), 'utf8');
   const line = /^30 2 \* \* \* root (.*)$/m.exec(cron)?.[1] ?? '';
   // The executable alone, by its absolute path: no node, no script.
@@ -253,7 +236,7 @@ test('backups from the executable: init, run, status, and the cron line it sched
   ok(await runIsolated(['sh', '-c', line], { env: { HOME: home, PATH: '/usr/bin:/bin' } }));
   const passcommand = `cat '${path.join(home, '.config', 'borg-provision', 'backups', 'nas', 'passphrase')}'`;
   const archives = ok(
-    await runIsolated(['borg', 'list', '--short', repo], { env: { ...env, BORG_PASSCOMMAND: passcommand } }),
+    await runIsolated(['borg', 'list', '--short', repo], { env: { ...jobEnv, BORG_PASSCOMMAND: passcommand } }),
   );
   expect(archives.stdout.trim().split('\n')).toHaveLength(2);
 });

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ExitCode, NetworkError } from '../../src/errors';
 import { download } from '../../src/fetch';
+import { requireTool } from '../helpers/tools';
 
 const LISTEN_NO_ACCEPT = [
   'use Socket;',
@@ -57,6 +58,8 @@ function tryConnect(port: number, ms: number): Promise<net.Socket | null> {
     });
   });
 }
+
+beforeAll(() => requireTool('perl', 'perl-base'));
 
 describe('download: connect timeout', () => {
   let listener: { child: ChildProcess; port: number };

@@ -1,25 +1,18 @@
 // Two downloads of the same file into the same cache folder (two installs into different
 // prefixes): one fetches, the other waits on `<name>.part.lock` and then finds a cache hit.
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InterruptedError, LockedError } from '../../src/errors';
 import { download } from '../../src/fetch';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
+import { loopbackNet, sha } from '../helpers/loopback-net';
 
 const TAG = '9.9.6';
 const NAME = 'borg-linux-glibc231-x86_64.tgz';
-const net = {
-  minBackoffMs: 5,
-  maxBackoffMs: 20,
-  maxRetries: 3,
-  bodyTimeoutMs: 300,
-  headersTimeoutMs: 2000,
-  connectTimeoutMs: 2000,
-};
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const net = loopbackNet({ maxRetries: 3, bodyTimeoutMs: 300, headersTimeoutMs: 2000, connectTimeoutMs: 2000 });
 
 describe('download: one transfer per file at a time', () => {
   let gh: GithubServer;

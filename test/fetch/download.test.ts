@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,19 +6,12 @@ import { ChecksumError, InterruptedError, NetworkError } from '../../src/errors'
 import { cacheDir, download, downloadWithSignature, type ProgressEvent } from '../../src/fetch';
 import { getRelease, selectAsset } from '../../src/releases';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
+import { loopbackNet, sha } from '../helpers/loopback-net';
 
 const TAG = '9.9.9';
 const NAME = 'borg-linux-glibc231-x86_64.tgz';
 const SIZE = 256 * 1024;
-const net = {
-  minBackoffMs: 5,
-  maxBackoffMs: 20,
-  maxRetries: 2,
-  bodyTimeoutMs: 300,
-  headersTimeoutMs: 2000,
-  connectTimeoutMs: 2000,
-};
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const net = loopbackNet({ maxRetries: 2, bodyTimeoutMs: 300, headersTimeoutMs: 2000, connectTimeoutMs: 2000 });
 
 describe('download: faults, resume, cache', () => {
   let gh: GithubServer;

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Header } from 'tar';
+import { requireTool } from './tools';
 
 /**
  * ok; prints a wrong version; fails to start; takes 3 s to answer -V (to hold the install lock); or
@@ -66,6 +67,9 @@ int main(int argc, char **argv) {
 export class BorgFixtures {
   readonly dir: string;
   constructor(dir?: string) {
+    // Every fixture is a tarball made by tar around programs built by cc.
+    requireTool('tar', 'tar');
+    requireTool('cc', 'gcc');
     this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'borg-fixture-'));
   }
 

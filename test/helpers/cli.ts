@@ -1,9 +1,17 @@
 // Runs the built CLI (dist/, via bin/run.js) as a real subprocess, the way a user would.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const binRun = path.join(repoRoot, 'bin', 'run.js');
+
+/** Fails, saying what to run, when dist/ is not built (unit tests do not need it; runs of the CLI do). */
+export function requireBuild(): void {
+  if (!existsSync(path.join(repoRoot, 'dist', 'commands', 'index.js'))) {
+    throw new Error('this test runs the built CLI, and dist/ is not built: run `npm run build` first');
+  }
+}
 
 export interface CliResult {
   code: number | null;
@@ -17,15 +25,20 @@ export interface CliOptions {
   cwd?: string;
   input?: string;
   timeoutMs?: number;
+  /** Run as this user and group (the test runs as root). */
+  uid?: number;
+  gid?: number;
   /** Called once the process has started, e.g. to send it SIGINT later. */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  requireBuild();
   return new Promise((resolve, reject) => {
     // jest sets NODE_ENV=test, which makes oclif print development warnings a user never sees.
     const env = { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: '', DEBUG: '', ...opts.env };
-    const child = spawn(process.execPath, [binRun, ...args], { cwd: opts.cwd ?? repoRoot, env });
+    const { uid, gid } = opts;
+    const child = spawn(process.execPath, [binRun, ...args], { cwd: opts.cwd ?? repoRoot, env, uid, gid });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { requireTool } from './tools';
 
 export interface GpgHome {
   dir: string;
@@ -76,6 +77,8 @@ export interface GpgvResult {
 const BATCH = ['--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', ''];
 
 export async function makeGpgHome(): Promise<GpgHome> {
+  requireTool('gpg', 'gnupg');
+  requireTool('gpgconf', 'gnupg');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bp-gnupg-'));
   await fs.chmod(dir, 0o700);
   const env = { ...process.env, GNUPGHOME: dir, LC_ALL: 'C', TZ: 'UTC' };
@@ -260,6 +263,7 @@ export function transplantSubkey(host: Buffer, donor: Buffer): Buffer {
 
 /** gpgv's machine-readable verdict (`--status-fd 1`) for `sigFile` over `dataFile` with a binary keyring. */
 export function gpgvStatus(keyringFile: string, sigFile: string, dataFile: string): Promise<GpgvResult> {
+  requireTool('gpgv', 'gpgv');
   return new Promise((resolve, reject) => {
     // GNUPGHOME next to the keyring: gpgv must never look into (or create) the user's ~/.gnupg.
     const env = { ...process.env, GNUPGHOME: path.dirname(path.resolve(keyringFile)), LC_ALL: 'C', TZ: 'UTC' };

@@ -12,6 +12,7 @@ import { listInstalled, readCurrent, writeCurrent, writeManifest, type InstallMa
 import { onPath, wrapperScript } from '../../src/install/wrapper';
 import { shQuote } from '../../src/util/text';
 import { BorgFixtures, snapshotTree } from '../helpers/borg-fixture';
+import { requireTool } from '../helpers/tools';
 
 function sha256Of(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -66,7 +67,7 @@ describe('wrapper script', () => {
     fs.writeFileSync(path.join(tmp, 'odd.sh'), text);
     expect(spawnSync('sh', ['-n', path.join(tmp, 'odd.sh')]).status).toBe(0);
     expect(spawnSync('sh', ['-n', f]).status).toBe(0);
-    const sc = spawnSync('shellcheck', ['-s', 'sh', f], { encoding: 'utf8' });
+    const sc = spawnSync(requireTool('shellcheck', 'shellcheck'), ['-s', 'sh', f], { encoding: 'utf8' });
     expect(sc.stdout + sc.stderr).toBe('');
     expect(sc.status).toBe(0);
     expect(text).toContain(`prefix=${shQuote("/a b/it's $HOME `x`")}`);

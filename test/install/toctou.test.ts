@@ -12,46 +12,33 @@ import { install, type InstallOptions } from '../../src/install';
 import { resolveTargetFromFlags } from '../../src/cli/target-flags';
 import type { Target } from '../../src/target';
 import { loadSigningKey, type SigningKey } from '../../src/verify';
-import { BorgFixtures } from '../helpers/borg-fixture';
-import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { makeKeys, makeSandbox, placeAs, type Keys, type Sandbox } from './sandbox';
+import { placeAs } from '../helpers/install-sandbox';
+import { ASSET, useInstallEnv } from '../helpers/install-env';
 
 jest.setTimeout(120000);
 
-const ASSET = 'borg-linux-glibc231-x86_64.tgz';
-let fx: BorgFixtures;
-let sb: Sandbox;
-let keys: Keys;
-let gh: GithubServer;
+const env = useInstallEnv();
 let target: Target;
 let key: SigningKey;
 const savedEnv = { ...process.env };
 let n = 0;
 
 beforeAll(async () => {
-  fx = new BorgFixtures();
-  sb = makeSandbox();
   // In-process: the cache and config directories come from process.env; never the real user's.
-  Object.assign(process.env, sb.env);
-  keys = await makeKeys(sb.root);
+  Object.assign(process.env, env.sb.env);
   target = await resolveTargetFromFlags({});
-  key = await loadSigningKey({ keyFile: keys.mirrorFile, fingerprint: keys.mirror.primary });
-  gh = await startGithubServer();
-  const first = await install(opts({ version: '1.4.1', from: await signedRelease(fx.oneDirTgz(ASSET, '1.4.1')) }));
+  key = await loadSigningKey({ keyFile: env.keys.mirrorFile, fingerprint: env.keys.mirror.primary });
+  const first = await install(opts({ version: '1.4.1', from: await signedRelease(env.fx.oneDirTgz(ASSET, '1.4.1')) }));
   expect(first.action).toBe('installed');
 });
-afterAll(async () => {
+afterAll(() => {
   process.env = savedEnv;
-  await gh.close();
-  await keys.home.cleanup();
-  fx.cleanup();
-  sb.cleanup();
 });
 
 function opts(o: Partial<InstallOptions>): InstallOptions {
   return {
-    prefix: sb.prefix,
-    binDir: sb.binDir,
+    prefix: env.sb.prefix,
+    binDir: env.sb.binDir,
     target,
     key,
     ...o,
@@ -59,21 +46,21 @@ function opts(o: Partial<InstallOptions>): InstallOptions {
 }
 
 async function signedRelease(file: string): Promise<string> {
-  const dest = placeAs(file, path.join(sb.root, 'assets', `r${++n}`), ASSET);
-  await keys.sign(dest);
+  const dest = placeAs(file, path.join(env.sb.root, 'assets', `r${++n}`), ASSET);
+  await env.keys.sign(dest);
   return dest;
 }
 
 /** A build of `version` that would pass every other check, with a file the real one lacks. */
 function impostor(name: string, version: string): string {
-  return fx.oneDirTgz(name, version, 'ok', (dir) =>
+  return env.fx.oneDirTgz(name, version, 'ok', (dir) =>
     fs.writeFileSync(path.join(dir, 'IMPOSTOR'), 'not what was signed\n'),
   );
 }
 
 /** Runs the install with the archive replaced after verification; expects exit 5 and no change. */
 async function expectSwapRefused(o: Partial<InstallOptions>, swapIn: string): Promise<void> {
-  const before = sb.snapshot();
+  const before = env.sb.snapshot();
   let swapped: string | null = null;
   const err = await install(
     opts({
@@ -90,34 +77,29 @@ async function expectSwapRefused(o: Partial<InstallOptions>, swapIn: string): Pr
   expect((err as Error).message).toMatch(
     /changed after it was verified \(SHA-256 \w{16}… unpacked, \w{16}… verified\); nothing was installed/,
   );
-  expect(sb.snapshot()).toEqual(before); // no staging left, nothing activated
-  expect(execFileSync(path.join(sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.1\n');
+  expect(env.sb.snapshot()).toEqual(before); // no staging left, nothing activated
+  expect(execFileSync(path.join(env.sb.binDir, 'borg'), ['-V'], { encoding: 'utf8' })).toBe('borg.exe 1.4.1\n');
 }
 
 test('--from a signed archive swapped after verification: refused', async () => {
-  const from = await signedRelease(fx.oneDirTgz(ASSET, '1.4.2'));
+  const from = await signedRelease(env.fx.oneDirTgz(ASSET, '1.4.2'));
   await expectSwapRefused({ version: '1.4.2', from }, impostor('impostor-1.4.2.tgz', '1.4.2'));
 });
 
 test('--from a build artifact swapped after its manifest check: refused', async () => {
-  const from = fx.buildArtifact('1.5.0');
+  const from = env.fx.buildArtifact('1.5.0');
   await expectSwapRefused({ from }, impostor('impostor-1.5.0.tgz', '1.5.0'));
 });
 
 test('a downloaded archive swapped in the cache after verification: refused', async () => {
-  const tgz = fx.oneDirTgz(ASSET, '1.4.4');
-  const asc = await keys.sign(tgz);
-  gh.addRelease('1.4.4', [
-    { name: ASSET, body: fs.readFileSync(tgz) },
-    { name: `${ASSET}.asc`, body: fs.readFileSync(asc) },
-  ]);
-  await expectSwapRefused({ version: '1.4.4', apiUrl: gh.apiUrl }, impostor('impostor-1.4.4.tgz', '1.4.4'));
+  await env.publish('1.4.4', env.fx.oneDirTgz(ASSET, '1.4.4'));
+  await expectSwapRefused({ version: '1.4.4', apiUrl: env.gh.apiUrl }, impostor('impostor-1.4.4.tgz', '1.4.4'));
 });
 
 test('without a swap the same archive installs (the seam itself changes nothing)', async () => {
-  const from = await signedRelease(fx.oneDirTgz(ASSET, '1.4.2'));
+  const from = await signedRelease(env.fx.oneDirTgz(ASSET, '1.4.2'));
   const r = await install(opts({ version: '1.4.2', from, afterVerify: async () => undefined }));
   expect(r).toMatchObject({ action: 'installed', smoke: 'borg.exe 1.4.2', verification: { status: 'good' } });
   expect(r.verification!.sha256).toMatch(/^[0-9a-f]{64}$/);
-  expect(fs.existsSync(path.join(sb.prefix, 'borg-dir-1.4.2', 'IMPOSTOR'))).toBe(false);
+  expect(fs.existsSync(path.join(env.sb.prefix, 'borg-dir-1.4.2', 'IMPOSTOR'))).toBe(false);
 });

@@ -8,9 +8,11 @@ import { ArchiveError, ChecksumError, InterruptedError } from '../../src/errors'
 import { EntryGuard, normalizeEntryPath } from '../../src/install/entry-guard';
 import { refuseLinksOutside, unpackArchive } from '../../src/install/unpack';
 import { BorgFixtures } from '../helpers/borg-fixture';
+import { requireTool } from '../helpers/tools';
 
 let fx: BorgFixtures;
 let tmp: string;
+beforeAll(() => requireTool('tar', 'tar'));
 beforeAll(() => {
   fx = new BorgFixtures();
 });

@@ -1,7 +1,7 @@
 import { NetworkError, ReleaseNotFoundError } from '../../src/errors';
 import { getRelease, listReleases, nearestVersions } from '../../src/releases';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { addBorgReleases, fakeBody } from '../fixtures-data/borg-releases';
+import { addBorgReleases, fakeBody } from '../helpers/borg-releases';
 
 const net = { minBackoffMs: 5, maxBackoffMs: 20, maxRetries: 2, bodyTimeoutMs: 2000, headersTimeoutMs: 2000 };
 

@@ -1,6 +1,6 @@
 import { NoCompatibleBuildError, UsageError } from '../../src/errors';
 import { noCompatibleMessage, otherFits, requireSelected, selectAsset, type Release } from '../../src/releases';
-import { BORG_RELEASES, fakeBody } from '../fixtures-data/borg-releases';
+import { BORG_RELEASES, fakeBody } from '../helpers/borg-releases';
 
 function release(tag: string): Release {
   const f = BORG_RELEASES.find((r) => r.tag === tag)!;

@@ -6,7 +6,7 @@ import { NetworkError } from '../../src/errors';
 import { getRelease, listReleases } from '../../src/releases';
 import { mayCarryToken } from '../../src/net';
 import { startGithubServer, type GithubServer } from '../helpers/github-server';
-import { addBorgReleases } from '../fixtures-data/borg-releases';
+import { addBorgReleases } from '../helpers/borg-releases';
 
 const net = { minBackoffMs: 5, maxBackoffMs: 20, maxRetries: 1, bodyTimeoutMs: 2000, headersTimeoutMs: 2000 };
 

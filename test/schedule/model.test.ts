@@ -12,7 +12,7 @@ import { describeCron, nextRuns, scheduleFrom } from '../../src/schedule/model';
 import { UsageError } from '../../src/errors';
 import { VIAS } from '../../src/schedule';
 import { VIA_OPTIONS } from '../../src/cli/schedule-flags';
-import { requireTool } from './sandbox';
+import { requireTool } from '../helpers/tools';
 
 beforeAll(() => requireTool('systemd-analyze', 'systemd'));
 

@@ -6,7 +6,7 @@ import { pathReport, type TargetReport } from '../../src/target';
 import { detectWarnings } from '../../src/cli/detect-summary';
 import { borgOnPath, defaultPrefix, installPathReports, sudoReport } from '../../src/target/host';
 import { mountOf, parseMountInfo } from '../../src/target/mounts';
-import { put, tempDir } from './root-tree';
+import { put, tempDir } from '../helpers/root-tree';
 
 // As on TrueNAS 24.04+: /tmp tmpfs noexec, /usr read-only, a dataset with a space in its name.
 const MOUNTINFO = [

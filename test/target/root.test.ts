@@ -5,7 +5,7 @@ import { BadInputError, UnsupportedTargetError } from '../../src/errors';
 import { detectTarget, findLibc, requireGlibc, readTargetLibc } from '../../src/target';
 import { resolveInRoot } from '../../src/target/root-path';
 import { buildElf } from '../helpers/elf-writer';
-import { libcElf, link, put, tempDir, truenasRoot } from './root-tree';
+import { libcElf, link, put, tempDir, truenasRoot } from '../helpers/root-tree';
 import { fittingBuildFor } from '../../src/releases';
 
 const dirs: string[] = [];

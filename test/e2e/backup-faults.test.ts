@@ -1,0 +1,336 @@
+// Faults of a run on local repositories, each with its exit code and message, and nothing lost:
+// after each the repository passes `borg check` and (where it applies) the next run succeeds.
+// Also hooks, the ping server on loopback, borg warnings, and the `borg:` key.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { jsonOf } from '../helpers/cli';
+import { makeBackupSandbox, makeSourceTree, waitFor, writeJob, type BackupSandbox } from '../helpers/backup-sandbox';
+
+jest.setTimeout(300_000);
+
+let sb: BackupSandbox;
+let src: string;
+
+interface StepDoc {
+  step: string;
+  status: string;
+  tries: number;
+  retried: string[];
+}
+interface RunDoc {
+  jobs: {
+    job: string;
+    result: string;
+    steps: StepDoc[];
+    warnings: string[];
+    error: { kind: string; message: string } | null;
+    log: string | null;
+  }[];
+  error?: { kind: string; exitCode: number; message: string };
+}
+
+beforeAll(() => {
+  sb = makeBackupSandbox('faults');
+  src = path.join(sb.root, 'src');
+  makeSourceTree(src);
+});
+afterAll(() => sb.cleanup());
+
+/** A job on a fresh local repository (made with real borg init), with `extra` config lines. */
+function job(name: string, extra = '', sources = [src]): { repo: string; dir: string } {
+  const repo = path.join(sb.root, 'repos', name);
+  const dir = writeJob(
+    sb,
+    name,
+    `sources:\n${sources.map((s) => `  - "${s}"\n`).join('')}` +
+      `repository: "${repo}"\nlock_wait: 1\nretry_wait: 1\n${extra}`,
+  );
+  fs.mkdirSync(path.dirname(repo), { recursive: true });
+  const init = sb.borg(name, ['init', '--encryption', 'repokey-blake2', repo]);
+  if (init.code !== 0) throw new Error(`borg init: ${init.stderr}`);
+  return { repo, dir };
+}
+
+function archives(name: string, repo: string): string[] {
+  return sb.borg(name, ['list', '--short', repo]).stdout.split('\n').filter(Boolean);
+}
+
+function expectCheckPasses(name: string, repo: string): void {
+  const r = sb.borg(name, ['check', repo]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+}
+
+it('a repository locked by another borg: retried, then succeeds once the lock is released', async () => {
+  const { repo } = job('locked', 'retries: 6\n');
+  // The other borg holds the lock until the test lets it go: after the runner's first try failed.
+  const release = path.join(sb.root, 'release-lock');
+  const holder = spawn('borg', ['with-lock', repo, 'sh', '-c', `while [ ! -e '${release}' ]; do sleep 0.1; done`], {
+    env: {
+      ...process.env,
+      ...sb.env,
+      BORG_PASSCOMMAND: `cat '${path.join(sb.jobDir('locked'), 'passphrase')}'`,
+      BORG_PASSPHRASE: undefined,
+    } as NodeJS.ProcessEnv,
+    stdio: 'ignore',
+  });
+  await waitFor('the other borg to hold the lock', () => fs.existsSync(path.join(repo, 'lock.exclusive')));
+  const logsBefore = new Set(sb.logs());
+  const run = sb.cli(['backup', 'run', 'locked', '--json']);
+  const log = await waitFor('the run log', () => sb.logs().find((l) => !logsBefore.has(l)));
+  await waitFor('the first try to fail', () => /create: try 1 of 7 failed/.test(fs.readFileSync(log, 'utf8')));
+  fs.writeFileSync(release, '');
+  const r = await run;
+  await new Promise((res) => (holder.exitCode === null ? holder.once('exit', res) : res(null)));
+  expect(r.code).toBe(0);
+  const create = jsonOf<RunDoc>(r).jobs[0].steps[0];
+  expect(create).toMatchObject({ step: 'create', status: 'ok' });
+  expect(create.tries).toBeGreaterThanOrEqual(2);
+  expect(create.retried[0]).toBe('the repository is locked by another borg (lock timeout)');
+  expect(archives('locked', repo)).toHaveLength(1);
+  expectCheckPasses('locked', repo);
+});
+
+it('a wrong passphrase is not retried: exit 7 after one try', async () => {
+  const { repo, dir } = job('wrongpass', 'retries: 3\n');
+  fs.writeFileSync(path.join(dir, 'passphrase'), 'not the passphrase\n', { mode: 0o600 });
+  const r = await sb.cli(['backup', 'run', 'wrongpass', '--json']);
+  expect(r.code).toBe(7);
+  expect(r.stderr).toMatch(/^borg-provision: error: wrongpass: create failed: wrong passphrase$/m);
+  expect(r.stderr).toMatch(/^borg-provision: hint: check the job's passphrase file$/m);
+  const doc = jsonOf<RunDoc>(r);
+  expect(doc.jobs[0].steps.at(-1)).toMatchObject({ step: 'create', status: 'failed', tries: 1 });
+  const log = fs.readFileSync(doc.jobs[0].log!, 'utf8');
+  expect(log).not.toMatch(/try 2 of/);
+  fs.writeFileSync(path.join(dir, 'passphrase'), 'correct horse battery staple\n', { mode: 0o600 });
+  expectCheckPasses('wrongpass', repo);
+  expect(archives('wrongpass', repo)).toEqual([]);
+});
+
+it('a missing source: exit 7 naming it, borg not started, no archive, the fail hook and ping fire', async () => {
+  const pings: { path: string; body: string }[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      pings.push({ path: req.url ?? '', body });
+      res.end('OK');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const missing = path.join(sb.root, 'not there');
+  const marker = path.join(sb.root, 'on-error-ran');
+  const { repo } = job(
+    'nosource',
+    `retries: 3\nping_url: http://127.0.0.1:${port}/ping/abc-123\n` +
+      `hooks:\n  on_error:\n    - 'echo "$BORG_PROVISION_ERROR" > "${marker}"'\n`,
+    [src, missing],
+  );
+  try {
+    const r = await sb.cli(['backup', 'run', 'nosource']);
+    expect(r.code).toBe(7);
+    expect(r.stderr).toContain(
+      `borg-provision: error: nosource: create failed: source ${missing} does not exist; no archive was made`,
+    );
+    expect(fs.readFileSync(marker, 'utf8')).toContain('does not exist');
+    expect(pings.map((p) => p.path)).toEqual(['/ping/abc-123/start', '/ping/abc-123/fail']);
+    // The fail ping carries the log's tail, which says what was missing.
+    expect(pings[1].body).toContain(`create: source missing: ${missing}`);
+    expect(archives('nosource', repo)).toEqual([]);
+    // And a good run pings start and success.
+    pings.length = 0;
+    fs.mkdirSync(missing);
+    const ok = await sb.cli(['backup', 'run', 'nosource']);
+    expect(ok.code).toBe(0);
+    expect(pings.map((p) => p.path)).toEqual(['/ping/abc-123/start', '/ping/abc-123']);
+    expectCheckPasses('nosource', repo);
+  } finally {
+    server.close();
+  }
+});
+
+it('hooks run in order with the job variables and no passphrase; a failing before hook stops the run', async () => {
+  const trace = path.join(sb.root, 'hook-trace');
+  const { repo } = job(
+    'hooked',
+    `hooks:\n  before:\n    - 'echo "before $BORG_REPO ${'$'}{BORG_PASSPHRASE:-none}" >> "${trace}"'\n` +
+      `  after:\n    - 'echo after >> "${trace}"'\n`,
+  );
+  const r = await sb.cli(['backup', 'run', 'hooked', '--json']);
+  expect(r.code).toBe(0);
+  expect(fs.readFileSync(trace, 'utf8')).toBe(`before ${repo} none\nafter\n`);
+  expect(jsonOf<RunDoc>(r).jobs[0].steps.map((s) => s.step)).toEqual([
+    'before hooks',
+    'create',
+    'prune',
+    'compact',
+    'after hooks',
+  ]);
+  const cfg = path.join(sb.jobDir('hooked'), 'config.yaml');
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace(/before:\n {4}- .*\n/, "before:\n    - 'exit 4'\n"), {
+    mode: 0o600,
+  });
+  const bad = await sb.cli(['backup', 'run', 'hooked']);
+  expect(bad.code).toBe(7);
+  expect(bad.stderr).toMatch(/^borg-provision: error: hooked: before hook `exit 4` exited 4$/m);
+  expect(archives('hooked', repo)).toHaveLength(1);
+});
+
+it('a borg warning (exit 1) is a warning; --fail-on-warning makes it exit 7', async () => {
+  // `borg:` names a wrapper (as install's is); this one hands borg create one path that is gone.
+  const wrapper = path.join(sb.root, 'borg-wrapper');
+  fs.writeFileSync(
+    wrapper,
+    `#!/bin/sh\nif [ "$1" = create ]; then exec borg "$@" "${path.join(sb.root, 'vanished')}"; fi\nexec borg "$@"\n`,
+    { mode: 0o755 },
+  );
+  // Microseconds in the name: the two runs below may start within one second.
+  const { repo } = job('warned', `borg: "${wrapper}"\narchive_name: '{now:%Y-%m-%dT%H:%M:%S.%f}'\n`);
+  const r = await sb.cli(['backup', 'run', 'warned', '--json']);
+  expect(r.code).toBe(0);
+  const doc = jsonOf<RunDoc>(r).jobs[0];
+  expect(doc.result).toBe('warning');
+  expect(doc.steps[0].status).toBe('warning');
+  expect(r.stderr).toMatch(/^borg-provision: warning: warned: create: .*vanished.*No such file or directory/m);
+  const strict = await sb.cli(['backup', 'run', 'warned', '--fail-on-warning']);
+  expect(strict.code).toBe(7);
+  expect(strict.stderr).toMatch(/borg warned and --fail-on-warning is set/);
+  expectCheckPasses('warned', repo);
+});
+
+it('a typo in a key: exit 2 with file, line and key; nothing runs, no log, no state', async () => {
+  const repo = path.join(sb.root, 'repos', 'typo');
+  writeJob(sb, 'typo', `sources: ["${src}"]\nrepository: "${repo}"\nretension:\n  keep_daily: 7\n`);
+  const logsBefore = sb.logs().length;
+  const r = await sb.cli(['backup', 'run', 'typo']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe(
+    `borg-provision: error: ${path.join(sb.jobDir('typo'), 'config.yaml')}:3: unknown key 'retension'\n` +
+      "borg-provision: hint: did you mean 'retention'? (config.yaml keys: sources, repository, archive_name, " +
+      'compression, exclude_patterns, one_file_system, create_options, prune_options, retention, compact, checks, ' +
+      'retries, retry_wait, lock_wait, hooks, ping_url, borg)\n',
+  );
+  expect(sb.logs()).toHaveLength(logsBefore);
+  expect(fs.existsSync(repo)).toBe(false);
+  expect(fs.existsSync(path.join(sb.home, '.local', 'state', 'borg-provision', 'state', 'typo.json'))).toBe(false);
+});
+
+it('secrets readable by others (0644), a config others may write, an open job dir: refused, exit 2', async () => {
+  const { repo, dir } = job('loose');
+  fs.chmodSync(path.join(dir, 'passphrase'), 0o644);
+  const r = await sb.cli(['backup', 'run', 'loose']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe(
+    `borg-provision: error: secret ${path.join(dir, 'passphrase')} is readable by other users (mode 0644)\n` +
+      `borg-provision: hint: chmod 600 ${path.join(dir, 'passphrase')}\n`,
+  );
+  fs.chmodSync(path.join(dir, 'passphrase'), 0o600);
+  fs.chmodSync(path.join(dir, 'config.yaml'), 0o666);
+  const w = await sb.cli(['backup', 'shell', 'loose']);
+  expect(w.code).toBe(2);
+  expect(w.stderr).toMatch(/config\.yaml is writable by other users \(mode 0666\); its hooks run as shell commands/);
+  fs.chmodSync(path.join(dir, 'config.yaml'), 0o600);
+  fs.chmodSync(dir, 0o755);
+  const d = await sb.cli(['backup', 'borg', 'loose', '--', 'list']);
+  expect(d.code).toBe(2);
+  expect(d.stderr).toMatch(/job directory .* is open to other users \(mode 0755\)/);
+  fs.chmodSync(dir, 0o700);
+  expect(archives('loose', repo)).toEqual([]);
+});
+
+it('a repository on a full tmpfs: exit 7 "disk is full", not retried, the repository still checks', async () => {
+  const mnt = path.join(sb.root, 'small');
+  fs.mkdirSync(mnt);
+  const mount = spawnSyncOk('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
+  if (!mount) throw new Error('this test mounts a tmpfs: run it as root (mount -t tmpfs)');
+  try {
+    const big = path.join(sb.root, 'big-src');
+    fs.mkdirSync(big);
+    makeSourceTree(big, 12);
+    const repo = path.join(mnt, 'repo');
+    writeJob(sb, 'full', `sources: ["${big}"]\nrepository: "${repo}"\nretries: 3\nretry_wait: 1\n`);
+    expect(sb.borg('full', ['init', '--encryption', 'repokey-blake2', repo]).code).toBe(0);
+    const r = await sb.cli(['backup', 'run', 'full', '--json']);
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/^borg-provision: error: full: create failed: the repository disk is full$/m);
+    expect(jsonOf<RunDoc>(r).jobs[0].steps.at(-1)).toMatchObject({ step: 'create', tries: 1 });
+    expectCheckPasses('full', repo);
+  } finally {
+    spawnSyncOk('umount', [mnt]);
+  }
+});
+
+describe('interrupts and concurrency (a large source, so create takes a while)', () => {
+  let repo: string;
+  beforeAll(() => {
+    const big = path.join(sb.root, 'large');
+    fs.mkdirSync(big);
+    makeSourceTree(big, 200);
+    repo = job('large', 'create_options: [--compression, none]\n', [big]).repo;
+  });
+
+  async function runUntilCreating(
+    extra: string[] = [],
+  ): Promise<{ child: () => ChildProcess; done: Promise<import('../helpers/cli').CliResult> }> {
+    let child: ChildProcess | null = null;
+    const done = sb.cli(['backup', 'run', 'large', ...extra], { onSpawn: (c) => (child = c) });
+    // borg holds the repository lock while it creates the archive.
+    await waitFor(
+      'borg create to hold the repository lock',
+      () => fs.existsSync(path.join(repo, 'lock.exclusive')),
+      120_000,
+    );
+    return { child: () => child!, done };
+  }
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s during create: exit 130, borg rolled back, the lock released',
+    async (sig) => {
+      const run = await runUntilCreating();
+      run.child().kill(sig);
+      const r = await run.done;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toMatch(
+        /^borg-provision: error: interrupted; borg was stopped and rolled back, the next run starts clean$/m,
+      );
+      expect(fs.existsSync(path.join(repo, 'lock.exclusive'))).toBe(false);
+      expect(archives('large', repo)).toEqual([]);
+      const list = jsonOf<{ jobs: { name: string; lastRun: { result: string } }[] }>(
+        await sb.cli(['backup', 'list', '--json']),
+      );
+      expect(list.jobs.find((j) => j.name === 'large')?.lastRun.result).toBe('interrupted');
+      expectCheckPasses('large', repo);
+    },
+  );
+
+  it('two runs of one job at once: the second exits 9, the first (after the interrupts) succeeds', async () => {
+    // The first run waits in a before hook until the second has been refused.
+    const release = path.join(sb.root, 'release-first');
+    const cfg = path.join(sb.jobDir('large'), 'config.yaml');
+    const original = fs.readFileSync(cfg, 'utf8');
+    const hook = `hooks:\n  before:\n    - 'while [ ! -e "${release}" ]; do sleep 0.1; done'\n`;
+    fs.writeFileSync(cfg, original + hook, { mode: 0o600 });
+    const logsBefore = new Set(sb.logs());
+    const first = sb.cli(['backup', 'run', 'large', '--json']);
+    const log = await waitFor('the first run log', () => sb.logs().find((l) => !logsBefore.has(l)));
+    await waitFor('the first run to be in its hook', () => /before hook: sh -c/.test(fs.readFileSync(log, 'utf8')));
+    const second = await sb.cli(['backup', 'run', 'large']);
+    fs.writeFileSync(release, '');
+    expect(second.code).toBe(9);
+    expect(second.stderr).toMatch(/^borg-provision: error: backup job 'large' is already running \(pid \d+\)$/m);
+    const r = await first;
+    fs.writeFileSync(cfg, original, { mode: 0o600 });
+    expect(r.code).toBe(0);
+    expect(jsonOf<RunDoc>(r).jobs[0].result).toBe('success');
+    expect(archives('large', repo)).toHaveLength(1);
+    expectCheckPasses('large', repo);
+  });
+});
+
+function spawnSyncOk(cmd: string, args: string[]): boolean {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+}
