@@ -3,6 +3,7 @@
 // BORG_PASSPHRASE inherited from the caller is removed (borg would prefer it).
 import { existsSync } from 'node:fs';
 import { shQuote } from '../util/text';
+import { JobConfigError } from '../errors';
 import type { JobConfig } from './job-config';
 
 /** Variables that would carry a passphrase into borg or let the caller's override the job's. */
@@ -31,13 +32,30 @@ export function jobVariables(job: JobConfig): Record<string, string> {
   return vars;
 }
 
+/**
+ * UserKnownHostsFile is a whitespace-separated list of %-expanded paths unless quoted: the value in
+ * double quotes with % doubled names the one file. -i cannot be escaped so (ssh checks the file
+ * before it expands %-tokens), so a job whose path holds a % is refused for ssh.
+ */
+function knownHostsOption(p: string): string {
+  return `UserKnownHostsFile="${p.replace(/%/g, '%%')}"`;
+}
+
+function assertSshSafe(job: JobConfig): void {
+  if (!/[%"]/.test(job.dir)) return;
+  throw new JobConfigError(`${job.file}: the job's path ${job.dir} holds a % or ", which ssh would misread`, {
+    hint: 'move the job to a path without them (borg-provision backup --config-dir DIR)',
+  });
+}
+
 /** The job's ssh and its options as argv words (unquoted), for BORG_RSH and for probing the server. */
 export function sshArgs(job: JobConfig): string[] {
   const words = ['ssh'];
   if (existsSync(job.secrets.sshConfig)) words.push('-F', job.secrets.sshConfig);
+  assertSshSafe(job);
   words.push('-i', job.secrets.sshKey ?? '');
   words.push('-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new');
-  words.push('-o', `UserKnownHostsFile=${job.secrets.knownHosts}`);
+  words.push('-o', knownHostsOption(job.secrets.knownHosts));
   words.push('-o', 'ConnectTimeout=30', '-o', 'ServerAliveInterval=30');
   return words;
 }

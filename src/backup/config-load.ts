@@ -87,7 +87,8 @@ export function parseJob(name: string, dir: string, file: string, text: string, 
     format,
     repository,
     remote,
-    sources: raw.sources.map((s) => path.resolve(expandPath(s, env))),
+    // Relative to the job, like the repository: not to wherever cron or systemd starts the run.
+    sources: raw.sources.map((s) => path.resolve(dir, expandPath(s, env))),
     checks,
     borg: raw.borg === null ? null : expandPath(raw.borg, env),
     secrets: {

@@ -4,7 +4,7 @@ export type { JobConfig, CheckSpec, Retention, JobSecrets, JobFormat } from './j
 export { loadJob, parseJob } from './config-load';
 export { nativeSchema, originSchema, nativeJsonSchema } from './config-schema';
 export { assertJobSecure } from './job-security';
-export { borgEnvironment, jobVariables } from './borg-env';
+export { borgEnvironment, jobVariables, sshArgs } from './borg-env';
 export { borgOf, defaultBorg } from './borg-binary';
 export { classify } from './classify';
 export type { Verdict } from './classify';

@@ -61,8 +61,9 @@ function authorizedLine(repo: string, publicKey: string): string {
 
 function initialConfig(o: InitOptions): string {
   const config = {
-    sources: o.sources,
-    repository: o.repo,
+    // As the user meant them where they typed them: a scheduled run starts elsewhere.
+    sources: o.sources.map((src) => path.resolve(src)),
+    repository: isRemoteRepository(o.repo) ? o.repo : path.resolve(o.repo),
     archive_name: '{hostname}-{now}',
     compression: 'zstd,3',
     retention: { keep_daily: 7, keep_weekly: 4, keep_monthly: 6 },

@@ -2,7 +2,7 @@
 // after hooks; on any failure the on_error hooks and the fail ping. The job's lock is held
 // throughout; the state file and the log record how it ended, interrupted runs included.
 import { jobError, type JobError } from './job-error';
-import { BackupFailedError, InterruptedError, isProvisionError, type ProvisionError } from '../errors';
+import { BackupFailedError, InterruptedError, filesystemError, isProvisionError, type ProvisionError } from '../errors';
 import { check } from './actions/check';
 import { compact } from './actions/compact';
 import { create } from './actions/create';
@@ -10,6 +10,7 @@ import { prune } from './actions/prune';
 import { borgOf } from './borg-binary';
 import { borgEnvironment } from './borg-env';
 import { loadJob } from './config-load';
+import type { JobConfig } from './job-config';
 import { runErrorHooks, runHooks } from './hooks';
 import { lockJob } from './job-lock';
 import { assertJobSecure } from './job-security';
@@ -64,7 +65,25 @@ export async function runJob(name: string, o: RunOptions = {}): Promise<JobRunRe
     };
   }
   const lock = await lockJob(name, env);
-  const log = await openRunLog(name, env);
+  try {
+    return await runLocked(name, job, borg, startedAt, o, env);
+  } finally {
+    // Whatever happened, even a log that could not be opened: the next run must not find it busy.
+    await lock.release();
+  }
+}
+
+async function runLocked(
+  name: string,
+  job: JobConfig,
+  borg: string,
+  startedAt: string,
+  o: RunOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<JobRunResult> {
+  const log = await openRunLog(name, env).catch((err) => {
+    throw filesystemError(err, 'open a run log for job', name, 'set XDG_STATE_HOME to a writable place');
+  });
   const ctx: RunContext = {
     job,
     borg,
@@ -130,11 +149,7 @@ export async function runJob(name: string, o: RunOptions = {}): Promise<JobRunRe
   state.lastRun = { result, startedAt, finishedAt, archive, error: failure?.message ?? null, log: log.file };
   if (!failure) state.lastSuccess = finishedAt;
   log.close();
-  try {
-    await writeState(name, state, env);
-  } finally {
-    await lock.release();
-  }
+  await writeState(name, state, env);
   if (interrupted) throw failure;
   return {
     job: name,

@@ -2,8 +2,11 @@
 // the CLI in the fault tests), the published JSON Schema is the zod schema's, and borg failures
 // are classified as they should be for retries.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { classify, defaultBorg, nativeJsonSchema, parseDuration, parseJob } from '../../src/backup';
+import { spawnSync } from 'node:child_process';
+import { classify, defaultBorg, nativeJsonSchema, parseDuration, parseJob, sshArgs } from '../../src/backup';
+import { requireTool } from '../helpers/tools';
 import { JobConfigError } from '../../src/errors';
 import { repoRoot } from '../helpers/cli';
 
@@ -26,6 +29,11 @@ describe('native config', () => {
   it('fills defaults and expands $VARS and ~ in sources', () => {
     const j = parse('sources: [$DATA/a, ~/b, "${DATA}/c"]\nrepository: /r\nretention: {keep_daily: 3}\n');
     expect(j.sources).toEqual(['/srv/data/a', '/home/u/b', '/srv/data/c']);
+    // A relative source is the job's, as the repository is: not the scheduler's working directory.
+    expect(parse('sources: [data, ../shared]\nrepository: repo\n')).toMatchObject({
+      sources: [`${DIR}/data`, '/cfg/backups/shared'],
+      repository: `${DIR}/repo`,
+    });
     expect(j.archiveName).toBe('{hostname}-{now}');
     expect(j.retention).toEqual({ keep_daily: 3 });
     expect(j.compact).toBe(true);
@@ -229,5 +237,30 @@ describe('the default borg', () => {
     const e = { HOME: '/home/someone' };
     expect(defaultBorg(e)).toBe('borg');
     expect(defaultBinDir(e)).toBe(path.join('/home/someone', '.local', 'bin'));
+  });
+});
+
+describe("the job's ssh options", () => {
+  it('name the known_hosts file exactly, spaces and all; a % in the job path is refused', () => {
+    requireTool('ssh', 'openssh-client');
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'my jobs ')), 'j');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'ssh_key'), 'not a key\n', { mode: 0o600 });
+    const job = parseJob('j', dir, `${dir}/config.yaml`, 'sources: [/a]\nrepository: ssh://u@h:2222/r\n', env);
+    const [ssh, ...args] = sshArgs(job);
+    // ssh -G prints the options it would use, after its own token expansion and list splitting.
+    const r = spawnSync(ssh, ['-G', ...args, 'example.invalid'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const opt = (name: string) =>
+      r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith(`${name} `))
+        .map((l) => l.slice(name.length + 1));
+    expect(opt('userknownhostsfile')).toEqual([`${dir}/known_hosts`]);
+    expect(opt('identityfile')).toContain(`${dir}/ssh_key`);
+    fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+    const odd = '/cfg/100%/j';
+    const bad = parseJob('j', odd, `${odd}/config.yaml`, 'sources: [/a]\nrepository: ssh://u@h/r\n', env);
+    expect(() => sshArgs(bad)).toThrow(JobConfigError);
   });
 });

@@ -7,6 +7,8 @@ import { JobBusyError } from '../../src/errors';
 import { lockJob } from '../../src/backup/job-lock';
 import { readState, stateFile, writeState } from '../../src/backup/job-state';
 import { logsDir, openRunLog } from '../../src/backup/run-log';
+import { runJob } from '../../src/backup';
+import { FilesystemError } from '../../src/errors';
 
 let root: string;
 let env: NodeJS.ProcessEnv;
@@ -94,4 +96,21 @@ it('state: missing or torn reads as empty; written with mode 0600', async () => 
   expect(fs.statSync(stateFile('daily', env)).mode & 0o777).toBe(0o600);
   fs.writeFileSync(stateFile('daily', env), '{"lastRun": ');
   expect(await readState('daily', env)).toEqual({ lastRun: null, lastSuccess: null, checks: {} });
+});
+
+it('a run that cannot open its log fails (exit 6) and leaves the job unlocked', async () => {
+  const configDir = path.join(root, 'config');
+  const dir = path.join(configDir, 'backups', 'daily');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(path.dirname(dir), 0o700);
+  fs.writeFileSync(path.join(dir, 'config.yaml'), 'sources: [/etc/hostname]\nrepository: /nonexistent/repo\n', {
+    mode: 0o600,
+  });
+  fs.writeFileSync(path.join(dir, 'passphrase'), 'x\n', { mode: 0o600 });
+  // The logs directory's place is taken by a file.
+  fs.mkdirSync(path.dirname(logsDir(env)), { recursive: true });
+  fs.writeFileSync(logsDir(env), 'not a directory\n');
+  await expect(runJob('daily', { configDir, env })).rejects.toThrow(FilesystemError);
+  const lock = await lockJob('daily', env);
+  await lock.release();
 });

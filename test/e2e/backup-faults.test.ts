@@ -170,12 +170,20 @@ it('hooks run in order with the job variables and no passphrase; a failing befor
     'after hooks',
   ]);
   const cfg = path.join(sb.jobDir('hooked'), 'config.yaml');
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace(/before:\n {4}- .*\n/, "before:\n    - 'exit 4'\n"), {
-    mode: 0o600,
-  });
-  const bad = await sb.cli(['backup', 'run', 'hooked']);
+  fs.writeFileSync(
+    cfg,
+    fs.readFileSync(cfg, 'utf8').replace(/before:\n {4}- .*\n/, "before:\n    - 'exit 4 # token-in-a-hook'\n"),
+    {
+      mode: 0o600,
+    },
+  );
+  const bad = await sb.cli(['backup', 'run', 'hooked', '--json']);
   expect(bad.code).toBe(7);
-  expect(bad.stderr).toMatch(/^borg-provision: error: hooked: before hook `exit 4` exited 4$/m);
+  expect(bad.stderr).toMatch(/^borg-provision: error: hooked: before hook 1 of 1 exited 4$/m);
+  // A hook is named by its place, never by its text (which may hold a token): not in the log either.
+  const log = jsonOf<RunDoc>(bad).jobs[0].log ?? '';
+  expect(fs.readFileSync(log, 'utf8')).toMatch(/before hook 1 of 1: exit 4/);
+  expect(fs.readFileSync(log, 'utf8') + bad.stdout + bad.stderr).not.toContain('token-in-a-hook');
   expect(archives('hooked', repo)).toHaveLength(1);
 });
 

@@ -4,7 +4,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SchedulerUnavailableError, UsageError } from '../../errors';
-import { defaultBinDir } from '../../install';
+import { userBinDir } from '../../util/xdg';
 import { deleteIfExists, readIfExists, writeIfChanged, type Action } from '../actions';
 import { cronCommand, shLine, splitRandomDelay, withRandomDelay } from '../command-line';
 import type { Schedule } from '../model';
@@ -33,8 +33,8 @@ export function cronDFile(
   return [
     `# Written by \`borg-provision schedule add ${job}\`; \`borg-provision schedule remove ${job}\` removes it.`,
     'SHELL=/bin/sh',
-    // The wrapper `install` puts borg in comes first, as in an interactive shell of that user.
-    `PATH=${defaultBinDir(env)}:${SYSTEM_PATH}`,
+    // The wrapper `install` puts borg in (its default bin dir) comes first, as in a login shell.
+    `PATH=${userBinDir(env)}:${SYSTEM_PATH}`,
     `${schedule.cron.text} ${user} ${commandOf(schedule, argv)}`,
     '',
   ].join('\n');
