@@ -11,6 +11,10 @@ export interface Places {
   systemUnitDir: string;
   /** The user unit directory: $XDG_CONFIG_HOME/systemd/user, else ~/.config/systemd/user. */
   userUnitDir: string;
+  /** Where Persistent=true timers keep their last run: <root>/var/lib/systemd/timers. */
+  systemTimerStamps: string;
+  /** The same for a user manager: $XDG_DATA_HOME/systemd/timers, else ~/.local/share/systemd/timers. */
+  userTimerStamps: string;
   /** <root>/etc/cron.d. */
   cronDir: string;
   isRoot: boolean;
@@ -25,8 +29,12 @@ export function placesFrom(env: NodeJS.ProcessEnv = process.env): Places {
   const home = env.HOME || os.homedir();
   const xdgConfig =
     env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
+  const xdgData =
+    env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(home, '.local', 'share');
   return {
     root,
+    systemTimerStamps: path.join(root, 'var', 'lib', 'systemd', 'timers'),
+    userTimerStamps: path.join(xdgData, 'systemd', 'timers'),
     systemUnitDir: path.join(root, 'etc', 'systemd', 'system'),
     userUnitDir: path.join(xdgConfig, 'systemd', 'user'),
     cronDir: path.join(root, 'etc', 'cron.d'),

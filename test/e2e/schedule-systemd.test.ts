@@ -2,7 +2,7 @@
 // their OnCalendar a real `systemd-analyze calendar`; systemctl is a stand-in that records calls
 // (no systemd runs as PID 1 here) and the exact sequence is asserted.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { binRun, jsonOf } from '../helpers/cli';
 import { filesUnder, makeSandbox, type Sandbox } from '../helpers/schedule-sandbox';
@@ -100,9 +100,15 @@ test('root: units in /etc/systemd/system pass systemd-analyze verify; daemon-rel
     }),
   ]);
 
+  // The timer has run once: Persistent=true keeps the time in a stamp file, which remove takes too.
+  const stamps = path.join(sb.root, 'var', 'lib', 'systemd', 'timers');
+  mkdirSync(stamps, { recursive: true });
+  writeFileSync(path.join(stamps, 'stamp-borg-provision-nas.timer'), '');
+  writeFileSync(path.join(stamps, 'stamp-other.timer'), '');
   const rm = await sb.run(['schedule', 'remove', 'nas']);
   expect(rm.code).toBe(0);
   expect(filesUnder(dir)).toEqual([]);
+  expect(filesUnder(stamps)).toEqual(['stamp-other.timer']);
   const enable = ['enable', '--now', 'borg-provision-nas.timer'];
   expect(sb.state('systemctl').calls).toEqual([
     ['daemon-reload'],
@@ -134,9 +140,13 @@ test('user: units in ~/.config/systemd/user, verified with systemd-analyze --use
     ['--user', 'daemon-reload'],
     ['--user', 'enable', '--now', 'borg-provision-nas.timer'],
   ]);
+  const stamps = path.join(sb.home, '.local', 'share', 'systemd', 'timers');
+  mkdirSync(stamps, { recursive: true });
+  writeFileSync(path.join(stamps, 'stamp-borg-provision-nas.timer'), '');
   const rm = await sb.run(['schedule', 'remove', 'nas', '--via', 'systemd-user']);
   expect(rm.code).toBe(0);
   expect(filesUnder(dir)).toEqual([]);
+  expect(filesUnder(stamps)).toEqual([]);
   expect(sb.state('systemctl').calls.slice(2)).toEqual([
     ['--user', 'disable', '--now', 'borg-provision-nas.timer'],
     ['--user', 'daemon-reload'],

@@ -87,9 +87,13 @@ export function systemdBackend(places: Places, user: boolean): Backend {
       const base = path.join(dir, unitBase(job));
       const deletes = [...(await deleteIfExists(`${base}.timer`)), ...(await deleteIfExists(`${base}.service`))];
       if (deletes.length === 0) return [];
+      // Persistent=true left the timer's last run in a stamp file; a job added again later would
+      // otherwise start at once, making up for a run of the job that was removed.
+      const stamps = user ? places.userTimerStamps : places.systemTimerStamps;
       return [
         run(systemctl('disable', '--now', `${unitBase(job)}.timer`)),
         ...deletes,
+        ...(await deleteIfExists(path.join(stamps, `stamp-${unitBase(job)}.timer`))),
         run(systemctl('daemon-reload')),
       ];
     },
