@@ -1,5 +1,6 @@
 // The schedule stage's operations: plan what `add` and `remove` would change (nothing is changed
 // by planning), carry a plan out, and list what is scheduled. Commands print; this decides.
+import { existsSync } from 'node:fs';
 import { assertJobName, backupsDir, jobExists } from '../backup';
 import { UsageError } from '../errors';
 import { applyActions, type Action } from './actions';
@@ -7,7 +8,7 @@ import type { ScheduledEntry, Via } from './backends/types';
 import { isTrueNas } from './backends/truenas';
 import { assertRunnable, backupRunArgv, selfInvocation, shLine } from './command-line';
 import { describeCron, describeDelay, nextRuns, scheduleFrom, type ScheduleInput } from './model';
-import { placesFrom, type Places } from './places';
+import { inRoot, placesFrom, type Places } from './places';
 import { backendFor, defaultVia, presentBackends } from './via';
 
 export interface ScheduleOptions {
@@ -47,6 +48,11 @@ function whenOf(cron: string, randomDelaySec: number): When {
   return { cron, description: describeCron(cron), randomDelay: describeDelay(randomDelaySec), nextRun };
 }
 
+/** Whether systemd keeps this user's manager running without a login (loginctl enable-linger). */
+function lingers(places: Places): boolean {
+  return existsSync(inRoot(places, `/var/lib/systemd/linger/${places.user}`));
+}
+
 function context(o: ScheduleOptions): Places {
   return placesFrom(o.env ?? process.env);
 }
@@ -79,10 +85,15 @@ export async function planAdd(job: string, input: ScheduleInput, o: ScheduleOpti
     }
   }
   const actions = await backend.planAdd(job, schedule, argv);
-  const warnings =
-    via !== 'truenas' && (await isTrueNas(places))
-      ? [`on TrueNAS an upgrade rebuilds /etc and drops this ${via} schedule: --via truenas keeps it`]
-      : [];
+  const warnings: string[] = [];
+  if (via !== 'truenas' && (await isTrueNas(places))) {
+    warnings.push(`on TrueNAS an upgrade rebuilds /etc and drops this ${via} schedule: --via truenas keeps it`);
+  }
+  if (via === 'systemd-user' && !lingers(places)) {
+    warnings.push(
+      `a user's timers run only while ${places.user} is logged in: \`loginctl enable-linger ${places.user}\` (as root) lets them run at any time`,
+    );
+  }
   const when = whenOf(schedule.cron.text, schedule.randomDelaySec);
   return { job, via, when, command: shLine(argv), actions, warnings };
 }

@@ -3,6 +3,7 @@
 // (no systemd runs as PID 1 here) and the exact sequence is asserted.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import * as path from 'node:path';
 import { binRun, jsonOf } from '../helpers/cli';
 import { filesUnder, makeSandbox, type Sandbox } from '../helpers/schedule-sandbox';
@@ -125,7 +126,11 @@ test('root: units in /etc/systemd/system pass systemd-analyze verify; daemon-rel
 
 test('user: units in ~/.config/systemd/user, verified with systemd-analyze --user, systemctl --user', async () => {
   const r = await sb.add('nas', ['--weekly', 'mon', '07:05', '--via', 'systemd-user']);
-  expect(r.stderr).toBe('');
+  // Without lingering, a user's manager (and its timers) stops when the user logs out.
+  expect(r.stderr).toBe(
+    `borg-provision: warning: a user's timers run only while ${userInfo().username} is logged in: ` +
+      `\`loginctl enable-linger ${userInfo().username}\` (as root) lets them run at any time\n`,
+  );
   expect(r.code).toBe(0);
   const dir = path.join(sb.home, '.config', 'systemd', 'user');
   expect(filesUnder(dir)).toEqual(['borg-provision-nas.service', 'borg-provision-nas.timer']);
@@ -140,6 +145,12 @@ test('user: units in ~/.config/systemd/user, verified with systemd-analyze --use
     ['--user', 'daemon-reload'],
     ['--user', 'enable', '--now', 'borg-provision-nas.timer'],
   ]);
+  const linger = path.join(sb.root, 'var', 'lib', 'systemd', 'linger');
+  mkdirSync(linger, { recursive: true });
+  writeFileSync(path.join(linger, userInfo().username), '');
+  const again = await sb.add('nas', ['--weekly', 'mon', '07:05', '--via', 'systemd-user']);
+  expect(again.stderr).toBe('');
+  expect(again.code).toBe(0);
   const stamps = path.join(sb.home, '.local', 'share', 'systemd', 'timers');
   mkdirSync(stamps, { recursive: true });
   writeFileSync(path.join(stamps, 'stamp-borg-provision-nas.timer'), '');
@@ -148,6 +159,7 @@ test('user: units in ~/.config/systemd/user, verified with systemd-analyze --use
   expect(filesUnder(dir)).toEqual([]);
   expect(filesUnder(stamps)).toEqual([]);
   expect(sb.state('systemctl').calls.slice(2)).toEqual([
+    ['--user', 'enable', '--now', 'borg-provision-nas.timer'], // added again, unchanged
     ['--user', 'disable', '--now', 'borg-provision-nas.timer'],
     ['--user', 'daemon-reload'],
   ]);
