@@ -20,3 +20,5 @@ export { readState, stateFile } from './job-state';
 export type { JobState, LastRun } from './job-state';
 export { logsDir } from './run-log';
 export { parseDuration, durationFlag, formatAge } from './durations';
+export { archiveGlob } from './archive-glob';
+export { pruneArgs } from './actions/prune';

@@ -5,7 +5,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { classify, defaultBorg, nativeJsonSchema, parseDuration, parseJob, sshArgs } from '../../src/backup';
+import {
+  archiveGlob,
+  classify,
+  defaultBorg,
+  nativeJsonSchema,
+  parseDuration,
+  parseJob,
+  pruneArgs,
+  sshArgs,
+} from '../../src/backup';
 import { requireTool } from '../helpers/tools';
 import { JobConfigError } from '../../src/errors';
 import { repoRoot } from '../helpers/cli';
@@ -262,5 +271,25 @@ describe("the job's ssh options", () => {
     const odd = '/cfg/100%/j';
     const bad = parseJob('j', odd, `${odd}/config.yaml`, 'sources: [/a]\nrepository: ssh://u@h/r\n', env);
     expect(() => sshArgs(bad)).toThrow(JobConfigError);
+  });
+});
+
+describe("prune keeps to the job's own archives", () => {
+  it('by a glob made of archive_name, unless the name matches all or the options choose already', () => {
+    expect(archiveGlob('{hostname}-{now}')).toBe('{hostname}-*');
+    expect(archiveGlob('nas-{hostname}-{now:%Y-%m-%d}-{uuid4}')).toBe('nas-{hostname}-*-*');
+    expect(archiveGlob('{now}')).toBeNull();
+    const args = (yaml: string) => pruneArgs({ job: parse(`sources: [/a]\nrepository: /r\n${yaml}`) });
+    expect(args("archive_name: 'nas-{now}'\nretention: {keep_daily: 7}\n")).toEqual([
+      'prune',
+      '--list',
+      '--lock-wait',
+      '60',
+      '--glob-archives',
+      'nas-*',
+      '--keep-daily=7',
+    ]);
+    const chosen = args("archive_name: 'nas-{now}'\nretention: {keep_daily: 7}\nprune_options: ['--prefix', 'x']\n");
+    expect(chosen).not.toContain('--glob-archives');
   });
 });

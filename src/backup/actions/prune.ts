@@ -1,4 +1,6 @@
-// `borg prune` with the job's retention; no retention, no prune (never "keep nothing").
+// `borg prune` with the job's retention, over the job's own archives; no retention, no prune
+// (never "keep nothing").
+import { archiveGlob, choosesArchives } from '../archive-glob';
 import { runBorgStep } from '../retry';
 import type { Retention } from '../job-config';
 import type { RunContext, StepOutcome } from '../run-context';
@@ -17,7 +19,11 @@ export function pruneArgs(ctx: Pick<RunContext, 'job'>): string[] | null {
   const r = ctx.job.retention;
   if (!r) return null;
   const keep = FLAGS.filter(([k]) => r[k] !== undefined).map(([k, flag]) => `${flag}=${r[k]}`);
-  return ['prune', '--list', '--lock-wait', String(ctx.job.lockWaitS), ...keep, ...ctx.job.pruneOptions];
+  // The origin runner pruned every archive of its repository, whatever its name: so does its format.
+  const own = ctx.job.format === 'native' && !choosesArchives(ctx.job.pruneOptions);
+  const glob = own ? archiveGlob(ctx.job.archiveName) : null;
+  const only = glob ? ['--glob-archives', glob] : [];
+  return ['prune', '--list', '--lock-wait', String(ctx.job.lockWaitS), ...only, ...keep, ...ctx.job.pruneOptions];
 }
 
 export async function prune(ctx: RunContext): Promise<StepOutcome> {
