@@ -2,6 +2,7 @@
 // running user only, and its config.yaml (whose hooks run as shell commands) owned by that user
 // and writable by nobody else. A job that fails this is refused (InsecureJobError, exit 2).
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { InsecureJobError, filesystemError } from '../errors';
 import type { JobConfig } from './job-config';
 
@@ -18,6 +19,17 @@ async function statOrNull(p: string) {
 
 export async function assertJobSecure(job: JobConfig): Promise<void> {
   const uid = process.getuid?.() ?? 0;
+  // Whoever may change the job directory, or the directory holding it, may swap config.yaml between
+  // its check and its use: both must be ours (or root's) and writable by nobody else.
+  for (const d of [path.dirname(job.dir), job.dir]) {
+    const st = await fs.stat(d);
+    if ((st.uid !== uid && st.uid !== 0) || (st.mode & 0o022) !== 0) {
+      throw new InsecureJobError(
+        `${d} may be changed by another user (owner uid ${st.uid}, mode ${mode(st.mode)}); it holds the job`,
+        { hint: `chown ${uid} ${d} && chmod go-w ${d}` },
+      );
+    }
+  }
   const dir = await fs.stat(job.dir);
   if ((dir.mode & 0o077) !== 0) {
     throw new InsecureJobError(

@@ -246,6 +246,22 @@ it('secrets readable by others (0644), a config others may write, an open job di
   expect(d.code).toBe(2);
   expect(d.stderr).toMatch(/job directory .* is open to other users \(mode 0755\)/);
   fs.chmodSync(dir, 0o700);
+  // Whoever may rename things in the folder that holds the job could swap its config.yaml.
+  const backups = path.dirname(dir);
+  const before = fs.statSync(backups).mode & 0o7777;
+  fs.chmodSync(backups, 0o777);
+  const open = await sb.cli(['backup', 'run', 'loose']);
+  fs.chmodSync(backups, before);
+  expect(open.code).toBe(2);
+  expect(open.stderr).toMatch(
+    /^borg-provision: error: .*backups may be changed by another user \(owner uid \d+, mode 0777\)/m,
+  );
+  // A job directory of another user (nobody), even one that is mode 0700.
+  fs.chownSync(dir, 65534, 65534);
+  const theirs = await sb.cli(['backup', 'run', 'loose']);
+  fs.chownSync(dir, process.getuid!(), process.getgid!());
+  expect(theirs.code).toBe(2);
+  expect(theirs.stderr).toMatch(/may be changed by another user \(owner uid 65534, mode 0700\)/);
   expect(archives('loose', repo)).toEqual([]);
 });
 
@@ -324,7 +340,9 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
     const logsBefore = new Set(sb.logs());
     const first = sb.cli(['backup', 'run', 'large', '--json']);
     const log = await waitFor('the first run log', () => sb.logs().find((l) => !logsBefore.has(l)));
-    await waitFor('the first run to be in its hook', () => /before hook 1 of 1: started/.test(fs.readFileSync(log, 'utf8')));
+    await waitFor('the first run to be in its hook', () =>
+      /before hook 1 of 1: started/.test(fs.readFileSync(log, 'utf8')),
+    );
     const second = await sb.cli(['backup', 'run', 'large']);
     fs.writeFileSync(release, '');
     expect(second.code).toBe(9);
