@@ -3,7 +3,7 @@
 // or the last try's, ends the step with BackupFailedError (exit 7) naming the step and the reason.
 import { BackupFailedError, InterruptedError } from '../errors';
 import { runLogged, type BorgResult } from './borg-process';
-import { classify } from './classify';
+import { classify, type Verdict } from './classify';
 import type { RunContext, StepOutcome } from './run-context';
 import type { StepName } from './job-config';
 
@@ -12,6 +12,8 @@ export interface BorgStep {
   /** Which retry count of the job applies. */
   retriesOf: StepName;
   args: string[];
+  /** Overrides the classification of a failure (a failure that can pass in general but not for this job). */
+  judge?: (r: BorgResult, v: Verdict) => Verdict;
   /** Turns a given failure into a skip (e.g. no `compact` in borg < 1.2). */
   skipIf?: (r: BorgResult) => string | null;
 }
@@ -34,7 +36,7 @@ export async function runBorgStep(ctx: RunContext, s: BorgStep): Promise<StepOut
       ctx.log.line(`${s.step}: skipped: ${skip}`);
       return { step: s.step, status: 'skipped', tries: attempt, retried, warnings: [skip], result: r };
     }
-    const v = classify(r);
+    const v = s.judge ? s.judge(r, classify(r)) : classify(r);
     if (v.kind === 'ok') return { step: s.step, status: 'ok', tries: attempt, retried, warnings: [], result: r };
     if (v.kind === 'warning') {
       ctx.log.line(`${s.step}: warning: ${v.reason}`);

@@ -93,6 +93,19 @@ it('a repository locked by another borg: retried, then succeeds once the lock is
   expectCheckPasses('locked', repo);
 });
 
+it('a fixed archive name that exists already is not retried: exit 7 after one try, naming the fix', async () => {
+  const { repo } = job('fixed', "archive_name: 'always-the-same'\nretries: 3\n");
+  expect((await sb.cli(['backup', 'run', 'fixed'])).code).toBe(0);
+  const r = await sb.cli(['backup', 'run', 'fixed', '--json']);
+  expect(r.code).toBe(7);
+  expect(r.stderr).toMatch(
+    /^borg-provision: error: fixed: create failed: an archive named always-the-same exists already$/m,
+  );
+  expect(r.stderr).toMatch(/^borg-provision: hint: put a time in the job's archive_name/m);
+  expect(jsonOf<RunDoc>(r).jobs[0].steps.at(-1)).toMatchObject({ step: 'create', tries: 1 });
+  expect(archives('fixed', repo)).toEqual(['always-the-same']);
+});
+
 it('a wrong passphrase is not retried: exit 7 after one try', async () => {
   const { repo, dir } = job('wrongpass', 'retries: 3\n');
   fs.writeFileSync(path.join(dir, 'passphrase'), 'not the passphrase\n', { mode: 0o600 });

@@ -2,8 +2,27 @@
 // without it, which is a silent loss); stats come from --json.
 import { promises as fs } from 'node:fs';
 import { BackupFailedError } from '../../errors';
+import { archiveGlob } from '../archive-glob';
+import type { BorgResult } from '../borg-process';
+import type { Verdict } from '../classify';
 import { runBorgStep } from '../retry';
 import type { RunContext, StepOutcome } from '../run-context';
+
+/**
+ * An archive name taken within the same second passes on the next try, which gets a new time; a
+ * name with nothing in it that changes per run never does.
+ */
+function nameClash(ctx: Pick<RunContext, 'job'>): (r: BorgResult, v: Verdict) => Verdict {
+  const fixed = archiveGlob(ctx.job.archiveName) === ctx.job.archiveName;
+  return (r, v) =>
+    fixed && v.kind === 'transient' && /Archive .* already exists/i.test(r.stderr)
+      ? {
+          kind: 'permanent',
+          reason: `an archive named ${ctx.job.archiveName} exists already`,
+          hint: "put a time in the job's archive_name, e.g. '{hostname}-{now}'",
+        }
+      : v;
+}
 
 export function createArgs(ctx: Pick<RunContext, 'job'>): string[] {
   const j = ctx.job;
@@ -46,7 +65,12 @@ export async function create(ctx: RunContext): Promise<StepOutcome> {
       { step: 'create', tries: 0, retried: [] },
     );
   }
-  const out = await runBorgStep(ctx, { step: 'create', retriesOf: 'create', args: createArgs(ctx) });
+  const out = await runBorgStep(ctx, {
+    step: 'create',
+    retriesOf: 'create',
+    args: createArgs(ctx),
+    judge: nameClash(ctx),
+  });
   const { result, ...outcome } = out;
   return { ...outcome, detail: parseCreateJson(result?.stdout ?? '') };
 }
