@@ -324,7 +324,9 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
     const logsBefore = new Set(sb.logs());
     const first = sb.cli(['backup', 'run', 'large', '--json']);
     const log = await waitFor('the first run log', () => sb.logs().find((l) => !logsBefore.has(l)));
-    await waitFor('the first run to be in its hook', () => /before hook 1 of 1: started/.test(fs.readFileSync(log, 'utf8')));
+    await waitFor('the first run to be in its hook', () =>
+      /before hook 1 of 1: started/.test(fs.readFileSync(log, 'utf8')),
+    );
     const second = await sb.cli(['backup', 'run', 'large']);
     fs.writeFileSync(release, '');
     expect(second.code).toBe(9);
