@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { cacheDir, downloadWriteError } from './cache-dir';
+import { lockInUse } from '../util/pid-lock';
 
 export interface CachedFile {
   name: string;
@@ -51,25 +52,14 @@ async function describe(dir: string): Promise<CachedRelease> {
   for (const e of await fs.readdir(dir, { withFileTypes: true })) {
     const file = path.join(dir, e.name);
     if (e.name.endsWith('.lock')) {
-      inUse ||= await lockIsLive(file);
+      inUse ||= await lockInUse(file);
       continue;
     }
+    if (e.name.includes('.lock.')) continue; // the lock's own temporaries (util/pid-lock), not a download
     const st = await fs.lstat(file).catch(() => null);
     if (st?.isFile()) files.push({ name: e.name, size: st.size, partial: e.name.endsWith('.part') });
   }
   return { name: path.basename(dir), dir, bytes: files.reduce((n, f) => n + f.size, 0), files, inUse };
-}
-
-/** The lock's pid is a running process (file-lock.ts writes it; a dead pid is a stale lock). */
-async function lockIsLive(lock: string): Promise<boolean> {
-  const pid = Number((await fs.readFile(lock, 'utf8').catch(() => '')).trim());
-  if (!Number.isSafeInteger(pid) || pid <= 0) return true; // being written this instant: leave it
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface CleanResult {

@@ -1,11 +1,12 @@
 // One transfer per file at a time: two installs into different prefixes share the download cache,
-// and two writers of one `<name>.part` would splice their bytes. `<name>.part.lock` is created
-// exclusively (O_EXCL) and holds the owner's pid; a lock whose pid is gone (SIGKILL, power loss)
-// is stale and taken over. A waiter polls, so it needs no cooperation from the holder.
+// and two writers of one `<name>.part` would splice their bytes. `<name>.part.lock` names its owner
+// (util/pid-lock); a lock whose owner is gone (SIGKILL, power loss, a reboot) is stale and taken
+// over. A waiter polls, so it needs no cooperation from the holder.
 import { promises as fs } from 'node:fs';
 import { InterruptedError, LockedError } from '../errors';
 import { downloadWriteError } from './cache-dir';
 import { sleep } from '../net';
+import { tryLock } from '../util/pid-lock';
 
 export interface WaitOptions {
   signal?: AbortSignal;
@@ -31,21 +32,14 @@ export async function acquireFileLock(
   let pause = 25;
   for (;;) {
     if (o.signal?.aborted) throw new InterruptedError();
-    if (await tryCreate(lock))
-      return {
-        release: () =>
-          fs.rm(lock, { force: true }).then(
-            () => undefined,
-            () => undefined,
-          ),
-        waited,
-      };
-    const holder = await readPid(lock);
-    if (holder === null || !isAlive(holder)) {
-      // A pid that is gone: stale. An empty or unreadable file: a holder between create and write,
-      // or a crash right then; give it a moment before calling it stale.
-      if (holder !== null || (await ageMs(lock)) > 5000) await removeIfStill(lock, holder);
-      else await pauseFor(pause, o.signal);
+    const got = await tryLock(lock, 0o644).catch((err: unknown) => {
+      throw downloadWriteError(err, 'create the download lock', lock);
+    });
+    if ('release' in got) return { release: () => got.release().catch(() => undefined), waited };
+    const holder = got.owner;
+    if (holder === null) {
+      // Another run is creating or breaking the lock this instant.
+      await pauseFor(pause, o.signal);
       continue;
     }
     waited = true;
@@ -61,47 +55,6 @@ export async function acquireFileLock(
     await pauseFor(pause, o.signal);
     pause = Math.min(pause * 2, 500);
   }
-}
-
-async function tryCreate(lock: string): Promise<boolean> {
-  try {
-    const h = await fs.open(lock, 'wx', 0o644);
-    try {
-      await h.writeFile(`${process.pid}\n`);
-    } finally {
-      await h.close();
-    }
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw downloadWriteError(err, 'create the download lock', lock);
-  }
-}
-
-async function readPid(lock: string): Promise<number | null> {
-  const text = await fs.readFile(lock, 'utf8').catch(() => '');
-  const pid = Number(text.trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to another user, so it is alive.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes a stale lock only if it still names the same (dead) holder: a new owner writes its own pid. */
-async function removeIfStill(lock: string, holder: number | null): Promise<void> {
-  if ((await readPid(lock)) === holder) await fs.rm(lock, { force: true }).catch(() => undefined);
-}
-
-async function ageMs(file: string): Promise<number> {
-  const st = await fs.stat(file).catch(() => null);
-  return st ? Date.now() - st.mtimeMs : 0;
 }
 
 async function fileSize(file: string): Promise<number> {

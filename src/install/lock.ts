@@ -1,10 +1,11 @@
-// One install/use/uninstall at a time per prefix: `<prefix>/.lock` is created exclusively and holds
-// the owner's pid. A lock whose pid is gone (killed with SIGKILL, power loss) is stale and taken over.
-import { randomBytes } from 'node:crypto';
+// One install/use/uninstall at a time per prefix: `<prefix>/.lock` names its owner (util/pid-lock).
+// A lock whose owner is gone (killed with SIGKILL, power loss, a reboot) is stale and taken over;
+// a live owner means LockedError.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LockedError, filesystemError } from '../errors';
-import { isAlive } from './store';
+import { parseOwner, takeOverStale as breakStale, tryLock } from '../util/pid-lock';
 
 export const LOCK_FILE = '.lock';
 
@@ -16,64 +17,29 @@ export interface PrefixLock {
 export async function acquireLock(prefix: string): Promise<PrefixLock> {
   const file = path.join(prefix, LOCK_FILE);
   for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const h = await fs.open(file, 'wx', 0o644);
-      await h.writeFile(`${process.pid}\n`);
-      await h.close();
-      return { file, release: () => releaseLock(file) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw filesystemError(err, 'create the lock', file);
-    }
-    let owner = await readOwner(file);
-    if (owner === null) {
-      // Just created by a racing process that has not written its pid yet, or left empty by a crash.
-      await new Promise((r) => setTimeout(r, 50));
-      owner = await readOwner(file);
-    }
-    if (owner !== null && owner !== process.pid && isAlive(owner)) {
+    const got = await tryLock(file, 0o644).catch((err: unknown) => {
+      throw filesystemError(err, 'create the lock', file);
+    });
+    if ('release' in got) return { file, release: got.release };
+    if (got.owner !== null) {
       throw new LockedError(
-        `another borg-provision (pid ${owner}) is installing into ${prefix}; wait for it to finish, or remove ${file} if that process is gone`,
+        `another borg-provision (pid ${got.owner}) is installing into ${prefix}; wait for it to finish, or remove ${file} if that process is gone`,
       );
     }
-    await takeOverStale(file, owner);
+    // Another run is creating or breaking the lock this instant: look again shortly.
+    await sleep(50 * (attempt + 1));
   }
   throw new LockedError(`cannot take the lock ${file}: it keeps changing; is another borg-provision running?`);
 }
 
 /**
- * Removes the lock judged stale (owned by `staleOwner`, or empty for null) so that a new O_EXCL
- * create can follow. Reading, comparing and removing is not atomic: two takers that both judged
- * it stale could each remove what the other has just created. So the lock is first renamed to a
- * unique name, which only one taker can do to a given file; the taker then reads what it moved
- * and, if that is not the stale lock (another taker replaced it in between), links it back into
- * place. Returns true when the stale lock was removed by this call.
+ * Removes the lock judged stale (owned by `staleOwner`, or empty for null) so that a new lock can
+ * be created; false when the lock is gone or now names someone else (another taker was first).
  */
 export async function takeOverStale(file: string, staleOwner: number | null): Promise<boolean> {
-  const moved = `${file}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await fs.rename(file, moved);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false; // another taker moved it
+  const text = await fs.readFile(file, 'utf8').catch(() => null);
+  if (text === null || (parseOwner(text)?.pid ?? null) !== staleOwner) return false;
+  return breakStale(file, text).catch((err: unknown) => {
     throw filesystemError(err, 'take over the stale lock', file);
-  }
-  const owner = await readOwner(moved);
-  if (owner === staleOwner) {
-    await fs.rm(moved, { force: true });
-    return true;
-  }
-  // A live lock, created after we judged the old one: put it back (link fails if a new one exists).
-  await fs.link(moved, file).catch(() => undefined);
-  await fs.rm(moved, { force: true });
-  return false;
-}
-
-/** Removes the lock only while it is still ours. */
-async function releaseLock(file: string): Promise<void> {
-  if ((await readOwner(file)) === process.pid) await fs.rm(file, { force: true });
-}
-
-async function readOwner(file: string): Promise<number | null> {
-  const text = await fs.readFile(file, 'utf8').catch(() => '');
-  const pid = Number.parseInt(text.trim(), 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
+  });
 }

@@ -198,7 +198,7 @@ async function staleTemps(prefix: string): Promise<{ name: string; pid: number }
       /^\.(?:staging|old|trash|tmp)-(\d+)-[0-9a-f]+$/.exec(name) ??
       /^current\.tmp-(\d+)-/.exec(name) ??
       /^\.current\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name) ??
-      /^\.lock\.stale-(\d+)-[0-9a-f]+$/.exec(name);
+      /^\.lock\.(?:break\.)?(?:stale|tmp)-(\d+)-[0-9a-f]+$/.exec(name);
     if (!m) continue;
     const pid = Number(m[1]);
     if (pid !== process.pid && !isAlive(pid)) out.push({ name, pid });

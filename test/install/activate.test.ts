@@ -14,6 +14,9 @@ import { shQuote } from '../../src/util/text';
 import { BorgFixtures, snapshotTree } from '../helpers/borg-fixture';
 import { requireTool } from '../helpers/tools';
 
+/** A lock names its owner's pid and this boot (util/pid-lock). */
+const BOOT = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+
 function sha256Of(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
@@ -366,7 +369,7 @@ describe('stale lock takeover', () => {
     const a = await acquireLock(prefix);
     // B acts on its old judgement: it must not remove A's fresh lock.
     expect(await takeOverStale(file, dead)).toBe(false);
-    expect(fs.readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${process.pid} ${BOOT}\n`);
     expect(fs.readdirSync(prefix).filter((n) => n.startsWith('.lock'))).toEqual(['.lock']);
     await a.release();
     expect(fs.existsSync(file)).toBe(false);
@@ -418,7 +421,7 @@ describe('current pointer and lock', () => {
     // A pid that no longer exists: stale.
     fs.writeFileSync(lock.file, `${child.pid}\n`);
     const again = await acquireLock(prefix);
-    expect(fs.readFileSync(again.file, 'utf8')).toBe(`${process.pid}\n`);
+    expect(fs.readFileSync(again.file, 'utf8')).toBe(`${process.pid} ${BOOT}\n`);
     await again.release();
     expect(fs.existsSync(again.file)).toBe(false);
   });
