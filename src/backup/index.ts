@@ -22,3 +22,4 @@ export { logsDir } from './run-log';
 export { parseDuration, durationFlag, formatAge } from './durations';
 export { archiveGlob } from './archive-glob';
 export { pruneArgs } from './actions/prune';
+export { openJob, runWithJob, shellVariables } from './by-hand';

@@ -1,6 +1,5 @@
 // `borg-provision backup borg NAME -- ARGS`: one borg command with the job's variables, e.g.
 // `backup borg daily -- list` or `backup borg daily -- extract ::ARCHIVE path`.
-import { spawn } from 'node:child_process';
 import { Args } from '@oclif/core';
 import { BackupCommand, configDirFlag } from '../../cli/backup-command';
 import { UsageError } from '../../errors';
@@ -18,18 +17,12 @@ export default class BackupBorg extends BackupCommand {
   static override flags = { 'config-dir': configDirFlag };
 
   async run(): Promise<void> {
-    const { loadJob, assertJobSecure, borgEnvironment, borgOf } = await import('../../backup');
+    const { openJob, runWithJob, borgOf } = await import('../../backup');
     // Everything after `--` is borg's: oclif stops reading flags there and hands it on in argv.
     const { args, argv, flags } = await this.parse(BackupBorg);
     const borgArgs = (argv as string[]).slice(1);
     if (borgArgs.length === 0) throw new UsageError('give the borg command after --, e.g. backup borg NAME -- list');
-    const job = await loadJob(args.name, { configDir: flags['config-dir'] });
-    await assertJobSecure(job);
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn(borgOf(job), borgArgs, { stdio: 'inherit', env: borgEnvironment(job) });
-      child.on('error', () => resolve(127));
-      child.on('close', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
-    });
-    process.exitCode = code;
+    const job = await openJob(args.name, flags['config-dir']);
+    process.exitCode = await runWithJob(job, borgOf(job), borgArgs);
   }
 }
