@@ -1,17 +1,8 @@
-// Borg by hand with a job's settings (`backup shell`, `backup borg`): the job opened and checked as
-// a run would, the variables the origin runner's --shell set, and a program run on the terminal.
+// Borg by hand with a job's settings (`backup shell`, `backup borg`, once `openJob` has checked it):
+// the variables the origin runner's --shell set, and a program run on the terminal.
 import { spawn } from 'node:child_process';
 import { borgEnvironment, jobVariables } from './borg-env';
-import { loadJob } from './config-load';
 import type { JobConfig } from './job-config';
-import { assertJobSecure } from './job-security';
-
-/** The job, refused as a run would refuse it (bad config, secrets others may read). */
-export async function openJob(name: string, configDir?: string): Promise<JobConfig> {
-  const job = await loadJob(name, { configDir });
-  await assertJobSecure(job);
-  return job;
-}
 
 /** What a shell for the job gets: borg's variables, and the origin runner's two names. */
 export function shellVariables(job: JobConfig): Record<string, string> {

@@ -22,4 +22,5 @@ export { logsDir } from './run-log';
 export { parseDuration, durationFlag, formatAge } from './durations';
 export { archiveGlob } from './archive-glob';
 export { pruneArgs } from './actions/prune';
-export { openJob, runWithJob, shellVariables } from './by-hand';
+export { runWithJob, shellVariables } from './by-hand';
+export { openJob } from './job-security';

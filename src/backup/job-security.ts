@@ -4,6 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InsecureJobError, filesystemError } from '../errors';
+import { loadJob } from './config-load';
 import type { JobConfig } from './job-config';
 
 function mode(m: number): string {
@@ -73,4 +74,11 @@ export async function assertJobSecure(job: JobConfig): Promise<void> {
       });
     }
   }
+}
+
+/** The job, read and refused as every command that runs something of it must (bad config, loose modes). */
+export async function openJob(name: string, configDir?: string, env?: NodeJS.ProcessEnv): Promise<JobConfig> {
+  const job = await loadJob(name, { configDir, env });
+  await assertJobSecure(job);
+  return job;
 }

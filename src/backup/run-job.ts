@@ -9,11 +9,10 @@ import { create } from './actions/create';
 import { prune } from './actions/prune';
 import { borgOf } from './borg-binary';
 import { borgEnvironment } from './borg-env';
-import { loadJob } from './config-load';
 import type { JobConfig } from './job-config';
 import { runErrorHooks, runHooks } from './hooks';
 import { lockJob } from './job-lock';
-import { assertJobSecure } from './job-security';
+import { openJob } from './job-security';
 import { readState, writeState, type RunResultKind } from './job-state';
 import { ping } from './ping';
 import { openRunLog } from './run-log';
@@ -45,8 +44,7 @@ export interface JobRunResult {
 
 export async function runJob(name: string, o: RunOptions = {}): Promise<JobRunResult> {
   const env = o.env ?? process.env;
-  const job = await loadJob(name, { configDir: o.configDir, env });
-  await assertJobSecure(job);
+  const job = await openJob(name, o.configDir, env);
   const borg = borgOf(job, env);
   const startedAt = new Date().toISOString();
   if (o.dryRun) {

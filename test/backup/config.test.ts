@@ -18,6 +18,7 @@ import {
 import { requireTool } from '../helpers/tools';
 import { JobConfigError } from '../../src/errors';
 import { repoRoot } from '../helpers/cli';
+import { ORIGIN_CONFIG } from '../helpers/origin-config';
 
 const DIR = '/cfg/backups/j';
 const FILE = `${DIR}/config.yaml`;
@@ -123,23 +124,7 @@ describe('native config', () => {
 });
 
 describe('origin runner format', () => {
-  const origin = [
-    'backup:',
-    '  - $HOME/backup_scripts/',
-    "target: 'ssh://server/./subdir'",
-    'options:',
-    "  backup: '-C lzma,9'",
-    "  cleanup: '--lock-wait 60'",
-    'cleanup:',
-    '  daily: 7',
-    '  weekly: 4',
-    '  monthly: 6',
-    '  yearly: 2',
-    'tries:',
-    '  backup: 3',
-    '  cleanup: 3',
-    '',
-  ].join('\n');
+  const origin = ORIGIN_CONFIG;
 
   it('means what the origin script did', () => {
     const j = parse(origin);

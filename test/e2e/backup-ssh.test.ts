@@ -13,6 +13,7 @@ import {
   type BackupSandbox,
 } from '../helpers/backup-sandbox';
 import { makeSshd, type Sshd } from '../helpers/sshd';
+import { ORIGIN_CONFIG } from '../helpers/origin-config';
 
 jest.setTimeout(300_000);
 
@@ -109,23 +110,7 @@ it("the origin document's config.yaml runs unchanged as a job", async () => {
   // `borg key export` into BORGKey.bak; the server side keeps repositories under srv/origin-home.
   const dir = sb.jobDir('remote');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const originConfig = [
-    'backup:',
-    '  - $HOME/backup_scripts/',
-    "target: 'ssh://server/./subdir'",
-    'options:',
-    "  backup: '-C lzma,9'",
-    "  cleanup: '--lock-wait 60'",
-    'cleanup:',
-    '  daily: 7',
-    '  weekly: 4',
-    '  monthly: 6',
-    '  yearly: 2',
-    'tries:',
-    '  backup: 3',
-    '  cleanup: 3',
-    '',
-  ].join('\n');
+  const originConfig = ORIGIN_CONFIG;
   fs.writeFileSync(path.join(dir, 'config.yaml'), originConfig, { mode: 0o600 });
   // "server" is the origin's host alias: the job's own ssh_config says where it is.
   fs.writeFileSync(
