@@ -44,6 +44,21 @@ export { default as script } from ${file('script')};`,
   },
 };
 
+/**
+ * oclif reads a tsconfig.json only to run TypeScript sources in development (NODE_ENV=development,
+ * from a checkout); its `require('typescript')` sits in a try that falls back to compiled code.
+ * Bundled, that one require would be most of the executable's script, compiled at every start.
+ */
+const noTypescript = {
+  name: 'no-typescript',
+  setup(build) {
+    build.onResolve({ filter: /^typescript$/ }, () => ({ path: 'typescript', namespace: 'no-typescript' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-typescript' }, () => ({
+      contents: "throw new Error('typescript is not part of the single executable');",
+    }));
+  },
+};
+
 async function main() {
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
@@ -66,7 +81,7 @@ async function main() {
       js: "require = require('node:module').createRequire(process.execPath); const __importMetaUrl = require('node:url').pathToFileURL(process.execPath).href;",
     },
     define: { 'import.meta.url': '__importMetaUrl' },
-    plugins: [autocompleteCommands],
+    plugins: [autocompleteCommands, noTypescript],
   });
   const config = path.join(out, 'sea-config.json');
   const blob = path.join(out, 'sea-prep.blob');

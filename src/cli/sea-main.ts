@@ -4,12 +4,18 @@
 // (src/commands/index.ts) that oclif `require`s is answered from require.cache under the
 // executable's own path. The bundle's banner gives this script a file-capable `require`
 // (module.createRequire), as Node's documentation of single executables describes.
-import { flush, handle, run } from '@oclif/core';
+import { flush, handle, run, type Hook } from '@oclif/core';
 import * as path from 'node:path';
 import { getAsset } from 'node:sea';
 import { COMMANDS } from '../commands';
-import notFound from './not-found';
 import * as autocomplete from 'autocomplete-commands';
+
+// Loaded when oclif fires the hook (a mistyped command), as the npm package's hook file is: the
+// nearest-command search and its collator are not start-up work.
+const notFound: Hook<'command_not_found'> = async function (opts) {
+  const { default: hook } = await import('./not-found');
+  return hook.call(this, opts);
+};
 
 export const SINGLE_FILE_NOTE = 'single-file executable: Node.js is built in, nothing else needs to be installed';
 

@@ -11,7 +11,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, ftruncateSync, promises as fs, rmSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { finished } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import {
   ChecksumError,
   InterruptedError,
@@ -25,7 +25,7 @@ import { writeFileAtomic } from '../util/atomic-write';
 import { sha256File } from '../util/sha256';
 import { cacheDir, downloadWriteError } from './cache-dir';
 import { acquireFileLock } from './file-lock';
-import { USER_AGENT, describeCause, errorCode, header, isRetryableError, makeDispatcher, sleep } from '../net';
+import { USER_AGENT, describeCause, errorCode, header, isRetryableError, openHttp, sleep, type HttpClient } from '../net';
 import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from '../net';
 import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
 import { makeDirs } from '../util/make-dirs';
@@ -57,7 +57,7 @@ interface Meta {
 interface Ctx {
   r: DownloadRequest;
   net: ResolvedNetOptions;
-  dispatcher: Dispatcher;
+  http: HttpClient;
   partPath: string;
   metaPath: string;
   emit: (e: ProgressEvent) => void;
@@ -127,12 +127,12 @@ async function transfer(
 ): Promise<DownloadResult> {
   const partPath = `${finalPath}.part`;
   const metaPath = `${finalPath}.part.json`;
-  const { dispatcher, close } = makeDispatcher(net);
+  const http = await openHttp(net);
   let got: { size: number; sha256: string };
   try {
-    got = await transferWithRetries({ r, net, dispatcher, partPath, metaPath, emit });
+    got = await transferWithRetries({ r, net, http, partPath, metaPath, emit });
   } finally {
-    await close();
+    await http.close();
   }
   await checkAndPlace(r, got, expectedSha, partPath, metaPath, finalPath);
   emit({ type: 'done', fileName: r.fileName, bytes: got.size, fromCache: false });
@@ -311,7 +311,7 @@ async function transferOnce(ctx: Ctx): Promise<{ size: number; sha256: string }>
       headers.range = `bytes=${offset}-`;
       headers['if-range'] = ctx.resumeValidator as string;
     }
-    const res = await request(r.url, { method: 'GET', headers, dispatcher: ctx.dispatcher, signal: r.signal });
+    const res = await ctx.http.get(r.url, { headers, signal: r.signal });
     const got = await receive(ctx, res, out, offset, hash);
     // Closed here, not only in `finally`: on some filesystems (NFS, quotas) a full disk shows
     // only now, and the file must not then pass for whole.

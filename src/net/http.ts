@@ -1,12 +1,18 @@
 // One place that builds undici dispatchers and turns undici/socket errors into plain causes.
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Agent, interceptors, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header';
 import { NetworkError } from '../errors';
 import type { ResolvedNetOptions } from './options';
 
 export const USER_AGENT = 'borg-provision (+https://github.com/borgbackup/borg)';
+
+/** A GET through one dispatcher of ours, and the way to close its connections. */
+export interface HttpClient {
+  get(url: string, o: { headers?: Record<string, string>; signal?: AbortSignal }): Promise<Dispatcher.ResponseData>;
+  close(): Promise<void>;
+}
 
 /**
  * An Agent with our timeouts that follows redirects with a bound (undici's redirect interceptor;
@@ -14,12 +20,15 @@ export const USER_AGENT = 'borg-provision (+https://github.com/borgbackup/borg)'
  * in undici 7's redirect-handler.js, so a token never reaches the asset host) but never from https
  * to plain http.
  * `retry` adds undici's retry interceptor, used for small idempotent API calls.
+ * undici is loaded here, when a command first talks to a server, not when a stage is imported:
+ * detect, backup and schedule never do.
  */
-export function makeDispatcher(
+export async function openHttp(
   o: ResolvedNetOptions,
   retry = false,
   tls: { ca?: string | Buffer } = {},
-): { dispatcher: Dispatcher; close: () => Promise<void> } {
+): Promise<HttpClient> {
+  const { Agent, interceptors, request } = await import('undici');
   const agent = new Agent({
     // `tls.ca`: tests trust a throwaway certificate; the CLI uses the system's CAs.
     connect: { timeout: o.connectTimeoutMs, ...tls },
@@ -45,7 +54,10 @@ export function makeDispatcher(
     );
   }
   const dispatcher = agent.compose(...chain);
-  return { dispatcher, close: () => agent.destroy().catch(() => undefined) };
+  return {
+    get: (url, r) => request(url, { method: 'GET', headers: r.headers, signal: r.signal, dispatcher }),
+    close: () => agent.destroy().catch(() => undefined),
+  };
 }
 
 /**

@@ -7,9 +7,10 @@ export {
   header,
   isDowngrade,
   isRetryableError,
-  makeDispatcher,
+  openHttp,
   mayCarryToken,
   sleep,
 } from './http';
 export { DEFAULT_NET, backoffMs, netOptionsFromEnv, resolveNet, retryAfterMs } from './options';
 export type { NetOptions, ResolvedNetOptions } from './options';
+export type { HttpClient } from './http';

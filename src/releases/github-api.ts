@@ -2,9 +2,8 @@
 // Through undici with its redirect interceptor; 5xx and connection errors are retried with backoff,
 // each retry announced, all within one deadline; rate limits (403/429) are explained with their
 // reset time rather than waited out.
-import { request } from 'undici';
 import { InterruptedError, NetworkError, ReleaseNotFoundError } from '../errors';
-import { USER_AGENT, describeCause, header, isRetryableError, makeDispatcher, mayCarryToken, sleep } from '../net';
+import { USER_AGENT, describeCause, header, isRetryableError, mayCarryToken, openHttp, sleep } from '../net';
 import { backoffMs, resolveNet, type ResolvedNetOptions } from '../net';
 import { comparePep440, isPep440 } from './pep440';
 import type { ApiOptions, Release, ReleaseSummary } from './types';
@@ -48,7 +47,7 @@ const RETRY_STATUSES = new Set([500, 502, 503, 504]);
  */
 async function apiGet(url: string, o: ApiOptions): Promise<ApiResponse> {
   const net = resolveNet(o.net);
-  const { dispatcher, close } = makeDispatcher(net);
+  const http = await openHttp(net);
   const headers: Record<string, string> = {
     accept: 'application/vnd.github+json',
     'user-agent': USER_AGENT,
@@ -62,7 +61,7 @@ async function apiGet(url: string, o: ApiOptions): Promise<ApiResponse> {
       let cause: string;
       let failure: unknown;
       try {
-        const res = await request(url, { method: 'GET', headers, dispatcher, signal: o.signal });
+        const res = await http.get(url, { headers, signal: o.signal });
         const text = await res.body.text();
         if (!RETRY_STATUSES.has(res.statusCode) || attempt > net.maxRetries)
           return { status: res.statusCode, headers: res.headers as Headers, body: parseJson(text) };
@@ -92,7 +91,7 @@ async function apiGet(url: string, o: ApiOptions): Promise<ApiResponse> {
     );
   } finally {
     // The answer is read; the connection winds down in the background. close() never rejects.
-    void close();
+    void http.close();
   }
 }
 

@@ -63,22 +63,17 @@ export async function refreshSigningKey(o: RefreshOptions = {}): Promise<Refresh
 
 async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
   throwIfAborted(o.signal);
-  const { request } = await import('undici');
-  const { makeDispatcher, describeCause, errorCode, netOptionsFromEnv, resolveNet } = await import('../net');
+  const { openHttp, describeCause, errorCode, netOptionsFromEnv, resolveNet } = await import('../net');
   const t = o.timeoutMs;
   const timeouts = t === undefined ? {} : { connectTimeoutMs: t, headersTimeoutMs: t, bodyTimeoutMs: t };
   // The fetch stage's dispatcher: bounded redirects (never https -> http), retries of connection
   // errors and 5xx with backoff, and the same BORG_PROVISION_NET tuning as downloads.
-  const { dispatcher, close } = makeDispatcher(
+  const http = await openHttp(
     resolveNet({ ...netOptionsFromEnv(o.env ?? process.env), ...o.net, ...timeouts }),
     true,
   );
   try {
-    const res = await request(url, {
-      dispatcher,
-      signal: o.signal,
-      headers: { accept: 'application/pgp-keys' },
-    });
+    const res = await http.get(url, { signal: o.signal, headers: { accept: 'application/pgp-keys' } });
     if (res.statusCode !== 200) {
       await res.body.dump().catch(() => undefined);
       const why = res.statusCode === 404 ? `it has no key ${PINNED_FINGERPRINT}` : `it answered HTTP ${res.statusCode}`;
@@ -105,7 +100,7 @@ async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
       cause: err,
     });
   } finally {
-    await close();
+    await http.close();
   }
 }
 

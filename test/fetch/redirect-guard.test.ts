@@ -7,9 +7,8 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { request } from 'undici';
 import { NetworkError } from '../../src/errors';
-import { isDowngrade, makeDispatcher, resolveNet } from '../../src/net';
+import { isDowngrade, openHttp, resolveNet } from '../../src/net';
 
 describe('https -> http redirects', () => {
   let dir: string;
@@ -79,18 +78,18 @@ describe('https -> http redirects', () => {
   it.each([false, true])(
     'the shared dispatcher (retry %s) refuses it, naming both URLs, and never asks the http server',
     async (retry) => {
-      const { dispatcher, close } = makeDispatcher(resolveNet({ maxRetries: 2, minBackoffMs: 5 }), retry, { ca: cert });
+      const http = await openHttp(resolveNet({ maxRetries: 2, minBackoffMs: 5 }), retry, { ca: cert });
       try {
-        const ok = await request(`${httpsUrl}/hop`, { dispatcher });
+        const ok = await http.get(`${httpsUrl}/hop`, {});
         expect(await ok.body.text()).toBe('secure');
-        const err = await request(`${httpsUrl}/down`, { dispatcher }).catch((e: unknown) => e);
+        const err = await http.get(`${httpsUrl}/down`, {}).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(NetworkError);
         expect((err as Error).message).toBe(
           `refusing the redirect from ${httpsUrl}/down to ${plainUrl}/file: it drops from https to plain http; report it to the server's owner`,
         );
         expect(plainHits).toBe(0);
       } finally {
-        await close();
+        await http.close();
       }
     },
   );
