@@ -4,7 +4,7 @@
 // (src/commands/index.ts) that oclif `require`s is answered from require.cache under the
 // executable's own path. The bundle's banner gives this script a file-capable `require`
 // (module.createRequire), as Node's documentation of single executables describes.
-import { flush, handle, run, type Hook } from '@oclif/core';
+import { flush, handle, run, settings, type Hook } from '@oclif/core';
 import * as path from 'node:path';
 import { getAsset } from 'node:sea';
 import { COMMANDS } from '../commands';
@@ -39,6 +39,9 @@ async function main(): Promise<void> {
   pjson.oclif.hooks = { command_not_found: { target: self, identifier: 'notFound' } };
   // Plugins are packages on disk; the executable has none: shell completion's commands are bundled.
   delete pjson.oclif.plugins;
+  // Compiled code only: under NODE_ENV=development or test oclif would otherwise look for
+  // TypeScript and ts-node beside the executable and load them from disk.
+  settings.enableAutoTranspile = false;
   const argv = process.argv.slice(2);
   await run(argv, { root: path.dirname(exe), pjson });
   // oclif answers a leading --version with its version line; this one says which build it is.

@@ -25,7 +25,16 @@ import { writeFileAtomic } from '../util/atomic-write';
 import { sha256File } from '../util/sha256';
 import { cacheDir, downloadWriteError } from './cache-dir';
 import { acquireFileLock } from './file-lock';
-import { USER_AGENT, describeCause, errorCode, header, isRetryableError, openHttp, sleep, type HttpClient } from '../net';
+import {
+  USER_AGENT,
+  describeCause,
+  errorCode,
+  header,
+  isRetryableError,
+  openHttp,
+  sleep,
+  type HttpClient,
+} from '../net';
 import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from '../net';
 import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
 import { makeDirs } from '../util/make-dirs';

@@ -68,10 +68,7 @@ async function fetchKey(url: string, o: RefreshOptions): Promise<Uint8Array> {
   const timeouts = t === undefined ? {} : { connectTimeoutMs: t, headersTimeoutMs: t, bodyTimeoutMs: t };
   // The fetch stage's dispatcher: bounded redirects (never https -> http), retries of connection
   // errors and 5xx with backoff, and the same BORG_PROVISION_NET tuning as downloads.
-  const http = await openHttp(
-    resolveNet({ ...netOptionsFromEnv(o.env ?? process.env), ...o.net, ...timeouts }),
-    true,
-  );
+  const http = await openHttp(resolveNet({ ...netOptionsFromEnv(o.env ?? process.env), ...o.net, ...timeouts }), true);
   try {
     const res = await http.get(url, { signal: o.signal, headers: { accept: 'application/pgp-keys' } });
     if (res.statusCode !== 200) {

@@ -90,6 +90,13 @@ test('SHA256SUMS beside the executable holds its digest', () => {
   expect(sums).toBe(`${digest}  ${path.basename(EXE)}\n`);
 });
 
+test('its bundle leaves TypeScript out (oclif only wants it for development checkouts)', () => {
+  const exe = fs.readFileSync(EXE);
+  // A function of TypeScript's compiler, kept by name in any bundle that holds it (keepNames).
+  expect(exe.includes('transformECMAScriptModule')).toBe(false);
+  expect(exe.includes('typescript is not part of the single executable')).toBe(true);
+});
+
 // The highest version each Debian release behind TrueNAS 22.12-26 defines (glibc, and libstdc++ of
 // its GCC: 10, 12, 14). Debian 11's glibc 2.31 defines nothing newer than GLIBC_2.30 on amd64.
 const DEBIAN = [
@@ -127,6 +134,11 @@ test('--version says it is the single-file build; --help works; no node is reach
   expect(h.stdout).toMatch(/COMMANDS[\s\S]*install[\s\S]*self-install/);
   const node = await runIsolated(['sh', '-c', 'node -e 0']);
   expect(node.code).not.toBe(0);
+});
+
+test('NODE_ENV=development does not make it look for TypeScript sources or ts-node on disk', async () => {
+  const v = ok(await sea(['--version'], { NODE_ENV: 'development' }));
+  expect(v.stderr).toBe('');
 });
 
 test('detect --json prints the same document as ./bin/run.js detect --json', async () => {
