@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { JobConfigError, UsageError, filesystemError } from '../errors';
 import { nativeSchema, originSchema } from './config-schema';
 import { parseDuration } from './durations';
@@ -138,7 +138,7 @@ function configError(
   base: string,
   doc: Document,
   lines: LineCounter,
-  error: z.ZodError,
+  error: z.core.$ZodError,
   format: JobFormat,
 ): JobConfigError {
   // A typo shows as a missing key and an unknown one: the unknown one says more.
@@ -173,10 +173,10 @@ function knownKeys(format: JobFormat, at: (string | number)[]): string[] {
   let schema: unknown = format === 'native' ? nativeSchema : originSchema;
   for (const part of at) {
     schema = unwrap(schema);
-    if (typeof part === 'number') schema = (schema as { element?: unknown }).element;
-    else schema = (schema as { shape?: Record<string, unknown> }).shape?.[part];
+    if (typeof part === 'number') schema = (schema as { def?: { element?: unknown } }).def?.element;
+    else schema = (schema as { def?: { shape?: Record<string, unknown> } }).def?.shape?.[part];
   }
-  const shape = (unwrap(schema) as { shape?: Record<string, unknown> } | undefined)?.shape;
+  const shape = (unwrap(schema) as { def?: { shape?: Record<string, unknown> } } | undefined)?.def?.shape;
   return shape ? Object.keys(shape) : [];
 }
 

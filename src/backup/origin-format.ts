@@ -2,7 +2,7 @@
 // script behaved: `options.backup` / `options.cleanup` are split on spaces into extra create /
 // prune arguments, `cleanup.*` are prune's --keep-* counts, `tries.*` count every try (our
 // retries are the tries after the first), and it waited 10 s between tries.
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { nativeSchema, originSchema } from './config-schema';
 import type { JobConfig } from './job-config';
 

@@ -87,6 +87,12 @@ describe('native config', () => {
     expect(e.exitCode).toBe(2);
   });
 
+  it('names a typo inside a list item with the keys an item has', () => {
+    const e = errorOf('sources: [/a]\nrepository: /r\nchecks:\n  - name: data\n    frequncy: 2 weeks\n');
+    expect(e.message).toBe(`${FILE}:5: unknown key 'checks.0.frequncy'`);
+    expect(e.hint).toBe("did you mean 'frequency'? (config.yaml keys: name, frequency)");
+  });
+
   it('names a top-level typo with the keys that exist', () => {
     const e = errorOf('sources: [/a]\nrepository: /r\nretries: 2\nretry_wiat: 5\n');
     expect(e.message).toBe(`${FILE}:4: unknown key 'retry_wiat'`);
