@@ -4,6 +4,7 @@
 // (src/commands/index.ts) that oclif `require`s is answered from require.cache under the
 // executable's own path. The bundle's banner gives this script a file-capable `require`
 // (module.createRequire), as Node's documentation of single executables describes.
+import { restoreEngineCheckVariable } from './sea-engine-check';
 import { flush, handle, run, settings, type Hook } from '@oclif/core';
 import * as path from 'node:path';
 import { getAsset } from 'node:sea';
@@ -20,6 +21,7 @@ const notFound: Hook<'command_not_found'> = async function (opts) {
 export const SINGLE_FILE_NOTE = 'single-file executable: Node.js is built in, nothing else needs to be installed';
 
 async function main(): Promise<void> {
+  restoreEngineCheckVariable();
   const exe = process.execPath;
   const commands = {
     ...COMMANDS,

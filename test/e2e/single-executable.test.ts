@@ -136,6 +136,17 @@ test('--version says it is the single-file build; --help works; no node is reach
   expect(node.code).not.toBe(0);
 });
 
+test('a package.json above the executable is not read as its own (no engine warning from it)', async () => {
+  const dir = path.join(env.sb.root, 'engines');
+  fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+  fs.copyFileSync(EXE, path.join(dir, 'bin', 'borg-provision'));
+  fs.chmodSync(path.join(dir, 'bin', 'borg-provision'), 0o755);
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'x', engines: { node: '>=99' } }));
+  const v = ok(await runIsolated([path.join(dir, 'bin', 'borg-provision'), '--version']));
+  expect(v.stderr).toBe('');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('NODE_ENV=development does not make it look for TypeScript sources or ts-node on disk', async () => {
   const v = ok(await sea(['--version'], { NODE_ENV: 'development' }));
   expect(v.stderr).toBe('');
