@@ -1,6 +1,7 @@
 // Running one borg command for a job: its output goes to the run log line by line (and stdout is
 // kept for --json parsing); on SIGINT/SIGTERM the runner's AbortSignal stops borg with SIGTERM,
-// which borg handles by rolling back and releasing its lock, and waits for it to exit.
+// which borg handles by rolling back and releasing its lock, and waits for it to exit. A borg that
+// had already finished when the signal came keeps its result; the next step then does not start.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { InterruptedError } from '../errors';
@@ -59,9 +60,12 @@ export function runLogged(cmd: string, args: string[], o: ProcessOptions): Promi
     child.on('close', (code, sig) => {
       o.signal?.removeEventListener('abort', onAbort);
       for (const which of ['out', 'err'] as const) if (pending[which]) o.log?.line(`${label}: ${pending[which]}`);
-      if (o.signal?.aborted)
-        return reject(new InterruptedError('interrupted; borg was stopped and rolled back, the next run starts clean'));
       const rc = code ?? 128 + (sig ? signalNumber(sig) : 0);
+      // A borg that finished (0, or 1: done with warnings) as the signal came has committed its
+      // work: that is a result, and the run stops before its next step. Any other end was borg
+      // stopping on the signal, which rolls its transaction back.
+      if (o.signal?.aborted && rc !== 0 && rc !== 1)
+        return reject(new InterruptedError('interrupted; borg was stopped and rolled back, the next run starts clean'));
       o.log?.line(`${label}: exit ${rc}`);
       resolve({ rc, stdout, stderr });
     });

@@ -302,24 +302,48 @@ it('a repository on a full tmpfs: exit 7 "disk is full", not retried, the reposi
 
 describe('interrupts and concurrency (a large source, so create takes a while)', () => {
   let repo: string;
+  let cfg: string;
+  let original: string;
+  let fifo: string;
   beforeAll(() => {
     const big = path.join(sb.root, 'large');
     fs.mkdirSync(big);
     makeSourceTree(big, 200);
     repo = job('large', 'create_options: [--compression, none]\n', [big]).repo;
+    cfg = path.join(sb.jobDir('large'), 'config.yaml');
+    original = fs.readFileSync(cfg, 'utf8');
+    fifo = path.join(sb.root, 'never-written');
+    spawnSyncOk('mkfifo', [fifo]);
   });
 
-  async function runUntilCreating(
-    extra: string[] = [],
-  ): Promise<{ child: () => ChildProcess; done: Promise<import('../helpers/cli').CliResult> }> {
+  /**
+   * Starts a run whose create cannot finish: after the tree, borg reads a FIFO that nobody writes
+   * (--read-special). It is "during create" once borg has listed a stored file (--list, in the run
+   * log): a signal earlier, while borg is still taking the lock, is borg's own window (it can leave
+   * a stale lock, which borg removes at its next run).
+   */
+  async function runUntilCreating(): Promise<{
+    child: () => ChildProcess;
+    done: Promise<import('../helpers/cli').CliResult>;
+  }> {
+    const blocking = original
+      .replace('repository:', `  - "${fifo}"\nrepository:`)
+      .replace(
+        'create_options: [--compression, none]',
+        'create_options: [--compression, none, --read-special, --list]',
+      );
+    fs.writeFileSync(cfg, blocking, { mode: 0o600 });
+    const logsBefore = new Set(sb.logs());
     let child: ChildProcess | null = null;
-    const done = sb.cli(['backup', 'run', 'large', ...extra], { onSpawn: (c) => (child = c) });
-    // borg holds the repository lock while it creates the archive.
-    await waitFor(
-      'borg create to hold the repository lock',
-      () => fs.existsSync(path.join(repo, 'lock.exclusive')),
-      120_000,
-    );
+    const done = sb.cli(['backup', 'run', 'large'], { onSpawn: (c) => (child = c) });
+    done.finally(() => fs.writeFileSync(cfg, original, { mode: 0o600 })).catch(() => undefined);
+    try {
+      const log = await waitFor('the run log', () => sb.logs().find((l) => !logsBefore.has(l)));
+      await waitFor('borg create to store a file', () => /^.*create: A /m.test(fs.readFileSync(log, 'utf8')), 120_000);
+    } catch (err) {
+      (child as ChildProcess | null)?.kill('SIGKILL');
+      throw err;
+    }
     return { child: () => child!, done };
   }
 
@@ -342,6 +366,36 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
       expectCheckPasses('large', repo);
     },
   );
+
+  it('a borg that finishes as the signal comes keeps its archive; the run stops before the next step', async () => {
+    // A stand-in for borg committing as SIGTERM lands: it ignores the signal and ends with exit 0.
+    const started = path.join(sb.root, 'finishing-started');
+    const calls = path.join(sb.root, 'finishing-calls');
+    const fake = path.join(sb.root, 'finishing-borg');
+    fs.writeFileSync(
+      fake,
+      `#!/bin/sh\ntrap '' TERM INT\necho "$1" >> '${calls}'\n` +
+        `[ "$1" = create ] && { touch '${started}'; sleep 2; echo '{"archive":{"name":"fin-1","stats":{}}}'; }\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    job('finishing', `borg: "${fake}"\nretention: {keep_last: 3}\n`);
+    let child: ChildProcess | null = null;
+    const done = sb.cli(['backup', 'run', 'finishing', '--json'], { onSpawn: (c) => (child = c) });
+    await waitFor('the stand-in create to start', () => fs.existsSync(started));
+    child!.kill('SIGTERM');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/^borg-provision: error: interrupted; nothing was left half-written$/m);
+    expect(r.stderr).not.toMatch(/rolled back/);
+    expect(fs.readFileSync(calls, 'utf8')).toBe('create\n');
+    const list = jsonOf<{ jobs: { name: string; lastRun: { result: string; archive: string | null } }[] }>(
+      await sb.cli(['backup', 'list', '--json']),
+    );
+    expect(list.jobs.find((j) => j.name === 'finishing')?.lastRun).toMatchObject({
+      result: 'interrupted',
+      archive: 'fin-1',
+    });
+  });
 
   it('two runs of one job at once: the second exits 9, the first (after the interrupts) succeeds', async () => {
     // The first run waits in a before hook until the second has been refused.
