@@ -33,9 +33,12 @@ import {
   isRetryableError,
   openHttp,
   sleep,
+  backoffMs,
+  resolveNet,
+  retryAfterMs,
   type HttpClient,
+  type ResolvedNetOptions,
 } from '../net';
-import { backoffMs, resolveNet, retryAfterMs, type ResolvedNetOptions } from '../net';
 import type { DownloadRequest, DownloadResult, ProgressEvent } from './types';
 import { makeDirs } from '../util/make-dirs';
 
