@@ -7,5 +7,6 @@ export { isElfFileSync } from './read-file';
 export { pathReport } from './mounts';
 export * from './types';
 export { detectTarget } from './report';
+export { readSystem } from './system';
 export { realRoot } from './root-path';
 export { ARCH_NAMES, normalizeArchName, elfIdentityForArch } from './arch';

@@ -1,7 +1,9 @@
 // schedule via the TrueNAS middleware, against a stand-in midclt that validates every call as the
 // middleware's cronjob model does (and fails the test on any it refuses).
-import { binRun, jsonOf } from '../helpers/cli';
-import { makeSandbox, type Sandbox, type StubState } from '../helpers/schedule-sandbox';
+import { mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import * as path from 'node:path';
+import { binRun, jsonOf, runCli } from '../helpers/cli';
+import { makeSandbox, STUBS, type Sandbox, type StubState } from '../helpers/schedule-sandbox';
 
 jest.setTimeout(60000);
 
@@ -223,10 +225,37 @@ test('--via truenas on a machine that is not TrueNAS: exit 3, nothing called', a
     const r = await plain.add('nas', ['--daily', '02:30', '--via', 'truenas']);
     expect(r.code).toBe(3);
     expect(r.stderr.split('\n')[0]).toBe(
-      'borg-provision: error: this machine is not TrueNAS (no /etc/version and /data/manifest.json)',
+      'borg-provision: error: this machine is not TrueNAS (no /etc/version or /data/manifest.json)',
     );
     expect(plain.state('midclt').calls).toEqual([]);
   } finally {
     plain.cleanup();
   }
+});
+
+test('TrueNAS as detect tells it: /etc/version alone is TrueNAS, and add defaults to the middleware', async () => {
+  rmSync(path.join(sb.root, 'data', 'manifest.json'));
+  const detect = jsonOf<{ system: { truenas: { version: string } | null } }>(
+    await runCli(['detect', '--json', '--root', sb.root, '--libc', '/usr/lib/x86_64-linux-gnu/libc.so.6']),
+  );
+  expect(detect.system.truenas?.version).toBe('25.04.2');
+  const r = await sb.add('nas', ['--daily', '02:30']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('scheduled nas via truenas');
+  expect(jobs()).toHaveLength(1);
+  expect(readdirSync(path.join(sb.root, 'etc', 'cron.d'))).toEqual([]);
+});
+
+test('TrueNAS without midclt on PATH: exit 3, and nothing put in /etc that an upgrade would drop', async () => {
+  // PATH with the other stand-ins and the system's tools, but no midclt anywhere on it.
+  const bin = path.join(sb.dir, 'no-midclt');
+  mkdirSync(bin);
+  for (const tool of ['systemctl', 'crontab']) symlinkSync(path.join(STUBS, tool), path.join(bin, tool));
+  const PATH = [bin, ...(process.env.PATH ?? '').split(':')].join(':');
+  const r = await sb.add('nas', ['--daily', '02:30'], { PATH });
+  expect(r.code).toBe(3);
+  expect(r.stderr.split('\n')[0]).toBe('borg-provision: error: this is TrueNAS but midclt is not on PATH');
+  expect(readdirSync(path.join(sb.root, 'etc', 'cron.d'))).toEqual([]);
+  expect(sb.state('midclt').calls).toEqual([]);
 });

@@ -3,12 +3,12 @@
 // "borg-provision: JOB" is how ours are found again. The payload follows the middleware's model
 // (api/v25_04_0/cronjob.py): strict types, no unknown fields; stdout true and stderr false mean
 // "hide stdout", so only errors reach the admin's mail.
-import { existsSync } from 'node:fs';
 import { SchedulerError, SchedulerUnavailableError } from '../../errors';
 import type { Action } from '../actions';
 import { shLine, splitRandomDelay, withRandomDelay } from '../command-line';
 import type { Schedule } from '../model';
-import { inRoot, type Places } from '../places';
+import { readSystem } from '../../target';
+import type { Places } from '../places';
 import { onPath, runToolOk } from '../tools';
 import type { Backend, ScheduledEntry } from './types';
 
@@ -27,13 +27,13 @@ interface CronJobRecord {
 
 type CronJobPayload = Omit<CronJobRecord, 'id'>;
 
-/** TrueNAS as `detect` tells it: its version file and manifest, and midclt to talk to the middleware. */
+/**
+ * TrueNAS exactly as `detect` tells it (the target stage reads its version file and manifest), so
+ * that the two never disagree: a box `detect` calls TrueNAS is never given a schedule in /etc
+ * silently, which its next upgrade would drop.
+ */
 export async function isTrueNas(places: Places): Promise<boolean> {
-  return (
-    existsSync(inRoot(places, '/etc/version')) &&
-    existsSync(inRoot(places, '/data/manifest.json')) &&
-    onPath('midclt', places.env)
-  );
+  return (await readSystem(places.root)).truenas !== null;
 }
 
 export function payloadFor(job: string, schedule: Schedule, argv: string[], user: string): CronJobPayload {
@@ -87,16 +87,18 @@ export function trueNasBackend(places: Places): Backend {
   return {
     via: 'truenas',
     async assertAvailable() {
-      if (await isTrueNas(places)) return;
-      const markers = existsSync(inRoot(places, '/etc/version')) && existsSync(inRoot(places, '/data/manifest.json'));
-      throw new SchedulerUnavailableError(
-        markers
-          ? 'this looks like TrueNAS but midclt is not on PATH'
-          : 'this machine is not TrueNAS (no /etc/version and /data/manifest.json)',
-        { hint: 'run on the TrueNAS box itself, or choose --via systemd, systemd-user or cron' },
-      );
+      if (!(await isTrueNas(places))) {
+        throw new SchedulerUnavailableError('this machine is not TrueNAS (no /etc/version or /data/manifest.json)', {
+          hint: 'run on the TrueNAS box itself, or choose --via systemd, systemd-user or cron',
+        });
+      }
+      if (!(await onPath('midclt', places.env))) {
+        throw new SchedulerUnavailableError('this is TrueNAS but midclt is not on PATH', {
+          hint: 'run as root in a shell of the TrueNAS box, where PATH includes /usr/bin',
+        });
+      }
     },
-    present: () => isTrueNas(places),
+    present: async () => (await isTrueNas(places)) && (await onPath('midclt', places.env)),
     async find(job) {
       const records =
         job === undefined
