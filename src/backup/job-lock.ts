@@ -1,4 +1,4 @@
-// One run of a job at a time: `<state>/locks/<name>.lock` names its owner (util/pid-lock: written
+// One run of a job at a time: `<state>/locks/<key>.lock` names its owner (util/pid-lock: written
 // whole, pid and boot, one breaker of a stale lock). A lock whose owner is gone (killed, crashed,
 // or from before a reboot) is taken over; a live owner means JobBusyError (exit 9). Different jobs
 // have different locks and may run at once.
@@ -13,9 +13,10 @@ export interface JobLock {
   release(): Promise<void>;
 }
 
-export async function lockJob(name: string, env: NodeJS.ProcessEnv = process.env): Promise<JobLock> {
+/** Takes job `name`'s lock, the file `<state>/locks/<key>.lock` (key: job-paths' stateKey). */
+export async function lockJob(name: string, key: string, env: NodeJS.ProcessEnv = process.env): Promise<JobLock> {
   const dir = path.join(stateHome(env), 'locks');
-  const file = path.join(dir, `${name}.lock`);
+  const file = path.join(dir, `${key}.lock`);
   await makeDirs(dir, 0o700).catch((err) => {
     throw filesystemError(err, 'create', dir, 'set XDG_STATE_HOME to a writable place');
   });

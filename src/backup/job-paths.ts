@@ -1,6 +1,7 @@
 // Where a backup job lives: one directory per job, <base>/backups/<name>/, holding config.yaml and
 // the job's secrets. The base is --config-dir, else $XDG_CONFIG_HOME/borg-provision (on TrueNAS
 // root's ~/.config, which survives upgrades). The schedule stage finds jobs through this too.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../errors';
@@ -35,4 +36,16 @@ export function jobConfigFile(name: string, configDir?: string): string {
 /** Whether a job of that name has a config.yaml. */
 export function jobExists(name: string, configDir?: string): boolean {
   return existsSync(jobConfigFile(name, configDir));
+}
+
+/**
+ * The name a job's lock, state and run logs go by under $XDG_STATE_HOME: the job's own name for
+ * the jobs in the default place, and the name with a digest of the jobs' directory for another
+ * --config-dir. Two jobs of one name in two directories then never share a lock, a check's last
+ * run or their logs. Job names cannot hold '@', so a key is never another job's name.
+ */
+export function stateKey(name: string, configDir?: string): string {
+  const dir = backupsDir(configDir);
+  if (dir === backupsDir()) return assertJobName(name);
+  return `${assertJobName(name)}@${createHash('sha256').update(dir).digest('hex').slice(0, 8)}`;
 }

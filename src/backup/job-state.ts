@@ -1,5 +1,6 @@
-// A job's state under $XDG_STATE_HOME/borg-provision/state/<name>.json: the last run (result,
-// times, archive), the last success, and when each check last passed (for `frequency`).
+// A job's state under $XDG_STATE_HOME/borg-provision/state/<key>.json (key: job-paths' stateKey):
+// the last run (result, times, archive), the last success, and when each check last passed (for
+// `frequency`).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { filesystemError } from '../errors';
@@ -25,12 +26,12 @@ export interface JobState {
   checks: Partial<Record<CheckName, string>>;
 }
 
-export function stateFile(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(stateHome(env), 'state', `${name}.json`);
+export function stateFile(key: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(stateHome(env), 'state', `${key}.json`);
 }
 
-export async function readState(name: string, env: NodeJS.ProcessEnv = process.env): Promise<JobState> {
-  const file = stateFile(name, env);
+export async function readState(key: string, env: NodeJS.ProcessEnv = process.env): Promise<JobState> {
+  const file = stateFile(key, env);
   const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     throw filesystemError(err, 'read', file);
@@ -45,8 +46,8 @@ export async function readState(name: string, env: NodeJS.ProcessEnv = process.e
   }
 }
 
-export async function writeState(name: string, state: JobState, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const file = stateFile(name, env);
+export async function writeState(key: string, state: JobState, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const file = stateFile(key, env);
   try {
     await makeDirs(path.dirname(file), 0o700);
     await writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });

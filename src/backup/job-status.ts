@@ -5,6 +5,7 @@ import { borgOf } from './borg-binary';
 import { jobVariables } from './borg-env';
 import { loadJob } from './config-load';
 import type { JobConfig } from './job-config';
+import { stateKey } from './job-paths';
 import { readState, stateFile, type JobState } from './job-state';
 import { allJobNames } from './run-jobs';
 
@@ -32,7 +33,7 @@ export async function listJobs(
     } catch (err) {
       configError = (err as Error).message;
     }
-    const state = await readState(name, env);
+    const state = await readState(stateKey(name, o.configDir), env);
     out.push({
       name,
       repository,
@@ -100,7 +101,7 @@ export async function showJob(name: string, o: { configDir?: string; env?: NodeJ
     borg: borgOf(job, env),
     config: { ...job, pingUrl },
     environment: jobVariables(job),
-    state: await readState(name, env),
-    stateFile: stateFile(name, env),
+    state: await readState(stateKey(name, o.configDir), env),
+    stateFile: stateFile(stateKey(name, o.configDir), env),
   };
 }

@@ -13,6 +13,7 @@ import type { JobConfig } from './job-config';
 import { runErrorHooks, runHooks } from './hooks';
 import { lockJob } from './job-lock';
 import { openJob } from './job-security';
+import { stateKey } from './job-paths';
 import { readState, writeState, type RunResultKind } from './job-state';
 import { ping } from './ping';
 import { openRunLog } from './run-log';
@@ -45,10 +46,11 @@ export interface JobRunResult {
 export async function runJob(name: string, o: RunOptions = {}): Promise<JobRunResult> {
   const env = o.env ?? process.env;
   const job = await openJob(name, o.configDir, env);
+  const key = stateKey(name, o.configDir);
   const borg = borgOf(job, env);
   const startedAt = new Date().toISOString();
   if (o.dryRun) {
-    const state = await readState(name, env);
+    const state = await readState(key, env);
     return {
       job: name,
       result: 'dry-run',
@@ -62,9 +64,9 @@ export async function runJob(name: string, o: RunOptions = {}): Promise<JobRunRe
       planned: plannedCommands(job, borg, state),
     };
   }
-  const lock = await lockJob(name, env);
+  const lock = await lockJob(name, key, env);
   try {
-    return await runLocked(name, job, borg, startedAt, o, env);
+    return await runLocked(name, key, job, borg, startedAt, o, env);
   } finally {
     // Whatever happened, even a log that could not be opened: the next run must not find it busy.
     await lock.release();
@@ -73,13 +75,14 @@ export async function runJob(name: string, o: RunOptions = {}): Promise<JobRunRe
 
 async function runLocked(
   name: string,
+  key: string,
   job: JobConfig,
   borg: string,
   startedAt: string,
   o: RunOptions,
   env: NodeJS.ProcessEnv,
 ): Promise<JobRunResult> {
-  const log = await openRunLog(name, env).catch((err) => {
+  const log = await openRunLog(key, env).catch((err) => {
     throw filesystemError(err, 'open a run log for job', name, 'set XDG_STATE_HOME to a writable place');
   });
   const ctx: RunContext = {
@@ -90,7 +93,7 @@ async function runLocked(
     signal: o.signal,
     progress: (l) => o.progress?.(`${name}: ${l}`),
   };
-  const state = await readState(name, env);
+  const state = await readState(key, env);
   const steps: StepOutcome[] = [];
   const warnings: string[] = [];
   let failure: ProvisionError | null = null;
@@ -147,7 +150,7 @@ async function runLocked(
   state.lastRun = { result, startedAt, finishedAt, archive, error: failure?.message ?? null, log: log.file };
   if (!failure) state.lastSuccess = finishedAt;
   log.close();
-  await writeState(name, state, env);
+  await writeState(key, state, env);
   if (interrupted) throw failure;
   return {
     job: name,

@@ -44,16 +44,16 @@ export class RunLog {
   }
 }
 
-/** Opens a new log for a run of `job`, after removing all but the newest KEEP_LOGS - 1 old ones. */
-export async function openRunLog(job: string, env: NodeJS.ProcessEnv = process.env): Promise<RunLog> {
+/** Opens a new log for a run of a job (named by its stateKey), keeping the newest KEEP_LOGS - 1 old ones. */
+export async function openRunLog(key: string, env: NodeJS.ProcessEnv = process.env): Promise<RunLog> {
   const dir = logsDir(env);
   await makeDirs(dir, 0o700);
   // Exactly this job's names: `daily.` is also the start of job `daily.db`'s logs.
-  const own = new RegExp(`^${job.replace(/[.]/g, '\\.')}\\.\\d{4}-\\d\\d-\\d\\dT[\\d-]+Z\\.\\d+\\.log$`);
+  const own = new RegExp(`^${key.replace(/[.]/g, '\\.')}\\.\\d{4}-\\d\\d-\\d\\dT[\\d-]+Z\\.\\d+\\.log$`);
   const mine = (await fs.readdir(dir)).filter((f) => own.test(f)).sort();
   for (const old of mine.slice(0, Math.max(0, mine.length - (KEEP_LOGS - 1)))) {
     await fs.rm(path.join(dir, old), { force: true });
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return new RunLog(path.join(dir, `${job}.${stamp}.${process.pid}.log`));
+  return new RunLog(path.join(dir, `${key}.${stamp}.${process.pid}.log`));
 }

@@ -8,6 +8,8 @@ import { lockJob } from '../../src/backup/job-lock';
 import { readState, stateFile, writeState } from '../../src/backup/job-state';
 import { logsDir, openRunLog } from '../../src/backup/run-log';
 import { runJob } from '../../src/backup';
+import { stateKey } from '../../src/backup/job-paths';
+import { configHome } from '../../src/util/xdg';
 import { FilesystemError } from '../../src/errors';
 
 let root: string;
@@ -45,41 +47,43 @@ it('keeps the newest 10 logs of a job, mode 0600, and leaves other jobs alone', 
 });
 
 it('a held job lock makes a second taker JobBusyError (exit 9); release frees it', async () => {
-  const lock = await lockJob('daily', env);
-  await expect(lockJob('daily', env)).rejects.toThrow(JobBusyError);
-  await expect(lockJob('daily', env)).rejects.toThrow(`backup job 'daily' is already running (pid ${process.pid})`);
-  const other = await lockJob('weekly', env);
+  const lock = await lockJob('daily', 'daily', env);
+  await expect(lockJob('daily', 'daily', env)).rejects.toThrow(JobBusyError);
+  await expect(lockJob('daily', 'daily', env)).rejects.toThrow(
+    `backup job 'daily' is already running (pid ${process.pid})`,
+  );
+  const other = await lockJob('weekly', 'weekly', env);
   await other.release();
   await lock.release();
-  const again = await lockJob('daily', env);
+  const again = await lockJob('daily', 'daily', env);
   await again.release();
 });
 
 it('a lock left by a process that is gone, or from before a reboot, is taken over', async () => {
   const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  const first = await lockJob('daily', env);
+  const first = await lockJob('daily', 'daily', env);
   expect(fs.readFileSync(first.file, 'utf8')).toBe(`${process.pid} ${boot}\n`);
   // A pid that cannot be alive: above the kernel's pid_max.
   fs.writeFileSync(first.file, `99999999 ${boot}\n`);
-  const lock = await lockJob('daily', env);
+  const lock = await lockJob('daily', 'daily', env);
   expect(fs.readFileSync(lock.file, 'utf8')).toBe(`${process.pid} ${boot}\n`);
   // A live pid, but written before this boot: that pid is another process now.
   fs.writeFileSync(lock.file, `${process.pid} another-boot\n`);
-  const again = await lockJob('daily', env);
+  const again = await lockJob('daily', 'daily', env);
   await again.release();
   expect(fs.existsSync(again.file)).toBe(false);
 });
 
 it('a stale lock another run is breaking right now is not taken twice (busy, exit 9)', async () => {
-  const first = await lockJob('daily', env);
+  const first = await lockJob('daily', 'daily', env);
   fs.writeFileSync(first.file, '99999999\n');
   fs.writeFileSync(`${first.file}.break`, '1\n');
-  await expect(lockJob('daily', env)).rejects.toThrow("backup job 'daily' is being started by another run");
+  await expect(lockJob('daily', 'daily', env)).rejects.toThrow("backup job 'daily' is being started by another run");
   expect(fs.readFileSync(first.file, 'utf8')).toBe('99999999\n');
   // A break file left by a run killed long ago does not block for ever.
   const old = new Date(Date.now() - 5 * 60_000);
   fs.utimesSync(`${first.file}.break`, old, old);
-  const lock = await lockJob('daily', env);
+  const lock = await lockJob('daily', 'daily', env);
   await lock.release();
   expect(fs.readdirSync(path.dirname(first.file))).toEqual([]);
 });
@@ -111,6 +115,43 @@ it('a run that cannot open its log fails (exit 6) and leaves the job unlocked', 
   fs.mkdirSync(path.dirname(logsDir(env)), { recursive: true });
   fs.writeFileSync(logsDir(env), 'not a directory\n');
   await expect(runJob('daily', { configDir, env })).rejects.toThrow(FilesystemError);
-  const lock = await lockJob('daily', env);
+  const lock = await lockJob('daily', stateKey('daily', configDir), env);
   await lock.release();
+});
+
+function jobIn(configDir: string, name: string, borg: string): void {
+  const dir = path.join(configDir, 'backups', name);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(configDir, 0o700);
+  fs.chmodSync(path.dirname(dir), 0o700);
+  const config = `sources: [/etc/hostname]\nrepository: ${path.join(configDir, 'repo')}\nborg: ${borg}\n`;
+  fs.writeFileSync(path.join(dir, 'config.yaml'), config, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'passphrase'), 'x\n', { mode: 0o600 });
+}
+
+it('jobs of one name in two config dirs have their own lock, state and logs', async () => {
+  // A borg that succeeds at every step, so only the bookkeeping is under test.
+  const borg = path.join(root, 'borg');
+  fs.writeFileSync(borg, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  const [a, b] = [path.join(root, 'a'), path.join(root, 'b')];
+  jobIn(a, 'daily', borg);
+  jobIn(b, 'daily', borg);
+  expect(stateKey('daily')).toBe('daily');
+  expect(stateKey('daily', path.join(configHome(), '.'))).toBe('daily');
+  expect(stateKey('daily', a)).toMatch(/^daily@[0-9a-f]{8}$/);
+  expect(stateKey('daily', b)).not.toBe(stateKey('daily', a));
+  expect(stateKey('daily', `${a}/`)).toBe(stateKey('daily', a));
+
+  const held = await lockJob('daily', stateKey('daily', a), env);
+  try {
+    await expect(runJob('daily', { configDir: a, env })).rejects.toThrow(JobBusyError);
+    const ran = await runJob('daily', { configDir: b, env });
+    expect(ran.result).toBe('success');
+    expect(path.basename(ran.log as string).startsWith(`${stateKey('daily', b)}.`)).toBe(true);
+  } finally {
+    await held.release();
+  }
+  expect((await readState(stateKey('daily', b), env)).lastSuccess).not.toBeNull();
+  expect(await readState(stateKey('daily', a), env)).toEqual({ lastRun: null, lastSuccess: null, checks: {} });
+  expect(await readState('daily', env)).toEqual({ lastRun: null, lastSuccess: null, checks: {} });
 });
