@@ -127,6 +127,8 @@ async function benchSize(FILES) {
       sea: 'borg-provision backup run (single executable)',
     };
     for (const k of Object.keys(labels)) if (rows[k]) row(labels[k], k);
+    for (const k of Object.keys(rows))
+      console.log(`  ${k} peaks run by run: ${rows[k].map((r) => r.rssMb.toFixed(1)).join(' ')}`);
     const verdict = (ok) => (ok ? 'met' : 'MISSED');
     for (const k of Object.keys(labels)) {
       if (!rows[k]) continue;

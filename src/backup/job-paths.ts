@@ -2,7 +2,7 @@
 // the job's secrets. The base is --config-dir, else $XDG_CONFIG_HOME/borg-provision (on TrueNAS
 // root's ~/.config, which survives upgrades). The schedule stage finds jobs through this too.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../errors';
 import { configHome } from '../util/xdg';
@@ -39,13 +39,19 @@ export function jobExists(name: string, configDir?: string): boolean {
 }
 
 /**
- * The name a job's lock, state and run logs go by under $XDG_STATE_HOME: the job's own name for
- * the jobs in the default place, and the name with a digest of the jobs' directory for another
- * --config-dir. Two jobs of one name in two directories then never share a lock, a check's last
- * run or their logs. Job names cannot hold '@', so a key is never another job's name.
+ * The name a job's lock, state and run logs go by under $XDG_STATE_HOME: the job's name and a
+ * digest of the real directory that holds it. The same job keeps one key whichever way its
+ * directory is named (the default, --config-dir, a symlink), and two jobs of one name in two
+ * directories never share a lock, a check's last run or their logs. Job names cannot hold '@', so
+ * a key is never another job's name.
  */
 export function stateKey(name: string, configDir?: string): string {
   const dir = backupsDir(configDir);
-  if (dir === backupsDir()) return assertJobName(name);
-  return `${assertJobName(name)}@${createHash('sha256').update(dir).digest('hex').slice(0, 8)}`;
+  let real = dir;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    // Not there (yet): the job cannot be run, and its name as given is all there is.
+  }
+  return `${assertJobName(name)}@${createHash('sha256').update(real).digest('hex').slice(0, 8)}`;
 }

@@ -136,11 +136,13 @@ it('jobs of one name in two config dirs have their own lock, state and logs', as
   const [a, b] = [path.join(root, 'a'), path.join(root, 'b')];
   jobIn(a, 'daily', borg);
   jobIn(b, 'daily', borg);
-  expect(stateKey('daily')).toBe('daily');
-  expect(stateKey('daily', path.join(configHome(), '.'))).toBe('daily');
   expect(stateKey('daily', a)).toMatch(/^daily@[0-9a-f]{8}$/);
   expect(stateKey('daily', b)).not.toBe(stateKey('daily', a));
+  // One directory, one key, however it is named: the default, a trailing slash, a symlink.
+  expect(stateKey('daily', path.join(configHome(), '.'))).toBe(stateKey('daily'));
   expect(stateKey('daily', `${a}/`)).toBe(stateKey('daily', a));
+  fs.symlinkSync(a, path.join(root, 'a-link'));
+  expect(stateKey('daily', path.join(root, 'a-link'))).toBe(stateKey('daily', a));
 
   const held = await lockJob('daily', stateKey('daily', a), env);
   try {
@@ -153,5 +155,5 @@ it('jobs of one name in two config dirs have their own lock, state and logs', as
   }
   expect((await readState(stateKey('daily', b), env)).lastSuccess).not.toBeNull();
   expect(await readState(stateKey('daily', a), env)).toEqual({ lastRun: null, lastSuccess: null, checks: {} });
-  expect(await readState('daily', env)).toEqual({ lastRun: null, lastSuccess: null, checks: {} });
+  expect(fs.readdirSync(path.dirname(stateFile('daily', env)))).toEqual([`${stateKey('daily', b)}.json`]);
 });
