@@ -2,8 +2,9 @@
 // Whole-process start-up cost of `borg-provision detect --json`: the single-file executable and
 // the npm package's ./bin/run.js, against a bare `node -e 0` and binutils' `readelf -V` on the
 // same libc; with no borg on PATH, and with a Python borg on PATH (Debian's borgbackup) when there
-// is one. Runs are interleaved (load from other processes hits every case alike); medians.
-// Target: the executable's detect --json at most 1.3x a bare `node -e 0`.
+// is one. Beside them, the floor: an executable built the same way that holds only oclif and one
+// command printing `{}` (bench/oclif-floor). Runs are interleaved (load from other processes hits
+// every case alike); medians. Target: the executable's detect --json at most 1.3x `node -e 0`.
 // Options (env): BENCH_RUNS (default 15).
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -12,6 +13,7 @@ const os = require('node:os');
 const path = require('node:path');
 // Not measure(): GNU time's own fork+exec would be a large share of a 2 ms readelf run.
 const { median } = require('./lib/measure');
+const { buildExecutable } = require('../scripts/build-sea');
 
 const RUNS = Number(process.env.BENCH_RUNS) || 15;
 const root = path.join(__dirname, '..');
@@ -34,8 +36,10 @@ function timeOnce(cmd, args, extraEnv = {}) {
   return { ms, stdout: String(r.stdout) };
 }
 
-function main() {
+async function main() {
   if (!fs.existsSync(SEA)) throw new Error(`${SEA} is missing: run \`npm run dist\` first`);
+  const floor = path.join(NO_BORG, 'floor', 'oclif-floor');
+  await buildExecutable({ entry: path.join(__dirname, 'oclif-floor', 'main.js'), exe: floor });
   const first = timeOnce(SEA, ['detect', '--json']); // also warms the page cache
   const doc = JSON.parse(first.stdout);
   const libc = doc.libc.path;
@@ -45,6 +49,7 @@ function main() {
     { name: 'executable detect --json', cmd: SEA, args: ['detect', '--json'], env: noBorg },
     { name: `readelf -V ${path.basename(libc)}`, cmd: 'readelf', args: ['-V', libc] },
     { name: 'executable --version', cmd: SEA, args: ['--version'], env: noBorg },
+    { name: 'oclif alone: one command, executable', cmd: floor, args: ['empty'], env: noBorg },
     { name: 'npm package detect --json', cmd: process.execPath, args: [BIN, 'detect', '--json'], env: noBorg },
   ];
   if (doc.borg.length > 0) {
@@ -65,6 +70,8 @@ function main() {
       `${(med[j] / node).toFixed(2).padStart(13)}x${(med[j] / readelf).toFixed(2).padStart(11)}x`;
     console.log(row);
   });
+  const floorMs = med[cases.findIndex((c) => c.cmd === floor)];
+  console.log(`floor: oclif alone is ${(floorMs / node).toFixed(2)}x node -e 0 before any command of ours runs`);
   const ratio = detect / node;
   console.log(
     `target: executable detect --json <= ${TARGET_RATIO}x node -e 0: ${ratio.toFixed(2)}x, ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'}`,
@@ -72,4 +79,8 @@ function main() {
   fs.rmSync(NO_BORG, { recursive: true, force: true });
 }
 
-main();
+main().catch((err) => {
+  fs.rmSync(NO_BORG, { recursive: true, force: true });
+  console.error(err.message);
+  process.exit(1);
+});

@@ -59,12 +59,17 @@ const noTypescript = {
   },
 };
 
-async function main() {
-  fs.rmSync(out, { recursive: true, force: true });
-  fs.mkdirSync(out, { recursive: true });
-  const bundle = path.join(out, 'main.js');
+/**
+ * Builds one single executable: `entry` bundled by esbuild (with `plugins`) as the main script
+ * with V8's code cache, `assets` (name -> file) injected with it into a copy of this Node binary
+ * at `exe`. The bundle, its config and the blob are removed afterwards.
+ */
+async function buildExecutable({ entry, exe, assets = {}, plugins = [] }) {
+  const dir = path.dirname(exe);
+  fs.mkdirSync(dir, { recursive: true });
+  const bundle = path.join(dir, 'main.js');
   await esbuild.build({
-    entryPoints: [path.join(root, 'src', 'cli', 'sea-main.ts')],
+    entryPoints: [entry],
     outfile: bundle,
     bundle: true,
     platform: 'node',
@@ -81,11 +86,10 @@ async function main() {
       js: "require = require('node:module').createRequire(process.execPath); const __importMetaUrl = require('node:url').pathToFileURL(process.execPath).href;",
     },
     define: { 'import.meta.url': '__importMetaUrl' },
-    plugins: [autocompleteCommands, noTypescript],
+    plugins,
   });
-  const config = path.join(out, 'sea-config.json');
-  const blob = path.join(out, 'sea-prep.blob');
-  const assets = Object.fromEntries(ASSETS.map((a) => [a, path.join(root, a)]));
+  const config = path.join(dir, 'sea-config.json');
+  const blob = path.join(dir, 'sea-prep.blob');
   fs.writeFileSync(
     config,
     JSON.stringify(
@@ -101,12 +105,26 @@ async function main() {
   });
   fs.chmodSync(exe, 0o755);
   for (const f of [bundle, config, blob]) fs.rmSync(f);
+}
+
+async function main() {
+  fs.rmSync(out, { recursive: true, force: true });
+  await buildExecutable({
+    entry: path.join(root, 'src', 'cli', 'sea-main.ts'),
+    exe,
+    assets: Object.fromEntries(ASSETS.map((a) => [a, path.join(root, a)])),
+    plugins: [autocompleteCommands, noTypescript],
+  });
   const sum = createHash('sha256').update(fs.readFileSync(exe)).digest('hex');
   fs.writeFileSync(path.join(out, 'SHA256SUMS'), `${sum}  ${name}\n`);
   console.log(`${path.relative(root, exe)} (${(fs.statSync(exe).size / 1e6).toFixed(1)} MB), sha256 ${sum}`);
 }
 
-main().catch((err) => {
-  console.error(`build-sea: ${err.message}`);
-  process.exit(1);
-});
+module.exports = { buildExecutable };
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`build-sea: ${err.message}`);
+    process.exit(1);
+  });
+}
