@@ -60,9 +60,10 @@ const noTypescript = {
 };
 
 /**
- * Builds one single executable: `entry` bundled by esbuild (with `plugins`) as the main script
- * with V8's code cache, `assets` (name -> file) injected with it into a copy of this Node binary
- * at `exe`. The bundle, its config and the blob are removed afterwards.
+ * Builds one single executable: `entry` bundled by esbuild (with `plugins`, and always without
+ * TypeScript) as the main script with V8's code cache, `assets` (name -> file) injected with it
+ * into a copy of this Node binary at `exe`. The bundle, its config and the blob are removed
+ * afterwards.
  */
 async function buildExecutable({ entry, exe, assets = {}, plugins = [] }) {
   const dir = path.dirname(exe);
@@ -86,7 +87,7 @@ async function buildExecutable({ entry, exe, assets = {}, plugins = [] }) {
       js: "require = require('node:module').createRequire(process.execPath); const __importMetaUrl = require('node:url').pathToFileURL(process.execPath).href;",
     },
     define: { 'import.meta.url': '__importMetaUrl' },
-    plugins,
+    plugins: [...plugins, noTypescript],
   });
   const config = path.join(dir, 'sea-config.json');
   const blob = path.join(dir, 'sea-prep.blob');
@@ -113,7 +114,7 @@ async function main() {
     entry: path.join(root, 'src', 'cli', 'sea-main.ts'),
     exe,
     assets: Object.fromEntries(ASSETS.map((a) => [a, path.join(root, a)])),
-    plugins: [autocompleteCommands, noTypescript],
+    plugins: [autocompleteCommands],
   });
   const sum = createHash('sha256').update(fs.readFileSync(exe)).digest('hex');
   fs.writeFileSync(path.join(out, 'SHA256SUMS'), `${sum}  ${name}\n`);

@@ -3,6 +3,8 @@
 // explicit command strategy. detect.bench.js times it beside `node -e 0` and ours.
 'use strict';
 const path = require('node:path');
+// As src/cli/sea-engine-check.ts does for ours, before oclif loads.
+process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';
 const { Command, flush, handle, run, settings } = require('@oclif/core');
 
 class Empty extends Command {

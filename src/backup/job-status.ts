@@ -28,12 +28,15 @@ export async function listJobs(
   for (const name of await allJobNames(o.configDir)) {
     let repository: string | null = null;
     let configError: string | null = null;
+    let key: string | null = null;
     try {
+      // A folder whose name is no job name is listed with its error, not allowed to stop the list.
+      key = stateKey(name, o.configDir);
       repository = (await loadJob(name, { configDir: o.configDir, env })).repository;
     } catch (err) {
       configError = (err as Error).message;
     }
-    const state = await readState(stateKey(name, o.configDir), env);
+    const state = key ? await readState(key, env) : { lastRun: null, lastSuccess: null, checks: {} };
     out.push({
       name,
       repository,

@@ -3,11 +3,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { JobBusyError } from '../../src/errors';
+import { BackupStaleError, JobBusyError } from '../../src/errors';
 import { lockJob } from '../../src/backup/job-lock';
 import { readState, stateFile, writeState } from '../../src/backup/job-state';
 import { logsDir, openRunLog } from '../../src/backup/run-log';
-import { runJob } from '../../src/backup';
+import { jobStatus, listJobs, runJob } from '../../src/backup';
 import { stateKey } from '../../src/backup/job-paths';
 import { configHome } from '../../src/util/xdg';
 import { FilesystemError } from '../../src/errors';
@@ -156,4 +156,27 @@ it('jobs of one name in two config dirs have their own lock, state and logs', as
   expect((await readState(stateKey('daily', b), env)).lastSuccess).not.toBeNull();
   expect(await readState(stateKey('daily', a), env)).toEqual({ lastRun: null, lastSuccess: null, checks: {} });
   expect(fs.readdirSync(path.dirname(stateFile('daily', env)))).toEqual([`${stateKey('daily', b)}.json`]);
+});
+
+it('a folder that is no job name is listed with its error; list and status still cover the other jobs', async () => {
+  const borg = path.join(root, 'borg');
+  fs.writeFileSync(borg, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  const configDir = path.join(root, 'config');
+  jobIn(configDir, 'good', borg);
+  const stray = path.join(configDir, 'backups', 'old copy');
+  fs.mkdirSync(stray, { mode: 0o700 });
+  fs.writeFileSync(path.join(stray, 'config.yaml'), 'sources: [/etc/hostname]\n', { mode: 0o600 });
+  expect((await runJob('good', { configDir, env })).result).toBe('success');
+
+  const jobs = await listJobs({ configDir, env });
+  expect(jobs.map((j) => [j.name, j.configError === null, j.lastSuccess !== null])).toEqual([
+    ['good', true, true],
+    ['old copy', false, false],
+  ]);
+  expect(jobs[1].configError).toBe("bad job name 'old copy'");
+  // Status judges each job: the good one is fresh, the stray folder never succeeded (exit 8, not a usage error).
+  const stale = await jobStatus(86_400_000, { configDir, env }).catch((e: unknown) => e);
+  expect(stale).toBeInstanceOf(BackupStaleError);
+  expect((stale as Error).message).toBe('stale backups: old copy (never succeeded)');
+  expect((await jobStatus(86_400_000, { configDir, env, names: ['good'] })).ok).toBe(true);
 });

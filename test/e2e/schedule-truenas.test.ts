@@ -225,7 +225,7 @@ test('--via truenas on a machine that is not TrueNAS: exit 3, nothing called', a
     const r = await plain.add('nas', ['--daily', '02:30', '--via', 'truenas']);
     expect(r.code).toBe(3);
     expect(r.stderr.split('\n')[0]).toBe(
-      'borg-provision: error: this machine is not TrueNAS (no /etc/version or /data/manifest.json)',
+      'borg-provision: error: this machine is not TrueNAS (no version in /etc/version or /data/manifest.json)',
     );
     expect(plain.state('midclt').calls).toEqual([]);
   } finally {
@@ -257,5 +257,12 @@ test('TrueNAS without midclt on PATH: exit 3, and nothing put in /etc that an up
   expect(r.code).toBe(3);
   expect(r.stderr.split('\n')[0]).toBe('borg-provision: error: this is TrueNAS but midclt is not on PATH');
   expect(readdirSync(path.join(sb.root, 'etc', 'cron.d'))).toEqual([]);
+  // list and remove cannot see the middleware's Cron Jobs either: they say so instead of "none".
+  const list = await sb.run(['schedule', 'list'], { PATH });
+  expect(list.code).toBe(3);
+  expect(list.stderr.split('\n')[0]).toBe('borg-provision: error: midclt is not on PATH');
+  const remove = await sb.run(['schedule', 'remove', 'nas'], { PATH });
+  expect(remove.code).toBe(3);
+  expect(remove.stderr.split('\n')[0]).toBe('borg-provision: error: midclt is not on PATH');
   expect(sb.state('midclt').calls).toEqual([]);
 });

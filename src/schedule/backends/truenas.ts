@@ -88,9 +88,12 @@ export function trueNasBackend(places: Places): Backend {
     via: 'truenas',
     async assertAvailable() {
       if (!(await isTrueNas(places))) {
-        throw new SchedulerUnavailableError('this machine is not TrueNAS (no /etc/version or /data/manifest.json)', {
-          hint: 'run on the TrueNAS box itself, or choose --via systemd, systemd-user or cron',
-        });
+        throw new SchedulerUnavailableError(
+          'this machine is not TrueNAS (no version in /etc/version or /data/manifest.json)',
+          {
+            hint: 'run on the TrueNAS box itself, or choose --via systemd, systemd-user or cron',
+          },
+        );
       }
       if (!(await onPath('midclt', places.env))) {
         throw new SchedulerUnavailableError('this is TrueNAS but midclt is not on PATH', {
@@ -98,7 +101,9 @@ export function trueNasBackend(places: Places): Backend {
         });
       }
     },
-    present: async () => (await isTrueNas(places)) && (await onPath('midclt', places.env)),
+    // On TrueNAS the middleware is always looked at (list, remove, the one-scheduler rule): without
+    // midclt that fails with exit 3 rather than report a Cron Job it cannot see as absent.
+    present: () => isTrueNas(places),
     async find(job) {
       const records =
         job === undefined
