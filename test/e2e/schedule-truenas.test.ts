@@ -261,6 +261,11 @@ test('TrueNAS without midclt on PATH: exit 3, and nothing put in /etc that an up
   const list = await sb.run(['schedule', 'list'], { PATH });
   expect(list.code).toBe(3);
   expect(list.stderr.split('\n')[0]).toBe('borg-provision: error: midclt is not on PATH');
+  // Nor may cron take the job there: the middleware might have it already.
+  const viaCron = await sb.add('nas', ['--daily', '02:30', '--via', 'cron'], { PATH });
+  expect(viaCron.code).toBe(3);
+  expect(viaCron.stderr.split('\n')[0]).toBe('borg-provision: error: midclt is not on PATH');
+  expect(readdirSync(path.join(sb.root, 'etc', 'cron.d'))).toEqual([]);
   const remove = await sb.run(['schedule', 'remove', 'nas'], { PATH });
   expect(remove.code).toBe(3);
   expect(remove.stderr.split('\n')[0]).toBe('borg-provision: error: midclt is not on PATH');
