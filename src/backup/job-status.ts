@@ -95,6 +95,7 @@ export interface JobShow {
 export async function showJob(name: string, o: { configDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<JobShow> {
   const env = o.env ?? process.env;
   const job = await loadJob(name, { configDir: o.configDir, env });
+  const key = stateKey(name, o.configDir);
   // A ping URL usually carries its check's token: show only where it points.
   const pingUrl = job.pingUrl ? `${new URL(job.pingUrl).origin}/...` : null;
   return {
@@ -104,7 +105,7 @@ export async function showJob(name: string, o: { configDir?: string; env?: NodeJ
     borg: borgOf(job, env),
     config: { ...job, pingUrl },
     environment: jobVariables(job),
-    state: await readState(stateKey(name, o.configDir), env),
-    stateFile: stateFile(stateKey(name, o.configDir), env),
+    state: await readState(key, env),
+    stateFile: stateFile(key, env),
   };
 }

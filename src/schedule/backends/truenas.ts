@@ -27,13 +27,21 @@ interface CronJobRecord {
 
 type CronJobPayload = Omit<CronJobRecord, 'id'>;
 
+const trueNasOf = new WeakMap<Places, Promise<boolean>>();
+
 /**
  * TrueNAS exactly as `detect` tells it (the target stage reads its version file and manifest), so
  * that the two never disagree: a box `detect` calls TrueNAS is never given a schedule in /etc
  * silently, which its next upgrade would drop.
  */
-export async function isTrueNas(places: Places): Promise<boolean> {
-  return (await readSystem(places.root)).truenas !== null;
+export function isTrueNas(places: Places): Promise<boolean> {
+  // Read once per command: the default --via, the backend's checks and the upgrade warning all ask.
+  let known = trueNasOf.get(places);
+  if (!known) {
+    known = readSystem(places.root).then((s) => s.truenas !== null);
+    trueNasOf.set(places, known);
+  }
+  return known;
 }
 
 export function payloadFor(job: string, schedule: Schedule, argv: string[], user: string): CronJobPayload {
