@@ -60,6 +60,18 @@ const noTypescript = {
 };
 
 /**
+ * The main script is decoded from UTF-8 at every start, and a single non-ASCII character sends all
+ * of it down V8's slow decoding path into a two-byte string. esbuild escapes non-ASCII characters
+ * everywhere but in regular-expression literals (ansis has a raw U+009B in one); a \uXXXX escape of
+ * each UTF-16 unit means the same there, in strings and in comments.
+ */
+function escapeNonAscii(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  const ascii = text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  fs.writeFileSync(file, ascii);
+}
+
+/**
  * Builds one single executable: `entry` bundled by esbuild (with `plugins`, and always without
  * TypeScript) as the main script with V8's code cache, `assets` (name -> file) injected with it
  * into a copy of this Node binary at `exe`. The bundle, its config and the blob are removed
@@ -89,6 +101,7 @@ async function buildExecutable({ entry, exe, assets = {}, plugins = [] }) {
     define: { 'import.meta.url': '__importMetaUrl' },
     plugins: [...plugins, noTypescript],
   });
+  escapeNonAscii(bundle);
   const config = path.join(dir, 'sea-config.json');
   const blob = path.join(dir, 'sea-prep.blob');
   fs.writeFileSync(
@@ -121,7 +134,7 @@ async function main() {
   console.log(`${path.relative(root, exe)} (${(fs.statSync(exe).size / 1e6).toFixed(1)} MB), sha256 ${sum}`);
 }
 
-module.exports = { buildExecutable };
+module.exports = { buildExecutable, escapeNonAscii };
 
 if (require.main === module) {
   main().catch((err) => {

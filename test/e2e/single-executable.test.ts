@@ -97,6 +97,16 @@ test('its bundle leaves TypeScript out (oclif only wants it for development chec
   expect(exe.includes('typescript is not part of the single executable')).toBe(true);
 });
 
+test('its main script is ASCII: the one raw non-ASCII character of the bundle is escaped', () => {
+  const exe = fs.readFileSync(EXE);
+  // ansis's regular expression for escape sequences, written with a raw U+009B in its source.
+  const tail = '][[()#;?]*(?:[0-9]{';
+  const at = exe.indexOf(tail);
+  expect(at).toBeGreaterThan(0);
+  expect(exe.subarray(at - 9, at).toString('latin1')).toBe('/[\x1b\\u009b');
+  expect(exe.indexOf(tail, at + 1)).toBe(-1);
+});
+
 // The highest version each Debian release behind TrueNAS 22.12-26 defines (glibc, and libstdc++ of
 // its GCC: 10, 12, 14). Debian 11's glibc 2.31 defines nothing newer than GLIBC_2.30 on amd64.
 const DEBIAN = [
