@@ -1,7 +1,7 @@
 // One log file per job run under $XDG_STATE_HOME/borg-provision/logs/, mode 0600, the newest
 // KEEP_LOGS per job kept. It holds what borg and the hooks printed and the runner's own lines;
 // never a secret (borg gets the passphrase through a file, and argv carries none).
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stateHome } from '../util/xdg';
@@ -13,11 +13,17 @@ export function logsDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(stateHome(env), 'logs');
 }
 
+/**
+ * A run's log. A write that fails (a full disk, a quota) stops the logging, not the backup: the
+ * run goes on and reports the log's problem as a notice.
+ */
 export class RunLog {
   private fd: number | null;
+  private failure: string | null = null;
 
   constructor(readonly file: string) {
-    this.fd = openSync(file, 'a', 0o600);
+    // O_NOFOLLOW: a symlink planted under the log's name must not redirect the log elsewhere.
+    this.fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o600);
   }
 
   line(text: string): void {
@@ -27,12 +33,27 @@ export class RunLog {
       .split('\n')
       .map((l) => `${stamp} ${l}`)
       .join('\n');
-    writeSync(this.fd, `${body}\n`);
+    try {
+      writeSync(this.fd, `${body}\n`);
+    } catch (err) {
+      this.failure = `the run log ${this.file} could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it stops there`;
+      this.close();
+    }
+  }
+
+  /** Why the log stopped early, if it did. */
+  problem(): string | null {
+    return this.failure;
   }
 
   /** The last `bytes` of the log, starting at a line (what the fail ping sends). */
   tail(bytes = 10_000): string {
-    const text = readFileSync(this.file, 'utf8');
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      return '';
+    }
     if (text.length <= bytes) return text;
     const cut = text.slice(-bytes);
     return cut.slice(cut.indexOf('\n') + 1);
