@@ -95,15 +95,18 @@ async function runLocked(
   };
   const state = await readState(key, env);
   const steps: StepOutcome[] = [];
-  const warnings: string[] = [];
+  // What borg warned about (rc 1) decides a 'warning' result and --fail-on-warning; the runner's
+  // own notices (a ping or the log that failed) are reported but judge nothing about the backup.
+  const borgWarnings: string[] = [];
+  const notices: string[] = [];
   let failure: ProvisionError | null = null;
   log.line(`run of job ${name} (${job.file}), borg ${borg}, repository ${job.repository}`);
-  if (job.pingUrl) pushWarning(warnings, await ping(job.pingUrl, 'start'));
+  if (job.pingUrl) pushWarning(notices, await ping(job.pingUrl, 'start'));
   try {
     const add = (s: StepOutcome | null): void => {
       if (!s) return;
       steps.push(s);
-      warnings.push(...s.warnings.filter(() => s.status === 'warning').map((w) => `${s.step}: ${w}`));
+      if (s.status === 'warning') borgWarnings.push(...s.warnings.map((w) => `${s.step}: ${w}`));
     };
     add(await runHooks(ctx, 'before'));
     add(await create(ctx));
@@ -111,8 +114,8 @@ async function runLocked(
     add(await compact(ctx));
     for (const c of await check(ctx, state)) add(c);
     add(await runHooks(ctx, 'after'));
-    if (o.failOnWarning && warnings.length > 0) {
-      throw new BackupFailedError(`${name}: borg warned and --fail-on-warning is set: ${warnings[0]}`, {
+    if (o.failOnWarning && borgWarnings.length > 0) {
+      throw new BackupFailedError(`${name}: borg warned and --fail-on-warning is set: ${borgWarnings[0]}`, {
         hint: `see the log ${log.file}`,
       });
     }
@@ -134,17 +137,18 @@ async function runLocked(
     ? interrupted
       ? 'interrupted'
       : 'failed'
-    : warnings.length > 0
+    : borgWarnings.length > 0
       ? 'warning'
       : 'success';
   log.line(`run ${result}${failure ? `: ${failure.message}` : ''}`);
   if (failure && !interrupted) {
-    warnings.push(...(await runErrorHooks(ctx, failure.message)));
+    notices.push(...(await runErrorHooks(ctx, failure.message)));
   }
   if (job.pingUrl) {
     const tail = log.tail();
-    pushWarning(warnings, await ping(job.pingUrl, failure ? 'fail' : 'success', failure ? tail : ''));
+    pushWarning(notices, await ping(job.pingUrl, failure ? 'fail' : 'success', failure ? tail : ''));
   }
+  pushWarning(notices, log.problem());
   const finishedAt = new Date().toISOString();
   const archive = (steps.find((s) => s.step === 'create')?.detail?.archive as string | undefined) ?? null;
   state.lastRun = { result, startedAt, finishedAt, archive, error: failure?.message ?? null, log: log.file };
@@ -159,7 +163,7 @@ async function runLocked(
     finishedAt,
     archive,
     steps,
-    warnings,
+    warnings: [...borgWarnings, ...notices],
     log: log.file,
     error: failure ? jobError(failure) : null,
   };
