@@ -1,6 +1,6 @@
 // `backup list`, `backup show`, `backup status`: what the jobs are, how their last runs went, and
 // whether each last succeeded recently enough (for monitoring without a third party).
-import { BackupStaleError } from '../errors';
+import { BackupStaleError, UsageError } from '../errors';
 import { borgOf } from './borg-binary';
 import { jobVariables } from './borg-env';
 import { loadJob } from './config-load';
@@ -61,7 +61,15 @@ export async function jobStatus(
   o: { configDir?: string; env?: NodeJS.ProcessEnv; names?: string[] } = {},
 ): Promise<StatusResult> {
   let jobs = await listJobs(o);
-  if (o.names && o.names.length > 0) jobs = jobs.filter((j) => o.names!.includes(j.name));
+  if (o.names && o.names.length > 0) {
+    const unknown = o.names.find((n) => !jobs.some((j) => j.name === n));
+    if (unknown !== undefined) {
+      throw new UsageError(`no backup job named '${unknown}'`, {
+        hint: 'see the jobs with: borg-provision backup list',
+      });
+    }
+    jobs = jobs.filter((j) => o.names!.includes(j.name));
+  }
   const rows = jobs.map((j) => ({ ...j, ok: j.lastSuccessAgeMs !== null && j.lastSuccessAgeMs <= maxAgeMs }));
   const result = { maxAgeMs, jobs: rows, ok: rows.length > 0 && rows.every((r) => r.ok) };
   if (!result.ok) {

@@ -33,8 +33,9 @@ export async function allJobNames(configDir?: string): Promise<string[]> {
 export async function runJobs(names: string[], o: RunOptions = {}): Promise<RunSummary> {
   const jobs: JobRunResult[] = [];
   for (const name of names) {
-    jobConfigFile(name, o.configDir); // checks the name before anything runs
     try {
+      // A folder whose name is no job name (under --all) fails alone; the others still run.
+      jobConfigFile(name, o.configDir);
       jobs.push(await runJob(name, o));
     } catch (err) {
       if (err instanceof InterruptedError) throw err;

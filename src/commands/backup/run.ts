@@ -22,11 +22,13 @@ export default class BackupRun extends BackupCommand {
   };
 
   async run(): Promise<RunSummary> {
-    const { allJobNames, runJobs, summaryError } = await import('../../backup');
+    const { allJobNames, assertJobName, runJobs, summaryError } = await import('../../backup');
     const { argv, flags } = await this.parse(BackupRun);
     let names = argv as string[];
     if (flags.all && names.length > 0) throw new UsageError('give job names or --all, not both');
     if (flags.all) names = await allJobNames(flags['config-dir']);
+    // Named jobs are all checked before one runs: a typo in the last must not follow a long backup.
+    else for (const n of names) assertJobName(n);
     if (names.length === 0)
       throw new UsageError(flags.all ? 'no backup jobs found' : 'name a job to run, or --all', {
         hint: 'create one with: borg-provision backup init NAME --repo URL --source PATH',
