@@ -54,6 +54,14 @@ export function parseJob(name: string, dir: string, file: string, text: string, 
       ? fromNative(parsed.data as z.output<typeof nativeSchema>)
       : fromOrigin(parsed.data as z.output<typeof originSchema>);
   const checks = raw.checks.map((c, i) => {
+    // In this same file keep_within's m (borg's) is months; a bare m here would be read either way.
+    if (/^\s*\d+\s*m\s*$/i.test(c.frequency)) {
+      throw new JobConfigError(
+        `${file}:${lineOf(doc, lines, ['checks', i, 'frequency'])}: checks.${i}.frequency: ` +
+          `'${c.frequency}' could mean minutes or months`,
+        { hint: 'write the unit out, e.g. "1 month" or "30 minutes"' },
+      );
+    }
     const everyMs = c.frequency === 'always' ? 0 : parseDuration(c.frequency);
     if (everyMs === null) {
       throw new JobConfigError(
@@ -67,7 +75,7 @@ export function parseJob(name: string, dir: string, file: string, text: string, 
     return { ...c, everyMs };
   });
   const within = raw.retention?.keep_within;
-  if (within !== undefined && !/^\d+[HdwmyS]$/.test(within)) {
+  if (within !== undefined && !/^\d+[Hdwmy]$/.test(within)) {
     throw new JobConfigError(
       `${file}:${lineOf(doc, lines, ['retention', 'keep_within'])}: retention.keep_within: ` +
         `'${within}' is not a borg interval`,

@@ -82,9 +82,12 @@ function initialConfig(o: InitOptions): string {
 export async function initJob(o: InitOptions): Promise<InitResult> {
   const env = o.env ?? process.env;
   const dir = jobDir(o.name, o.configDir);
-  const remote = isRemoteRepository(o.repo);
-  if (!remote && !path.isAbsolute(o.repo))
-    throw new UsageError(`--repo ${o.repo} must be an absolute path or ssh://user@host[:port]/path`);
+  // ssh:// only: the server's authorized_keys line is made from the URL's path.
+  const remote = o.repo.startsWith('ssh://');
+  if (!remote && (isRemoteRepository(o.repo) || !path.isAbsolute(o.repo)))
+    throw new UsageError(`--repo ${o.repo} must be an absolute path or ssh://user@host[:port]/path`, {
+      hint: 'write user@host:path as ssh://user@host/./path, and user@host:/path as ssh://user@host/path',
+    });
   if (o.sources.length === 0) throw new UsageError('give at least one --source PATH to back up');
   const pending = await fs.access(path.join(dir, PENDING)).then(
     () => true,

@@ -82,6 +82,11 @@ export const SECRET_NAMES: Record<JobFormat, Omit<JobSecrets, 'sshKey'> & { sshK
   },
 };
 
+/**
+ * Whether borg reaches the repository over ssh: an ssh:// URL, or the scp-like `[user@]host:path`
+ * that borg 1.x reads the same way (and hosting services hand out). Read as borg reads it: a
+ * colon before any slash names a host, so `backups:2024` is host `backups` to borg, and to us.
+ */
 export function isRemoteRepository(repo: string): boolean {
-  return repo.startsWith('ssh://');
+  return repo.startsWith('ssh://') || /^(?:[^@:/]+@)?(?:\[[0-9a-fA-F:.]+\]|[^:/[\]]+):(?!:)./.test(repo);
 }

@@ -70,6 +70,15 @@ describe('native config', () => {
     expect(j.secrets.sshKey).toBe(`${DIR}/ssh_key`);
   });
 
+  it("reads borg's scp-like [user@]host:path as remote, as borg does; a path with a colon after a slash stays local", () => {
+    const repo = (r: string) => parse(`sources: [/a]\nrepository: "${r}"\n`);
+    for (const r of ['u@backup.example.net:repo', 'nas2:/srv/borg', 'u@[fd00::2]:borg']) {
+      expect(repo(r)).toMatchObject({ remote: true, repository: r, secrets: { sshKey: `${DIR}/ssh_key` } });
+    }
+    expect(repo('/mnt/tank/a:b')).toMatchObject({ remote: false, repository: '/mnt/tank/a:b' });
+    expect(repo('./repo:1')).toMatchObject({ remote: false, repository: `${DIR}/repo:1`, secrets: { sshKey: null } });
+  });
+
   it('reads check frequencies into milliseconds', () => {
     const j = parse(
       'sources: [/a]\nrepository: /r\nchecks:\n  - name: repository\n    frequency: 2 weeks\n  - name: data\n',
@@ -116,6 +125,21 @@ describe('native config', () => {
     expect(errorOf('sources: [/a]\nrepository: /r\nretention: {keep_within: 3 days}\n').message).toMatch(
       /:3: retention\.keep_within/,
     );
+    // Seconds are no unit of borg 1.2's prune --keep-within.
+    expect(errorOf('sources: [/a]\nrepository: /r\nretention: {keep_within: 90S}\n').message).toMatch(
+      /:3: retention\.keep_within: '90S' is not a borg interval/,
+    );
+  });
+
+  it('refuses a bare m as a check frequency (keep_within reads m as months), accepts it written out', () => {
+    const e = errorOf('sources: [/a]\nrepository: /r\nchecks:\n  - name: data\n    frequency: 1m\n');
+    expect(e.message).toMatch(/:5: checks\.0\.frequency: '1m' could mean minutes or months/);
+    expect(e.hint).toMatch(/1 month/);
+    const ok = (f: string): number =>
+      parse(`sources: [/a]\nrepository: /r\nchecks:\n  - name: data\n    frequency: ${f}\n`).checks[0].everyMs;
+    expect(ok('1 month')).toBe(30 * 86_400_000);
+    expect(ok('30 minutes')).toBe(30 * 60_000);
+    expect(ok('30min')).toBe(30 * 60_000);
   });
 
   it('refuses YAML that does not parse, and a file that is not a mapping', () => {
