@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { jsonOf } from '../helpers/cli';
+import { jsonOf, type CliResult } from '../helpers/cli';
 import {
   makeBackupSandbox,
   makeSourceTree,
@@ -67,19 +67,46 @@ it('init over ssh: prints the restricted authorized_keys line, waits for it, the
   expect(fs.existsSync(path.join(sb.jobDir('offsite'), 'init-pending'))).toBe(false);
 });
 
-it('runs twice over ssh, and the last archive extracts byte for byte', async () => {
+it('runs over ssh: create, prune, compact, the due checks; the retention holds; the archive extracts byte for byte', async () => {
   const cfg = path.join(sb.jobDir('offsite'), 'config.yaml');
   fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace(/retry_wait: \d+/, 'retry_wait: 1'));
-  for (let i = 0; i < 2; i++) {
-    const r = await sb.cli(['backup', 'run', 'offsite', '--json']);
-    expect(r.code).toBe(0);
-    expect(jsonOf<RunDoc>(r).jobs[0].result).toBe('success');
-  }
-  const archives = sb
-    .borg('offsite', ['list', '--short', url(path.join(srv, 'offsite'))])
-    .stdout.trim()
-    .split('\n');
-  expect(archives).toHaveLength(2); // keep_daily 7 keeps both of today's (the oldest of the day too)
+  const steps = (r: CliResult): string[][] => jsonOf<RunDoc>(r).jobs[0].steps.map((s) => [s.step, s.status]);
+  const list = (): string[] =>
+    sb
+      .borg('offsite', ['list', '--short', url(path.join(srv, 'offsite'))])
+      .stdout.trim()
+      .split('\n');
+  const first = await sb.cli(['backup', 'run', 'offsite', '--json']);
+  expect(first.code).toBe(0);
+  expect(steps(first)).toEqual([
+    ['create', 'ok'],
+    ['prune', 'ok'],
+    ['compact', 'ok'],
+    ['check repository', 'ok'],
+    ['check archives', 'ok'],
+  ]);
+  // The checks passed a moment ago: not due again for weeks.
+  const second = await sb.cli(['backup', 'run', 'offsite', '--json']);
+  expect(second.code).toBe(0);
+  expect(steps(second).slice(3)).toEqual([
+    ['check repository', 'skipped'],
+    ['check archives', 'skipped'],
+  ]);
+  expect(list()).toHaveLength(2); // keep_daily 7 keeps both of today's (the oldest of the day too)
+  // A retention of one: prune deletes the older two of three, compact frees their space.
+  fs.writeFileSync(
+    cfg,
+    fs.readFileSync(cfg, 'utf8').replace(/retention:\n(?: {2}.*\n)+/, 'retention:\n  keep_last: 1\n'),
+  );
+  const third = await sb.cli(['backup', 'run', 'offsite', '--json']);
+  expect(third.code).toBe(0);
+  expect(steps(third).slice(0, 3)).toEqual([
+    ['create', 'ok'],
+    ['prune', 'ok'],
+    ['compact', 'ok'],
+  ]);
+  const archives = list();
+  expect(archives).toEqual([jsonOf<RunDoc>(third).jobs[0].archive]);
   const out = path.join(sb.root, 'x1');
   fs.mkdirSync(out);
   const x = spawnSync(
@@ -94,7 +121,7 @@ it('runs twice over ssh, and the last archive extracts byte for byte', async () 
       'offsite',
       '--',
       'extract',
-      `::${archives[1]}`,
+      `::${archives[0]}`,
     ],
     {
       env: { ...process.env, ...sb.env, NODE_ENV: 'production' },
