@@ -27,7 +27,7 @@ export const CHECK_NAMES = ['repository', 'archives', 'data'] as const;
 export const nativeSchema = described(
   z.strictObject({
     sources: described(z.array(text()).check(z.minLength(1)), 'paths to back up; $VARS and ~ are expanded'),
-    repository: described(text(), 'a local path or ssh://user@host[:port]/path'),
+    repository: described(text(), 'a local path, ssh://user@host[:port]/path or user@host:path'),
     archive_name: described(z._default(text(), '{hostname}-{now}'), 'borg placeholders allowed'),
     compression: described(z.optional(text()), 'borg create --compression, e.g. zstd,3'),
     exclude_patterns: z._default(z.array(text()), []),
