@@ -1,7 +1,7 @@
 // Reading a job's config.yaml: YAML (with line numbers kept), then the schema of its format,
 // then the resolved JobConfig. Every error names the file, the line and the key and says what is
 // expected (JobConfigError, exit 2); nothing runs on a bad config.
-import { promises as fs } from 'node:fs';
+import type { Stats } from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document } from 'yaml';
 import type * as z from 'zod/mini';
@@ -12,23 +12,36 @@ import { expandPath } from './expand';
 import { SECRET_NAMES, isRemoteRepository, type JobConfig, type JobFormat } from './job-config';
 import { jobConfigFile, jobDir } from './job-paths';
 import { fromNative, fromOrigin } from './origin-format';
+import { readRegularFile } from './read-regular';
 
 export interface LoadOptions {
   configDir?: string;
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * The job as config.yaml says, for showing it (list, status, show): read without following a
+ * symlink or blocking on a FIFO, but not checked for who may change it. Whatever runs something
+ * of a job (hooks, borg with its secrets) goes through openJob in job-security.ts instead.
+ */
 export async function loadJob(name: string, o: LoadOptions = {}): Promise<JobConfig> {
   const file = jobConfigFile(name, o.configDir);
-  const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') {
-      throw new UsageError(`no backup job named '${name}' (${file} does not exist)`, {
-        hint: `create it with: borg-provision backup init ${name} --repo URL --source PATH`,
-      });
-    }
+  const text = await readJobConfig(name, file);
+  return parseJob(name, jobDir(name, o.configDir), file, text, o.env ?? process.env);
+}
+
+/** config.yaml's text, from one descriptor `inspect` sees the fstat of first (see read-regular.ts). */
+export async function readJobConfig(name: string, file: string, inspect?: (st: Stats) => void): Promise<string> {
+  return readRegularFile(file, inspect).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw noSuchJob(name, file);
     throw filesystemError(err, 'read', file);
   });
-  return parseJob(name, jobDir(name, o.configDir), file, text, o.env ?? process.env);
+}
+
+export function noSuchJob(name: string, file: string): UsageError {
+  return new UsageError(`no backup job named '${name}' (${file} does not exist)`, {
+    hint: `create it with: borg-provision backup init ${name} --repo URL --source PATH`,
+  });
 }
 
 /** The resolved job of a config text (exported for tests of the schema and the error lines). */

@@ -13,7 +13,7 @@ import { runLogged } from './borg-process';
 import { borgOf } from './borg-binary';
 import { borgEnvironment, sshArgs } from './borg-env';
 import { classify } from './classify';
-import { loadJob } from './config-load';
+import { openJob } from './job-security';
 import { isRemoteRepository, type JobConfig } from './job-config';
 import { jobConfigFile, jobDir, jobExists } from './job-paths';
 import { makeDirs } from '../util/make-dirs';
@@ -125,7 +125,8 @@ export async function initJob(o: InitOptions): Promise<InitResult> {
   const created = !pending;
   try {
     if (created) await writeJobFiles(o, dir, remote, env, o.signal);
-    const job = await loadJob(o.name, { configDir: o.configDir, env });
+    // Checked as any run is: a pending job's config.yaml names the borg and ssh_config that run now.
+    const job = await openJob(o.name, o.configDir, env);
     if (pending && job.repository !== o.repo) {
       throw new UsageError(`job '${o.name}' is waiting to initialise ${job.repository}, not ${o.repo}`, {
         hint: `run init again with --repo ${job.repository}`,

@@ -1,7 +1,7 @@
 // Faults of a run on local repositories, each with its exit code and message, and nothing lost:
 // after each the repository passes `borg check` and (where it applies) the next run succeeds.
 // Also hooks, the ping server on loopback, borg warnings, and the `borg:` key.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -248,7 +248,8 @@ it('secrets readable by others (0644), a config others may write, an open job di
   expect(r.code).toBe(2);
   expect(r.stderr).toBe(
     `borg-provision: error: secret ${path.join(dir, 'passphrase')} is readable by other users (mode 0644)\n` +
-      `borg-provision: hint: chmod 600 ${path.join(dir, 'passphrase')}\n`,
+      // Quoted: the sandbox's path has spaces, and the hint is a command to paste.
+      `borg-provision: hint: chmod 600 '${path.join(dir, 'passphrase')}'\n`,
   );
   fs.chmodSync(path.join(dir, 'passphrase'), 0o600);
   fs.chmodSync(path.join(dir, 'config.yaml'), 0o666);
@@ -278,6 +279,144 @@ it('secrets readable by others (0644), a config others may write, an open job di
   expect(theirs.code).toBe(2);
   expect(theirs.stderr).toMatch(/may be changed by another user \(owner uid 65534, mode 0700\)/);
   expect(archives('loose', repo)).toEqual([]);
+});
+
+describe('the way to a job and its files: refused before config.yaml is read, nothing runs', () => {
+  // Each case is a job under its own --config-dir, with a before hook that leaves a marker if it
+  // ran: the hook is what an attacker who could swap config.yaml would get run as root.
+  const PASS = 'trust me not';
+  let repo: string;
+  beforeAll(() => {
+    repo = path.join(sb.root, 'repos', 'trust');
+    fs.mkdirSync(path.dirname(repo), { recursive: true });
+    const init = spawnSync('borg', ['init', '--encryption', 'repokey-blake2', repo], {
+      env: { ...process.env, ...sb.env, BORG_PASSPHRASE: PASS },
+      encoding: 'utf8',
+    });
+    if (init.status !== 0) throw new Error(`borg init: ${init.stderr}`);
+  });
+
+  let n = 0;
+  /** A job in <parent>/base-N/backups/j (parent: under sb.root unless given). */
+  function isolated(parent = path.join(sb.root, 'bases')): { base: string; dir: string; marker: string } {
+    fs.mkdirSync(parent, { recursive: true, mode: 0o755 });
+    const base = path.join(parent, `base-${++n}`);
+    const dir = path.join(base, 'backups', 'j');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const marker = path.join(sb.root, `hook-ran-${n}`);
+    fs.writeFileSync(
+      path.join(dir, 'config.yaml'),
+      `sources: ["${src}"]\nrepository: "${repo}"\nretries: 0\nhooks:\n  before:\n    - 'touch "${marker}"'\n`,
+      { mode: 0o600 },
+    );
+    fs.writeFileSync(path.join(dir, 'passphrase'), `${PASS}\n`, { mode: 0o600 });
+    return { base, dir, marker };
+  }
+
+  function archivesOfTrust(): string[] {
+    const r = spawnSync('borg', ['list', '--short', repo], {
+      env: { ...process.env, ...sb.env, BORG_PASSPHRASE: PASS },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    return r.stdout.split('\n').filter(Boolean);
+  }
+
+  /** `backup run j` there is refused with exit 2 and `message`, the hook not run, no archive made. */
+  async function expectRefused(j: { base: string; marker: string }, message: RegExp): Promise<string> {
+    const before = archivesOfTrust();
+    const r = await sb.cli(['backup', 'run', 'j', '--config-dir', j.base], { timeoutMs: 20_000 });
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(2);
+    expect(fs.existsSync(j.marker)).toBe(false);
+    expect(archivesOfTrust()).toEqual(before);
+    return r.stderr;
+  }
+
+  it('a --config-dir owned by another user (uid 1234), though mode 0700: run, shell, borg refused', async () => {
+    const j = isolated();
+    fs.chownSync(j.base, 1234, 1234);
+    const refusal = /^borg-provision: error: .*base-\d+ may be changed by another user \(owner uid 1234, mode 0700\)/m;
+    await expectRefused(j, refusal);
+    const byHand = [
+      ['backup', 'shell', 'j', '--config-dir', j.base],
+      ['backup', 'borg', 'j', '--config-dir', j.base, '--', 'list'],
+    ];
+    for (const args of byHand) {
+      const r = await sb.cli(args);
+      expect(r.stderr).toMatch(refusal);
+      expect(r.code).toBe(2);
+    }
+  });
+
+  it('a folder above the --config-dir that is group-writable: refused; one with the sticky bit (like /tmp): runs', async () => {
+    const parent = path.join(sb.root, 'shared');
+    const j = isolated(parent);
+    fs.chmodSync(parent, 0o775);
+    await expectRefused(
+      j,
+      /^borg-provision: error: .*shared may be changed by another user \(owner uid 0, mode 0775\)/m,
+    );
+    // Others may add entries to a sticky folder, not rename or remove ours: the job runs.
+    fs.chmodSync(parent, 0o1777);
+    const ok = await sb.cli(['backup', 'run', 'j', '--config-dir', j.base]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(fs.existsSync(j.marker)).toBe(true);
+    expect(archivesOfTrust()).toHaveLength(1);
+  });
+
+  it('config.yaml that is a symlink (to a file that would pass): refused, not followed', async () => {
+    const j = isolated();
+    const cfg = path.join(j.dir, 'config.yaml');
+    fs.renameSync(cfg, path.join(j.dir, 'real.yaml'));
+    fs.symlinkSync('real.yaml', cfg);
+    const err = await expectRefused(j, /config\.yaml is a symbolic link, not a regular file of the job's own/);
+    expect(err).not.toMatch(/chmod|chown/);
+  });
+
+  it('config.yaml that is a FIFO: refused at once, the command does not wait for a writer', async () => {
+    const j = isolated();
+    const cfg = path.join(j.dir, 'config.yaml');
+    fs.rmSync(cfg);
+    expect(spawnSync('mkfifo', ['-m', '600', cfg]).status).toBe(0);
+    await expectRefused(j, /config\.yaml is a FIFO, not a regular file of the job's own/);
+    // Showing the jobs does not wait on it either: the job is listed with its error.
+    const list = await sb.cli(['backup', 'list', '--config-dir', j.base], { timeoutMs: 20_000 });
+    expect(list.signal).toBeNull();
+    expect(list.stdout + list.stderr).toMatch(/is a FIFO/);
+  }, 60_000);
+
+  it('config.yaml owned by another user (uid 1234): refused', async () => {
+    const j = isolated();
+    fs.chownSync(path.join(j.dir, 'config.yaml'), 1234, 1234);
+    await expectRefused(j, /config\.yaml is owned by uid 1234, not by the user running the job \(uid 0\)/);
+  });
+
+  it('a passphrase that is a symlink to a 0600 file: refused, and the hint does not chmod through it', async () => {
+    const j = isolated();
+    const pass = path.join(j.dir, 'passphrase');
+    const target = path.join(sb.root, `elsewhere-${n}`);
+    fs.renameSync(pass, target);
+    fs.symlinkSync(target, pass);
+    const err = await expectRefused(j, /secret .*passphrase is a symbolic link, not a regular file/);
+    expect(err).not.toMatch(/chmod|chown/);
+    expect(err).toMatch(/^borg-provision: hint: rm '.*passphrase' \(the link, not what it points to\)/m);
+  });
+
+  it('a passphrase owned by another user (uid 1234): refused', async () => {
+    const j = isolated();
+    fs.chownSync(path.join(j.dir, 'passphrase'), 1234, 1234);
+    await expectRefused(j, /secret .*passphrase is owned by uid 1234, not by the user running the job \(uid 0\)/);
+  });
+
+  it('an ssh_config others may write (0666; a ProxyCommand in it would run): refused', async () => {
+    const j = isolated();
+    const conf = path.join(j.dir, 'ssh_config');
+    fs.writeFileSync(conf, 'Host *\n', { mode: 0o600 });
+    fs.chmodSync(conf, 0o666);
+    await expectRefused(j, /ssh_config is writable by other users \(mode 0666\); ssh reads it/);
+  });
 });
 
 it('a repository on a full tmpfs: exit 7 "disk is full", not retried, the repository still checks', async () => {
