@@ -119,9 +119,14 @@ export async function initJob(o: InitOptions): Promise<InitResult> {
     dryRun: !!o.dryRun,
   };
   if (o.dryRun) return base;
-  const created = !pending;
+  // Set only once this run's mkdir made the folder: what another run or the user put there stays.
+  let created = false;
   try {
-    if (created) await writeJobFiles(o, dir, remote, env, o.signal);
+    if (!pending) {
+      await makeJobDir(o.name, dir);
+      created = true;
+      await writeJobFiles(o, dir, remote, env, o.signal);
+    }
     const job = await loadJob(o.name, { configDir: o.configDir, env });
     if (pending && job.repository !== o.repo) {
       throw new UsageError(`job '${o.name}' is waiting to initialise ${job.repository}, not ${o.repo}`, {
@@ -192,6 +197,21 @@ function classifyReason(r: Parameters<typeof classify>[0]): string {
   return v.kind === 'ok' ? 'unknown' : v.reason;
 }
 
+/** Makes the job's folder; one that is there already (a user's, another init's) is refused. */
+async function makeJobDir(name: string, dir: string): Promise<void> {
+  try {
+    await makeDirs(path.dirname(dir), 0o700);
+    await fs.mkdir(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new UsageError(`job folder ${dir} exists already; not writing job '${name}' into it`, {
+        hint: 'choose another name, or move that folder away first',
+      });
+    }
+    throw filesystemError(err, 'make the job folder', dir, 'choose another --config-dir');
+  }
+}
+
 async function writeJobFiles(
   o: InitOptions,
   dir: string,
@@ -200,8 +220,7 @@ async function writeJobFiles(
   signal?: AbortSignal,
 ): Promise<void> {
   try {
-    await makeDirs(path.dirname(dir), 0o700);
-    await fs.mkdir(dir, { mode: 0o700 });
+    // mkdir's mode is cut by the umask.
     await fs.chmod(dir, 0o700);
     // 32 random bytes; written once, read by borg through BORG_PASSCOMMAND, never printed.
     await fs.writeFile(path.join(dir, 'passphrase'), `${randomBytes(32).toString('base64url')}\n`, {

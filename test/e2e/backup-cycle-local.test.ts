@@ -61,6 +61,26 @@ it('init refuses an existing job and an existing repository, changing nothing', 
   expect(fs.existsSync(sb.jobDir('other'))).toBe(false);
 });
 
+it('init refuses a job folder that is there without a job, and leaves what is in it', async () => {
+  const dir = sb.jobDir('j3');
+  const repo3 = path.join(sb.root, 'repos', 'j3');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'precious\n');
+  try {
+    const r = await sb.cli(['backup', 'init', 'j3', '--repo', repo3, '--source', src]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^borg-provision: error: job folder .*\/j3 exists already; not writing job 'j3' into it$/m,
+    );
+    expect(fs.readdirSync(dir)).toEqual(['notes.txt']);
+    expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('precious\n');
+    expect(fs.existsSync(repo3)).toBe(false);
+  } finally {
+    // The later tests count the jobs.
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 it('--dry-run of init and run writes and runs nothing', async () => {
   const r = await sb.cli([
     'backup',
