@@ -1,7 +1,8 @@
 // `backup init NAME --repo URL`: writes the job (config.yaml, a random passphrase file, for ssh://
-// an ed25519 key), runs `borg init`, then `borg key export` into the job. It never overwrites a job
-// or a repository. For ssh:// the server must first accept the new key: when it refuses, the job
-// stays, marked init-pending, the authorized_keys line is returned, and running init again finishes.
+// an ed25519 key), runs `borg init`, then (unless unencrypted) `borg key export` into the job. It
+// never overwrites a job or a repository. For ssh:// the server must first accept the new key: when
+// it refuses, the job stays, marked init-pending, the authorized_keys line is returned, and running
+// init again finishes.
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -165,17 +166,21 @@ export async function initJob(o: InitOptions): Promise<InitResult> {
         hint: 'hint' in v && v.hint ? v.hint : undefined,
       });
     }
-    // Created before borg writes it, so the exported key is never readable by others.
-    await fs.writeFile(job.secrets.keyExport, '', { mode: 0o600, flag: 'w' });
-    const exp = await runLogged(borg, ['key', 'export', o.repo, job.secrets.keyExport], {
-      env: benv,
-      signal: o.signal,
-    });
-    if (exp.rc !== 0) throw new BackupFailedError(`borg key export failed: ${classifyReason(exp)}`);
-    await fs.chmod(job.secrets.keyExport, 0o600);
+    // An unencrypted repository has no key, and borg refuses to export one.
+    const encrypted = o.encryption !== 'none';
+    if (encrypted) {
+      // Created before borg writes it, so the exported key is never readable by others.
+      await fs.writeFile(job.secrets.keyExport, '', { mode: 0o600, flag: 'w' });
+      const exp = await runLogged(borg, ['key', 'export', o.repo, job.secrets.keyExport], {
+        env: benv,
+        signal: o.signal,
+      });
+      if (exp.rc !== 0) throw new BackupFailedError(`borg key export failed: ${classifyReason(exp)}`);
+      await fs.chmod(job.secrets.keyExport, 0o600);
+    }
     await fs.chmod(job.secrets.keyFile, 0o600).catch(() => undefined);
     await fs.rm(path.join(dir, PENDING), { force: true });
-    return { ...result, keyExport: job.secrets.keyExport, initialized: true };
+    return { ...result, keyExport: encrypted ? job.secrets.keyExport : null, initialized: true };
   } catch (err) {
     if (created) await fs.rm(dir, { recursive: true, force: true });
     throw err;

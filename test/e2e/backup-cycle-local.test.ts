@@ -253,3 +253,42 @@ it('runs the borg wrapper `install` put in ~/.local/bin when there is one, else 
   }
   expect(jsonOf<{ borg: string }>(await sb.cli(['backup', 'show', 'daily', '--json'])).borg).toBe('borg');
 });
+
+it('--encryption none: init exports no key and says so; run works and its archive lists', async () => {
+  const plainRepo = path.join(sb.root, 'repos', 'plain');
+  const r = await sb.cli([
+    'backup',
+    'init',
+    'plain',
+    '--repo',
+    plainRepo,
+    '--source',
+    src,
+    '--encryption',
+    'none',
+    '--json',
+  ]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(jsonOf(r)).toMatchObject({ initialized: true, encryption: 'none', keyExport: null });
+  expect(fs.readdirSync(sb.jobDir('plain')).sort()).toEqual(['config.yaml', 'passphrase']);
+  const run = await sb.cli(['backup', 'run', 'plain', '--json']);
+  expect(run.code).toBe(0);
+  const archive = jsonOf<RunDoc>(run).jobs[0].archive;
+  expect(sb.borg('plain', ['list', '--short', plainRepo]).stdout).toBe(`${archive}\n`);
+
+  const text = await sb.cli([
+    'backup',
+    'init',
+    'plain2',
+    '--repo',
+    `${plainRepo}2`,
+    '--source',
+    src,
+    '--encryption',
+    'none',
+  ]);
+  expect(text.code).toBe(0);
+  expect(text.stdout).toMatch(/^not encrypted \(--encryption none\): there is no key to export;/m);
+  expect(text.stdout).not.toMatch(/exported key/);
+});
