@@ -10,7 +10,9 @@ export default class BackupInit extends BackupCommand {
     'Writes <config-dir>/backups/NAME/ (config.yaml, a random passphrase file, for ssh:// an ed25519 key), runs ' +
     '`borg init` and exports the repository key into the job (with --encryption none there is no key to export). ' +
     'The passphrase is never printed. For ssh:// it prints the authorized_keys line for the server; until the server ' +
-    'accepts the key the job waits, and init finishes when run again. Refuses to overwrite a job or a repository.';
+    'accepts the key the job waits, and init finishes when run again. A failure after `borg init` keeps the job (its ' +
+    'passphrase opens the repository); running the same init again exports the key. Refuses to overwrite a job or a ' +
+    'repository.';
 
   static override examples = [
     '<%= config.bin %> backup init daily --repo /mnt/tank/borg/daily --source /mnt/tank/data',
