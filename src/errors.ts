@@ -128,8 +128,8 @@ export class BuildError extends ProvisionError {
 export class InterruptedError extends ProvisionError {
   readonly exitCode = ExitCode.interrupted;
   readonly kind = 'interrupted';
-  constructor(message = 'interrupted; nothing was left half-written') {
-    super(message);
+  constructor(message = 'interrupted; nothing was left half-written', options?: { cause?: unknown; hint?: string }) {
+    super(message, options);
   }
 }
 

@@ -61,6 +61,26 @@ it('init refuses an existing job and an existing repository, changing nothing', 
   expect(fs.existsSync(sb.jobDir('other'))).toBe(false);
 });
 
+it('init refuses a job folder that is there without a job, and leaves what is in it', async () => {
+  const dir = sb.jobDir('j3');
+  const repo3 = path.join(sb.root, 'repos', 'j3');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'precious\n');
+  try {
+    const r = await sb.cli(['backup', 'init', 'j3', '--repo', repo3, '--source', src]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^borg-provision: error: job folder .*\/j3 exists already; not writing job 'j3' into it$/m,
+    );
+    expect(fs.readdirSync(dir)).toEqual(['notes.txt']);
+    expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('precious\n');
+    expect(fs.existsSync(repo3)).toBe(false);
+  } finally {
+    // The later tests count the jobs.
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 it('--dry-run of init and run writes and runs nothing', async () => {
   const r = await sb.cli([
     'backup',
@@ -232,4 +252,43 @@ it('runs the borg wrapper `install` put in ~/.local/bin when there is one, else 
     fs.rmSync(wrapper);
   }
   expect(jsonOf<{ borg: string }>(await sb.cli(['backup', 'show', 'daily', '--json'])).borg).toBe('borg');
+});
+
+it('--encryption none: init exports no key and says so; run works and its archive lists', async () => {
+  const plainRepo = path.join(sb.root, 'repos', 'plain');
+  const r = await sb.cli([
+    'backup',
+    'init',
+    'plain',
+    '--repo',
+    plainRepo,
+    '--source',
+    src,
+    '--encryption',
+    'none',
+    '--json',
+  ]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(jsonOf(r)).toMatchObject({ initialized: true, encryption: 'none', keyExport: null });
+  expect(fs.readdirSync(sb.jobDir('plain')).sort()).toEqual(['config.yaml', 'passphrase']);
+  const run = await sb.cli(['backup', 'run', 'plain', '--json']);
+  expect(run.code).toBe(0);
+  const archive = jsonOf<RunDoc>(run).jobs[0].archive;
+  expect(sb.borg('plain', ['list', '--short', plainRepo]).stdout).toBe(`${archive}\n`);
+
+  const text = await sb.cli([
+    'backup',
+    'init',
+    'plain2',
+    '--repo',
+    `${plainRepo}2`,
+    '--source',
+    src,
+    '--encryption',
+    'none',
+  ]);
+  expect(text.code).toBe(0);
+  expect(text.stdout).toMatch(/^not encrypted \(--encryption none\): there is no key to export;/m);
+  expect(text.stdout).not.toMatch(/exported key/);
 });

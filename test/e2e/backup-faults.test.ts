@@ -441,6 +441,80 @@ it('a repository on a full tmpfs: exit 7 "disk is full", not retried, the reposi
   }
 });
 
+describe('a failure after borg init keeps the job, and the same init finishes it', () => {
+  /** Real borg, except that `key export` runs `body` instead; first on PATH, so init takes it. */
+  function borgWithExport(label: string, body: string): NodeJS.ProcessEnv {
+    const bin = path.join(sb.root, label);
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+      path.join(bin, 'borg'),
+      `#!/bin/sh\nif [ "$1" = key ] && [ "$2" = export ]; then\n${body}\nfi\nexec /usr/bin/borg "$@"\n`,
+      { mode: 0o755 },
+    );
+    return { PATH: `${bin}:${sb.env.PATH}` };
+  }
+
+  /** The job is there with its passphrase, marked, without a key export; the passphrase opens the repository. */
+  function expectKept(name: string, repo: string, stderr: string): void {
+    const dir = sb.jobDir(name);
+    expect(stderr).toContain(
+      `\nborg-provision: hint: job ${name} and its passphrase are kept (the only way into the repository); ` +
+        `to export the key, run the same init again: borg-provision backup init ${name} --repo '${repo}'\n`,
+    );
+    expect(fs.readdirSync(dir).sort()).toEqual(['config.yaml', 'init-key-export-pending', 'passphrase']);
+    expect(sb.borg(name, ['list', repo]).code).toBe(0);
+  }
+
+  async function expectInitFinishes(name: string, repo: string): Promise<void> {
+    const again = await sb.cli(['backup', 'init', name, '--repo', repo, '--source', src, '--json']);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    const keyExport = path.join(sb.jobDir(name), 'key-export');
+    expect(jsonOf(again)).toMatchObject({ initialized: true, encryption: 'repokey-blake2', keyExport });
+    expect(fs.readFileSync(keyExport, 'utf8')).toMatch(/^BORG_KEY /);
+    expect(fs.statSync(keyExport).mode & 0o777).toBe(0o600);
+    expect(fs.existsSync(path.join(sb.jobDir(name), 'init-key-export-pending'))).toBe(false);
+    const third = await sb.cli(['backup', 'init', name, '--repo', repo, '--source', src]);
+    expect(third.code).toBe(2);
+    expect(third.stderr).toMatch(/backup job '.*' exists .*not overwriting it/);
+  }
+
+  it('a key export that fails: exit 7, the job stays; a run works; init again exports the key', async () => {
+    const repo = path.join(sb.root, 'repos', 'kx');
+    const env = borgWithExport('export-fails', "  echo 'key export refused by the test' >&2\n  exit 2");
+    const r = await sb.cli(['backup', 'init', 'kx', '--repo', repo, '--source', src], { env });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(
+      /^borg-provision: error: job kx: repository .* is initialised but its key is not exported: borg key export failed: .+$/m,
+    );
+    expectKept('kx', repo, r.stderr);
+    const run = await sb.cli(['backup', 'run', 'kx', '--json']);
+    expect(run.code).toBe(0);
+    await expectInitFinishes('kx', repo);
+    expect(archives('kx', repo)).toHaveLength(1);
+  });
+
+  it('SIGINT during the key export: exit 130, the job stays; init again exports the key', async () => {
+    const repo = path.join(sb.root, 'repos', 'kxint');
+    const started = path.join(sb.root, 'export-started');
+    const env = borgWithExport('export-waits', `  touch '${started}'\n  exec sleep 60`);
+    let child: ChildProcess | null = null;
+    const done = sb.cli(['backup', 'init', 'kxint', '--repo', repo, '--source', src], {
+      env,
+      onSpawn: (c) => (child = c),
+    });
+    await waitFor('the key export to start', () => fs.existsSync(started));
+    child!.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(
+      /^borg-provision: error: interrupted; job kxint: repository .* is initialised but its key is not exported$/m,
+    );
+    expectKept('kxint', repo, r.stderr);
+    await expectInitFinishes('kxint', repo);
+  });
+});
+
 describe('interrupts and concurrency (a large source, so create takes a while)', () => {
   let repo: string;
   let cfg: string;

@@ -8,9 +8,11 @@ export default class BackupInit extends BackupCommand {
   static override summary = 'Create a backup job and its borg repository';
   static override description =
     'Writes <config-dir>/backups/NAME/ (config.yaml, a random passphrase file, for ssh:// an ed25519 key), runs ' +
-    '`borg init` and exports the repository key into the job. The passphrase is never printed. For ssh:// it prints ' +
-    'the authorized_keys line for the server; until the server accepts the key the job waits, and init finishes when ' +
-    'run again. Refuses to overwrite a job or a repository.';
+    '`borg init` and exports the repository key into the job (with --encryption none there is no key to export). ' +
+    'The passphrase is never printed. For ssh:// it prints the authorized_keys line for the server; until the server ' +
+    'accepts the key the job waits, and init finishes when run again. A failure after `borg init` keeps the job (its ' +
+    'passphrase opens the repository); running the same init again exports the key. Refuses to overwrite a job or a ' +
+    'repository.';
 
   static override examples = [
     '<%= config.bin %> backup init daily --repo /mnt/tank/borg/daily --source /mnt/tank/data',
@@ -71,6 +73,12 @@ export default class BackupInit extends BackupCommand {
     }
     if (!r.initialized) return;
     this.log(`job ${r.job} created in ${r.dir}; repository ${r.repository} initialised (${r.encryption})`);
+    if (!r.keyExport) {
+      this.log(
+        'not encrypted (--encryption none): there is no key to export; whoever can read the repository can read the backups',
+      );
+      return;
+    }
     this.log(`passphrase: ${r.passphraseFile} (mode 0600, never printed); exported key: ${r.keyExport}`);
     this.log('copy both files somewhere else (not into this backup): without them the backups cannot be read');
   }
