@@ -227,7 +227,11 @@ async function makeRepository(
   if (remote && v.kind === 'permanent' && /ssh key/.test(v.reason)) return waiting();
   if (/already exists/i.test(init.stderr))
     throw new UsageError(`a repository already exists at ${o.repo}; not overwriting it`, {
-      hint: 'choose another --repo',
+      // A job waiting from an earlier init stays bound to this URL: it has to go first.
+      hint:
+        stage.kind === 'new'
+          ? 'choose another --repo'
+          : `remove the waiting job (rm -r ${shQuoteForDisplay(dir)}), then run init with another --repo`,
     });
   throw new BackupFailedError(`borg init of ${o.repo} failed: ${v.kind === 'ok' ? 'unknown' : v.reason}`, {
     hint: 'hint' in v && v.hint ? v.hint : undefined,

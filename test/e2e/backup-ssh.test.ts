@@ -132,6 +132,24 @@ it('runs over ssh: create, prune, compact, the due checks; the retention holds; 
   expect(treeContents(path.join(out, src.slice(1)))).toEqual(treeContents(src));
 });
 
+it('init of a second job onto an existing ssh:// repository: refused (exit 2) once the server takes its key; the repository is untouched', async () => {
+  const repo = path.join(srv, 'offsite');
+  const before = fs.readFileSync(path.join(repo, 'config'));
+  const first = await sb.cli(['backup', 'init', 'twin', '--repo', url(repo), '--source', src]);
+  expect(first.code).toBe(7);
+  const line = first.stdout.split('\n').find((l) => l.startsWith('command='));
+  fs.appendFileSync(sshd.authorizedKeys, `${line}\n`);
+  const second = await sb.cli(['backup', 'init', 'twin', '--repo', url(repo), '--source', src]);
+  expect(second.code).toBe(2);
+  expect(second.stderr).toMatch(
+    /^borg-provision: error: a repository already exists at ssh:\/\/.*offsite; not overwriting it$/m,
+  );
+  expect(second.stderr).toMatch(/hint: remove the waiting job \(rm -r .*twin'?\), then run init with another --repo/);
+  expect(fs.readFileSync(path.join(repo, 'config'))).toEqual(before);
+  // The first job's repository still opens with the first job's passphrase.
+  expect(sb.borg('offsite', ['list', '--short', url(repo)]).code).toBe(0);
+});
+
 it("the origin document's config.yaml runs unchanged as a job", async () => {
   // The origin's set-up, step by step: its SSH key, its passphrase file, `borg init -e keyfile`,
   // `borg key export` into BORGKey.bak; the server side keeps repositories under srv/origin-home.
