@@ -1,7 +1,7 @@
 // One run of a job at a time: `<state>/locks/<key>.lock` names its owner (util/pid-lock: written
-// whole, pid and boot, one breaker of a stale lock). A lock whose owner is gone (killed, crashed,
-// or from before a reboot) is taken over; a live owner means JobBusyError (exit 9). Different jobs
-// have different locks and may run at once.
+// whole, pid, boot and start time, one breaker of a stale lock). A lock whose owner is gone
+// (killed, crashed, or from before a reboot) is taken over; a live owner means JobBusyError
+// (exit 9). Different jobs have different locks and may run at once.
 import * as path from 'node:path';
 import { JobBusyError, filesystemError } from '../errors';
 import { makeDirs } from '../util/make-dirs';
