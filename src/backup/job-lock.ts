@@ -21,7 +21,8 @@ export async function lockJob(name: string, key: string, env: NodeJS.ProcessEnv 
     throw filesystemError(err, 'create', dir, 'set XDG_STATE_HOME to a writable place');
   });
   const got = await tryLock(file, 0o600).catch((err: unknown) => {
-    throw filesystemError(err, 'create the job lock', file);
+    // The lock lives in the state dir: that is what to move when its disk is full (backup has no --prefix).
+    throw filesystemError(err, 'create the job lock', file, 'set XDG_STATE_HOME to a writable place');
   });
   if ('release' in got) return { file, release: got.release };
   if (got.owner !== null) {

@@ -247,8 +247,9 @@ async function createHeld(file: string, mine: string, mode: number): Promise<Hel
 /** Creates `file` holding `text`, or returns false when it exists: never a half-written file. */
 async function createWhole(file: string, text: string, mode: number): Promise<boolean> {
   const tmp = tempName(file, 'tmp');
-  await fs.writeFile(tmp, text, { mode, flag: 'wx' });
   try {
+    // Inside the try: on a full disk the open creates the file and the write fails; it goes too.
+    await fs.writeFile(tmp, text, { mode, flag: 'wx' });
     await fs.link(tmp, file);
     return true;
   } catch (err) {

@@ -1,6 +1,6 @@
 // The lock mechanism on real files: whole content, liveness by pid, boot and start time, stale
 // takeover by exactly one taker, release of only our own lock, old-format locks (pid and boot, or
-// a bare pid).
+// a bare pid), and nothing left behind on a full disk.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -188,4 +188,19 @@ describe('the owner is told from a later process with its pid by its start time'
     expect(gap).toBeLessThan(1000);
     expect(startTimeOf(deadPid())).toBeNull();
   });
+});
+
+it('on a full disk the lock fails with ENOSPC and leaves no temporary file', async () => {
+  const mnt = path.join(dir, 'small');
+  fs.mkdirSync(mnt);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]).status !== 0)
+    throw new Error('this test mounts a tmpfs: run it as root (mount -t tmpfs)');
+  try {
+    // Fill it: creating an empty file still works then, writing into it does not.
+    spawnSync('dd', ['if=/dev/zero', `of=${path.join(mnt, 'fill')}`, 'bs=4k'], { stdio: 'ignore' });
+    await expect(tryLock(path.join(mnt, 'x.lock'))).rejects.toMatchObject({ code: 'ENOSPC' });
+    expect(fs.readdirSync(mnt)).toEqual(['fill']);
+  } finally {
+    spawnSync('umount', [mnt]);
+  }
 });
