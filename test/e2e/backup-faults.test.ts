@@ -324,16 +324,17 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
    * log): a signal earlier, while borg is still taking the lock, is borg's own window (it can leave
    * a stale lock, which borg removes at its next run).
    */
-  async function runUntilCreating(): Promise<{
+  async function runUntilCreating(extra = ''): Promise<{
     child: () => ChildProcess;
     done: Promise<import('../helpers/cli').CliResult>;
   }> {
-    const blocking = original
-      .replace('repository:', `  - "${fifo}"\nrepository:`)
-      .replace(
-        'create_options: [--compression, none]',
-        'create_options: [--compression, none, --read-special, --list]',
-      );
+    const blocking =
+      original
+        .replace('repository:', `  - "${fifo}"\nrepository:`)
+        .replace(
+          'create_options: [--compression, none]',
+          'create_options: [--compression, none, --read-special, --list]',
+        ) + extra;
     fs.writeFileSync(cfg, blocking, { mode: 0o600 });
     const logsBefore = new Set(sb.logs());
     let child: ChildProcess | null = null;
@@ -423,7 +424,52 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
     expect(archives('large', repo)).toHaveLength(1);
     expectCheckPasses('large', repo);
   });
+
+  it('SIGTERM twice during create: the second does not cut the stop short; exit 130, state written, nothing left', async () => {
+    // Real borg behind a wrapper that waits a second before passing SIGTERM on: the second signal
+    // then surely comes while borg-provision is still stopping.
+    const pids = path.join(sb.root, 'slow-stop-pids');
+    const stopping = path.join(sb.root, 'slow-stop-started');
+    const wrapper = path.join(sb.root, 'slow-stop-borg');
+    fs.writeFileSync(
+      wrapper,
+      `#!/bin/sh\n/usr/bin/borg "$@" &\nborg=$!\necho "$$ $borg" >> '${pids}'\n` +
+        `trap 'touch "${stopping}"; sleep 1; kill -TERM $borg' TERM\nwait $borg\nrc=$?\n` +
+        // A wait cut short by the trap returns at once: borg's own status comes from a second wait.
+        `[ -e '${stopping}' ] && { wait $borg; rc=$?; }\nexit $rc\n`,
+      { mode: 0o755 },
+    );
+    const run = await runUntilCreating(`borg: "${wrapper}"\n`);
+    run.child().kill('SIGTERM');
+    await waitFor('the wrapper to get the SIGTERM', () => fs.existsSync(stopping));
+    run.child().kill('SIGTERM');
+    const r = await run.done;
+    expect([r.code, r.signal]).toEqual([130, null]);
+    expect(r.stderr).toMatch(/^borg-provision: error: interrupted; borg was stopped and rolled back/m);
+    const started = fs.readFileSync(pids, 'utf8').trim().split(/\s+/).map(Number);
+    expect(started.filter((p) => !gone(p))).toEqual([]);
+    const locks = path.join(sb.env.XDG_STATE_HOME!, 'borg-provision', 'locks');
+    expect(fs.readdirSync(locks).filter((n) => n.endsWith('.lock'))).toEqual([]);
+    const list = jsonOf<{ jobs: { name: string; lastRun: { result: string } }[] }>(
+      await sb.cli(['backup', 'list', '--json']),
+    );
+    expect(list.jobs.find((j) => j.name === 'large')?.lastRun.result).toBe('interrupted');
+    expect(fs.existsSync(path.join(repo, 'lock.exclusive'))).toBe(false);
+    const next = await sb.cli(['backup', 'run', 'large']);
+    expect(next.code).toBe(0);
+    expectCheckPasses('large', repo);
+  });
 });
+
+/** True once no process has this pid. */
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 function spawnSyncOk(cmd: string, args: string[]): boolean {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
