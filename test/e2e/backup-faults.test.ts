@@ -302,6 +302,93 @@ it('a repository on a full tmpfs: exit 7 "disk is full", not retried, the reposi
   }
 });
 
+describe('backup shell waits for its shell, whatever signals come', () => {
+  /**
+   * A stand-in for $SHELL, in node so that its handling of signals is exact: it notes its pid and
+   * each SIGINT it gets in `<base>.pid` and `<base>.ints`; `onInt` is what it does on the first.
+   */
+  function shellScript(base: string, onInt: string | null): string {
+    const file = `${base}.js`;
+    const handler = onInt
+      ? `let n = 0; process.on('SIGINT', () => { fs.appendFileSync('${base}.ints', 'INT\\n'); if (n++ === 0) ${onInt}; });`
+      : '';
+    fs.writeFileSync(
+      file,
+      `#!${process.execPath}\nconst fs = require('fs');\n${handler}\n` +
+        `fs.writeFileSync('${base}.pid', String(process.pid));\nsetInterval(() => undefined, 1000);\n`,
+      { mode: 0o755 },
+    );
+    return file;
+  }
+
+  async function pidOf(base: string): Promise<number> {
+    const text = await waitFor(
+      'the shell to start',
+      () => fs.existsSync(`${base}.pid`) && fs.readFileSync(`${base}.pid`, 'utf8'),
+    );
+    return Number(text);
+  }
+
+  beforeAll(() => {
+    writeJob(sb, 'by-hand', `sources: ["${src}"]\nrepository: "${path.join(sb.root, 'repos', 'by-hand')}"\n`);
+  });
+
+  it("Ctrl-C twice: the shell's to handle; borg-provision waits and exits with the shell's 0", async () => {
+    const base = path.join(sb.root, 'int-shell');
+    const shell = shellScript(base, 'setTimeout(() => process.exit(0), 1000)');
+    let child: ChildProcess | null = null;
+    const done = sb.cli(['backup', 'shell', 'by-hand'], {
+      env: { SHELL: shell },
+      timeoutMs: 20_000,
+      detached: true,
+      onSpawn: (c) => (child = c),
+    });
+    try {
+      const shellPid = await pidOf(base);
+      // As the terminal does: to the whole foreground process group, borg-provision and its shell.
+      const started = Date.now();
+      process.kill(-child!.pid!, 'SIGINT');
+      await waitFor('the shell to get the first SIGINT', () => fs.existsSync(`${base}.ints`));
+      process.kill(-child!.pid!, 'SIGINT');
+      await waitFor(
+        'the shell to get the second SIGINT',
+        () => fs.readFileSync(`${base}.ints`, 'utf8') === 'INT\nINT\n',
+      );
+      const r = await done;
+      expect([r.code, r.signal]).toEqual([0, null]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(gone(shellPid)).toBe(true);
+    } finally {
+      try {
+        process.kill(-child!.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone: nothing left running
+      }
+    }
+  });
+
+  it('a shell ended by a signal gives 128 + its number: SIGTERM, passed on to the shell, is exit 143', async () => {
+    const base = path.join(sb.root, 'term-shell');
+    const shell = shellScript(base, null);
+    let child: ChildProcess | null = null;
+    const done = sb.cli(['backup', 'shell', 'by-hand'], {
+      env: { SHELL: shell },
+      timeoutMs: 20_000,
+      onSpawn: (c) => (child = c),
+    });
+    const shellPid = await pidOf(base);
+    try {
+      // To borg-provision alone (as `kill` or a service manager sends it): the shell would not see it.
+      child!.kill('SIGTERM');
+      const r = await done;
+      expect([r.code, r.signal]).toEqual([143, null]);
+      expect(gone(shellPid)).toBe(true);
+    } finally {
+      if (!gone(shellPid)) process.kill(shellPid, 'SIGKILL');
+    }
+  });
+});
+
 describe('interrupts and concurrency (a large source, so create takes a while)', () => {
   let repo: string;
   let cfg: string;
