@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { stateKey } from '../../src/backup/job-paths';
 import { jsonOf } from '../helpers/cli';
 import { makeBackupSandbox, makeSourceTree, waitFor, writeJob, type BackupSandbox } from '../helpers/backup-sandbox';
 
@@ -299,6 +300,35 @@ it('a repository on a full tmpfs: exit 7 "disk is full", not retried, the reposi
     expectCheckPasses('full', repo);
   } finally {
     spawnSyncOk('umount', [mnt]);
+  }
+});
+
+it('a lock whose pid now runs another process is taken over; one naming a live owner means exit 9', async () => {
+  const { repo } = job('reused');
+  const lock = path.join(sb.env.XDG_STATE_HOME!, 'borg-provision', 'locks', `${stateKey('reused', sb.configDir)}.lock`);
+  fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 });
+  const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  // The process that has the pid now: a lock naming it with another start time was left by a
+  // killed run whose pid the kernel handed out again.
+  const other = spawn('/bin/sleep', ['300'], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve) => other.once('spawn', resolve));
+    const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
+    const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    for (const live of [`${other.pid} ${boot} ${start}\n`, `${other.pid} ${boot}\n`]) {
+      // Its real owner (the second as an older version wrote it, without a start time): busy.
+      fs.writeFileSync(lock, live);
+      const busy = await sb.cli(['backup', 'run', 'reused']);
+      expect(busy.code).toBe(9);
+      expect(busy.stderr).toContain(`backup job 'reused' is already running (pid ${other.pid})`);
+    }
+    fs.writeFileSync(lock, `${other.pid} ${boot} ${start - 1}\n`);
+    const r = await sb.cli(['backup', 'run', 'reused']);
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(lock)).toBe(false);
+    expect(archives('reused', repo)).toHaveLength(1);
+  } finally {
+    other.kill('SIGKILL');
   }
 });
 
