@@ -3,8 +3,8 @@
 // which borg handles by rolling back and releasing its lock, and waits for it to exit. A borg that
 // had already finished when the signal came keeps its result; the next step then does not start.
 import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { InterruptedError } from '../errors';
+import { signalNumber } from '../util/signals';
 import type { RunLog } from './run-log';
 
 export interface BorgResult {
@@ -70,9 +70,4 @@ export function runLogged(cmd: string, args: string[], o: ProcessOptions): Promi
       resolve({ rc, stdout, stderr });
     });
   });
-}
-
-function signalNumber(sig: NodeJS.Signals): number {
-  const n = constants.signals[sig];
-  return typeof n === 'number' ? n : 0;
 }

@@ -1,7 +1,7 @@
 // One run of a job at a time: `<state>/locks/<key>.lock` names its owner (util/pid-lock: written
-// whole, pid and boot, one breaker of a stale lock). A lock whose owner is gone (killed, crashed,
-// or from before a reboot) is taken over; a live owner means JobBusyError (exit 9). Different jobs
-// have different locks and may run at once.
+// whole, pid, boot and start time, one breaker of a stale lock). A lock whose owner is gone
+// (killed, crashed, or from before a reboot) is taken over; a live owner means JobBusyError
+// (exit 9). Different jobs have different locks and may run at once.
 import * as path from 'node:path';
 import { JobBusyError, filesystemError } from '../errors';
 import { makeDirs } from '../util/make-dirs';
@@ -21,7 +21,8 @@ export async function lockJob(name: string, key: string, env: NodeJS.ProcessEnv 
     throw filesystemError(err, 'create', dir, 'set XDG_STATE_HOME to a writable place');
   });
   const got = await tryLock(file, 0o600).catch((err: unknown) => {
-    throw filesystemError(err, 'create the job lock', file);
+    // The lock lives in the state dir: that is what to move when its disk is full (backup has no --prefix).
+    throw filesystemError(err, 'create the job lock', file, 'set XDG_STATE_HOME to a writable place');
   });
   if ('release' in got) return { file, release: got.release };
   if (got.owner !== null) {

@@ -24,7 +24,15 @@ export abstract class BaseCommand extends Command {
   };
 
   private readonly abortController = new AbortController();
-  private readonly onSignal = (): void => this.abortController.abort(new InterruptedError());
+  /**
+   * The first SIGINT/SIGTERM starts the graceful stop. A listener stays for later ones: without it
+   * a second signal would kill this process mid-stop (borg still running, no state written, a
+   * `backup shell`'s child orphaned), so they are only noted.
+   */
+  private readonly onSignal = (sig: NodeJS.Signals): void => {
+    if (!this.abortController.signal.aborted) this.abortController.abort(new InterruptedError());
+    else this.traceFn?.(`${sig} again: still stopping`);
+  };
   private quietFlag = false;
   private traceFn: LogLine | undefined;
 
@@ -61,8 +69,8 @@ export abstract class BaseCommand extends Command {
 
   override async init(): Promise<void> {
     await super.init();
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
     // The shared flags are needed before run() parses the command's own (oclif's base-command pattern).
     const ctor = this.ctor as typeof BaseCommand;
     const { flags } = await this.parse({

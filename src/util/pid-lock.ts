@@ -1,10 +1,13 @@
-// A lock file naming its owner: `<pid> <boot id>\n`. The mechanism shared by the prefix lock, the
-// download lock and the job lock; each caller decides what a busy lock means (refuse, or wait).
+// A lock file naming its owner: `<pid> <boot id> <start time>\n`. The mechanism shared by the
+// prefix lock, the download lock and the job lock; each caller decides what a busy lock means
+// (refuse, or wait).
 // - Created whole: the content is written to a temporary file that is then link()ed into place,
 //   which fails when the lock exists. A reader never sees a new lock empty or half-written.
-// - Liveness: the owner is alive when its pid runs and the boot id is this boot's. A pid recorded
-//   before a reboot may belong to another process now. A lock from an older version holds a bare
-//   pid; it is judged by the pid alone.
+// - Liveness: the owner is alive when its pid runs, the boot id is this boot's and the process
+//   with that pid started when the owner did. A pid recorded before a reboot may belong to another
+//   process now; so may one recorded before a crash or a kill -9, once the kernel hands it out
+//   again: its start time then differs. Locks from older versions hold `<pid> <boot id>` (judged
+//   by pid and boot) or a bare pid (judged by the pid alone).
 // - Stale takeover: only the run that creates the lock's `.break` file may remove a stale lock, and
 //   it removes it only if it still holds what was judged stale, so two runs that both saw the same
 //   dead owner cannot both take over (the second finds the new owner's lock).
@@ -52,22 +55,69 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When process `pid` started: field 22 of /proc/<pid>/stat, in clock ticks since boot. Null when
+ * it cannot be read (the process is gone, or /proc is not there or hides it).
+ */
+export function startTimeOf(pid: number): string | null {
+  try {
+    return parseStartTime(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The start time in a /proc/<pid>/stat line. Field 2, the command name, is in parentheses and may
+ * itself hold spaces and ')': the fields after it begin after the last ')', with field 3 first.
+ */
+export function parseStartTime(stat: string): string | null {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return null;
+  const start = stat
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/)[22 - 3];
+  return start !== undefined && /^\d+$/.test(start) ? start : null;
+}
+
+let cachedMine: string | undefined;
+/** What this process writes into a lock it takes (or into a `.break`): pid, boot, start time. */
+function ownText(): string {
+  if (cachedMine === undefined) {
+    const start = startTimeOf(process.pid);
+    // Without /proc there is no start time to record: pid and boot, as an older version wrote.
+    cachedMine = `${process.pid} ${bootId()}${start === null ? '' : ` ${start}`}\n`;
+  }
+  return cachedMine;
+}
+
 export interface Owner {
   pid: number;
   /** Absent in a lock written by an older version. */
   boot?: string;
+  /** The owner's start time (startTimeOf); absent in a lock written by an older version. */
+  start?: string;
 }
 
 /** The owner a lock's text names, or null for an empty or garbled file. */
 export function parseOwner(text: string): Owner | null {
-  const [pidText, boot] = text.trim().split(/\s+/);
+  const [pidText, boot, start] = text.trim().split(/\s+/);
   const pid = Number(pidText);
   if (!Number.isSafeInteger(pid) || pid <= 0) return null;
-  return boot === undefined ? { pid } : { pid, boot };
+  if (boot === undefined) return { pid };
+  // A start time that is no number cannot be compared: the lock is judged by pid and boot, which
+  // may keep a dead owner's lock but never takes a live owner's.
+  return start !== undefined && /^\d+$/.test(start) ? { pid, boot, start } : { pid, boot };
 }
 
 export function ownerAlive(o: Owner): boolean {
-  return (o.boot === undefined || o.boot === bootId()) && pidAlive(o.pid);
+  if (o.boot !== undefined && o.boot !== bootId()) return false;
+  if (!pidAlive(o.pid)) return false;
+  if (o.start === undefined) return true;
+  const now = startTimeOf(o.pid);
+  // Unreadable although the pid runs (/proc hides it, or it exited this instant): the pid decides.
+  return now === null ? pidAlive(o.pid) : now === o.start;
 }
 
 /** What a lock file says now: free (gone), held by a live pid, busy with no owner yet, or stale. */
@@ -92,7 +142,7 @@ export async function lockInUse(file: string): Promise<boolean> {
  * busy lock's live owner.
  */
 export async function tryLock(file: string, mode = 0o644): Promise<HeldLock | BusyLock> {
-  const mine = `${process.pid} ${bootId()}\n`;
+  const mine = ownText();
   // A few rounds: the lock may be released or replaced between our create and our read.
   for (let round = 0; round < 3; round++) {
     const held = await createHeld(file, mine, mode);
@@ -130,7 +180,7 @@ async function breakStale(
   mode: number,
 ): Promise<HeldLock | 'removed' | 'changed' | 'busy'> {
   const breaker = `${file}.break`;
-  const me = `${process.pid} ${bootId()}\n`;
+  const me = ownText();
   if (!(await createWhole(breaker, me, 0o600))) {
     if (!(await clearLeftoverBreak(breaker))) return 'busy';
     if (!(await createWhole(breaker, me, 0o600))) return 'busy';
@@ -197,8 +247,9 @@ async function createHeld(file: string, mine: string, mode: number): Promise<Hel
 /** Creates `file` holding `text`, or returns false when it exists: never a half-written file. */
 async function createWhole(file: string, text: string, mode: number): Promise<boolean> {
   const tmp = tempName(file, 'tmp');
-  await fs.writeFile(tmp, text, { mode, flag: 'wx' });
   try {
+    // Inside the try: on a full disk the open creates the file and the write fails; it goes too.
+    await fs.writeFile(tmp, text, { mode, flag: 'wx' });
     await fs.link(tmp, file);
     return true;
   } catch (err) {

@@ -1,5 +1,6 @@
 // The run's bookkeeping on real files: logs rotated per job, the job lock (busy, stale, released),
 // and a state file that is torn or missing.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -61,12 +62,14 @@ it('a held job lock makes a second taker JobBusyError (exit 9); release frees it
 
 it('a lock left by a process that is gone, or from before a reboot, is taken over', async () => {
   const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const mine = `${process.pid} ${boot} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}\n`;
   const first = await lockJob('daily', 'daily', env);
-  expect(fs.readFileSync(first.file, 'utf8')).toBe(`${process.pid} ${boot}\n`);
+  expect(fs.readFileSync(first.file, 'utf8')).toBe(mine);
   // A pid that cannot be alive: above the kernel's pid_max.
   fs.writeFileSync(first.file, `99999999 ${boot}\n`);
   const lock = await lockJob('daily', 'daily', env);
-  expect(fs.readFileSync(lock.file, 'utf8')).toBe(`${process.pid} ${boot}\n`);
+  expect(fs.readFileSync(lock.file, 'utf8')).toBe(mine);
   // A live pid, but written before this boot: that pid is another process now.
   fs.writeFileSync(lock.file, `${process.pid} another-boot\n`);
   const again = await lockJob('daily', 'daily', env);
@@ -86,6 +89,29 @@ it('a stale lock another run is breaking right now is not taken twice (busy, exi
   const lock = await lockJob('daily', 'daily', env);
   await lock.release();
   expect(fs.readdirSync(path.dirname(first.file))).toEqual([]);
+});
+
+it('a full disk at lock time: exit 6 saying to free space or move XDG_STATE_HOME, and no file left', async () => {
+  const state = path.join(root, 'state');
+  const locks = path.join(state, 'borg-provision', 'locks');
+  fs.mkdirSync(state);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', state]).status !== 0)
+    throw new Error('this test mounts a tmpfs: run it as root (mount -t tmpfs)');
+  try {
+    fs.mkdirSync(locks, { recursive: true, mode: 0o700 });
+    // Full: an empty file can still be created there, but nothing written into it.
+    spawnSync('dd', ['if=/dev/zero', `of=${path.join(state, 'fill')}`, 'bs=4k'], { stdio: 'ignore' });
+    const err = (await lockJob('daily', 'daily', env).catch((e: unknown) => e)) as FilesystemError;
+    expect(err).toBeInstanceOf(FilesystemError);
+    expect(err.exitCode).toBe(6);
+    expect(err.message).toBe(
+      `cannot create the job lock ${path.join(locks, 'daily.lock')}: ` +
+        'the disk is full: free space or set XDG_STATE_HOME to a writable place',
+    );
+    expect(fs.readdirSync(locks)).toEqual([]);
+  } finally {
+    spawnSync('umount', [state]);
+  }
 });
 
 it('state: missing or torn reads as empty; written with mode 0600', async () => {

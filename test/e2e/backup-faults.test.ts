@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { stateKey } from '../../src/backup/job-paths';
 import { jsonOf } from '../helpers/cli';
 import { makeBackupSandbox, makeSourceTree, waitFor, writeJob, type BackupSandbox } from '../helpers/backup-sandbox';
 
@@ -515,6 +516,122 @@ describe('a failure after borg init keeps the job, and the same init finishes it
   });
 });
 
+it('a lock whose pid now runs another process is taken over; one naming a live owner means exit 9', async () => {
+  const { repo } = job('reused');
+  const lock = path.join(sb.env.XDG_STATE_HOME!, 'borg-provision', 'locks', `${stateKey('reused', sb.configDir)}.lock`);
+  fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 });
+  const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  // The process that has the pid now: a lock naming it with another start time was left by a
+  // killed run whose pid the kernel handed out again.
+  const other = spawn('/bin/sleep', ['300'], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve) => other.once('spawn', resolve));
+    const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
+    const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    for (const live of [`${other.pid} ${boot} ${start}\n`, `${other.pid} ${boot}\n`]) {
+      // Its real owner (the second as an older version wrote it, without a start time): busy.
+      fs.writeFileSync(lock, live);
+      const busy = await sb.cli(['backup', 'run', 'reused']);
+      expect(busy.code).toBe(9);
+      expect(busy.stderr).toContain(`backup job 'reused' is already running (pid ${other.pid})`);
+    }
+    fs.writeFileSync(lock, `${other.pid} ${boot} ${start - 1}\n`);
+    const r = await sb.cli(['backup', 'run', 'reused']);
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(lock)).toBe(false);
+    expect(archives('reused', repo)).toHaveLength(1);
+  } finally {
+    other.kill('SIGKILL');
+  }
+});
+
+describe('backup shell waits for its shell, whatever signals come', () => {
+  /**
+   * A stand-in for $SHELL, in node so that its handling of signals is exact: it notes its pid and
+   * each SIGINT it gets in `<base>.pid` and `<base>.ints`; `onInt` is what it does on the first.
+   */
+  function shellScript(base: string, onInt: string | null): string {
+    const file = `${base}.js`;
+    const handler = onInt
+      ? `let n = 0; process.on('SIGINT', () => { fs.appendFileSync('${base}.ints', 'INT\\n'); if (n++ === 0) ${onInt}; });`
+      : '';
+    fs.writeFileSync(
+      file,
+      `#!${process.execPath}\nconst fs = require('fs');\n${handler}\n` +
+        `fs.writeFileSync('${base}.pid', String(process.pid));\nsetInterval(() => undefined, 1000);\n`,
+      { mode: 0o755 },
+    );
+    return file;
+  }
+
+  async function pidOf(base: string): Promise<number> {
+    const text = await waitFor(
+      'the shell to start',
+      () => fs.existsSync(`${base}.pid`) && fs.readFileSync(`${base}.pid`, 'utf8'),
+    );
+    return Number(text);
+  }
+
+  beforeAll(() => {
+    writeJob(sb, 'by-hand', `sources: ["${src}"]\nrepository: "${path.join(sb.root, 'repos', 'by-hand')}"\n`);
+  });
+
+  it("Ctrl-C twice: the shell's to handle; borg-provision waits and exits with the shell's 0", async () => {
+    const base = path.join(sb.root, 'int-shell');
+    const shell = shellScript(base, 'setTimeout(() => process.exit(0), 1000)');
+    let child: ChildProcess | null = null;
+    const done = sb.cli(['backup', 'shell', 'by-hand'], {
+      env: { SHELL: shell },
+      timeoutMs: 20_000,
+      detached: true,
+      onSpawn: (c) => (child = c),
+    });
+    try {
+      const shellPid = await pidOf(base);
+      // As the terminal does: to the whole foreground process group, borg-provision and its shell.
+      const started = Date.now();
+      process.kill(-child!.pid!, 'SIGINT');
+      await waitFor('the shell to get the first SIGINT', () => fs.existsSync(`${base}.ints`));
+      process.kill(-child!.pid!, 'SIGINT');
+      await waitFor(
+        'the shell to get the second SIGINT',
+        () => fs.readFileSync(`${base}.ints`, 'utf8') === 'INT\nINT\n',
+      );
+      const r = await done;
+      expect([r.code, r.signal]).toEqual([0, null]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(gone(shellPid)).toBe(true);
+    } finally {
+      try {
+        process.kill(-child!.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone: nothing left running
+      }
+    }
+  });
+
+  it('a shell ended by a signal gives 128 + its number: SIGTERM, passed on to the shell, is exit 143', async () => {
+    const base = path.join(sb.root, 'term-shell');
+    const shell = shellScript(base, null);
+    let child: ChildProcess | null = null;
+    const done = sb.cli(['backup', 'shell', 'by-hand'], {
+      env: { SHELL: shell },
+      timeoutMs: 20_000,
+      onSpawn: (c) => (child = c),
+    });
+    const shellPid = await pidOf(base);
+    try {
+      // To borg-provision alone (as `kill` or a service manager sends it): the shell would not see it.
+      child!.kill('SIGTERM');
+      const r = await done;
+      expect([r.code, r.signal]).toEqual([143, null]);
+      expect(gone(shellPid)).toBe(true);
+    } finally {
+      if (!gone(shellPid)) process.kill(shellPid, 'SIGKILL');
+    }
+  });
+});
+
 describe('interrupts and concurrency (a large source, so create takes a while)', () => {
   let repo: string;
   let cfg: string;
@@ -537,16 +654,17 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
    * log): a signal earlier, while borg is still taking the lock, is borg's own window (it can leave
    * a stale lock, which borg removes at its next run).
    */
-  async function runUntilCreating(): Promise<{
+  async function runUntilCreating(extra = ''): Promise<{
     child: () => ChildProcess;
     done: Promise<import('../helpers/cli').CliResult>;
   }> {
-    const blocking = original
-      .replace('repository:', `  - "${fifo}"\nrepository:`)
-      .replace(
-        'create_options: [--compression, none]',
-        'create_options: [--compression, none, --read-special, --list]',
-      );
+    const blocking =
+      original
+        .replace('repository:', `  - "${fifo}"\nrepository:`)
+        .replace(
+          'create_options: [--compression, none]',
+          'create_options: [--compression, none, --read-special, --list]',
+        ) + extra;
     fs.writeFileSync(cfg, blocking, { mode: 0o600 });
     const logsBefore = new Set(sb.logs());
     let child: ChildProcess | null = null;
@@ -636,7 +754,52 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
     expect(archives('large', repo)).toHaveLength(1);
     expectCheckPasses('large', repo);
   });
+
+  it('SIGTERM twice during create: the second does not cut the stop short; exit 130, state written, nothing left', async () => {
+    // Real borg behind a wrapper that waits a second before passing SIGTERM on: the second signal
+    // then surely comes while borg-provision is still stopping.
+    const pids = path.join(sb.root, 'slow-stop-pids');
+    const stopping = path.join(sb.root, 'slow-stop-started');
+    const wrapper = path.join(sb.root, 'slow-stop-borg');
+    fs.writeFileSync(
+      wrapper,
+      `#!/bin/sh\n/usr/bin/borg "$@" &\nborg=$!\necho "$$ $borg" >> '${pids}'\n` +
+        `trap 'touch "${stopping}"; sleep 1; kill -TERM $borg' TERM\nwait $borg\nrc=$?\n` +
+        // A wait cut short by the trap returns at once: borg's own status comes from a second wait.
+        `[ -e '${stopping}' ] && { wait $borg; rc=$?; }\nexit $rc\n`,
+      { mode: 0o755 },
+    );
+    const run = await runUntilCreating(`borg: "${wrapper}"\n`);
+    run.child().kill('SIGTERM');
+    await waitFor('the wrapper to get the SIGTERM', () => fs.existsSync(stopping));
+    run.child().kill('SIGTERM');
+    const r = await run.done;
+    expect([r.code, r.signal]).toEqual([130, null]);
+    expect(r.stderr).toMatch(/^borg-provision: error: interrupted; borg was stopped and rolled back/m);
+    const started = fs.readFileSync(pids, 'utf8').trim().split(/\s+/).map(Number);
+    expect(started.filter((p) => !gone(p))).toEqual([]);
+    const locks = path.join(sb.env.XDG_STATE_HOME!, 'borg-provision', 'locks');
+    expect(fs.readdirSync(locks).filter((n) => n.endsWith('.lock'))).toEqual([]);
+    const list = jsonOf<{ jobs: { name: string; lastRun: { result: string } }[] }>(
+      await sb.cli(['backup', 'list', '--json']),
+    );
+    expect(list.jobs.find((j) => j.name === 'large')?.lastRun.result).toBe('interrupted');
+    expect(fs.existsSync(path.join(repo, 'lock.exclusive'))).toBe(false);
+    const next = await sb.cli(['backup', 'run', 'large']);
+    expect(next.code).toBe(0);
+    expectCheckPasses('large', repo);
+  });
 });
+
+/** True once no process has this pid. */
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 function spawnSyncOk(cmd: string, args: string[]): boolean {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');

@@ -28,6 +28,11 @@ export interface CliOptions {
   /** Run as this user and group (the test runs as root). */
   uid?: number;
   gid?: number;
+  /**
+   * In a process group of its own, as a terminal's foreground job is: `process.kill(-pid, sig)`
+   * then signals it and its children at once, as Ctrl-C does.
+   */
+  detached?: boolean;
   /** Called once the process has started, e.g. to send it SIGINT later. */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
 }
@@ -37,8 +42,8 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   return new Promise((resolve, reject) => {
     // jest sets NODE_ENV=test, which makes oclif print development warnings a user never sees.
     const env = { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: '', DEBUG: '', ...opts.env };
-    const { uid, gid } = opts;
-    const child = spawn(process.execPath, [binRun, ...args], { cwd: opts.cwd ?? repoRoot, env, uid, gid });
+    const { uid, gid, detached } = opts;
+    const child = spawn(process.execPath, [binRun, ...args], { cwd: opts.cwd ?? repoRoot, env, uid, gid, detached });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

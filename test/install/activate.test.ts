@@ -14,8 +14,10 @@ import { shQuote } from '../../src/util/text';
 import { BorgFixtures, snapshotTree } from '../helpers/borg-fixture';
 import { requireTool } from '../helpers/tools';
 
-/** A lock names its owner's pid and this boot (util/pid-lock). */
+/** A lock names its owner's pid, this boot and the owner's start time (util/pid-lock). */
 const BOOT = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+const SELF_STAT = fs.readFileSync('/proc/self/stat', 'utf8');
+const MINE = `${process.pid} ${BOOT} ${SELF_STAT.slice(SELF_STAT.lastIndexOf(')') + 2).split(' ')[19]}\n`;
 
 function sha256Of(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -369,7 +371,7 @@ describe('stale lock takeover', () => {
     const a = await acquireLock(prefix);
     // B acts on its old judgement: it must not remove A's fresh lock.
     expect(await takeOverStale(file, dead)).toBe(false);
-    expect(fs.readFileSync(file, 'utf8')).toBe(`${process.pid} ${BOOT}\n`);
+    expect(fs.readFileSync(file, 'utf8')).toBe(MINE);
     expect(fs.readdirSync(prefix).filter((n) => n.startsWith('.lock'))).toEqual(['.lock']);
     await a.release();
     expect(fs.existsSync(file)).toBe(false);
@@ -421,7 +423,7 @@ describe('current pointer and lock', () => {
     // A pid that no longer exists: stale.
     fs.writeFileSync(lock.file, `${child.pid}\n`);
     const again = await acquireLock(prefix);
-    expect(fs.readFileSync(again.file, 'utf8')).toBe(`${process.pid} ${BOOT}\n`);
+    expect(fs.readFileSync(again.file, 'utf8')).toBe(MINE);
     await again.release();
     expect(fs.existsSync(again.file)).toBe(false);
   });

@@ -23,6 +23,6 @@ export default class BackupBorg extends BackupCommand {
     const borgArgs = (argv as string[]).slice(1);
     if (borgArgs.length === 0) throw new UsageError('give the borg command after --, e.g. backup borg NAME -- list');
     const job = await openJob(args.name, flags['config-dir']);
-    process.exitCode = await runWithJob(job, borgOf(job), borgArgs);
+    process.exitCode = await runWithJob(job, borgOf(job), borgArgs, {}, this.signal);
   }
 }

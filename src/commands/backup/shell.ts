@@ -18,7 +18,7 @@ export default class BackupShell extends BackupCommand {
     if (!this.jsonEnabled())
       this.logToStderr(`borg-provision: job ${job.name}: ${names.join(', ')} are set; try: borg info`);
     const shell = process.env.SHELL || '/bin/sh';
-    const code = await runWithJob(job, shell, [], vars);
+    const code = await runWithJob(job, shell, [], vars, this.signal);
     process.exitCode = code;
     return { job: job.name, variables: names, exitCode: code };
   }
