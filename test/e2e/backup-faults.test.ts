@@ -54,15 +54,10 @@ function job(name: string, extra = '', sources = [src]): { repo: string; dir: st
   return { repo, dir };
 }
 
-function archives(name: string, repo: string): string[] {
-  return sb.borg(name, ['list', '--short', repo]).stdout.split('\n').filter(Boolean);
-}
+const archives = (name: string, repo: string): string[] => sb.archives(name, repo);
 
-function expectCheckPasses(name: string, repo: string): void {
-  const r = sb.borg(name, ['check', repo]);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-}
+const expectCheckPasses = (name: string, repo: string): void =>
+  expect(sb.check(name, repo)).toEqual({ code: 0, stderr: '' });
 
 it('a repository locked by another borg: retried, then succeeds once the lock is released', async () => {
   const { repo } = job('locked', 'retries: 6\n');

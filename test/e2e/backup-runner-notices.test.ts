@@ -34,15 +34,10 @@ function job(name: string, extra = ''): string {
   return repo;
 }
 
-function archives(name: string, repo: string): string[] {
-  return sb.borg(name, ['list', '--short', repo]).stdout.split('\n').filter(Boolean);
-}
+const archives = (name: string, repo: string): string[] => sb.archives(name, repo);
 
-function expectCheckPasses(name: string, repo: string): void {
-  const r = sb.borg(name, ['check', repo]);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-}
+const expectCheckPasses = (name: string, repo: string): void =>
+  expect(sb.check(name, repo)).toEqual({ code: 0, stderr: '' });
 
 it('a run log whose disk fills up: no crash; the archive is made, the state error says the disk is full (exit 6)', async () => {
   const repo = job('logfull', 'hooks:\n  before: ["seq 1 20000"]\n');

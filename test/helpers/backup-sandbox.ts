@@ -20,6 +20,10 @@ export interface BackupSandbox {
     args: string[],
     extraEnv?: NodeJS.ProcessEnv,
   ): { code: number | null; stdout: string; stderr: string };
+  /** The archive names in `repo`, read with the job's secrets. */
+  archives(name: string, repo: string): string[];
+  /** `borg check` of `repo` with the job's secrets: what a repository that lost nothing passes. */
+  check(name: string, repo: string): { code: number | null; stderr: string };
   logs(): string[];
   cleanup(): void;
 }
@@ -39,7 +43,7 @@ export function makeBackupSandbox(label = 'backup'): BackupSandbox {
     BORG_PASSPHRASE: '',
   };
   const jobDir = (name: string): string => path.join(configDir, 'backups', name);
-  return {
+  const sb: BackupSandbox = {
     root,
     home,
     configDir,
@@ -69,6 +73,11 @@ export function makeBackupSandbox(label = 'backup'): BackupSandbox {
       const r = spawnSync('borg', args, { env: benv, encoding: 'utf8', cwd: root });
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     },
+    archives: (name, repo) => sb.borg(name, ['list', '--short', repo]).stdout.split('\n').filter(Boolean),
+    check(name, repo) {
+      const r = sb.borg(name, ['check', repo]);
+      return { code: r.code, stderr: r.stderr };
+    },
     logs() {
       const dir = path.join(home, '.local', 'state', 'borg-provision', 'logs');
       return fs.existsSync(dir)
@@ -80,6 +89,7 @@ export function makeBackupSandbox(label = 'backup'): BackupSandbox {
     },
     cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
   };
+  return sb;
 }
 
 /** Writes a job's config.yaml with the modes a job must have (dir 0700, config 0600). */
