@@ -56,6 +56,11 @@ export interface InitResult {
   keyExport: string | null;
   /** false when the server did not accept the key yet (run init again after authorizing it). */
   initialized: boolean;
+  /**
+   * Where this init started: a new job, one waiting for the server to take its key, or one whose
+   * repository is made and whose key export remains.
+   */
+  resumed: PendingStage['kind'];
   dryRun: boolean;
 }
 
@@ -122,6 +127,7 @@ export async function initJob(o: InitOptions): Promise<InitResult> {
     passphraseFile: path.join(dir, 'passphrase'),
     keyExport: null,
     initialized: false,
+    resumed: stage.kind,
     dryRun: !!o.dryRun,
   };
   if (o.dryRun) return base;

@@ -462,11 +462,18 @@ describe('a failure after borg init keeps the job, and the same init finishes it
   }
 
   async function expectInitFinishes(name: string, repo: string): Promise<void> {
+    const plan = await sb.cli(['backup', 'init', name, '--repo', repo, '--source', src, '--dry-run']);
+    expect(plan.stdout.trim()).toBe(`would export the key of job ${name}'s repository ${repo}`);
     const again = await sb.cli(['backup', 'init', name, '--repo', repo, '--source', src, '--json']);
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     const keyExport = path.join(sb.jobDir(name), 'key-export');
-    expect(jsonOf(again)).toMatchObject({ initialized: true, encryption: 'repokey-blake2', keyExport });
+    expect(jsonOf(again)).toMatchObject({
+      initialized: true,
+      resumed: 'key-export',
+      encryption: 'repokey-blake2',
+      keyExport,
+    });
     expect(fs.readFileSync(keyExport, 'utf8')).toMatch(/^BORG_KEY /);
     expect(fs.statSync(keyExport).mode & 0o777).toBe(0o600);
     expect(fs.existsSync(path.join(sb.jobDir(name), 'init-key-export-pending'))).toBe(false);

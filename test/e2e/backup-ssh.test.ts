@@ -59,10 +59,17 @@ it('init over ssh: prints the restricted authorized_keys line, waits for it, the
   );
   expect(fs.statSync(path.join(sb.jobDir('offsite'), 'ssh_key')).mode & 0o777).toBe(0o600);
   fs.appendFileSync(sshd.authorizedKeys, `${line}\n`);
+  const plan = await sb.cli(['backup', 'init', 'offsite', '--repo', url(repo), '--source', src, '--dry-run']);
+  expect(plan.stdout.trim()).toBe(
+    `would borg init --encryption repokey-blake2 ${url(repo)} for the waiting job offsite`,
+  );
   const second = await sb.cli(['backup', 'init', 'offsite', '--repo', url(repo), '--source', src, '--json']);
   expect(second.stderr).toBe('');
   expect(second.code).toBe(0);
-  expect(jsonOf<{ initialized: boolean }>(second).initialized).toBe(true);
+  expect(jsonOf<{ initialized: boolean; resumed: string }>(second)).toMatchObject({
+    initialized: true,
+    resumed: 'ssh-key',
+  });
   expect(fs.existsSync(path.join(repo, 'config'))).toBe(true);
   expect(fs.existsSync(path.join(sb.jobDir('offsite'), 'init-pending'))).toBe(false);
 });

@@ -62,7 +62,12 @@ export default class BackupInit extends BackupCommand {
 
   private render(r: InitResult): void {
     if (r.dryRun) {
-      this.log(`would create job ${r.job} in ${r.dir}, then borg init --encryption ${r.encryption} ${r.repository}`);
+      const plan = {
+        new: `would create job ${r.job} in ${r.dir}, then borg init --encryption ${r.encryption} ${r.repository}`,
+        'ssh-key': `would borg init --encryption ${r.encryption} ${r.repository} for the waiting job ${r.job}`,
+        'key-export': `would export the key of job ${r.job}'s repository ${r.repository}`,
+      };
+      this.log(plan[r.resumed]);
       return;
     }
     if (r.authorizedKeysLine) {
@@ -72,7 +77,12 @@ export default class BackupInit extends BackupCommand {
       this.log(r.authorizedKeysLine);
     }
     if (!r.initialized) return;
-    this.log(`job ${r.job} created in ${r.dir}; repository ${r.repository} initialised (${r.encryption})`);
+    const done = {
+      new: `job ${r.job} created in ${r.dir}; repository ${r.repository} initialised (${r.encryption})`,
+      'ssh-key': `job ${r.job}: repository ${r.repository} initialised (${r.encryption})`,
+      'key-export': `job ${r.job}: repository ${r.repository} was initialised before; its key is exported now`,
+    };
+    this.log(done[r.resumed]);
     if (!r.keyExport) {
       this.log(
         'not encrypted (--encryption none): there is no key to export; whoever can read the repository can read the backups',
