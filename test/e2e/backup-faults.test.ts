@@ -656,7 +656,10 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
    * log): a signal earlier, while borg is still taking the lock, is borg's own window (it can leave
    * a stale lock, which borg removes at its next run).
    */
-  async function runUntilCreating(extra = ''): Promise<{
+  async function runUntilCreating(
+    extra = '',
+    flags: string[] = [],
+  ): Promise<{
     child: () => ChildProcess;
     done: Promise<import('../helpers/cli').CliResult>;
   }> {
@@ -670,7 +673,7 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
     fs.writeFileSync(cfg, blocking, { mode: 0o600 });
     const logsBefore = new Set(sb.logs());
     let child: ChildProcess | null = null;
-    const done = sb.cli(['backup', 'run', 'large'], { onSpawn: (c) => (child = c) });
+    const done = sb.cli(['backup', 'run', 'large', ...flags], { onSpawn: (c) => (child = c) });
     done.finally(() => fs.writeFileSync(cfg, original, { mode: 0o600 })).catch(() => undefined);
     try {
       const log = await waitFor('the run log', () => sb.logs().find((l) => !logsBefore.has(l)));
@@ -771,12 +774,14 @@ describe('interrupts and concurrency (a large source, so create takes a while)',
         `[ -e '${stopping}' ] && { wait $borg; rc=$?; }\nexit $rc\n`,
       { mode: 0o755 },
     );
-    const run = await runUntilCreating(`borg: "${wrapper}"\n`);
+    const run = await runUntilCreating(`borg: "${wrapper}"\n`, ['--verbose']);
     run.child().kill('SIGTERM');
     await waitFor('the wrapper to get the SIGTERM', () => fs.existsSync(stopping));
     run.child().kill('SIGTERM');
     const r = await run.done;
     expect([r.code, r.signal]).toEqual([130, null]);
+    // With --verbose the second signal is noted, and nothing else comes of it.
+    expect(r.stderr).toMatch(/SIGTERM again: still stopping$/m);
     expect(r.stderr).toMatch(/^borg-provision: error: interrupted; borg was stopped and rolled back/m);
     const started = fs.readFileSync(pids, 'utf8').trim().split(/\s+/).map(Number);
     expect(started.filter((p) => !gone(p))).toEqual([]);
