@@ -134,7 +134,7 @@ async function main() {
   console.log(`${path.relative(root, exe)} (${(fs.statSync(exe).size / 1e6).toFixed(1)} MB), sha256 ${sum}`);
 }
 
-module.exports = { buildExecutable, escapeNonAscii };
+module.exports = { buildExecutable };
 
 if (require.main === module) {
   main().catch((err) => {

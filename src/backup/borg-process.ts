@@ -4,7 +4,7 @@
 // had already finished when the signal came keeps its result; the next step then does not start.
 import { spawn } from 'node:child_process';
 import { InterruptedError } from '../errors';
-import { signalNumber } from '../util/signals';
+import { exitStatus } from '../util/signals';
 import type { RunLog } from './run-log';
 
 export interface BorgResult {
@@ -60,7 +60,7 @@ export function runLogged(cmd: string, args: string[], o: ProcessOptions): Promi
     child.on('close', (code, sig) => {
       o.signal?.removeEventListener('abort', onAbort);
       for (const which of ['out', 'err'] as const) if (pending[which]) o.log?.line(`${label}: ${pending[which]}`);
-      const rc = code ?? 128 + (sig ? signalNumber(sig) : 0);
+      const rc = exitStatus(code, sig);
       // A borg that finished (0, or 1: done with warnings) as the signal came has committed its
       // work: that is a result, and the run stops before its next step. Any other end was borg
       // stopping on the signal, which rolls its transaction back.

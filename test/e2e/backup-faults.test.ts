@@ -48,9 +48,7 @@ function job(name: string, extra = '', sources = [src]): { repo: string; dir: st
     `sources:\n${sources.map((s) => `  - "${s}"\n`).join('')}` +
       `repository: "${repo}"\nlock_wait: 1\nretry_wait: 1\n${extra}`,
   );
-  fs.mkdirSync(path.dirname(repo), { recursive: true });
-  const init = sb.borg(name, ['init', '--encryption', 'repokey-blake2', repo]);
-  if (init.code !== 0) throw new Error(`borg init: ${init.stderr}`);
+  sb.initRepo(name, repo);
   return { repo, dir };
 }
 

@@ -28,9 +28,7 @@ afterAll(() => sb.cleanup());
 function job(name: string, extra = ''): string {
   const repo = path.join(sb.root, 'repos', name);
   writeJob(sb, name, `sources: ["${src}"]\nrepository: "${repo}"\nlock_wait: 1\nretry_wait: 1\n${extra}`);
-  fs.mkdirSync(path.dirname(repo), { recursive: true });
-  const init = sb.borg(name, ['init', '--encryption', 'repokey-blake2', repo]);
-  if (init.code !== 0) throw new Error(`borg init: ${init.stderr}`);
+  sb.initRepo(name, repo);
   return repo;
 }
 

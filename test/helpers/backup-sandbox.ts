@@ -20,6 +20,8 @@ export interface BackupSandbox {
     args: string[],
     extraEnv?: NodeJS.ProcessEnv,
   ): { code: number | null; stdout: string; stderr: string };
+  /** `borg init` of a new local repokey-blake2 repository `repo` with the job's passphrase (throws on failure). */
+  initRepo(name: string, repo: string): void;
   /** The archive names in `repo`, read with the job's secrets. */
   archives(name: string, repo: string): string[];
   /** `borg check` of `repo` with the job's secrets: what a repository that lost nothing passes. */
@@ -72,6 +74,11 @@ export function makeBackupSandbox(label = 'backup'): BackupSandbox {
       delete benv.BORG_PASSPHRASE;
       const r = spawnSync('borg', args, { env: benv, encoding: 'utf8', cwd: root });
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    },
+    initRepo(name, repo) {
+      fs.mkdirSync(path.dirname(repo), { recursive: true });
+      const init = sb.borg(name, ['init', '--encryption', 'repokey-blake2', repo]);
+      if (init.code !== 0) throw new Error(`borg init: ${init.stderr}`);
     },
     archives: (name, repo) => sb.borg(name, ['list', '--short', repo]).stdout.split('\n').filter(Boolean),
     check(name, repo) {
